@@ -1,40 +1,106 @@
 // Command layerindex serves the OpenEmbedded layer index, works its jobs, and
-// offers the command-line tools around it (migrate, user, parse, version).
+// offers the command-line tools around it. Run `layerindex help` for the
+// list of commands.
 package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"layerindex/internal/config"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
 }
 
-// run is main without globals, so tests can call it.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+// env is what a command receives from the process, passed explicitly so
+// tests can run commands in-process.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, args []string, e env) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"serve", "serve the web site (and work jobs, unless --embedded-worker=false)", runServe},
+		{"worker", "work background jobs only (production: run beside `serve --embedded-worker=false`)", runWorker},
+		{"migrate", "apply database migrations and exit", runMigrate},
+		{"user", "manage accounts: `user create --email E [--admin]`", runUser},
+		{"parse", "parse a layer statically and print one JSON object per recipe", func(ctx context.Context, args []string, e env) error {
+			return runParse(ctx, args, e.stdout, e.stderr)
+		}},
+		{"version", "print the version", runVersion},
+		{"help", "show this help", func(ctx context.Context, args []string, e env) error {
+			usage(e.stdout)
+			return nil
+		}},
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "usage: layerindex <command> [flags]")
+	fmt.Fprintln(w, "\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nsettings (flag, environment variable, meaning):")
+	config.Usage(w)
+}
+
+// run is main without globals: it returns the exit code. Errors are printed
+// as one line; no command panics on bad input.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: layerindex <serve|worker|migrate|user|parse|version> [flags]")
+		usage(stderr)
 		return 2
 	}
-	var err error
-	switch args[0] {
-	case "parse":
-		err = runParse(ctx, args[1:], stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "layerindex: unknown command %q\n", args[0])
-		return 2
+	name := args[0]
+	if name == "-h" || name == "--help" {
+		name = "help"
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "layerindex %s: %v\n", args[0], err)
+	for _, c := range commands {
+		if c.name != name {
+			continue
+		}
+		err := c.run(ctx, args[1:], env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, config.ErrHelp):
+			usage(stdout)
+			return 0
+		}
+		fmt.Fprintf(stderr, "layerindex %s: %v\n", name, err)
+		if errors.Is(err, errUsage) {
+			return 2
+		}
 		return 1
 	}
-	return 0
+	fmt.Fprintf(stderr, "layerindex: unknown command %q (run `layerindex help`)\n", name)
+	return 2
+}
+
+// errUsage marks errors in how a command was called (exit code 2).
+var errUsage = errors.New("usage")
+
+func usageErr(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))
 }

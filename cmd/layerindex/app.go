@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"layerindex/internal/config"
+	"layerindex/internal/db"
+)
+
+// loadConfig parses a command's flags and environment; errors are usage
+// errors (exit code 2).
+func loadConfig(name string, args []string, e env, extra func(*flag.FlagSet)) (*config.Config, []string, error) {
+	cfg, rest, err := config.Parse(name, args, e.getenv, extra)
+	if err != nil {
+		if errors.Is(err, config.ErrHelp) {
+			return nil, nil, err
+		}
+		return nil, nil, usageErr("%v", err)
+	}
+	return cfg, rest, nil
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// app is what every long-running command opens: the data directory and the
+// migrated database.
+type app struct {
+	cfg *config.Config
+	log *slog.Logger
+	db  *db.DB
+
+	createdDataDir bool
+}
+
+// openApp prepares the data directory, connects to the database and applies
+// migrations. On failure it removes what it created, so a failed first start
+// leaves nothing half-made behind.
+func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, err error) {
+	a = &app{cfg: cfg, log: log}
+	a.createdDataDir, err = db.PrepareDataDir(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			a.close()
+			if a.createdDataDir {
+				os.RemoveAll(cfg.DataDir)
+			}
+		}
+	}()
+	if cfg.DatabaseURL == "" {
+		a.db, err = db.OpenSQLite(ctx, db.SQLitePath(cfg.DataDir), log)
+	} else {
+		a.db, err = db.OpenPostgres(ctx, cfg.DatabaseURL, log)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err = a.db.Migrate(ctx, log); err != nil {
+		return nil, fmt.Errorf("migrating %s: %w", a.databaseName(), err)
+	}
+	if cfg.SecretKey == "" {
+		if cfg.SecretKey, err = loadOrCreateSecret(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func (a *app) close() {
+	if a.db != nil {
+		a.db.Close()
+	}
+}
+
+// databaseName describes the database for log lines, without secrets.
+func (a *app) databaseName() string {
+	if a.cfg.DatabaseURL == "" {
+		return "SQLite " + db.SQLitePath(a.cfg.DataDir)
+	}
+	return "PostgreSQL " + config.RedactURL(a.cfg.DatabaseURL)
+}
+
+// loadOrCreateSecret reads the secret key from the data directory, creating
+// a random one on first start.
+func loadOrCreateSecret(dir string) (string, error) {
+	p := filepath.Join(dir, "secret.key")
+	b, err := os.ReadFile(p)
+	if err == nil {
+		if k := strings.TrimSpace(string(b)); len(k) >= 32 {
+			return k, nil
+		}
+		return "", fmt.Errorf("secret key file %s is too short; delete it to generate a new one", p)
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("reading secret key: %w", err)
+	}
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	k := hex.EncodeToString(raw)
+	if err := os.WriteFile(p, []byte(k+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("writing secret key: %w", err)
+	}
+	return k, nil
+}

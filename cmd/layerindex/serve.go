@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"layerindex/internal/config"
+	"layerindex/internal/jobs"
+	"layerindex/internal/store"
+	"layerindex/internal/web"
+)
+
+// Shutdown budget: requests in flight get httpGrace, running jobs get
+// jobGrace (then their contexts are cancelled and River retries them later).
+// Together they stay under the 10 s a process manager usually allows.
+const (
+	httpGrace = 4 * time.Second
+	jobGrace  = 4 * time.Second
+)
+
+func runServe(ctx context.Context, args []string, e env) error {
+	cfg, rest, err := loadConfig("serve", args, e, nil)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usageErr("unexpected argument %q", rest[0])
+	}
+	log := newLogger(cfg, e.stderr)
+
+	// Bind first: a busy port is the most common start-up failure and must
+	// not leave a freshly created data directory behind.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %v", cfg.Listen, unwrapNetErr(err))
+	}
+	defer ln.Close()
+
+	a, err := openApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+
+	q, err := jobs.New(ctx, a.db, jobOptions(cfg, log, cfg.EmbeddedWorker))
+	if err != nil {
+		return err
+	}
+	srv, err := web.New(a.db, q, web.Options{
+		Version:       version(),
+		BaseURL:       cfg.BaseURL,
+		WorkerRunning: cfg.EmbeddedWorker,
+		Logger:        log,
+	})
+	if err != nil {
+		return err
+	}
+	if err := q.Start(ctx); err != nil {
+		return fmt.Errorf("starting the job worker: %w", err)
+	}
+
+	url := "http://" + ln.Addr().String()
+	log.Info("layerindex is serving", "url", url, "data_dir", cfg.DataDir, "database", a.databaseName(),
+		"embedded_worker", cfg.EmbeddedWorker)
+	hintFirstAdmin(ctx, a, log)
+
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveErr := web.Serve(ctx, hs, func() error { return hs.Serve(ln) }, httpGrace)
+	log.Info("shutting down")
+	stopCtx, cancel := context.WithTimeout(context.Background(), jobGrace+time.Second)
+	defer cancel()
+	if err := q.Stop(stopCtx); err != nil {
+		log.Warn("stopping the job worker", "err", err)
+	}
+	if serveErr != nil {
+		return serveErr
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func jobOptions(cfg *config.Config, log *slog.Logger, work bool) jobs.Options {
+	return jobs.Options{
+		Work:            work,
+		MaxWorkers:      cfg.Workers,
+		UpdatePurge:     cfg.UpdatePurge,
+		SoftStopTimeout: jobGrace,
+		Logger:          log,
+	}
+}
+
+// hintFirstAdmin tells a newcomer how to create the first account.
+func hintFirstAdmin(ctx context.Context, a *app, log *slog.Logger) {
+	n, err := store.New(a.db.Gorm).AdminCount(ctx)
+	if err != nil || n > 0 {
+		return
+	}
+	cmd := "layerindex user create --admin --email you@example.org"
+	if a.cfg.DatabaseURL == "" {
+		cmd += " --data-dir " + a.cfg.DataDir
+	}
+	log.Info("no administrator yet; create one with: " + cmd)
+}
+
+// unwrapNetErr shortens "listen tcp 127.0.0.1:8080: bind: address already
+// in use" to its cause.
+func unwrapNetErr(err error) error {
+	if oe, ok := err.(*net.OpError); ok && oe.Err != nil {
+		return oe.Err
+	}
+	return err
+}

@@ -1,0 +1,245 @@
+// Package config turns flags and environment variables into one typed
+// configuration. Every setting has a flag and an environment variable named
+// alike (--data-dir and LAYERINDEX_DATA_DIR); a flag wins over the
+// environment, which wins over the default. Nothing here touches the disk or
+// the network: checking that the values work is the caller's job.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is every setting of the application.
+type Config struct {
+	Listen         string // address of the HTTP server
+	DataDir        string // SQLite database, secret key, repository cache
+	DatabaseURL    string // postgres://… switches to PostgreSQL; empty means SQLite in DataDir
+	BaseURL        string // absolute URL of the site, used in emails and API links
+	SecretKey      string // signs sessions and tokens; generated into DataDir when empty
+	EmbeddedWorker bool   // serve also works jobs (the default; production runs `worker` separately)
+	Workers        int    // concurrent jobs per process
+	LogLevel       string
+	LogFormat      string // text or json
+	UpdatePurge    time.Duration
+
+	SMTPHost     string
+	SMTPPort     int
+	SMTPTLS      string // none, starttls or tls
+	SMTPUser     string
+	SMTPPassword string
+	MailFrom     string
+}
+
+// setting describes one configuration entry: its flag, environment variable,
+// default and where it lands in Config.
+type setting struct {
+	flag, env, def, usage string
+	set                   func(c *Config, v string) error
+}
+
+var settings = []setting{
+	{"listen", "LAYERINDEX_LISTEN", "127.0.0.1:8080", "address to serve HTTP on", func(c *Config, v string) error {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return fmt.Errorf("not a host:port address: %q", v)
+		}
+		c.Listen = v
+		return nil
+	}},
+	{"data-dir", "LAYERINDEX_DATA_DIR", "data", "directory for the SQLite database, secret key and repository cache", func(c *Config, v string) error {
+		if v == "" {
+			return errors.New("must not be empty")
+		}
+		abs, err := filepath.Abs(v)
+		if err != nil {
+			return err
+		}
+		c.DataDir = abs
+		return nil
+	}},
+	{"database-url", "DATABASE_URL", "", "postgres://user@host/db for PostgreSQL; empty for SQLite in the data directory", func(c *Config, v string) error {
+		if v != "" {
+			if _, err := ParseDatabaseURL(v); err != nil {
+				return err
+			}
+		}
+		c.DatabaseURL = v
+		return nil
+	}},
+	{"base-url", "LAYERINDEX_BASE_URL", "", "public URL of the site (default http://<listen>)", func(c *Config, v string) error {
+		if v != "" {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("not an absolute http(s) URL: %q", v)
+			}
+			v = strings.TrimRight(v, "/")
+		}
+		c.BaseURL = v
+		return nil
+	}},
+	{"secret-key", "LAYERINDEX_SECRET_KEY", "", "secret for sessions and tokens (generated into the data directory if empty)", func(c *Config, v string) error {
+		if v != "" && len(v) < 32 {
+			return errors.New("must be at least 32 characters")
+		}
+		c.SecretKey = v
+		return nil
+	}},
+	{"embedded-worker", "LAYERINDEX_EMBEDDED_WORKER", "true", "serve also works background jobs (set false when running `layerindex worker` separately)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.EmbeddedWorker = b
+		return err
+	}},
+	{"workers", "LAYERINDEX_WORKERS", "4", "number of jobs a process works at once", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return fmt.Errorf("must be a number from 1 to 1000, got %q", v)
+		}
+		c.Workers = n
+		return nil
+	}},
+	{"log-level", "LAYERINDEX_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
+		switch v {
+		case "debug", "info", "warn", "error":
+			c.LogLevel = v
+			return nil
+		}
+		return fmt.Errorf("must be debug, info, warn or error, got %q", v)
+	}},
+	{"log-format", "LAYERINDEX_LOG_FORMAT", "text", "text or json", func(c *Config, v string) error {
+		if v != "text" && v != "json" {
+			return fmt.Errorf("must be text or json, got %q", v)
+		}
+		c.LogFormat = v
+		return nil
+	}},
+	{"update-purge-days", "LAYERINDEX_UPDATE_PURGE_DAYS", "30", "days to keep update logs", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("must be a positive number of days, got %q", v)
+		}
+		c.UpdatePurge = time.Duration(n) * 24 * time.Hour
+		return nil
+	}},
+	{"smtp-host", "LAYERINDEX_SMTP_HOST", "", "SMTP server for outgoing mail (empty: mail is logged, not sent)", func(c *Config, v string) error {
+		c.SMTPHost = v
+		return nil
+	}},
+	{"smtp-port", "LAYERINDEX_SMTP_PORT", "25", "SMTP port", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("not a port number: %q", v)
+		}
+		c.SMTPPort = n
+		return nil
+	}},
+	{"smtp-tls", "LAYERINDEX_SMTP_TLS", "starttls", "none, starttls or tls", func(c *Config, v string) error {
+		switch v {
+		case "none", "starttls", "tls":
+			c.SMTPTLS = v
+			return nil
+		}
+		return fmt.Errorf("must be none, starttls or tls, got %q", v)
+	}},
+	{"smtp-user", "LAYERINDEX_SMTP_USER", "", "SMTP user name (empty: no authentication)", func(c *Config, v string) error {
+		c.SMTPUser = v
+		return nil
+	}},
+	{"smtp-password", "LAYERINDEX_SMTP_PASSWORD", "", "SMTP password", func(c *Config, v string) error {
+		c.SMTPPassword = v
+		return nil
+	}},
+	{"mail-from", "LAYERINDEX_MAIL_FROM", "layerindex@localhost", "sender address of outgoing mail", func(c *Config, v string) error {
+		if !strings.Contains(v, "@") {
+			return fmt.Errorf("not an email address: %q", v)
+		}
+		c.MailFrom = v
+		return nil
+	}},
+}
+
+// Parse reads the settings from args (flags) and getenv. extra, if not nil,
+// registers command-specific flags on the same flag set. It returns the
+// remaining positional arguments. Errors are one line, naming the setting.
+func Parse(command string, args []string, getenv func(string) string, extra func(*flag.FlagSet)) (*Config, []string, error) {
+	fs := flag.NewFlagSet(command, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	vals := make([]string, len(settings))
+	for i, s := range settings {
+		fs.StringVar(&vals[i], s.flag, "", s.usage)
+	}
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, nil, ErrHelp
+		}
+		return nil, nil, fmt.Errorf("%v (see `layerindex %s -h`)", err, command)
+	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+
+	c := &Config{}
+	for i, s := range settings {
+		v, from := s.def, "default"
+		if e := getenv(s.env); e != "" {
+			v, from = e, s.env
+		}
+		if given[s.flag] {
+			v, from = vals[i], "--"+s.flag
+		}
+		if err := s.set(c, v); err != nil {
+			return nil, nil, fmt.Errorf("invalid %s: %v", from, err)
+		}
+	}
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Listen
+	}
+	return c, fs.Args(), nil
+}
+
+// ErrHelp is returned by Parse when -h or --help was given.
+var ErrHelp = errors.New("help requested")
+
+// Usage writes the table of settings, for -h and for the README.
+func Usage(w io.Writer) {
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = `""`
+		}
+		fmt.Fprintf(w, "  --%-20s %-30s %s (default %s)\n", s.flag, s.env, s.usage, def)
+	}
+}
+
+// ParseDatabaseURL checks that a DATABASE_URL names PostgreSQL.
+func ParseDatabaseURL(v string) (*url.URL, error) {
+	u, err := url.Parse(v)
+	if err != nil {
+		return nil, fmt.Errorf("not a URL: %v", err)
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return nil, fmt.Errorf("only postgres:// URLs are supported (leave it empty for the embedded SQLite database), got scheme %q", u.Scheme)
+	}
+	if u.Host == "" && u.Query().Get("host") == "" {
+		return nil, errors.New("postgres URL has no host")
+	}
+	return u, nil
+}
+
+// RedactURL hides the password of a database URL for logs and errors.
+func RedactURL(v string) string {
+	u, err := url.Parse(v)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,208 @@
+// Package db opens the application's database — an embedded SQLite file by
+// default, PostgreSQL in production — and applies its migrations. GORM and
+// River share one *sql.DB, so a GORM transaction can carry River job inserts
+// (see SQLTx).
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialect names a database backend.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// DB is an open database with its migrations tooling.
+type DB struct {
+	Gorm    *gorm.DB
+	SQL     *sql.DB
+	Dialect Dialect
+
+	url  string        // PostgreSQL URL, for the LISTEN pool
+	pool *pgxpool.Pool // PostgreSQL only; opened by ListenPool
+}
+
+// connectTimeout bounds how long Open waits for the database to answer, so a
+// wrong DATABASE_URL fails fast with a clear error instead of hanging.
+const connectTimeout = 10 * time.Second
+
+// OpenSQLite opens (creating if needed) the SQLite database at path. The
+// directory must exist.
+func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
+	// WAL lets readers run beside the writer; _txlock=immediate makes every
+	// transaction take the write lock at BEGIN, which avoids SQLITE_BUSY on
+	// read-then-write transactions (see shared/docs/stack.md §4).
+	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
+		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	g, err := gorm.Open(sqlite.Open(dsn), gormConfig(log))
+	if err != nil {
+		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	// A few connections: readers proceed while a writer holds the lock.
+	sqlDB.SetMaxOpenConns(4)
+	sqlDB.SetMaxIdleConns(4)
+	d := &DB{Gorm: g, SQL: sqlDB, Dialect: SQLite}
+	pctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	// A ping does not touch the file; a query does, and reports an unwritable
+	// or corrupt file here rather than in the middle of a migration.
+	if _, err := sqlDB.ExecContext(pctx, "PRAGMA user_version"); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	return d, nil
+}
+
+// OpenPostgres connects to the PostgreSQL database at rawURL.
+func OpenPostgres(ctx context.Context, rawURL string, log *slog.Logger) (*DB, error) {
+	redacted := rawURL
+	if u, err := url.Parse(rawURL); err == nil {
+		redacted = u.Redacted()
+	}
+	g, err := gorm.Open(postgres.Open(rawURL), gormConfig(log))
+	if err != nil {
+		return nil, fmt.Errorf("cannot use database %s: %w", redacted, err)
+	}
+	sqlDB, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	sqlDB.SetMaxOpenConns(20)
+	sqlDB.SetMaxIdleConns(10)
+	sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	pctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
+		sqlDB.Close()
+		return nil, fmt.Errorf("cannot connect to database %s: %w", redacted, err)
+	}
+	return &DB{Gorm: g, SQL: sqlDB, Dialect: Postgres, url: rawURL}, nil
+}
+
+func gormConfig(log *slog.Logger) *gorm.Config {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &gorm.Config{
+		Logger: logger.NewSlogLogger(log.With("component", "gorm"), logger.Config{
+			SlowThreshold:             500 * time.Millisecond,
+			LogLevel:                  logger.Warn,
+			IgnoreRecordNotFoundError: true,
+		}),
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+		SkipDefaultTransaction: true,
+		TranslateError:         true,
+	}
+}
+
+// ListenPool returns a pgx pool used only for LISTEN/NOTIFY by a working River
+// client on PostgreSQL (database/sql cannot LISTEN). It is opened on first use.
+func (d *DB) ListenPool(ctx context.Context) (*pgxpool.Pool, error) {
+	if d.Dialect != Postgres {
+		return nil, errors.New("LISTEN needs PostgreSQL")
+	}
+	if d.pool != nil {
+		return d.pool, nil
+	}
+	cfg, err := pgxpool.ParseConfig(d.url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = 2
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	d.pool = pool
+	return pool, nil
+}
+
+// Ping checks that the database answers.
+func (d *DB) Ping(ctx context.Context) error {
+	return d.SQL.PingContext(ctx)
+}
+
+// Close releases every connection.
+func (d *DB) Close() error {
+	if d.pool != nil {
+		d.pool.Close()
+	}
+	return d.SQL.Close()
+}
+
+// SQLTx returns the *sql.Tx behind a GORM transaction, so River can insert
+// jobs in it. It fails outside a transaction: a job inserted on a bare
+// connection would commit without the rows it belongs to.
+func SQLTx(tx *gorm.DB) (*sql.Tx, error) {
+	switch p := tx.Statement.ConnPool.(type) {
+	case *sql.Tx:
+		return p, nil
+	case *gorm.PreparedStmtTX:
+		if t, ok := p.Tx.(*sql.Tx); ok {
+			return t, nil
+		}
+	}
+	return nil, fmt.Errorf("not inside a database/sql transaction (%T)", tx.Statement.ConnPool)
+}
+
+// PrepareDataDir creates dir if needed and checks that it is writable. It
+// reports whether it created the directory, so a failed start can remove it
+// again and leave nothing half-created.
+func PrepareDataDir(dir string) (created bool, err error) {
+	if st, err := os.Stat(dir); err == nil {
+		if !st.IsDir() {
+			return false, fmt.Errorf("data directory %s is not a directory", dir)
+		}
+	} else if errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return false, fmt.Errorf("cannot create data directory %s: %w", dir, unwrapPathErr(err))
+		}
+		created = true
+	} else {
+		return false, fmt.Errorf("data directory %s: %w", dir, unwrapPathErr(err))
+	}
+	probe, err := os.CreateTemp(dir, ".write-test-*")
+	if err != nil {
+		if created {
+			os.Remove(dir)
+		}
+		return false, fmt.Errorf("data directory %s is not writable: %w", dir, unwrapPathErr(err))
+	}
+	probe.Close()
+	os.Remove(probe.Name())
+	return created, nil
+}
+
+func unwrapPathErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// SQLitePath is where the embedded database lives inside a data directory.
+func SQLitePath(dataDir string) string { return filepath.Join(dataDir, "layerindex.db") }

@@ -1,0 +1,179 @@
+// Package jobs runs the index's background work on River: one client type
+// for both databases (River's database/sql driver on PostgreSQL, with a pgx
+// pool for LISTEN when it works jobs; its SQLite driver otherwise), the job
+// kinds and their workers, the periodic schedule, and InTx, the one way to
+// write rows and insert jobs so that both commit or neither does.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+	"gorm.io/gorm"
+
+	"layerindex/internal/db"
+	"layerindex/internal/store"
+)
+
+// Options configures a Queue.
+type Options struct {
+	// Work makes the client fetch and work jobs; without it the client only
+	// inserts (a web process beside separate workers).
+	Work bool
+	// MaxWorkers bounds the jobs this process works at once.
+	MaxWorkers int
+	// UpdatePurge is how long update logs are kept.
+	UpdatePurge time.Duration
+	// SoftStopTimeout is how long running jobs get to finish on shutdown
+	// before their contexts are cancelled.
+	SoftStopTimeout time.Duration
+	// PollInterval overrides River's fetch poll interval (tests).
+	PollInterval time.Duration
+	Logger       *slog.Logger
+}
+
+// Queue is the application's River client with the database it runs on.
+type Queue struct {
+	db     *db.DB
+	client *river.Client[*sql.Tx]
+	log    *slog.Logger
+	work   bool
+}
+
+// New builds the River client for d. It does not start working; see Start.
+func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	var driver riverdriver.Driver[*sql.Tx]
+	switch {
+	case d.Dialect == db.SQLite:
+		driver = riversqlite.New(d.SQL)
+	case opts.Work:
+		pool, err := d.ListenPool(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("job queue listener: %w", err)
+		}
+		driver = riverdatabasesql.NewWithPgxListener(d.SQL, pool)
+	default:
+		driver = riverdatabasesql.New(d.SQL)
+	}
+
+	st := store.New(d.Gorm)
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &purgeUpdatesWorker{store: st, keep: cmpDuration(opts.UpdatePurge, 30*24*time.Hour), log: log})
+
+	cfg := &river.Config{
+		Logger:          log.With("component", "river"),
+		Workers:         workers,
+		SoftStopTimeout: cmpDuration(opts.SoftStopTimeout, 10*time.Second),
+		JobTimeout:      10 * time.Minute,
+	}
+	if opts.Work {
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(opts.MaxWorkers, 1)}}
+		cfg.PeriodicJobs = periodicJobs()
+		if opts.PollInterval > 0 {
+			cfg.FetchPollInterval = opts.PollInterval
+			cfg.FetchCooldown = min(opts.PollInterval, 100*time.Millisecond)
+		}
+	}
+	client, err := river.NewClient(driver, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("job queue: %w", err)
+	}
+	return &Queue{db: d, client: client, log: log, work: opts.Work}, nil
+}
+
+// periodicJobs is the schedule. Every working client registers the same set;
+// only the elected leader inserts them.
+func periodicJobs() []*river.PeriodicJob {
+	return []*river.PeriodicJob{
+		river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) { return PurgeUpdatesArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "purge_updates", RunOnStart: true}),
+	}
+}
+
+// Start begins working jobs until ctx is cancelled or Stop is called. It is a
+// no-op for an insert-only queue.
+func (q *Queue) Start(ctx context.Context) error {
+	if !q.work {
+		return nil
+	}
+	return q.client.Start(ctx)
+}
+
+// Stop waits for running jobs to finish (up to the soft stop timeout, then
+// cancels them) and stops the client.
+func (q *Queue) Stop(ctx context.Context) error {
+	if !q.work {
+		return nil
+	}
+	err := q.client.Stop(ctx)
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// Client exposes the River client (for the admin job UI and tests).
+func (q *Queue) Client() *river.Client[*sql.Tx] { return q.client }
+
+// Tx is a database transaction that can also insert jobs.
+type Tx struct {
+	*store.Store
+	ctx    context.Context
+	gorm   *gorm.DB
+	sqlTx  *sql.Tx
+	client *river.Client[*sql.Tx]
+}
+
+// GORM is the transaction's GORM handle.
+func (t *Tx) GORM() *gorm.DB { return t.gorm }
+
+// Enqueue inserts a job in the transaction: it is worked only if the
+// transaction commits.
+func (t *Tx) Enqueue(args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	return t.client.InsertTx(t.ctx, t.sqlTx, args, opts)
+}
+
+// InTx runs fn in one database transaction. Rows written through tx and jobs
+// inserted with tx.Enqueue commit together when fn returns nil, and are all
+// rolled back when it returns an error or panics.
+func (q *Queue) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	return q.db.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		sqlTx, err := db.SQLTx(g)
+		if err != nil {
+			return err
+		}
+		return fn(&Tx{Store: store.Tx(g), ctx: ctx, gorm: g, sqlTx: sqlTx, client: q.client})
+	})
+}
+
+// Enqueue inserts a job on its own, outside any other write.
+func (q *Queue) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	var res *rivertype.JobInsertResult
+	err := q.InTx(ctx, func(tx *Tx) error {
+		var err error
+		res, err = tx.Enqueue(args, opts)
+		return err
+	})
+	return res, err
+}
+
+func cmpDuration(d, def time.Duration) time.Duration {
+	if d > 0 {
+		return d
+	}
+	return def
+}

@@ -1,0 +1,329 @@
+// Package store holds the index's data types and every query on them. The
+// schema itself lives in migrations/ (one folder per dialect); these GORM
+// models mirror it column for column, which a test checks.
+package store
+
+import "time"
+
+// Layer statuses, as upstream stores them (and the API serves them).
+const (
+	StatusNew       = "N" // submitted, waiting for review; hidden from lists and the API
+	StatusPublished = "P"
+	StatusNoUpdate  = "X" // published, but skipped by the periodic refresh
+)
+
+// Layer types, as upstream stores them.
+const (
+	TypeBase     = "A"
+	TypeBSP      = "B"
+	TypeSoftware = "S"
+	TypeDistro   = "D"
+	TypeMisc     = "M"
+)
+
+// LayerTypes lists the types in upstream's display order with their labels.
+var LayerTypes = []struct{ Code, Label string }{
+	{TypeBase, "Base"},
+	{TypeBSP, "Machine (BSP)"},
+	{TypeSoftware, "Software"},
+	{TypeDistro, "Distribution"},
+	{TypeMisc, "Miscellaneous"},
+}
+
+// User is an account. Email is unique case-insensitively.
+type User struct {
+	ID           int64
+	Email        string
+	Name         string
+	PasswordHash string
+	Verified     bool
+	IsAdmin      bool
+	IsActive     bool
+	LastLoginAt  *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Session is a web session; Token is the hash of the cookie value.
+type Session struct {
+	Token  string `gorm:"primaryKey"`
+	UserID *int64
+	Data   []byte
+	Expiry time.Time
+}
+
+// Branch is a release series (master, scarthgap, …).
+type Branch struct {
+	ID               int64
+	Name             string
+	BitbakeBranch    string
+	ShortDescription string
+	SortPriority     *int
+	UpdatesEnabled   bool
+	Comparison       bool
+	Hidden           bool
+	UpdatedAt        time.Time
+}
+
+// YPCompatibleVersion is a "Yocto Project Compatible" badge.
+type YPCompatibleVersion struct {
+	ID          int64
+	Name        string
+	Description string
+	ImageURL    string `gorm:"column:image_url"`
+	LinkURL     string `gorm:"column:link_url"`
+}
+
+// Layer is a layer independent of branch.
+type Layer struct {
+	ID                int64
+	Name              string
+	Status            string
+	LayerType         string
+	Summary           string
+	Description       string
+	VCSURL            string `gorm:"column:vcs_url"`
+	VCSWebURL         string `gorm:"column:vcs_web_url"`
+	VCSWebTreeBaseURL string `gorm:"column:vcs_web_tree_base_url"`
+	VCSWebFileBaseURL string `gorm:"column:vcs_web_file_base_url"`
+	VCSWebCommitURL   string `gorm:"column:vcs_web_commit_url"`
+	UsageURL          string `gorm:"column:usage_url"`
+	MailingListURL    string `gorm:"column:mailing_list_url"`
+	IndexPreference   int
+	Comparison        bool
+	SubmittedByID     *int64
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// LayerBranch is one layer on one branch: where it lives in git and what was
+// last indexed from it.
+type LayerBranch struct {
+	ID                    int64
+	LayerID               int64
+	BranchID              int64
+	Collection            string
+	Version               string
+	VCSSubdir             string `gorm:"column:vcs_subdir"`
+	ActualBranch          string
+	LocalPath             string
+	UpdatesEnabled        bool
+	YPCompatibleVersionID *int64     `gorm:"column:yp_compatible_version_id"`
+	VCSLastFetch          *time.Time `gorm:"column:vcs_last_fetch"`
+	VCSLastRev            string     `gorm:"column:vcs_last_rev"`
+	VCSLastCommit         *time.Time `gorm:"column:vcs_last_commit"`
+	ParserVersion         string
+	UpdatedAt             time.Time
+
+	Layer  *Layer  `gorm:"foreignKey:LayerID"`
+	Branch *Branch `gorm:"foreignKey:BranchID"`
+}
+
+// GitBranch is the git branch to read for this layer branch.
+func (lb *LayerBranch) GitBranch() string {
+	if lb.ActualBranch != "" {
+		return lb.ActualBranch
+	}
+	if lb.Branch != nil {
+		return lb.Branch.Name
+	}
+	return ""
+}
+
+// LayerMaintainer is a maintainer of a layer on one branch.
+type LayerMaintainer struct {
+	ID             int64
+	LayerBranchID  int64
+	Name           string
+	Email          string
+	Responsibility string
+	Status         string // A active, I inactive
+}
+
+// LayerDependency links a layer branch to a layer it needs (LAYERDEPENDS) or
+// recommends (LAYERRECOMMENDS); the branch is resolved when used.
+type LayerDependency struct {
+	ID                int64
+	LayerBranchID     int64
+	DependencyID      int64
+	Required          bool
+	VersionConstraint string
+}
+
+// LayerNote is a remark shown on a layer's page.
+type LayerNote struct {
+	ID        int64
+	LayerID   int64
+	Text      string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Recipe is one .bb file of a layer branch as the parser read it.
+type Recipe struct {
+	ID            int64
+	LayerBranchID int64
+	Filename      string
+	Filepath      string
+	PN            string `gorm:"column:pn"`
+	PV            string `gorm:"column:pv"`
+	PR            string `gorm:"column:pr"`
+	PE            string `gorm:"column:pe"`
+	Summary       string
+	Description   string
+	Section       string
+	License       string
+	Homepage      string
+	Bugtracker    string
+	Provides      string
+	BBClassExtend string `gorm:"column:bbclassextend"`
+	Inherits      string
+	Blacklisted   string
+	ConfigOpts    string `gorm:"column:configopts"`
+	SrcRev        string `gorm:"column:srcrev"`
+	SkipReason    string
+	Unevaluated   int // inline Python the parser could not evaluate
+	UpdatedAt     time.Time
+}
+
+// RecipeSource is a non-file:// SRC_URI entry.
+type RecipeSource struct {
+	ID        int64
+	RecipeID  int64
+	URL       string `gorm:"column:url"`
+	SHA256Sum string `gorm:"column:sha256sum"`
+}
+
+// RecipeBuildDep is one word of a recipe's DEPENDS.
+type RecipeBuildDep struct {
+	ID       int64
+	RecipeID int64
+	Name     string
+}
+
+// RecipePackageConfig is one PACKAGECONFIG flag of a recipe.
+type RecipePackageConfig struct {
+	ID            int64
+	RecipeID      int64
+	Feature       string
+	WithOption    string
+	WithoutOption string
+	BuildDeps     string
+}
+
+// RecipeFileDep is a file of the repository that a recipe read.
+type RecipeFileDep struct {
+	ID            int64
+	RecipeID      int64
+	LayerBranchID int64
+	Path          string
+}
+
+// RecipePatch is a patch a recipe applies, with its Upstream-Status.
+type RecipePatch struct {
+	ID          int64
+	RecipeID    int64
+	Path        string
+	SrcPath     string
+	Status      string
+	StatusExtra string
+	ApplyOrder  *int
+	Applied     bool
+	Striplevel  int
+}
+
+// Machine is a conf/machine/*.conf of a layer branch.
+type Machine struct {
+	ID            int64
+	LayerBranchID int64
+	Name          string
+	Description   string
+	UpdatedAt     time.Time
+}
+
+// Distro is a conf/distro/*.conf of a layer branch.
+type Distro struct {
+	ID            int64
+	LayerBranchID int64
+	Name          string
+	Description   string
+	UpdatedAt     time.Time
+}
+
+// BBClass is a .bbclass of a layer branch; BBClassType is "", "Global" or
+// "Recipe" for classes/, classes-global/ and classes-recipe/.
+type BBClass struct {
+	ID            int64
+	LayerBranchID int64
+	Name          string
+	BBClassType   string `gorm:"column:bbclass_type"`
+}
+
+// TableName keeps GORM from calling it "bb_classes".
+func (BBClass) TableName() string { return "bbclasses" }
+
+// BBAppend is a .bbappend of a layer branch.
+type BBAppend struct {
+	ID            int64
+	LayerBranchID int64
+	Filename      string
+	Filepath      string
+}
+
+// TableName keeps GORM from calling it "bb_appends".
+func (BBAppend) TableName() string { return "bbappends" }
+
+// IncFile is a .inc file of a layer branch.
+type IncFile struct {
+	ID            int64
+	LayerBranchID int64
+	Path          string
+}
+
+// Update statuses.
+const (
+	UpdateRunning   = "running"
+	UpdateSucceeded = "succeeded"
+	UpdateFailed    = "failed"
+	UpdateSkipped   = "skipped"
+	UpdateCancelled = "cancelled"
+)
+
+// Update is one update run: a periodic refresh or one requested re-index.
+type Update struct {
+	ID            int64
+	StartedAt     time.Time
+	FinishedAt    *time.Time
+	Status        string
+	Reload        bool
+	Log           string
+	JobID         *int64
+	TriggeredByID *int64
+}
+
+// LayerUpdate is one layer on one branch within an update run.
+type LayerUpdate struct {
+	ID             int64
+	UpdateID       int64
+	LayerID        int64
+	BranchID       int64
+	StartedAt      time.Time
+	FinishedAt     *time.Time
+	Status         string
+	VCSBeforeRev   string `gorm:"column:vcs_before_rev"`
+	VCSAfterRev    string `gorm:"column:vcs_after_rev"`
+	RecipesAdded   int
+	RecipesChanged int
+	RecipesRemoved int
+	Errors         int
+	Warnings       int
+	Log            string
+}
+
+// Models lists every model, for the schema test.
+var Models = []any{
+	&User{}, &Session{}, &Branch{}, &YPCompatibleVersion{}, &Layer{}, &LayerBranch{},
+	&LayerMaintainer{}, &LayerDependency{}, &LayerNote{}, &Recipe{}, &RecipeSource{},
+	&RecipeBuildDep{}, &RecipePackageConfig{}, &RecipeFileDep{}, &RecipePatch{},
+	&Machine{}, &Distro{}, &BBClass{}, &BBAppend{}, &IncFile{}, &Update{}, &LayerUpdate{},
+}

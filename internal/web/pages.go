@@ -1,0 +1,44 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"layerindex/internal/store"
+)
+
+// pageData is what the layout needs on every page.
+type pageData struct {
+	SiteName   string
+	Version    string
+	Branches   []store.Branch
+	BranchName string
+}
+
+// basePage fills the layout's data; branch is the release the page is
+// about ("" for the default).
+func (s *Server) basePage(c echo.Context, branch string) pageData {
+	branches, err := s.store.VisibleBranches(c.Request().Context())
+	if err != nil {
+		s.log.Warn("listing branches for the layout", "err", err)
+	}
+	if branch == "" && len(branches) > 0 {
+		branch = branches[0].Name
+	}
+	return pageData{SiteName: s.opts.SiteName, Version: s.opts.Version, Branches: branches, BranchName: branch}
+}
+
+func (s *Server) home(c echo.Context) error {
+	ctx := c.Request().Context()
+	n, err := s.store.PublishedLayerCount(ctx)
+	if err != nil {
+		return err
+	}
+	data := struct {
+		pageData
+		LayerCount    int64
+		WorkerRunning bool
+	}{s.basePage(c, c.QueryParam("branch")), n, s.opts.WorkerRunning}
+	return s.pages.render(c, http.StatusOK, "home", data)
+}

@@ -1,0 +1,58 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+
+	"github.com/labstack/echo/v4"
+)
+
+// renderer holds one parsed template set per page: the layout plus the
+// page's own folder, so pages can each define "title" and "content".
+type renderer struct {
+	pages map[string]*template.Template
+}
+
+func newRenderer(fsys fs.FS, funcs template.FuncMap) (*renderer, error) {
+	layout, err := template.New("").Funcs(funcs).ParseFS(fsys, "layout/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("layout templates: %w", err)
+	}
+	dirs, err := fs.ReadDir(fsys, "pages")
+	if err != nil {
+		return nil, err
+	}
+	r := &renderer{pages: map[string]*template.Template{}}
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		t, err := template.Must(layout.Clone()).ParseFS(fsys, path.Join("pages", d.Name(), "*.html"))
+		if err != nil {
+			return nil, fmt.Errorf("page %s: %w", d.Name(), err)
+		}
+		r.pages[d.Name()] = t
+	}
+	return r, nil
+}
+
+// render writes page with data, buffered so a template error becomes a clean
+// 500 instead of half a page.
+func (r *renderer) render(c echo.Context, status int, page string, data any) error {
+	t, ok := r.pages[page]
+	if !ok {
+		return fmt.Errorf("no page template %q", page)
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
+		return fmt.Errorf("render %s: %w", page, err)
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// statusText is http.StatusText for templates.
+func statusText(code int) string { return http.StatusText(code) }

@@ -1,0 +1,174 @@
+// Package web is the HTTP side of the index: the echo server, its routes
+// (routes.go lists them all), middleware and page handlers. Handlers are
+// thin: they read the request, call the store or the job queue, and render.
+package web
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"layerindex/internal/db"
+	"layerindex/internal/jobs"
+	"layerindex/internal/store"
+	"layerindex/templates"
+)
+
+// Options configures the server.
+type Options struct {
+	SiteName      string
+	Version       string
+	BaseURL       string
+	WorkerRunning bool // jobs are worked in this process
+	Logger        *slog.Logger
+}
+
+// Server serves the site.
+type Server struct {
+	echo  *echo.Echo
+	db    *db.DB
+	store *store.Store
+	jobs  *jobs.Queue
+	log   *slog.Logger
+	pages *renderer
+	opts  Options
+}
+
+// New builds the server and its routes.
+func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
+	if opts.SiteName == "" {
+		opts.SiteName = "OpenEmbedded Layer Index"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	pages, err := newRenderer(templates.FS, template.FuncMap{"statusText": statusText})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		echo:  echo.New(),
+		db:    d,
+		store: store.New(d.Gorm),
+		jobs:  q,
+		log:   opts.Logger,
+		pages: pages,
+		opts:  opts,
+	}
+	e := s.echo
+	e.HideBanner, e.HidePort = true, true
+	// Never trust client-supplied X-Forwarded-For unless a proxy is
+	// configured: rate limits and logs key on this address.
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.HTTPErrorHandler = s.handleError
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic in handler", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(s.requestLog())
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection:         "0",
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		ReferrerPolicy:        "same-origin",
+		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data: https:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+	}))
+	s.routes()
+	return s, nil
+}
+
+// Handler is the server's http.Handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Serve serves HTTP on srv until ctx is cancelled, then shuts down
+// gracefully, giving requests in flight up to grace to finish.
+func Serve(ctx context.Context, srv *http.Server, serve func() error, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() { errc <- serve() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func (s *Server) requestLog() echo.MiddlewareFunc {
+	return middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRemoteIP: true, LogError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			level := slog.LevelDebug
+			if v.Status >= 500 {
+				level = slog.LevelError
+			}
+			attrs := []slog.Attr{
+				slog.String("method", v.Method), slog.String("uri", v.URI), slog.Int("status", v.Status),
+				slog.Duration("latency", v.Latency), slog.String("ip", v.RemoteIP),
+			}
+			if v.Error != nil {
+				attrs = append(attrs, slog.String("err", v.Error.Error()))
+			}
+			s.log.LogAttrs(c.Request().Context(), level, "request", attrs...)
+			return nil
+		},
+	})
+}
+
+// handleError renders errors: JSON under the API, an HTML page elsewhere.
+// Internal errors are logged and shown without details.
+func (s *Server) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	code, msg := http.StatusInternalServerError, "Something went wrong on our side; it has been logged."
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		code = he.Code
+		if m, ok := he.Message.(string); ok {
+			msg = m
+		} else {
+			msg = http.StatusText(code)
+		}
+	case errors.Is(err, store.ErrNotFound):
+		code, msg = http.StatusNotFound, "Not found."
+	}
+	if code >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "uri", c.Request().RequestURI, "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(code)
+		return
+	}
+	if strings.HasPrefix(c.Request().URL.Path, "/layerindex/api/") {
+		c.JSON(code, map[string]string{"detail": msg})
+		return
+	}
+	data := struct {
+		pageData
+		Status     int
+		StatusText string
+		Message    string
+	}{s.basePage(c, ""), code, http.StatusText(code), msg}
+	if rerr := s.pages.render(c, code, "error", data); rerr != nil {
+		s.log.Error("rendering error page", "err", rerr)
+		c.String(code, msg)
+	}
+}

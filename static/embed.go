@@ -1,0 +1,10 @@
+// Package static holds the site's CSS, scripts and images, embedded into the
+// binary and served under /static/.
+package static
+
+import "embed"
+
+// FS holds css/, img/ and any scripts.
+//
+//go:embed css img
+var FS embed.FS
