@@ -53,8 +53,8 @@ type app struct {
 // openApp prepares the data directory, connects to the database and applies
 // migrations. On failure it removes what it created, so a failed first start
 // leaves nothing half-made behind.
-func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (a *app, err error) {
-	a = &app{cfg: cfg, log: log}
+func openApp(ctx context.Context, cfg *config.Config, log *slog.Logger) (_ *app, err error) {
+	a := &app{cfg: cfg, log: log}
 	a.createdDataDir, err = db.PrepareDataDir(cfg.DataDir)
 	if err != nil {
 		return nil, err

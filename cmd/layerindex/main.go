@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"layerindex/internal/config"
@@ -88,8 +89,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			usage(stdout)
 			return 0
 		}
-		fmt.Fprintf(stderr, "layerindex %s: %v\n", name, err)
-		if errors.Is(err, errUsage) {
+		fmt.Fprintf(stderr, "layerindex %s: %s\n", name, oneLine(err.Error()))
+		var ue usageError
+		if errors.As(err, &ue) {
 			return 2
 		}
 		return 1
@@ -98,9 +100,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return 2
 }
 
-// errUsage marks errors in how a command was called (exit code 2).
-var errUsage = errors.New("usage")
-
-func usageErr(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", errUsage, fmt.Sprintf(format, a...))
+// oneLine folds a multi-line error (pgx lists each connection attempt on its
+// own line) into one line, so every failure is a single greppable line.
+func oneLine(s string) string {
+	parts := strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' })
+	for i, p := range parts {
+		parts[i] = strings.TrimSpace(p)
+	}
+	return strings.Join(parts, " ")
 }
+
+// usageError is a mistake in how a command was called (exit code 2).
+type usageError string
+
+func (e usageError) Error() string { return string(e) }
+
+func usageErr(format string, a ...any) error { return usageError(fmt.Sprintf(format, a...)) }

@@ -243,3 +243,12 @@ func RedactURL(v string) string {
 	}
 	return u.Redacted()
 }
+
+// EnvNames lists every environment variable the configuration reads.
+func EnvNames() []string {
+	names := make([]string, len(settings))
+	for i, s := range settings {
+		names[i] = s.env
+	}
+	return names
+}

@@ -53,10 +53,11 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*DB, error)
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
 		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	g, err := gorm.Open(sqlite.Open(dsn), gormConfig(log))
+	g, err := gorm.Open(sqlite.Open(dsn), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
+	g.Logger = gormLogger(log)
 	sqlDB, err := g.DB()
 	if err != nil {
 		return nil, err
@@ -82,10 +83,11 @@ func OpenPostgres(ctx context.Context, rawURL string, log *slog.Logger) (*DB, er
 	if u, err := url.Parse(rawURL); err == nil {
 		redacted = u.Redacted()
 	}
-	g, err := gorm.Open(postgres.Open(rawURL), gormConfig(log))
+	g, err := gorm.Open(postgres.Open(rawURL), gormConfig())
 	if err != nil {
-		return nil, fmt.Errorf("cannot use database %s: %w", redacted, err)
+		return nil, fmt.Errorf("cannot connect to database %s: %w", redacted, err)
 	}
+	g.Logger = gormLogger(log)
 	sqlDB, err := g.DB()
 	if err != nil {
 		return nil, err
@@ -102,20 +104,26 @@ func OpenPostgres(ctx context.Context, rawURL string, log *slog.Logger) (*DB, er
 	return &DB{Gorm: g, SQL: sqlDB, Dialect: Postgres, url: rawURL}, nil
 }
 
-func gormConfig(log *slog.Logger) *gorm.Config {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+// gormConfig opens quietly: a failed connection is reported once, by the
+// caller's error, not also as a GORM log line.
+func gormConfig() *gorm.Config {
 	return &gorm.Config{
-		Logger: logger.NewSlogLogger(log.With("component", "gorm"), logger.Config{
-			SlowThreshold:             500 * time.Millisecond,
-			LogLevel:                  logger.Warn,
-			IgnoreRecordNotFoundError: true,
-		}),
+		Logger:                 logger.Discard,
 		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 		SkipDefaultTransaction: true,
 		TranslateError:         true,
 	}
+}
+
+func gormLogger(log *slog.Logger) logger.Interface {
+	if log == nil {
+		return logger.Discard
+	}
+	return logger.NewSlogLogger(log.With("component", "gorm"), logger.Config{
+		SlowThreshold:             500 * time.Millisecond,
+		LogLevel:                  logger.Warn,
+		IgnoreRecordNotFoundError: true,
+	})
 }
 
 // ListenPool returns a pgx pool used only for LISTEN/NOTIFY by a working River
@@ -182,7 +190,7 @@ func PrepareDataDir(dir string) (created bool, err error) {
 		}
 		created = true
 	} else {
-		return false, fmt.Errorf("data directory %s: %w", dir, unwrapPathErr(err))
+		return false, fmt.Errorf("cannot use data directory %s: %w", dir, unwrapPathErr(err))
 	}
 	probe, err := os.CreateTemp(dir, ".write-test-*")
 	if err != nil {

@@ -1,0 +1,96 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"gorm.io/gorm/schema"
+
+	"layerindex/internal/db"
+	"layerindex/internal/db/dbtest"
+	"layerindex/internal/store"
+)
+
+// TestModelsMatchSchema checks every GORM model against the migrated tables
+// on both databases: same table name, same columns.
+func TestModelsMatchSchema(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Migrated(t, d)
+		for _, m := range store.Models {
+			sch, err := schema.Parse(m, &sync.Map{}, conn.Gorm.NamingStrategy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, f := range sch.Fields {
+				if f.DBName != "" {
+					want = append(want, f.DBName)
+				}
+			}
+			sort.Strings(want)
+			cols, err := conn.Gorm.Migrator().ColumnTypes(m)
+			if err != nil {
+				t.Fatalf("%s: %v", sch.Table, err)
+			}
+			var got []string
+			for _, c := range cols {
+				got = append(got, c.Name())
+			}
+			sort.Strings(got)
+			if len(got) == 0 {
+				t.Errorf("model %T: table %q does not exist", m, sch.Table)
+				continue
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("model %T (table %s):\n  model:  %v\n  schema: %v", m, sch.Table, want, got)
+			}
+		}
+	})
+}
+
+func TestUserEmailUniqueIgnoringCase(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		ctx := context.Background()
+		s := store.New(dbtest.Migrated(t, d).Gorm)
+		if err := s.CreateUser(ctx, &store.User{Email: "Ann@Example.org", IsActive: true}); err != nil {
+			t.Fatal(err)
+		}
+		err := s.CreateUser(ctx, &store.User{Email: "ann@example.ORG"})
+		if !errors.Is(err, store.ErrConflict) {
+			t.Fatalf("second account with the same email: got %v, want ErrConflict", err)
+		}
+		u, err := s.UserByEmail(ctx, " ANN@example.org ")
+		if err != nil || u.Email != "Ann@Example.org" {
+			t.Fatalf("lookup: %+v %v", u, err)
+		}
+		if _, err := s.UserByEmail(ctx, "bob@example.org"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("unknown email: got %v", err)
+		}
+	})
+}
+
+func TestPurgeUpdatesKeepsRecentAndRunning(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		ctx := context.Background()
+		s := store.New(dbtest.Migrated(t, d).Gorm)
+		old := time.Now().Add(-40 * 24 * time.Hour)
+		for _, u := range []*store.Update{
+			{StartedAt: old, Status: store.UpdateSucceeded},
+			{StartedAt: old, Status: store.UpdateRunning},
+			{StartedAt: time.Now(), Status: store.UpdateFailed},
+		} {
+			if err := s.CreateUpdate(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := s.PurgeUpdates(ctx, time.Now().Add(-30*24*time.Hour))
+		if err != nil || n != 1 {
+			t.Fatalf("purged %d (%v), want 1", n, err)
+		}
+	})
+}
