@@ -1,0 +1,58 @@
+package config
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestPrecedence(t *testing.T) {
+	env := map[string]string{"LAYERINDEX_LISTEN": "127.0.0.1:9000", "LAYERINDEX_WORKERS": "7"}
+	c, rest, err := Parse("serve", []string{"--workers", "3", "extra"}, func(k string) string { return env[k] }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9000" || c.Workers != 3 || c.LogLevel != "info" || !c.EmbeddedWorker {
+		t.Fatalf("got %+v", c)
+	}
+	if c.BaseURL != "http://127.0.0.1:9000" {
+		t.Errorf("base URL %q", c.BaseURL)
+	}
+	if len(rest) != 1 || rest[0] != "extra" {
+		t.Errorf("rest %v", rest)
+	}
+}
+
+func TestInvalidValuesNameTheirSource(t *testing.T) {
+	cases := []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--smtp-tls", "maybe"}, nil, "invalid --smtp-tls"},
+		{nil, map[string]string{"DATABASE_URL": "sqlite:///x.db"}, "invalid DATABASE_URL: only postgres://"},
+		{nil, map[string]string{"LAYERINDEX_SECRET_KEY": "short"}, "invalid LAYERINDEX_SECRET_KEY"},
+		{[]string{"--base-url", "ftp://x"}, nil, "invalid --base-url"},
+		{[]string{"--embedded-worker", "perhaps"}, nil, "invalid --embedded-worker"},
+	}
+	for _, c := range cases {
+		_, _, err := Parse("serve", c.args, func(k string) string { return c.env[k] }, nil)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %v: got %v, want %q", c.args, c.env, err, c.want)
+		}
+	}
+}
+
+// TestREADMEListsEverySetting keeps the README's configuration table true.
+func TestREADMEListsEverySetting(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings {
+		row := "| `--" + s.flag + "` | `" + s.env + "` |"
+		if !strings.Contains(string(b), row) {
+			t.Errorf("README configuration table lacks the row for %s", row)
+		}
+	}
+}
