@@ -1,6 +1,11 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+
+	"gorm.io/gorm"
+)
 
 // VisibleBranches lists the branches shown in menus, in display order.
 func (s *Store) VisibleBranches(ctx context.Context) ([]Branch, error) {
@@ -15,4 +20,99 @@ func (s *Store) PublishedLayerCount(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.with(ctx).Model(&Layer{}).Where("status IN ?", []string{StatusPublished, StatusNoUpdate}).Count(&n).Error
 	return n, err
+}
+
+// CreateBranch inserts a release branch; a taken name gives ErrConflict.
+func (s *Store) CreateBranch(ctx context.Context, b *Branch) error {
+	return translate(s.with(ctx).Create(b).Error)
+}
+
+// BranchByName finds a branch.
+func (s *Store) BranchByName(ctx context.Context, name string) (*Branch, error) {
+	var b Branch
+	return &b, translate(s.with(ctx).Where("name = ?", name).Take(&b).Error)
+}
+
+// CreateLayer inserts a layer; a taken name gives ErrConflict.
+func (s *Store) CreateLayer(ctx context.Context, l *Layer) error {
+	return translate(s.with(ctx).Create(l).Error)
+}
+
+// LayerByName finds a layer.
+func (s *Store) LayerByName(ctx context.Context, name string) (*Layer, error) {
+	var l Layer
+	return &l, translate(s.with(ctx).Where("name = ?", name).Take(&l).Error)
+}
+
+// CreateLayerBranch inserts a layer branch; one per layer and branch.
+func (s *Store) CreateLayerBranch(ctx context.Context, lb *LayerBranch) error {
+	return translate(s.with(ctx).Omit("Layer", "Branch").Create(lb).Error)
+}
+
+// LayerBranch finds the layer branch of a layer on a branch, with both.
+func (s *Store) LayerBranch(ctx context.Context, layerID, branchID int64) (*LayerBranch, error) {
+	var lb LayerBranch
+	err := s.with(ctx).Preload("Layer").Preload("Branch").
+		Where("layer_id = ? AND branch_id = ?", layerID, branchID).Take(&lb).Error
+	return &lb, translate(err)
+}
+
+// LayerBranchByID finds a layer branch with its layer and branch.
+func (s *Store) LayerBranchByID(ctx context.Context, id int64) (*LayerBranch, error) {
+	var lb LayerBranch
+	err := s.with(ctx).Preload("Layer").Preload("Branch").Where("id = ?", id).Take(&lb).Error
+	return &lb, translate(err)
+}
+
+// IndexedState is what an update run records on a layer branch.
+type IndexedState struct {
+	Collection    string
+	Version       string
+	Rev           string
+	CommitTime    time.Time
+	ParserVersion string
+}
+
+// SetIndexedState records a successful index of a layer branch.
+func (s *Store) SetIndexedState(ctx context.Context, lbID int64, st IndexedState) error {
+	now := time.Now().UTC()
+	commit := st.CommitTime.UTC()
+	return s.with(ctx).Model(&LayerBranch{}).Where("id = ?", lbID).Updates(map[string]any{
+		"collection":      st.Collection,
+		"version":         st.Version,
+		"vcs_last_rev":    st.Rev,
+		"vcs_last_commit": &commit,
+		"vcs_last_fetch":  &now,
+		"parser_version":  st.ParserVersion,
+		"updated_at":      now,
+	}).Error
+}
+
+// SetMaintainers replaces the maintainers of a layer branch.
+func (s *Store) SetMaintainers(ctx context.Context, lbID int64, ms []LayerMaintainer) error {
+	return s.with(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("layer_branch_id = ?", lbID).Delete(&LayerMaintainer{}).Error; err != nil {
+			return err
+		}
+		for i := range ms {
+			ms[i].ID, ms[i].LayerBranchID = 0, lbID
+			if ms[i].Status == "" {
+				ms[i].Status = "A"
+			}
+		}
+		return createAll(tx, ms)
+	})
+}
+
+// SetDependencies replaces the dependencies of a layer branch.
+func (s *Store) SetDependencies(ctx context.Context, lbID int64, deps []LayerDependency) error {
+	return s.with(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Where("layer_branch_id = ?", lbID).Delete(&LayerDependency{}).Error; err != nil {
+			return err
+		}
+		for i := range deps {
+			deps[i].ID, deps[i].LayerBranchID = 0, lbID
+		}
+		return createAll(tx, deps)
+	})
 }
