@@ -1,0 +1,232 @@
+package gitrepo
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+)
+
+// Limits cap what a repository may cost.
+type Limits struct {
+	MaxTransferBytes int64         // bytes received by one fetch
+	MaxFiles         int           // entries in a layer's tree
+	MaxFileSize      int64         // size of one file read from a tree
+	FetchTimeout     time.Duration // one clone or fetch
+}
+
+// DefaultLimits fit the largest real layer repositories (openembedded-core:
+// ~220 MB packed with full history, ~5,000 files at a commit) with room.
+var DefaultLimits = Limits{
+	MaxTransferBytes: 1 << 30,
+	MaxFiles:         50_000,
+	MaxFileSize:      8 << 20,
+	FetchTimeout:     10 * time.Minute,
+}
+
+// Cache holds one bare clone per repository URL under Dir, shared by every
+// layer and branch in that repository.
+type Cache struct {
+	Dir    string
+	Policy Policy
+	Limits Limits
+
+	mu    sync.Mutex
+	locks map[string]*sync.Mutex
+}
+
+// NewCache returns a cache rooted at dir.
+func NewCache(dir string, p Policy, l Limits) *Cache {
+	return &Cache{Dir: dir, Policy: p, Limits: l, locks: map[string]*sync.Mutex{}}
+}
+
+var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
+
+// pathFor names the clone of a URL: readable, and unique through a hash.
+func (c *Cache) pathFor(u string) string {
+	sum := sha256.Sum256([]byte(u))
+	name := strings.Trim(unsafeChars.ReplaceAllString(strings.TrimPrefix(strings.TrimPrefix(u, "https://"), "http://"), "_"), "_.")
+	if len(name) > 60 {
+		name = name[len(name)-60:]
+	}
+	return filepath.Join(c.Dir, name+"-"+hex.EncodeToString(sum[:6])+".git")
+}
+
+// lock serialises work on one clone: within the process with a mutex, and
+// between processes sharing the data directory with flock.
+func (c *Cache) lock(ctx context.Context, dir string) (func(), error) {
+	c.mu.Lock()
+	m, ok := c.locks[dir]
+	if !ok {
+		m = &sync.Mutex{}
+		c.locks[dir] = m
+	}
+	c.mu.Unlock()
+	m.Lock()
+	f, err := os.OpenFile(dir+".lock", os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		m.Unlock()
+		return nil, err
+	}
+	for {
+		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			m.Unlock()
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			m.Unlock()
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+		m.Unlock()
+	}, nil
+}
+
+// refSpec mirrors the remote's branches as local branches, so a fetch moves
+// refs/heads/<branch> and pruning removes deleted branches.
+var refSpec = config.RefSpec("+refs/heads/*:refs/heads/*")
+
+// Fetch brings the clone of rawURL up to date (cloning it on first use) and
+// opens it. The URL is checked against the policy before any connection.
+func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
+	u, err := c.Policy.CheckURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	installTransports()
+	if err := os.MkdirAll(c.Dir, 0o750); err != nil {
+		return nil, err
+	}
+	dir := c.pathFor(u)
+	unlock, err := c.lock(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+
+	if c.Limits.FetchTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.Limits.FetchTimeout)
+		defer cancel()
+	}
+	ctx = withPolicy(ctx, c.Policy)
+	ctx, _ = withBudget(ctx, c.Limits.MaxTransferBytes)
+
+	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+		// Clone into a temporary directory and rename it into place, so a
+		// failed or killed clone leaves nothing half-made in the cache.
+		tmp, err := os.MkdirTemp(c.Dir, ".clone-*")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(tmp)
+		r, err := git.PlainInit(tmp, true)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := r.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{u}, Fetch: []config.RefSpec{refSpec}}); err != nil {
+			return nil, err
+		}
+		if err := fetch(ctx, r); err != nil {
+			return nil, classify(err, rawURL)
+		}
+		if err := os.Rename(tmp, dir); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
+		return nil, err
+	} else {
+		r, err := git.PlainOpen(dir)
+		if err != nil {
+			return nil, fmt.Errorf("opening cached clone of %s: %w", rawURL, err)
+		}
+		if err := fetch(ctx, r); err != nil {
+			return nil, classify(err, rawURL)
+		}
+	}
+	return Open(dir, c.Limits)
+}
+
+func fetch(ctx context.Context, r *git.Repository) error {
+	err := r.FetchContext(ctx, &git.FetchOptions{
+		RemoteName: "origin",
+		RefSpecs:   []config.RefSpec{refSpec},
+		Tags:       git.NoTags,
+		Force:      true,
+		Prune:      true,
+	})
+	if errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return nil
+	}
+	return err
+}
+
+// Permanent errors are not worth retrying: the repository is gone, private,
+// refused by policy, too big, or lacks what was asked for.
+type Permanent struct{ Err error }
+
+func (p *Permanent) Error() string { return p.Err.Error() }
+func (p *Permanent) Unwrap() error { return p.Err }
+
+// IsPermanent reports whether err will not go away by retrying.
+func IsPermanent(err error) bool {
+	var p *Permanent
+	return errors.As(err, &p) || errors.Is(err, ErrURLRefused) || errors.Is(err, ErrTooLarge)
+}
+
+// classify turns go-git's fetch errors into readable ones, marking those
+// that retrying cannot fix.
+func classify(err error, url string) error {
+	switch {
+	case errors.Is(err, ErrURLRefused), errors.Is(err, ErrTooLarge):
+		return err
+	case errors.Is(err, transport.ErrRepositoryNotFound), errors.Is(err, transport.ErrAuthenticationRequired),
+		errors.Is(err, transport.ErrAuthorizationFailed):
+		return &Permanent{fmt.Errorf("repository %s not found (or it is private)", url)}
+	case errors.Is(err, transport.ErrEmptyRemoteRepository):
+		return &Permanent{fmt.Errorf("repository %s is empty", url)}
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("fetching %s timed out: %w", url, err)
+	}
+	if strings.Contains(err.Error(), "does not appear to be a git repository") || strings.Contains(err.Error(), "No such file or directory") {
+		return &Permanent{fmt.Errorf("repository %s not found: %v", url, firstLine(err.Error()))}
+	}
+	return fmt.Errorf("fetching %s: %w", url, err)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// ErrBranchNotFound is wrapped when a branch does not exist.
+var ErrBranchNotFound = errors.New("branch not found")
+
+// BranchRef is the local reference of a mirrored branch.
+func BranchRef(name string) plumbing.ReferenceName { return plumbing.NewBranchReferenceName(name) }

@@ -1,0 +1,204 @@
+// Package gitrepo fetches layer repositories with go-git into a cache of
+// bare clones, one per repository URL, and reads files straight from git
+// trees at a commit — never from a checkout, so a symlink in a repository is
+// data and is never followed.
+//
+// Every URL and every byte from a repository is treated as hostile: URLs are
+// checked against a policy (https only by default, no credentials, local
+// paths only when an administrator allows them), connections are checked at
+// dial time against private and reserved address ranges (so DNS tricks and
+// redirects cannot reach internal services), and transfers, file counts,
+// file sizes and time are capped.
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"path/filepath"
+	"strings"
+)
+
+// Policy says which repository URLs may be fetched.
+type Policy struct {
+	// AllowHTTP permits plain http:// in addition to https://.
+	AllowHTTP bool
+	// AllowLocal permits file:// URLs and plain paths (local mirrors for
+	// tests and air-gapped sites).
+	AllowLocal bool
+	// AllowPrivateNetworks permits connections to loopback, private and
+	// other reserved addresses.
+	AllowPrivateNetworks bool
+	// Allow lists address ranges permitted although private (an internal
+	// git server, or a test's loopback server), on any port.
+	Allow []netip.Prefix
+}
+
+// allowed reports whether ip may be dialled despite being blocked.
+func (p Policy) allowed(ip netip.Addr) bool {
+	if p.AllowPrivateNetworks {
+		return true
+	}
+	for _, a := range p.Allow {
+		if a.Contains(ip.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrURLRefused is wrapped by every policy refusal.
+var ErrURLRefused = errors.New("repository URL refused")
+
+func refuse(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrURLRefused, fmt.Sprintf(format, a...))
+}
+
+// CheckURL validates a repository URL against the policy before anything is
+// fetched. It returns the URL to give go-git (local paths become absolute).
+func (p Policy) CheckURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", refuse("empty URL")
+	}
+	if strings.ContainsAny(raw, "\x00\r\n\t ") {
+		return "", refuse("URL contains whitespace or control characters")
+	}
+	if isLocalPath(raw) {
+		if !p.AllowLocal {
+			return "", refuse("local paths are not allowed (enable local repositories to use mirrors)")
+		}
+		abs, err := filepath.Abs(raw)
+		if err != nil {
+			return "", refuse("bad local path: %v", err)
+		}
+		return abs, nil
+	}
+	if strings.HasPrefix(raw, "-") {
+		return "", refuse("URL starts with '-'")
+	}
+	// scp-like ssh syntax: user@host:path
+	if !strings.Contains(raw, "://") && strings.Contains(raw, ":") {
+		return "", refuse("ssh URLs are not allowed; use https://")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "", refuse("not a URL: %v", err)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !p.AllowHTTP {
+			return "", refuse("http:// is not allowed; use https://")
+		}
+	case "file":
+		if !p.AllowLocal {
+			return "", refuse("file:// URLs are not allowed (enable local repositories to use mirrors)")
+		}
+		if u.Host != "" && u.Host != "localhost" {
+			return "", refuse("file:// URL with a host")
+		}
+		return u.Path, nil
+	case "git", "ssh", "git+ssh", "ssh+git":
+		return "", refuse("%s:// URLs are not allowed; use https://", u.Scheme)
+	default:
+		return "", refuse("scheme %q is not allowed; use https://", u.Scheme)
+	}
+	if u.User != nil {
+		return "", refuse("credentials in URLs are not allowed")
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return "", refuse("URL has no host")
+	}
+	ip, ipErr := netip.ParseAddr(strings.Trim(u.Hostname(), "[]"))
+	literalAllowed := ipErr == nil && p.allowed(ip)
+	if port := u.Port(); port != "" && port != "443" && port != "80" && !literalAllowed && !p.AllowPrivateNetworks {
+		// Odd ports are a classic way to reach internal services.
+		return "", refuse("port %s is not allowed", port)
+	}
+	if ipErr == nil && !literalAllowed {
+		if reason := blockedAddr(ip); reason != "" {
+			return "", refuse("address %s is %s", ip, reason)
+		}
+	}
+	if h := strings.ToLower(u.Hostname()); (h == "localhost" || strings.HasSuffix(h, ".localhost")) && !p.AllowPrivateNetworks {
+		return "", refuse("localhost is not allowed")
+	}
+	return u.String(), nil
+}
+
+func isLocalPath(s string) bool {
+	return strings.HasPrefix(s, "/") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") || s == "." || s == ".."
+}
+
+// blockedPrefixes are address ranges a fetch must never reach: besides what
+// netip's predicates cover, the ranges Gitea's hostmatcher adds (CGNAT, cloud
+// metadata, benchmarking, documentation, NAT64 and the IPv6 tunnels that can
+// embed an IPv4 address).
+var blockedPrefixes = func() []netip.Prefix {
+	var out []netip.Prefix
+	for _, s := range []string{
+		"0.0.0.0/8", "100.64.0.0/10", "168.63.129.16/32", "192.0.0.0/24", "192.0.2.0/24",
+		"198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32",
+		"64:ff9b::/96", "64:ff9b:1::/48", "2001::/32", "2001:db8::/32", "2002::/16", "100::/64", "fec0::/10",
+	} {
+		out = append(out, netip.MustParsePrefix(s))
+	}
+	return out
+}()
+
+// blockedAddr says why ip must not be dialled, or "" when it may.
+func blockedAddr(ip netip.Addr) string {
+	ip = ip.Unmap()
+	switch {
+	case ip.IsLoopback():
+		return "a loopback address"
+	case ip.IsPrivate():
+		return "a private address"
+	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast():
+		return "a link-local address"
+	case ip.IsUnspecified():
+		return "unspecified"
+	case ip.IsMulticast(), ip.IsInterfaceLocalMulticast():
+		return "a multicast address"
+	}
+	for _, p := range blockedPrefixes {
+		if p.Contains(ip) {
+			return "in the reserved range " + p.String()
+		}
+	}
+	return ""
+}
+
+type policyKey struct{}
+
+// withPolicy carries the policy to the dialer through the request context.
+func withPolicy(ctx context.Context, p Policy) context.Context {
+	return context.WithValue(ctx, policyKey{}, p)
+}
+
+func policyFrom(ctx context.Context) Policy {
+	p, _ := ctx.Value(policyKey{}).(Policy)
+	return p
+}
+
+// checkDial runs when a connection is about to be made, after name
+// resolution: the address actually dialled is checked, which DNS rebinding
+// and redirects cannot get around.
+func checkDial(ctx context.Context, address string) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return refuse("bad address %q", address)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return refuse("bad address %q", address)
+	}
+	if reason := blockedAddr(ip); reason != "" && !policyFrom(ctx).allowed(ip) {
+		return refuse("connection to %s refused: it is %s", ip, reason)
+	}
+	return nil
+}

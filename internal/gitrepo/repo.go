@@ -1,0 +1,430 @@
+package gitrepo
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/utils/merkletrie"
+)
+
+// Repo is an opened clone. Reads are safe for concurrent use.
+type Repo struct {
+	r      *git.Repository
+	limits Limits
+	mu     sync.Mutex // go-git's object storage is not documented as concurrency-safe
+}
+
+// Open opens a bare clone already in the cache (or any git directory).
+func Open(dir string, l Limits) (*Repo, error) {
+	r, err := git.PlainOpen(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Repo{r: r, limits: l}, nil
+}
+
+// Commit identifies a commit.
+type Commit struct {
+	Hash string
+	Time time.Time // committer time
+}
+
+// Branch resolves a branch to its head commit.
+func (r *Repo) Branch(name string) (Commit, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ref, err := r.r.Reference(BranchRef(name), true)
+	if err != nil {
+		return Commit{}, &Permanent{fmt.Errorf("%w: %q", ErrBranchNotFound, name)}
+	}
+	c, err := r.r.CommitObject(ref.Hash())
+	if err != nil {
+		return Commit{}, err
+	}
+	return Commit{Hash: c.Hash.String(), Time: c.Committer.When}, nil
+}
+
+// Branches lists the repository's branches.
+func (r *Repo) Branches() ([]string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	it, err := r.r.Branches()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	err = it.ForEach(func(ref *plumbing.Reference) error {
+		out = append(out, ref.Name().Short())
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+// HasCommit reports whether the clone holds the commit (a force-push can
+// make the last indexed commit disappear).
+func (r *Repo) HasCommit(hash string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, err := r.r.CommitObject(plumbing.NewHash(hash))
+	return err == nil
+}
+
+// ErrNoSubdir is wrapped when a layer's subdirectory is missing at a commit.
+var ErrNoSubdir = errors.New("subdirectory not found")
+
+// subtree returns the tree at subdir of commit ("" is the root).
+func (r *Repo) subtree(commit, subdir string) (*object.Tree, error) {
+	c, err := r.r.CommitObject(plumbing.NewHash(commit))
+	if err != nil {
+		return nil, fmt.Errorf("commit %s: %w", short(commit), err)
+	}
+	t, err := c.Tree()
+	if err != nil {
+		return nil, err
+	}
+	subdir = strings.Trim(path.Clean("/"+subdir), "/")
+	if subdir == "" {
+		return t, nil
+	}
+	st, err := t.Tree(subdir)
+	if err != nil {
+		return nil, &Permanent{fmt.Errorf("%w: %q at commit %s", ErrNoSubdir, subdir, short(commit))}
+	}
+	return st, nil
+}
+
+// TreeHash is the hash of subdir's tree at commit: equal hashes mean equal
+// contents, whatever the commits.
+func (r *Repo) TreeHash(commit, subdir string) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, err := r.subtree(commit, subdir)
+	if err != nil {
+		return "", err
+	}
+	return t.Hash.String(), nil
+}
+
+// ChangeAction is what happened to a file between two commits.
+type ChangeAction string
+
+const (
+	Added    ChangeAction = "A"
+	Deleted  ChangeAction = "D"
+	Modified ChangeAction = "M"
+	Renamed  ChangeAction = "R"
+)
+
+// Change is one changed file, with paths relative to the subdirectory.
+type Change struct {
+	Action   ChangeAction
+	From, To string // From is empty for additions, To for deletions
+}
+
+// Diff lists the files that changed below subdir between two commits, with
+// renames detected.
+func (r *Repo) Diff(ctx context.Context, from, to, subdir string) ([]Change, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	a, err := r.subtree(from, subdir)
+	if err != nil {
+		return nil, err
+	}
+	b, err := r.subtree(to, subdir)
+	if err != nil {
+		return nil, err
+	}
+	changes, err := object.DiffTreeWithOptions(ctx, a, b, &object.DiffTreeOptions{DetectRenames: true, RenameScore: 60})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Change, 0, len(changes))
+	for _, ch := range changes {
+		act, err := ch.Action()
+		if err != nil {
+			return nil, err
+		}
+		c := Change{From: ch.From.Name, To: ch.To.Name}
+		switch {
+		case act == merkletrie.Insert:
+			c.Action = Added
+		case act == merkletrie.Delete:
+			c.Action = Deleted
+		case c.From != c.To:
+			c.Action = Renamed
+		default:
+			c.Action = Modified
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// Tree returns the files below subdir at commit as a read-only fs.FS. Only
+// regular files and directories are visible: symlinks and submodules are
+// left out, so nothing can point outside the tree. It fails when the tree
+// holds more entries than the file limit.
+func (r *Repo) Tree(commit, subdir string) (*TreeFS, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t, err := r.subtree(commit, subdir)
+	if err != nil {
+		return nil, err
+	}
+	fsys := &TreeFS{repo: r, entries: map[string]*entry{".": {dir: true}}}
+	if err := fsys.index(t, "."); err != nil {
+		return nil, err
+	}
+	for _, e := range fsys.entries {
+		if e.dir {
+			sort.Slice(e.children, func(i, j int) bool { return e.children[i] < e.children[j] })
+		}
+	}
+	return fsys, nil
+}
+
+// TreeFS is a git tree as an fs.FS. Blobs are read on demand.
+type TreeFS struct {
+	repo    *Repo
+	entries map[string]*entry
+	// Skipped lists symlinks and submodules that were left out.
+	Skipped []string
+}
+
+type entry struct {
+	dir      bool
+	hash     plumbing.Hash
+	children []string // base names, for directories
+	size     int64    // -1 until known
+}
+
+func (t *TreeFS) index(tree *object.Tree, dir string) error {
+	for _, e := range tree.Entries {
+		p := path.Join(dir, e.Name)
+		if len(t.entries) >= t.repo.limits.MaxFiles && t.repo.limits.MaxFiles > 0 {
+			return &Permanent{fmt.Errorf("%w: more than %d files", ErrTooLarge, t.repo.limits.MaxFiles)}
+		}
+		switch e.Mode {
+		case filemode.Dir:
+			sub, err := tree.Tree(e.Name)
+			if err != nil {
+				return err
+			}
+			t.entries[p] = &entry{dir: true}
+			t.entries[dir].children = append(t.entries[dir].children, e.Name)
+			if err := t.index(sub, p); err != nil {
+				return err
+			}
+		case filemode.Regular, filemode.Executable, filemode.Deprecated:
+			t.entries[p] = &entry{hash: e.Hash, size: -1}
+			t.entries[dir].children = append(t.entries[dir].children, e.Name)
+		default: // symlinks, submodules
+			t.Skipped = append(t.Skipped, p)
+		}
+	}
+	return nil
+}
+
+// Open implements fs.FS.
+func (t *TreeFS) Open(name string) (fs.File, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	e, ok := t.entries[name]
+	if !ok {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	if e.dir {
+		return &dirFile{fs: t, name: name, e: e}, nil
+	}
+	b, err := t.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return &blobFile{info: fileInfo{name: path.Base(name), size: int64(len(b))}, r: bytes.NewReader(b)}, nil
+}
+
+// ReadFile implements fs.ReadFileFS, enforcing the file size limit.
+func (t *TreeFS) ReadFile(name string) ([]byte, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrInvalid}
+	}
+	e, ok := t.entries[name]
+	if !ok {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
+	}
+	if e.dir {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
+	}
+	t.repo.mu.Lock()
+	defer t.repo.mu.Unlock()
+	blob, err := t.repo.r.BlobObject(e.hash)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	if max := t.repo.limits.MaxFileSize; max > 0 && blob.Size > max {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, blob.Size, max)}
+	}
+	rd, err := blob.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Close()
+	return io.ReadAll(rd)
+}
+
+// Stat implements fs.StatFS. A file's size comes from its object header;
+// the contents are not read.
+func (t *TreeFS) Stat(name string) (fs.FileInfo, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
+	}
+	e, ok := t.entries[name]
+	if !ok {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+	}
+	return fileInfo{name: path.Base(name), dir: e.dir, size: t.size(e)}, nil
+}
+
+func (t *TreeFS) size(e *entry) int64 {
+	if e.dir {
+		return 0
+	}
+	t.repo.mu.Lock()
+	defer t.repo.mu.Unlock()
+	if e.size < 0 {
+		if obj, err := t.repo.r.Storer.EncodedObject(plumbing.BlobObject, e.hash); err == nil {
+			e.size = obj.Size()
+		}
+	}
+	return max(e.size, 0)
+}
+
+// ReadDir implements fs.ReadDirFS, in name order.
+func (t *TreeFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
+	}
+	e, ok := t.entries[name]
+	if !ok || !e.dir {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrNotExist}
+	}
+	out := make([]fs.DirEntry, len(e.children))
+	for i, c := range e.children {
+		out[i] = dirEntry{t: t, name: c, e: t.entries[path.Join(name, c)]}
+	}
+	return out, nil
+}
+
+// Hash is the blob hash of a file, for change detection without reading it.
+func (t *TreeFS) Hash(name string) (string, bool) {
+	e, ok := t.entries[name]
+	if !ok || e.dir {
+		return "", false
+	}
+	return e.hash.String(), true
+}
+
+// Len is the number of files and directories in the tree.
+func (t *TreeFS) Len() int { return len(t.entries) }
+
+// dirEntry defers the size lookup until Info is called.
+type dirEntry struct {
+	t    *TreeFS
+	name string
+	e    *entry
+}
+
+func (d dirEntry) Name() string { return d.name }
+func (d dirEntry) IsDir() bool  { return d.e.dir }
+func (d dirEntry) Type() fs.FileMode {
+	if d.e.dir {
+		return fs.ModeDir
+	}
+	return 0
+}
+func (d dirEntry) Info() (fs.FileInfo, error) {
+	return fileInfo{name: d.name, dir: d.e.dir, size: d.t.size(d.e)}, nil
+}
+
+type fileInfo struct {
+	name string
+	size int64
+	dir  bool
+}
+
+func (f fileInfo) Name() string { return f.name }
+func (f fileInfo) Size() int64  { return f.size }
+func (f fileInfo) Mode() fs.FileMode {
+	if f.dir {
+		return fs.ModeDir | 0o555
+	}
+	return 0o444
+}
+func (f fileInfo) ModTime() time.Time { return time.Time{} }
+func (f fileInfo) IsDir() bool        { return f.dir }
+func (f fileInfo) Sys() any           { return nil }
+
+type blobFile struct {
+	info fileInfo
+	r    *bytes.Reader
+}
+
+func (f *blobFile) Stat() (fs.FileInfo, error) { return f.info, nil }
+func (f *blobFile) Read(p []byte) (int, error) { return f.r.Read(p) }
+func (f *blobFile) Close() error               { return nil }
+
+type dirFile struct {
+	fs   *TreeFS
+	name string
+	e    *entry
+	pos  int
+}
+
+func (d *dirFile) Stat() (fs.FileInfo, error) {
+	return fileInfo{name: path.Base(d.name), dir: true}, nil
+}
+func (d *dirFile) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.name, Err: errors.New("is a directory")}
+}
+func (d *dirFile) Close() error { return nil }
+func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
+	all, err := d.fs.ReadDir(d.name)
+	if err != nil {
+		return nil, err
+	}
+	rest := all[d.pos:]
+	if n <= 0 {
+		d.pos = len(all)
+		return rest, nil
+	}
+	if len(rest) == 0 {
+		return nil, io.EOF
+	}
+	if n > len(rest) {
+		n = len(rest)
+	}
+	d.pos += n
+	return rest[:n], nil
+}
