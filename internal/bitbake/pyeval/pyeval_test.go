@@ -77,10 +77,10 @@ func (h *mapHost) CreateCopy() Host {
 	n.funcs, n.mods, n.inherits = h.funcs, h.mods, h.inherits
 	return n
 }
-func (h *mapHost) Function(n string) (string, bool)  { s, ok := h.funcs[n]; return s, ok }
-func (h *mapHost) FileExists(p string) (bool, bool)  { return h.files[p], false }
-func (h *mapHost) SetFilter(n, e string)             { h.filters[n] = e }
-func (h *mapHost) PyModule(n string) (string, bool)  { s, ok := h.mods[n]; return s, ok }
+func (h *mapHost) Function(n string) (string, bool) { s, ok := h.funcs[n]; return s, ok }
+func (h *mapHost) FileExists(p string) (bool, bool) { return h.files[p], false }
+func (h *mapHost) SetFilter(n, e string)            { h.filters[n] = e }
+func (h *mapHost) PyModule(n string) (string, bool) { s, ok := h.mods[n]; return s, ok }
 
 func TestInlineExpressions(t *testing.T) {
 	h := newHost(
