@@ -649,6 +649,9 @@ func isInstance(v, t Value) bool {
 		if e, ok := v.(*Exception); ok {
 			return e.Class.isSubclass(x)
 		}
+		if o, ok := v.(*Object); ok {
+			return o.Class.isSubclass(x)
+		}
 	}
 	return false
 }

@@ -387,6 +387,18 @@ func (in *Interp) lookupName(name string, sc *scope) (Value, error) {
 	if v, ok := in.globals[name]; ok {
 		return v, nil
 	}
+	if in.filterLookup != nil {
+		if b, ok := filterProcs[name]; ok {
+			return b, nil
+		}
+		if mod, ok := in.filterLookup(name); ok {
+			if m := in.module(mod); m != nil {
+				if v, ok := m.Attrs[name]; ok {
+					return v, nil
+				}
+			}
+		}
+	}
 	if name == "d" {
 		return &DataRef{in.Host}, nil
 	}

@@ -76,8 +76,29 @@ type Interp struct {
 	// Failed collects what was not supported during the current run.
 	Failed  []string
 	yields  []*List
-	globals map[string]Value   // names bound by top-level imports in anon functions
-	libMods map[string]*Module // interpreted library modules, by dotted name
+	globals map[string]Value // names bound by top-level imports in anon functions
+	shared  *Shared
+	// filterLookup resolves filter functions while a filter runs.
+	filterLookup func(name string) (module string, ok bool)
+}
+
+// Shared is state shared by the evaluators of one recipe: interpreted
+// library modules and a total step budget across nested evaluations.
+type Shared struct {
+	libMods map[string]*Module
+	// Budget is the number of steps left for all evaluations sharing it.
+	Budget int
+}
+
+// NewShared returns shared state with a total step budget.
+func NewShared(budget int) *Shared {
+	return &Shared{libMods: map[string]*Module{}, Budget: budget}
+}
+
+// NewInterpShared returns an evaluator bound to h that shares module
+// instances and the step budget with others.
+func NewInterpShared(h Host, sh *Shared) *Interp {
+	return &Interp{Host: h, Limits: DefaultLimits, shared: sh}
 }
 
 // NewInterp returns an evaluator bound to h.
@@ -101,6 +122,12 @@ func (in *Interp) step() error {
 	in.steps++
 	if in.steps > in.Limits.Steps {
 		return &errBudget{"steps"}
+	}
+	if in.shared != nil {
+		in.shared.Budget--
+		if in.shared.Budget < 0 {
+			return &errBudget{"total steps"}
+		}
 	}
 	return nil
 }
@@ -205,11 +232,44 @@ func (in *Interp) RunFunction(name, body string) error {
 	if err != nil {
 		return err
 	}
+	return in.runTop(fn, map[string]Value{"d": &DataRef{in.Host}})
+}
+
+// runTop runs a function body in recovery mode. At the top level of the
+// body even Python exceptions other than SkipRecipe and bb.fatal only
+// skip the statement: they usually come from library code this evaluator
+// only approximates, and the statements after them still matter.
+func (in *Interp) runTop(fd *funcDef, args map[string]Value) error {
 	saved := in.recover
 	in.recover = true
 	defer func() { in.recover = saved }()
-	_, err = in.callFunction(&Function{def: fn}, []Value{&DataRef{in.Host}}, nil)
-	return err
+	sc := &scope{vars: args}
+	for _, st := range fd.body {
+		c, _, err := in.exec(st, sc)
+		if err != nil {
+			if IsBudget(err) {
+				return err
+			}
+			var exc *Exception
+			if errors.As(err, &exc) {
+				if exc.Class.isSubclass(ExcSkipRecipe) || exc.Class.isSubclass(ExcFatal) {
+					return err
+				}
+				in.noteFailure(err)
+				continue
+			}
+			var u *Unsupported
+			if errors.As(err, &u) {
+				in.noteFailure(err)
+				continue
+			}
+			return err
+		}
+		if c == ctrlReturn {
+			return nil
+		}
+	}
+	return nil
 }
 
 // CallNamed calls a metadata-defined function by name with string args
@@ -792,13 +852,14 @@ func (in *Interp) module(name string) *Module {
 }
 
 func (in *Interp) libModule(name string) *Module {
-	if m, ok := in.libMods[name]; ok {
+	if in.shared == nil {
+		in.shared = NewShared(1 << 62)
+	}
+	libMods := in.shared.libMods
+	if m, ok := libMods[name]; ok {
 		return m
 	}
-	if in.libMods == nil {
-		in.libMods = map[string]*Module{}
-	}
-	in.libMods[name] = nil // guards import cycles
+	libMods[name] = nil // guards import cycles
 	src, ok := in.Host.PyModule(name)
 	if !ok {
 		return nil
@@ -830,6 +891,172 @@ func (in *Interp) libModule(name string) *Module {
 	}
 	in.recover, in.inline = savedRecover, savedInline
 	m := &Module{Name: name, Attrs: sc.vars}
-	in.libMods[name] = m
+	libMods[name] = m
 	return m
+}
+
+// Object is a plain Python object with attributes (BitBake events).
+type Object struct {
+	Class *ExcClass
+	Attrs map[string]Value
+}
+
+// Event classes of bb.event that metadata handlers test with isinstance.
+var (
+	evEvent       = &ExcClass{Name: "bb.event.Event"}
+	evRecipeEvent = &ExcClass{Name: "bb.event.RecipeEvent", Parent: evEvent}
+	eventClasses  = map[string]*ExcClass{}
+)
+
+func registerEvents() {
+	for _, n := range []string{"RecipePreDeferredInherits", "RecipePreFinalise", "RecipePostKeyExpansion",
+		"RecipeTaskPreProcess", "RecipeParsed"} {
+		eventClasses[n] = &ExcClass{Name: "bb.event." + n, Parent: evRecipeEvent}
+	}
+	for _, n := range []string{"ConfigParsed", "MultiConfigParsed", "BuildStarted", "BuildCompleted", "ParseStarted",
+		"ParseCompleted", "SanityCheck", "NetworkTest", "DepTreeGenerated", "TaskStarted", "TaskSucceeded",
+		"TaskFailed", "BuildInit", "CookerExit", "ReachableStamps", "StaleSetSceneTasks", "HeartbeatEvent",
+		"MonitorDiskEvent", "RecipeTaskPreProcess"} {
+		if _, ok := eventClasses[n]; !ok {
+			eventClasses[n] = &ExcClass{Name: "bb.event." + n, Parent: evEvent}
+		}
+	}
+	attrs := map[string]Value{"Event": evEvent, "RecipeEvent": evRecipeEvent}
+	for n, c := range eventClasses {
+		attrs[n] = c
+	}
+	for _, n := range []string{"fire", "register", "remove"} {
+		attrs[n] = fn(n, func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return None, nil })
+	}
+	modules["bb.event"] = mod("bb.event", attrs)
+	modules["bb"].Attrs["event"] = modules["bb.event"]
+	modules["bb.build"] = mod("bb.build", map[string]Value{
+		"FuncFailed": &ExcClass{Name: "FuncFailed", Parent: excException},
+		"TaskBase":   evEvent,
+	})
+	modules["bb"].Attrs["build"] = modules["bb.build"]
+}
+
+// NewEvent returns a bb.event.<class> object with attributes.
+func NewEvent(class string, attrs map[string]Value) *Object {
+	c, ok := eventClasses[class]
+	if !ok {
+		c = &ExcClass{Name: "bb.event." + class, Parent: evEvent}
+	}
+	return &Object{Class: c, Attrs: attrs}
+}
+
+// RunHandler runs an event handler body with e and d bound, in recovery
+// mode like RunFunction.
+func (in *Interp) RunHandler(name, body string, event *Object) error {
+	in.reset()
+	if strings.TrimSpace(body) == "" {
+		return nil
+	}
+	src := "def " + sanitizeName(name) + "(e, d):\n" + body + "\n"
+	fn, err := cachedDef(src)
+	if err != nil {
+		return err
+	}
+	d := &DataRef{in.Host}
+	if event.Attrs == nil {
+		event.Attrs = map[string]Value{}
+	}
+	event.Attrs["data"] = d
+	return in.runTop(fn, map[string]Value{"e": event, "d": d})
+}
+
+// EvalFilter applies a variable filter expression (bb.filter) to val:
+// the expression sees "val", bb.filter's built-in procedures, and
+// functions that lookup maps to a library module.
+func (in *Interp) EvalFilter(expr, val string, lookup func(name string) (module string, ok bool)) (string, error) {
+	in.reset()
+	e, err := cachedExpr(expr)
+	if err != nil {
+		return "", err
+	}
+	saved := in.filterLookup
+	in.filterLookup = lookup
+	defer func() { in.filterLookup = saved }()
+	v, err := in.eval(e, &scope{vars: map[string]Value{"val": Str(val)}})
+	if err != nil {
+		return "", err
+	}
+	switch x := v.(type) {
+	case *noneType:
+		return "", nil
+	case *Unknown:
+		return "", &Unsupported{What: x.Why}
+	}
+	return strOf(v), nil
+}
+
+// filterProcs are bb.filter's own procedures.
+var filterProcs = map[string]*Builtin{
+	"suffix": fn("suffix", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+		v, ok1 := argStr(a, 0)
+		sfx, ok2 := argStr(a, 1)
+		if !ok1 || !ok2 {
+			return unknownf("suffix arguments"), nil
+		}
+		var out []string
+		for _, w := range strings.Fields(v) {
+			out = append(out, w+sfx)
+		}
+		return Str(strings.Join(out, " ")), nil
+	}),
+	"prefix": fn("prefix", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+		v, ok1 := argStr(a, 0)
+		pfx, ok2 := argStr(a, 1)
+		if !ok1 || !ok2 {
+			return unknownf("prefix arguments"), nil
+		}
+		var out []string
+		for _, w := range strings.Fields(v) {
+			out = append(out, pfx+w)
+		}
+		return Str(strings.Join(out, " ")), nil
+	}),
+	"sort": fn("sort", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+		v, ok := argStr(a, 0)
+		if !ok {
+			return unknownf("sort arguments"), nil
+		}
+		w := strings.Fields(v)
+		sortStrings(w)
+		return Str(strings.Join(w, " ")), nil
+	}),
+	"remove": fn("remove", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+		v, ok := argStr(a, 0)
+		if !ok || len(a) < 2 {
+			return unknownf("remove arguments"), nil
+		}
+		sep, hasSep := argStr(a, 2)
+		if s, ok := kw["sep"].(Str); ok {
+			sep, hasSep = string(s), true
+		}
+		var rm map[string]bool
+		if r, ok := a[1].(Str); ok {
+			rm = map[string]bool{}
+			for _, w := range pySplit(string(r), sep, hasSep && sep != "", -1, false) {
+				rm[w] = true
+			}
+		} else {
+			set, err := in.wordSet(a[1])
+			if err != nil {
+				return nil, err
+			}
+			rm = set
+		}
+		var out []string
+		for _, w := range pySplit(v, sep, hasSep && sep != "", -1, false) {
+			if !rm[w] {
+				out = append(out, w)
+			}
+		}
+		if !hasSep || sep == "" {
+			return Str(strings.Join(out, " ")), nil
+		}
+		return Str(strings.Join(out, sep)), nil
+	}),
 }

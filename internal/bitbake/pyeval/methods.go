@@ -89,6 +89,10 @@ func (in *Interp) getAttr(obj Value, name string) Value {
 		if name == "__name__" {
 			return Str(o.def.name)
 		}
+	case *Object:
+		if v, ok := o.Attrs[name]; ok {
+			return v
+		}
 	case *Unknown:
 		return o
 	}

@@ -573,6 +573,7 @@ func init() {
 	reg(mod("oe", map[string]Value{}))
 	registerOE(reg)
 	registerRe(reg)
+	registerEvents()
 }
 
 func strFn(name string, f func(string) string) *Builtin {

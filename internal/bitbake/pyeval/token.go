@@ -54,6 +54,12 @@ type SyntaxError struct {
 
 func (e *SyntaxError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Msg) }
 
+// UnterminatedString reports Python's "unterminated string literal", an
+// error BitBake tolerates in ${@...} (the expression is left as is).
+func (e *SyntaxError) UnterminatedString() bool {
+	return strings.HasPrefix(e.Msg, "unterminated string")
+}
+
 // maxSource bounds the code accepted by the tokenizer.
 const maxSource = 1 << 20
 

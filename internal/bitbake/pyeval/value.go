@@ -111,6 +111,15 @@ func (e *Exception) Message() string {
 	return repr(&Tuple{items: e.Args})
 }
 
+// SkipMessage reports whether the exception is bb.parse.SkipRecipe (or a
+// subclass) and its message.
+func (e *Exception) SkipMessage() (string, bool) {
+	if e.Class.isSubclass(ExcSkipRecipe) {
+		return e.Message(), true
+	}
+	return "", false
+}
+
 func (c *ExcClass) isSubclass(of *ExcClass) bool {
 	for k := c; k != nil; k = k.Parent {
 		if k == of {
