@@ -144,7 +144,7 @@ func (ev *evaluator) finalize(fn string) (string, bool) {
 	if msg, skip := ev.runAnon(); skip {
 		return msg, true
 	}
-	if msg, skip := ev.fire(ev.handlers, "RecipeTaskPreProcess", fn, nil); skip {
+	if msg, skip := ev.fire(ev.handlers, "RecipeTaskPreProcess", fn, map[string]pyeval.Value{"tasklist": pyeval.NewList(nil)}); skip {
 		return msg, true
 	}
 	ev.virtualProviders()

@@ -1061,3 +1061,7 @@ func (s *Store) ExpandVarref(name string) {
 		}
 	}
 }
+
+// HasOverrides reports whether override variants of name were set
+// (d.hasOverrides).
+func (s *Store) HasOverrides(name string) bool { return len(s.overrideData(name)) > 0 }

@@ -186,6 +186,12 @@ type (
 		fn   *funcDef
 		line int
 	}
+	classStmt struct {
+		name  string
+		bases []expr
+		body  []stmt
+		line  int
+	}
 	unsupportedStmt struct {
 		what string
 		line int
@@ -202,6 +208,9 @@ type funcDef struct {
 	lambda   expr // for lambdas: the expression
 	line     int
 	hasYield bool
+	// decorators are the dotted names of simple decorators
+	// (staticmethod, classmethod, property); others are ignored.
+	decorators []string
 }
 
 type param struct {

@@ -652,6 +652,10 @@ func isInstance(v, t Value) bool {
 		if o, ok := v.(*Object); ok {
 			return o.Class.isSubclass(x)
 		}
+	case *Class:
+		if i, ok := v.(*Instance); ok {
+			return i.Class.isSubclass(x)
+		}
 	}
 	return false
 }

@@ -20,6 +20,9 @@ func (in *Interp) eval(e expr, sc *scope) (Value, error) {
 		if err != nil {
 			return nil, err
 		}
+		if inst, ok := obj.(*Instance); ok {
+			return in.instanceAttr(inst, x.name)
+		}
 		return in.getAttr(obj, x.name), nil
 	case *callExpr:
 		return in.evalCall(x, sc)
@@ -997,6 +1000,10 @@ func (in *Interp) call(fn Value, args []Value, kw map[string]Value) (Value, erro
 		return in.callFunctionValue(f, args, kw)
 	case *ExcClass:
 		return &Exception{Class: f, Args: args}, nil
+	case *Class:
+		return in.instantiate(f, args, kw)
+	case *boundFunc:
+		return in.call(f.fn, append([]Value{f.self}, args...), kw)
 	case *Unknown:
 		return f, nil
 	case *Module:

@@ -48,6 +48,8 @@ type Host interface {
 	FileExists(path string) (exists, isDir bool)
 	// SetFilter installs a variable filter expression (d.setVarFilter).
 	SetFilter(name, expr string)
+	// HasOverrides reports whether the variable has override variants.
+	HasOverrides(name string) bool
 	// PyModule returns the source of a python library module (e.g.
 	// "oe.kernel") from the layers' addpylib directories.
 	PyModule(name string) (src string, ok bool)
@@ -250,6 +252,7 @@ func (in *Interp) runTop(fd *funcDef, args map[string]Value) error {
 			if IsBudget(err) {
 				return err
 			}
+			bindUnknown(st, sc, err)
 			var exc *Exception
 			if errors.As(err, &exc) {
 				if exc.Class.isSubclass(ExcSkipRecipe) || exc.Class.isSubclass(ExcFatal) {
@@ -347,6 +350,7 @@ func (in *Interp) execBlock(body []stmt, sc *scope) (ctrl, Value, error) {
 			var u *Unsupported
 			if in.recover && errors.As(err, &u) {
 				in.noteFailure(err)
+				bindUnknown(st, sc, u)
 				continue
 			}
 			return ctrlNone, nil, err
@@ -546,6 +550,8 @@ func (in *Interp) exec(st stmt, sc *scope) (ctrl, Value, error) {
 		}
 		sc.set(s.fn.name, f)
 		return ctrlNone, nil, nil
+	case *classStmt:
+		return ctrlNone, nil, in.execClass(s, sc)
 	case *unsupportedStmt:
 		return ctrlNone, nil, unsupported("%s statement", s.what)
 	}
@@ -648,8 +654,18 @@ func (in *Interp) assign(t expr, v Value, sc *scope) error {
 		if err != nil {
 			return err
 		}
-		if u, ok := obj.(*Unknown); ok {
-			return unsupported("attribute assignment on unknown (%s)", u.Why)
+		switch o := obj.(type) {
+		case *Instance:
+			o.Attrs[x.name] = v
+			return nil
+		case *Class:
+			o.Attrs[x.name] = v
+			return nil
+		case *Object:
+			o.Attrs[x.name] = v
+			return nil
+		case *Unknown:
+			return unsupported("attribute assignment on unknown (%s)", o.Why)
 		}
 		return unsupported("attribute assignment .%s on %s", x.name, typeName(obj))
 	case *starExpr:
@@ -1059,4 +1075,31 @@ var filterProcs = map[string]*Builtin{
 		}
 		return Str(strings.Join(out, sep)), nil
 	}),
+}
+
+// bindUnknown gives the names a failed assignment would have bound an
+// Unknown value, so later statements see "unknown" rather than "unset".
+func bindUnknown(st stmt, sc *scope, cause error) {
+	as, ok := st.(*assignStmt)
+	if !ok {
+		return
+	}
+	for _, t := range as.targets {
+		bindUnknownTarget(t, sc, cause)
+	}
+}
+
+func bindUnknownTarget(t expr, sc *scope, cause error) {
+	switch x := t.(type) {
+	case *nameExpr:
+		sc.set(x.name, unknownf("%v", cause))
+	case *tupleExpr:
+		for _, e := range x.elts {
+			bindUnknownTarget(e, sc, cause)
+		}
+	case *listExpr:
+		for _, e := range x.elts {
+			bindUnknownTarget(e, sc, cause)
+		}
+	}
 }

@@ -19,7 +19,8 @@ var setMethods = setOf("add", "update", "discard", "remove", "union", "intersect
 	"difference_update")
 var dataMethods = setOf("getVar", "getVarFlag", "getVarFlags", "setVar", "setVarFlag", "setVarFlags", "appendVar",
 	"prependVar", "appendVarFlag", "prependVarFlag", "delVar", "delVarFlag", "expand", "renameVar", "createCopy",
-	"setVarFilter", "getVarHistory", "expandWithRefs", "keys", "localkeys", "hasOverrides", "delVarFlags", "get")
+	"setVarFilter", "getVarHistory", "expandWithRefs", "keys", "localkeys", "hasOverrides", "delVarFlags", "get",
+	"expandVarref")
 
 func setOf(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))
@@ -92,6 +93,35 @@ func (in *Interp) getAttr(obj Value, name string) Value {
 	case *Object:
 		if v, ok := o.Attrs[name]; ok {
 			return v
+		}
+	case *Class:
+		return in.classAttr(o, name)
+	case *Instance:
+		v, err := in.instanceAttr(o, name)
+		if err != nil {
+			return unknownf("%v", err)
+		}
+		return v
+	case *Builtin:
+		// Unbound methods of built-in types: set.difference(a, b).
+		var methods map[string]bool
+		switch o.Name {
+		case "str":
+			methods = strMethods
+		case "list", "tuple":
+			methods = listMethods
+		case "dict":
+			methods = dictMethods
+		case "set", "frozenset":
+			methods = setMethods
+		}
+		if methods[name] {
+			return fn(o.Name+"."+name, func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+				if len(a) < 1 {
+					return nil, argErr(name, 1, 0)
+				}
+				return in.callMethod(a[0], name, a[1:], kw)
+			})
 		}
 	case *Unknown:
 		return o
@@ -1076,6 +1106,12 @@ func (in *Interp) dataMethod(dr *DataRef, name string, a []Value, kw map[string]
 		return Str(v), nil
 	case "createCopy":
 		return &DataRef{h.CreateCopy()}, nil
+	case "hasOverrides":
+		n, err := str(0)
+		if err != nil {
+			return nil, err
+		}
+		return Bool(h.HasOverrides(n)), nil
 	case "setVarFilter":
 		n, err := str(0)
 		if err != nil {

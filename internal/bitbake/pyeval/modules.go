@@ -574,6 +574,8 @@ func init() {
 	registerOE(reg)
 	registerRe(reg)
 	registerEvents()
+	registerFetch()
+	registerOEData()
 }
 
 func strFn(name string, f func(string) string) *Builtin {

@@ -346,3 +346,40 @@ func translatePyRegex(p string) string {
 	}
 	return b.String()
 }
+
+// registerOEData adds oe.data.typed_value for the common types.
+func registerOEData() {
+	m := mod("oe.data", map[string]Value{
+		"typed_value": fn("typed_value", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+			key, ok := argStr(a, 0)
+			h, ok2 := dataArg(a, kw)
+			if !ok || !ok2 {
+				return unknownf("typed_value arguments"), nil
+			}
+			val, _ := h.GetVar(key, true)
+			typ, _ := h.GetVarFlag(key, "type", true)
+			switch typ {
+			case "", "string":
+				return Str(val), nil
+			case "list":
+				sep, hasSep := h.GetVarFlag(key, "separator", true)
+				return StrList(pySplit(val, sep, hasSep && sep != "", -1, false)), nil
+			case "boolean":
+				b, err := oeBoolean(val, true)
+				if val == "" {
+					b, err = false, nil
+				}
+				return Bool(b), err
+			case "integer":
+				n, err := strconv.ParseInt(strings.TrimSpace(val), 0, 64)
+				if err != nil {
+					return nil, newExc(excValueError, "invalid integer %q", val)
+				}
+				return Int(n), nil
+			}
+			return unknownf("typed_value of type %s", typ), nil
+		}),
+	})
+	modules["oe.data"] = m
+	modules["oe"].Attrs["data"] = m
+}

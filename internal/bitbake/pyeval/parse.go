@@ -144,17 +144,27 @@ func (p *pparser) statement() []stmt {
 	t := p.peek()
 	line := t.line
 	if t.kind == tOp && t.val == "@" {
-		// Decorators (e.g. @bb.parse.vardeps) only add signature metadata
-		// for BitBake; skip them.
+		// Decorators: staticmethod/classmethod/property matter inside
+		// classes; others (e.g. @bb.parse.vardeps) only add metadata.
+		var decos []string
 		for p.isOp("@") {
 			p.next()
-			p.expr()
+			e := p.expr()
+			if n, ok := e.(*nameExpr); ok {
+				decos = append(decos, n.name)
+			}
 			if p.peek().kind != tNewline {
 				p.fail("expected newline after decorator")
 			}
 			p.next()
 		}
-		return p.statement()
+		st := p.statement()
+		if len(st) == 1 {
+			if ds, ok := st[0].(*defStmt); ok {
+				ds.fn.decorators = decos
+			}
+		}
+		return st
 	}
 	if t.kind == tName {
 		switch t.val {
@@ -214,13 +224,29 @@ func (p *pparser) statement() []stmt {
 			fn := p.funcDef(line)
 			return []stmt{&defStmt{fn: fn, line: line}}
 		case "class":
-			// Classes are outside the subset; skip the block.
 			p.next()
-			for p.peek().kind != tNewline && p.peek().kind != tEOF {
+			cs := &classStmt{name: p.expectName(), line: line}
+			if p.isOp("(") {
 				p.next()
+				for !p.isOp(")") {
+					if p.peek().kind == tName && p.toks[p.pos+1].kind == tOp && p.toks[p.pos+1].val == "=" {
+						// metaclass=... and friends
+						p.next()
+						p.next()
+						p.expr()
+					} else {
+						cs.bases = append(cs.bases, p.expr())
+					}
+					if !p.isOp(",") {
+						break
+					}
+					p.next()
+				}
+				p.expectOp(")")
 			}
-			p.block()
-			return []stmt{&unsupportedStmt{what: "class", line: line}}
+			p.expectOp(":")
+			cs.body = p.block()
+			return []stmt{cs}
 		case "async":
 			p.fail("async is not supported")
 		}

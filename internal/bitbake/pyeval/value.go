@@ -304,7 +304,7 @@ func hashKey(v Value) (string, error) {
 }
 
 func typeName(v Value) string {
-	switch v.(type) {
+	switch x := v.(type) {
 	case *noneType:
 		return "NoneType"
 	case Bool:
@@ -323,8 +323,12 @@ func typeName(v Value) string {
 		return "dict"
 	case *Set:
 		return "set"
-	case *Function, *Builtin, *boundMethod:
+	case *Function, *Builtin, *boundMethod, *boundFunc:
 		return "function"
+	case *Class:
+		return "type"
+	case *Instance:
+		return x.Class.Name
 	case *Module:
 		return "module"
 	case *Exception:
