@@ -38,6 +38,7 @@ func runParse(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	diags := fl.Bool("diags", false, "add diagnostics and unevaluated python to each record")
 	explain := fl.String("explain", "", "compare with a ground-truth JSONL file and print disagreements on stderr")
 	only := fl.String("recipe", "", "parse only recipes whose path contains this string")
+	printVars := fl.String("print", "", "comma-separated extra variables to add to each record")
 	facts := fl.Bool("facts", false, "print the layer's conf/layer.conf facts and file classification instead of recipes")
 	fl.Usage = func() {
 		fmt.Fprintln(stderr, "usage: layerindex parse [--with DEPLAYERDIR]... [flags] LAYERDIR")
@@ -68,7 +69,11 @@ func runParse(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		defer c()
 		deps = append(deps, l)
 	}
-	cfg, err := bitbake.NewConfig(target, deps, bitbake.Options{OldSyntax: *oldSyntax, Jobs: *jobs})
+	opts := bitbake.Options{OldSyntax: *oldSyntax, Jobs: *jobs}
+	if *printVars != "" {
+		opts.ExtraVars = strings.Split(*printVars, ",")
+	}
+	cfg, err := bitbake.NewConfig(target, deps, opts)
 	if err != nil {
 		return fmt.Errorf("configuration: %w", err)
 	}
@@ -104,6 +109,13 @@ func runParse(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		if r.Uncertain() {
 			uncertain++
+		}
+		for _, v := range opts.ExtraVars {
+			if val, ok := r.Vars[v]; ok {
+				rec[v] = val
+			} else {
+				rec[v] = nil
+			}
 		}
 		if *diags {
 			rec["diags"] = r.Diags

@@ -46,6 +46,8 @@ type Options struct {
 	LocalConf string
 	// Jobs bounds ParseLayer's parallelism (default GOMAXPROCS).
 	Jobs int
+	// ExtraVars are further variables to report in Recipe.Vars.
+	ExtraVars []string
 }
 
 // Config is a parsed configuration: the core layer's bitbake.conf and

@@ -55,6 +55,7 @@ func (h *pyHost) Expand(s string) (string, error)         { return h.s.Expand(s)
 func (h *pyHost) Inherits(class string) bool              { return h.ev.inheritsClass(class) }
 func (h *pyHost) Function(name string) (string, bool)     { return h.s.Def(name) }
 func (h *pyHost) SetFilter(name, expr string)             { h.s.SetFilter(name, expr) }
+func (h *pyHost) MarkDependency(p string)                 { h.ev.markDependency(cleanPath(p)) }
 func (h *pyHost) HasOverrides(name string) bool           { return h.s.HasOverrides(name) }
 func (h *pyHost) FileExists(p string) (bool, bool)        { return h.ev.cfg.vfs.stat(p) }
 func (h *pyHost) PyModule(name string) (string, bool)     { return h.ev.cfg.pyModule(h.ev.pylibs, name) }

@@ -68,7 +68,7 @@ type Recipe struct {
 func (r *Recipe) Uncertain() bool { return r.PythonFailed > 0 || len(r.Failed) > 0 || r.Errors > 0 }
 
 // reportVars are the variables copied into Recipe.Vars.
-var reportVars = []string{"PN", "PV", "PR", "PE", "SUMMARY", "DESCRIPTION", "SECTION", "LICENSE", "HOMEPAGE",
+var reportVars = []string{"PN", "PV", "PR", "PE", "BPN", "SUMMARY", "DESCRIPTION", "SECTION", "LICENSE", "HOMEPAGE",
 	"BUGTRACKER", "PROVIDES", "DEPENDS", "BBCLASSEXTEND", "SRCREV", "SRC_URI"}
 
 // TargetRoot is the virtual path of the target layer.
@@ -254,7 +254,7 @@ func (ev *evaluator) virtualProviders() {
 func (ev *evaluator) report(r *Recipe) {
 	d := ev.d
 	r.Vars = map[string]string{}
-	for _, v := range reportVars {
+	for _, v := range append(reportVars, ev.cfg.opts.ExtraVars...) {
 		if val, ok := d.Get(v); ok {
 			r.Vars[v] = val
 		}
@@ -340,7 +340,9 @@ func (r *Recipe) Record() map[string]any {
 	rec["configopts"] = r.ConfigOpts
 	pc := map[string]string{}
 	for k, v := range r.PackageConfig {
-		pc[k] = v
+		if k != "doc" {
+			pc[k] = v
+		}
 	}
 	rec["packageconfig"] = pc
 	return rec

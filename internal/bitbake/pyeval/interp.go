@@ -48,6 +48,9 @@ type Host interface {
 	FileExists(path string) (exists, isDir bool)
 	// SetFilter installs a variable filter expression (d.setVarFilter).
 	SetFilter(name, expr string)
+	// MarkDependency records a file the recipe depends on
+	// (bb.parse.mark_dependency).
+	MarkDependency(path string)
 	// HasOverrides reports whether the variable has override variants.
 	HasOverrides(name string) bool
 	// PyModule returns the source of a python library module (e.g.

@@ -401,8 +401,15 @@ func init() {
 		"SkipPackage":        excSkipPackage,
 		"ParseError":         excParseError,
 		"BBHandledException": ExcFatal,
-		"mark_dependency":    fn("mark_dependency", func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return None, nil }),
-		"BBHandler":          unknownf("bb.parse.BBHandler"),
+		"mark_dependency": fn("mark_dependency", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+			if p, ok := argStr(a, 1); ok {
+				if h, ok := dataArg(a, kw); ok {
+					h.MarkDependency(p)
+				}
+			}
+			return None, nil
+		}),
+		"BBHandler": unknownf("bb.parse.BBHandler"),
 	}))
 
 	noop := fn("noop", func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return None, nil })

@@ -81,6 +81,7 @@ func (h *mapHost) Function(n string) (string, bool) { s, ok := h.funcs[n]; retur
 func (h *mapHost) FileExists(p string) (bool, bool) { return h.files[p], false }
 func (h *mapHost) SetFilter(n, e string)            { h.filters[n] = e }
 func (h *mapHost) PyModule(n string) (string, bool) { s, ok := h.mods[n]; return s, ok }
+func (h *mapHost) MarkDependency(p string)          {}
 func (h *mapHost) HasOverrides(n string) bool       { return false }
 
 func TestInlineExpressions(t *testing.T) {
