@@ -1,0 +1,1067 @@
+// Package data is a re-implementation of BitBake's datastore
+// (lib/bb/data_smart.py): lazily expanded variables with flags, weak
+// defaults, :append/:prepend/:remove with override qualifiers, override
+// selection driven by OVERRIDES (rightmost wins, multi-part overrides),
+// ${VAR} expansion that leaves unknown variables literal, and ${@...}
+// inline Python handed to a pluggable evaluator.
+//
+// Stores are layered copy-on-write: Child returns a cheap store whose
+// reads fall through to its parent and whose writes stay local, so the
+// configuration is parsed once and every recipe gets its own child. A
+// store with children must no longer be written (Freeze enforces this).
+package data
+
+import (
+	"errors"
+	"strings"
+)
+
+// Op is one :append, :prepend or :remove entry.
+type Op struct {
+	Value    string
+	Override string // "" or the override qualifier(s), e.g. "class-target" or "a:b"
+}
+
+// Var is one variable's state (BitBake's per-variable dict).
+type Var struct {
+	Value      string
+	HasValue   bool
+	Default    string // ??= (flag _defaultval)
+	HasDefault bool
+	Appends    []Op
+	Prepends   []Op
+	Removes    []Op
+	flags      map[string]string
+	sharedFlag bool // flags map is shared with a parent store
+}
+
+func (v *Var) empty() bool {
+	return !v.HasValue && !v.HasDefault && len(v.Appends) == 0 && len(v.Prepends) == 0 && len(v.Removes) == 0 && len(v.flags) == 0
+}
+
+// ovRef is an entry of overridedata: a full variable name and the
+// override part that selects it.
+type ovRef struct {
+	full     string
+	override string
+}
+
+// InlineFunc evaluates the code of a ${@...} expression against s.
+type InlineFunc func(code string, s *Store) (string, error)
+
+// ErrSkip wraps a SkipRecipe raised inside an inline expression.
+var ErrSkip = errors.New("skip recipe")
+
+// Limits bound expansion.
+type Limits struct {
+	Depth    int // nested variable expansions
+	MaxBytes int // length of one expanded value
+	Rounds   int // expansion passes over one value
+}
+
+// DefaultLimits are far above what real metadata needs.
+var DefaultLimits = Limits{Depth: 120, MaxBytes: 8 << 20, Rounds: 50}
+
+// Stats counts inline Python evaluations of a store and its copies.
+type Stats struct {
+	InlineOK     int
+	InlineFailed int
+	Failed       []string // distinct failed expressions, first ones only
+	seen         map[string]bool
+	Errors       []string // expansion errors (self references, limits)
+}
+
+func (st *Stats) fail(code string, err error) {
+	st.InlineFailed++
+	if st.seen == nil {
+		st.seen = map[string]bool{}
+	}
+	key := code
+	if len(key) > 200 {
+		key = key[:200]
+	}
+	if !st.seen[key] && len(st.Failed) < 40 {
+		st.seen[key] = true
+		st.Failed = append(st.Failed, key+" -> "+err.Error())
+	}
+}
+
+func (st *Stats) errorf(msg string) {
+	if len(st.Errors) < 20 {
+		st.Errors = append(st.Errors, msg)
+	}
+}
+
+// Store is a datastore layer.
+type Store struct {
+	parent *Store
+	frozen bool
+
+	vars    map[string]*Var
+	ovr     map[string][]ovRef // overridedata; a nil slice stored under a key hides the parent's
+	defs    map[string]string  // python def sources by name
+	filters map[string]string  // variable filters (expressions), copied on write
+	ownFilt bool
+
+	// Override state (need_overrides).
+	overrides  []string
+	ovSet      map[string]bool
+	ovValid    bool
+	inOverride bool
+	ovDeps     map[string]bool // base names read while computing OVERRIDES
+	tracking   map[string]bool
+
+	gen   uint64
+	cache map[string]cacheEntry
+
+	depth int
+
+	Inline InlineFunc
+	Limits Limits
+	Stats  *Stats
+	// Filter applies a variable filter expression to a value; nil means
+	// filters are ignored.
+	Filter func(expr, value string, s *Store) (string, error)
+	// Skipped and SkipReason are set when inline code raised SkipRecipe.
+	Skipped    bool
+	SkipReason string
+	// Host carries the caller's per-recipe context (e.g. the inherit
+	// cache) for the inline evaluator; the datastore does not use it.
+	Host any
+}
+
+type cacheEntry struct {
+	gen     uint64
+	value   string
+	ok      bool
+	removes []string
+}
+
+// New returns an empty root store.
+func New() *Store {
+	return &Store{vars: map[string]*Var{}, ovr: map[string][]ovRef{}, defs: map[string]string{}, Limits: DefaultLimits, Stats: &Stats{}}
+}
+
+// Freeze marks the store read-only; it may then be shared by children
+// used concurrently.
+func (s *Store) Freeze() { s.frozen = true }
+
+// Child returns a copy-on-write store layered over s. s is frozen.
+func (s *Store) Child() *Store {
+	s.frozen = true
+	return &Store{
+		parent:  s,
+		vars:    map[string]*Var{},
+		ovr:     map[string][]ovRef{},
+		defs:    map[string]string{},
+		filters: s.filters,
+		Inline:  s.Inline,
+		Limits:  s.Limits,
+		Stats:   &Stats{},
+		Filter:  s.Filter,
+		Host:    s.Host,
+	}
+}
+
+// Copy returns a child of s without freezing s, for short-lived
+// evaluations (":=" or d.createCopy()). s must not be written while the
+// copy is in use.
+func (s *Store) Copy() *Store {
+	was := s.frozen
+	c := s.Child()
+	s.frozen = was
+	return c
+}
+
+// Parent returns the store this one was created from.
+func (s *Store) Parent() *Store { return s.parent }
+
+func (s *Store) mustWrite() {
+	if s.frozen {
+		panic("bitbake/data: write to a frozen store")
+	}
+}
+
+// find returns the variable as seen from s (nil if never set or deleted).
+func (s *Store) find(name string) *Var {
+	for d := s; d != nil; d = d.parent {
+		if v, ok := d.vars[name]; ok {
+			return v
+		}
+	}
+	return nil
+}
+
+// local returns the variable for writing, copying it from a parent first.
+func (s *Store) local(name string) *Var {
+	s.mustWrite()
+	if v, ok := s.vars[name]; ok {
+		return v
+	}
+	var nv *Var
+	if pv := s.parent.findOrNil(name); pv != nil {
+		c := *pv
+		c.Appends = pv.Appends[:len(pv.Appends):len(pv.Appends)]
+		c.Prepends = pv.Prepends[:len(pv.Prepends):len(pv.Prepends)]
+		c.Removes = pv.Removes[:len(pv.Removes):len(pv.Removes)]
+		c.sharedFlag = pv.flags != nil
+		nv = &c
+	} else {
+		nv = &Var{}
+	}
+	s.vars[name] = nv
+	return nv
+}
+
+func (s *Store) findOrNil(name string) *Var {
+	if s == nil {
+		return nil
+	}
+	return s.find(name)
+}
+
+func (v *Var) setFlag(flag, value string) {
+	if v.flags == nil || v.sharedFlag {
+		m := make(map[string]string, len(v.flags)+1)
+		for k, x := range v.flags {
+			m[k] = x
+		}
+		v.flags = m
+		v.sharedFlag = false
+	}
+	v.flags[flag] = value
+}
+
+func (v *Var) delFlag(flag string) {
+	if _, ok := v.flags[flag]; !ok {
+		return
+	}
+	if v.sharedFlag {
+		m := make(map[string]string, len(v.flags))
+		for k, x := range v.flags {
+			m[k] = x
+		}
+		v.flags = m
+		v.sharedFlag = false
+	}
+	delete(v.flags, flag)
+}
+
+// overrideData returns overridedata[name] as seen from s.
+func (s *Store) overrideData(name string) []ovRef {
+	for d := s; d != nil; d = d.parent {
+		if l, ok := d.ovr[name]; ok {
+			return l
+		}
+	}
+	return nil
+}
+
+func (s *Store) touch(name string) {
+	s.gen++
+	if s.ovValid && s.ovDeps != nil {
+		base := name
+		if i := strings.IndexByte(base, ':'); i >= 0 {
+			base = base[:i]
+		}
+		if s.ovDeps[base] || name == "OVERRIDES" {
+			s.ovValid = false
+		}
+	}
+}
+
+// setVarKeyword splits NAME:append[:override] style names like
+// __setvar_regexp__ (lazy base, first keyword whose remainder is free of
+// upper-case letters).
+func setVarKeyword(name string) (base, keyword, override string, ok bool) {
+	for i := strings.IndexByte(name, ':'); i >= 0; {
+		rest := name[i:]
+		for _, kw := range [...]string{":append", ":prepend", ":remove"} {
+			if !strings.HasPrefix(rest, kw) {
+				continue
+			}
+			tail := rest[len(kw):]
+			if tail == "" {
+				return name[:i], kw[1:], "", true
+			}
+			if tail[0] == ':' && !hasUpper(tail[1:]) {
+				return name[:i], kw[1:], tail[1:], true
+			}
+		}
+		j := strings.IndexByte(name[i+1:], ':')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return "", "", "", false
+}
+
+func hasUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			return true
+		}
+	}
+	return false
+}
+
+func isOverrideStart(s string) bool {
+	return s != "" && (s[0] >= 'a' && s[0] <= 'z' || s[0] >= '0' && s[0] <= '9')
+}
+
+// updateOverrides registers name's override candidates
+// (_setvar_update_overrides).
+func (s *Store) updateOverrides(name string) {
+	i := strings.LastIndexByte(name, ':')
+	if i < 0 {
+		return
+	}
+	override := name[i+1:]
+	short := name[:i]
+	for isOverrideStart(override) {
+		s.addOverrideRef(short, ovRef{full: name, override: override})
+		override = ""
+		if j := strings.LastIndexByte(short, ':'); j >= 0 {
+			override = name[j+1:]
+			short = name[:j]
+			if short == "" {
+				override = ""
+			}
+		}
+	}
+}
+
+func (s *Store) addOverrideRef(short string, ref ovRef) {
+	l := s.overrideData(short)
+	for _, r := range l {
+		if r == ref {
+			return
+		}
+	}
+	nl := make([]ovRef, len(l), len(l)+1)
+	copy(nl, l)
+	s.ovr[short] = append(nl, ref)
+}
+
+// SetVar sets a variable as Python code does (d.setVar): pending
+// :append/:prepend/:remove and active override variants are dropped.
+func (s *Store) SetVar(name, value string) { s.setVar(name, value, false) }
+
+// SetVarParsing sets a variable as the parser does (setVar with
+// parsing=True): appends and override variants stay.
+func (s *Store) SetVarParsing(name, value string) { s.setVar(name, value, true) }
+
+func (s *Store) setVar(name, value string, parsing bool) {
+	s.mustWrite()
+	if base, kw, ovr, ok := setVarKeyword(name); ok {
+		v := s.local(base)
+		op := Op{Value: value, Override: ovr}
+		switch kw {
+		case "append":
+			v.Appends = append(v.Appends, op)
+		case "prepend":
+			v.Prepends = append(v.Prepends, op)
+		default:
+			v.Removes = append(v.Removes, op)
+		}
+		s.updateOverrides(base)
+		s.touch(base)
+		return
+	}
+	v := s.local(name)
+	if !parsing {
+		v.Appends, v.Prepends, v.Removes = nil, nil, nil
+		if l := s.overrideData(name); l != nil {
+			s.needOverrides()
+			var active []string
+			for _, r := range l {
+				if s.overrideActive(r.override) {
+					active = append(active, r.full)
+				}
+			}
+			for _, a := range active {
+				s.DelVar(a)
+			}
+			s.ovr[name] = nil
+			v = s.local(name)
+		}
+	}
+	if strings.IndexByte(name, ':') >= 0 {
+		s.updateOverrides(name)
+	}
+	v.Value, v.HasValue = value, true
+	s.touch(name)
+}
+
+func (s *Store) overrideActive(o string) bool {
+	if s.ovSet[o] {
+		return true
+	}
+	if strings.IndexByte(o, ':') < 0 {
+		return false
+	}
+	for _, p := range strings.Split(o, ":") {
+		if !s.ovSet[p] {
+			return false
+		}
+	}
+	return true
+}
+
+// SetDefault records a weak default (??=).
+func (s *Store) SetDefault(name, value string) {
+	v := s.local(name)
+	v.Default, v.HasDefault = value, true
+	if strings.IndexByte(name, ':') >= 0 {
+		s.updateOverrides(name)
+	}
+	s.touch(name)
+}
+
+// SetFlag sets a variable flag.
+func (s *Store) SetFlag(name, flag, value string) {
+	if flag == "_defaultval" {
+		s.SetDefault(name, value)
+		return
+	}
+	v := s.local(name)
+	v.setFlag(flag, value)
+	s.gen++
+}
+
+// DelVar deletes a variable and its override registrations.
+func (s *Store) DelVar(name string) {
+	s.mustWrite()
+	s.vars[name] = &Var{}
+	if s.overrideData(name) != nil {
+		s.ovr[name] = nil
+	}
+	if i := strings.LastIndexByte(name, ':'); i >= 0 {
+		override := name[i+1:]
+		short := name[:i]
+		for isOverrideStart(override) {
+			if l := s.overrideData(short); l != nil {
+				var nl []ovRef
+				for _, r := range l {
+					if r.full != name || r.override != override {
+						nl = append(nl, r)
+					}
+				}
+				if len(nl) != len(l) {
+					if nl == nil {
+						nl = []ovRef{}
+					}
+					s.ovr[short] = nl
+				}
+			}
+			override = ""
+			if j := strings.LastIndexByte(short, ':'); j >= 0 {
+				override = name[j+1:]
+				short = name[:j]
+				if short == "" {
+					override = ""
+				}
+			}
+		}
+	}
+	s.touch(name)
+}
+
+// DelFlag deletes a flag (and its weak default).
+func (s *Store) DelFlag(name, flag string) {
+	if s.find(name) == nil {
+		return
+	}
+	v := s.local(name)
+	v.delFlag(flag)
+	v.delFlag("_defaultval_flag_" + flag)
+	s.gen++
+}
+
+// AppendVar is d.appendVar: a parsing-mode :append without override.
+func (s *Store) AppendVar(name, value string) { s.setVar(name+":append", value, true) }
+
+// PrependVar is d.prependVar.
+func (s *Store) PrependVar(name, value string) { s.setVar(name+":prepend", value, true) }
+
+// AppendFlag is d.appendVarFlag.
+func (s *Store) AppendFlag(name, flag, value string) {
+	cur, _ := s.GetFlag(name, flag, false)
+	s.SetFlag(name, flag, cur+value)
+}
+
+// PrependFlag is d.prependVarFlag.
+func (s *Store) PrependFlag(name, flag, value string) {
+	cur, _ := s.GetFlag(name, flag, false)
+	s.SetFlag(name, flag, value+cur)
+}
+
+// Raw is getVar(name, expand=False, noweakdefault, parsing=True): the
+// variable's own content, without overrides or appends.
+func (s *Store) Raw(name string, noWeakDefault bool) (string, bool) {
+	v := s.find(name)
+	if v == nil {
+		return "", false
+	}
+	if v.HasValue {
+		return v.Value, true
+	}
+	if v.HasDefault && !noWeakDefault {
+		return v.Default, true
+	}
+	return "", false
+}
+
+// Lookup returns the variable struct as seen from s (read-only).
+func (s *Store) Lookup(name string) *Var { return s.find(name) }
+
+// GetFlag returns a flag (its weak default if unset), optionally expanded.
+func (s *Store) GetFlag(name, flag string, expand bool) (string, bool) {
+	if s.tracking != nil {
+		s.track(name)
+	}
+	v := s.find(name)
+	if v == nil {
+		return "", false
+	}
+	val, ok := v.flags[flag]
+	if !ok {
+		val, ok = v.flags["_defaultval_flag_"+flag]
+	}
+	if !ok {
+		return "", false
+	}
+	if expand {
+		key := name + "[" + flag + "]"
+		if e, hit := s.cache[key]; hit && e.gen == s.gen {
+			return e.value, true
+		}
+		val = s.expand(val, key)
+		s.putCache(key, cacheEntry{value: val, ok: true})
+	}
+	return val, true
+}
+
+// Flags returns getVarFlags(name): public flags, with weak flag defaults
+// where the flag itself is unset.
+func (s *Store) Flags(name string) map[string]string {
+	v := s.find(name)
+	if v == nil || len(v.flags) == 0 {
+		return nil
+	}
+	out := map[string]string{}
+	for k, x := range v.flags {
+		if strings.HasPrefix(k, "_defaultval_flag_") {
+			f := k[len("_defaultval_flag_"):]
+			if _, set := v.flags[f]; !set {
+				out[f] = x
+			}
+			continue
+		}
+		if strings.HasPrefix(k, "_") || strings.HasPrefix(k, ":") {
+			continue
+		}
+		out[k] = x
+	}
+	return out
+}
+
+// SetDef records a python def's source.
+func (s *Store) SetDef(name, src string) {
+	s.mustWrite()
+	s.defs[name] = src
+}
+
+// Def returns a python def's source.
+func (s *Store) Def(name string) (string, bool) {
+	for d := s; d != nil; d = d.parent {
+		if src, ok := d.defs[name]; ok {
+			return src, true
+		}
+	}
+	return "", false
+}
+
+// SetFilter installs a filter expression applied to name's expanded value.
+func (s *Store) SetFilter(name, expr string) {
+	s.mustWrite()
+	if !s.ownFilt {
+		m := make(map[string]string, len(s.filters)+1)
+		for k, v := range s.filters {
+			m[k] = v
+		}
+		s.filters = m
+		s.ownFilt = true
+	}
+	if expr == "" {
+		delete(s.filters, name)
+	} else {
+		s.filters[name] = expr
+	}
+	s.gen++
+}
+
+func (s *Store) putCache(key string, e cacheEntry) {
+	if s.frozen {
+		return
+	}
+	if s.cache == nil {
+		s.cache = map[string]cacheEntry{}
+	}
+	e.gen = s.gen
+	s.cache[key] = e
+}
+
+func (s *Store) track(name string) {
+	if i := strings.IndexByte(name, ':'); i >= 0 {
+		name = name[:i]
+	}
+	s.tracking[name] = true
+}
+
+// needOverrides computes OVERRIDES like need_overrides: up to five rounds
+// until the value is stable, recording which variables it depends on.
+func (s *Store) needOverrides() {
+	if s.ovValid || s.inOverride {
+		return
+	}
+	saved := s.tracking
+	s.tracking = map[string]bool{}
+	// While computing, nested lookups use the overrides as they stand
+	// (none in the first round), like BitBake's inoverride guard.
+	s.inOverride = true
+	defer func() { s.inOverride = false }()
+	for count := 0; count < 5; count++ {
+		s.overrides = nil
+		s.ovSet = map[string]bool{}
+		ov, _ := s.getVar("OVERRIDES", true, false)
+		s.overrides = strings.Split(ov, ":")
+		s.ovSet = toSet(s.overrides)
+		s.gen++
+		nv, _ := s.getVar("OVERRIDES", true, false)
+		n := strings.Split(nv, ":")
+		if equalStrings(n, s.overrides) {
+			break
+		}
+		s.overrides = n
+		s.ovSet = toSet(n)
+	}
+	s.ovDeps = s.tracking
+	s.tracking = saved
+	if saved != nil {
+		for k := range s.ovDeps {
+			saved[k] = true
+		}
+	}
+	s.ovValid = true
+}
+
+// Overrides returns the active override list (computing it if needed).
+func (s *Store) Overrides() []string {
+	s.needOverrides()
+	return s.overrides
+}
+
+func toSet(l []string) map[string]bool {
+	m := make(map[string]bool, len(l))
+	for _, x := range l {
+		m[x] = true
+	}
+	return m
+}
+
+func equalStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Get returns the expanded value of a variable (d.getVar(name)).
+func (s *Store) Get(name string) (string, bool) { return s.getVar(name, true, false) }
+
+// GetString is Get with "" for unset variables.
+func (s *Store) GetString(name string) string {
+	v, _ := s.getVar(name, true, false)
+	return v
+}
+
+// GetUnexpanded is d.getVar(name, False): overrides and appends applied,
+// no expansion.
+func (s *Store) GetUnexpanded(name string) (string, bool) { return s.getVar(name, false, false) }
+
+// getVar is getVarFlag(name, "_content", expand, noweakdefault=False,
+// parsing=False).
+func (s *Store) getVar(name string, expand bool, noWeakDefault bool) (string, bool) {
+	val, ok, _ := s.getVarRemoves(name, expand, noWeakDefault)
+	return val, ok
+}
+
+func (s *Store) getVarRemoves(name string, expand bool, noWeakDefault bool) (string, bool, []string) {
+	if s.tracking != nil {
+		s.track(name)
+	}
+	if expand {
+		if e, hit := s.cache[name]; hit && e.gen == s.gen {
+			return e.value, e.ok, e.removes
+		}
+	}
+	var (
+		value    string
+		has      bool
+		removes  []string
+		variant  string
+		selected bool
+	)
+	if l := s.overrideData(name); len(l) > 0 {
+		s.needOverrides()
+		variant, selected = s.selectOverride(l)
+		if selected {
+			var subRemoves []string
+			value, has, subRemoves = s.getVarRemoves(variant, false, false)
+			removes = append(removes, subRemoves...)
+		}
+	}
+	v := s.find(name)
+	if v != nil && !has {
+		if v.HasValue {
+			value, has = v.Value, true
+		} else if v.HasDefault && !noWeakDefault {
+			value, has = v.Default, true
+		}
+	}
+	if v != nil && (len(v.Appends) > 0 || len(v.Prepends) > 0 || len(v.Removes) > 0) {
+		s.needOverrides()
+		for _, a := range v.Appends {
+			if s.qualifierActive(a.Override) {
+				value += a.Value
+				has = true
+			}
+		}
+		for _, p := range v.Prepends {
+			if s.qualifierActive(p.Override) {
+				value = p.Value + value
+				has = true
+			}
+		}
+		for _, r := range v.Removes {
+			if s.qualifierActive(r.Override) {
+				removes = append(removes, r.Value)
+			}
+		}
+	}
+	if !expand {
+		// retparser=True in BitBake: the removes of an override variant
+		// travel up to the variable that selected it.
+		return value, has, removes
+	}
+	if has {
+		value = s.expand(value, name)
+		if value != "" && len(removes) > 0 {
+			value = s.applyRemoves(value, removes)
+		}
+		if value != "" && s.filters != nil && s.Filter != nil {
+			base := name
+			if i := strings.IndexByte(base, ':'); i >= 0 {
+				base = base[:i]
+			}
+			if f, ok := s.filters[base]; ok {
+				if fv, err := s.Filter(f, value, s); err == nil {
+					value = fv
+				} else {
+					s.Stats.errorf("filter on " + base + ": " + err.Error())
+				}
+			}
+		}
+	}
+	if !noWeakDefault {
+		s.putCache(name, cacheEntry{value: value, ok: has})
+	}
+	return value, has, nil
+}
+
+// qualifierActive reports whether every part of an :append/:prepend/
+// :remove override qualifier is in OVERRIDES.
+func (s *Store) qualifierActive(o string) bool {
+	if o == "" {
+		return true
+	}
+	for {
+		i := strings.IndexByte(o, ':')
+		part := o
+		if i >= 0 {
+			part = o[:i]
+		}
+		if !s.ovSet[part] {
+			return false
+		}
+		if i < 0 {
+			return true
+		}
+		o = o[i+1:]
+	}
+}
+
+// selectOverride picks the override variant like getVarFlag: candidates
+// whose override parts are all active, peeled one suffix at a time in
+// OVERRIDES order; the last exact match wins.
+func (s *Store) selectOverride(l []ovRef) (string, bool) {
+	type kv struct{ k, v string }
+	var active []kv
+	set := func(k, v string) {
+		for i := range active {
+			if active[i].k == k {
+				active[i].v = v
+				return
+			}
+		}
+		active = append(active, kv{k, v})
+	}
+	for _, r := range l {
+		if s.overrideActive(r.override) {
+			set(r.override, r.full)
+		}
+	}
+	if len(active) == 0 {
+		return "", false
+	}
+	match, found := "", false
+	for mod := true; mod; {
+		mod = false
+		for _, o := range s.overrides {
+			snapshot := append([]kv(nil), active...)
+			for _, a := range snapshot {
+				idx := -1
+				for i := range active {
+					if active[i].k == a.k {
+						idx = i
+						break
+					}
+				}
+				if idx < 0 {
+					continue
+				}
+				cur := active[idx]
+				if strings.HasSuffix(cur.k, ":"+o) {
+					active = append(active[:idx], active[idx+1:]...)
+					set(strings.ReplaceAll(cur.k, ":"+o, ""), cur.v)
+					mod = true
+				} else if cur.k == o {
+					match, found = cur.v, true
+					active = append(active[:idx], active[idx+1:]...)
+				}
+			}
+		}
+	}
+	return match, found
+}
+
+func (s *Store) applyRemoves(value string, removes []string) string {
+	rm := map[string]bool{}
+	for _, r := range removes {
+		for _, w := range strings.Fields(s.expand(r, "")) {
+			rm[w] = true
+		}
+	}
+	if len(rm) == 0 {
+		return value
+	}
+	var b strings.Builder
+	start := 0
+	flush := func(end int) {
+		tok := value[start:end]
+		if tok != "" && !rm[tok] {
+			b.WriteString(tok)
+		}
+	}
+	for i := 0; i < len(value); i++ {
+		if isSpace(value[i]) {
+			flush(i)
+			b.WriteByte(value[i])
+			start = i + 1
+		}
+	}
+	flush(len(value))
+	return b.String()
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+// Keys returns every variable name visible from s (set, with content or
+// flags), in no particular order.
+func (s *Store) Keys() []string {
+	seen := map[string]bool{}
+	var out []string
+	for d := s; d != nil; d = d.parent {
+		for k, v := range d.vars {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			if !v.empty() {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// ExpandKeys renames variables whose names contain ${...} to their
+// expanded names (bb.data.expandKeys), merging :append lists.
+func (s *Store) ExpandKeys() {
+	todo := map[string]string{}
+	var keys []string
+	seen := map[string]bool{}
+	for d := s; d != nil; d = d.parent {
+		for k, v := range d.vars {
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			if v.empty() || !strings.Contains(k, "${") {
+				continue
+			}
+			ek := s.Expand(k)
+			if ek != k {
+				todo[k] = ek
+				keys = append(keys, k)
+			}
+		}
+	}
+	sortStrings(keys)
+	for _, k := range keys {
+		s.RenameVar(k, todo[k])
+	}
+}
+
+func sortStrings(a []string) {
+	if len(a) < 2 {
+		return
+	}
+	// Small insertion sort keeps the package free of sort for tiny lists;
+	// use a simple quicksort for larger ones.
+	quick(a)
+}
+
+func quick(a []string) {
+	for len(a) > 12 {
+		p := a[len(a)/2]
+		i, j := 0, len(a)-1
+		for i <= j {
+			for a[i] < p {
+				i++
+			}
+			for a[j] > p {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		if j+1 < len(a)-i {
+			quick(a[:j+1])
+			a = a[i:]
+		} else {
+			quick(a[i:])
+			a = a[:j+1]
+		}
+	}
+	for i := 1; i < len(a); i++ {
+		for j := i; j > 0 && a[j] < a[j-1]; j-- {
+			a[j], a[j-1] = a[j-1], a[j]
+		}
+	}
+}
+
+// RenameVar is d.renameVar: moves content and :append/:prepend/:remove
+// lists (not other flags) and renames override variants recursively.
+func (s *Store) RenameVar(key, newkey string) {
+	s.renameVar(key, newkey, 0)
+}
+
+func (s *Store) renameVar(key, newkey string, depth int) {
+	if key == newkey || depth > 20 {
+		return
+	}
+	found := false
+	val, has := s.Raw(key, false)
+	if has {
+		s.SetVarParsing(newkey, val)
+		found = true
+	}
+	if src := s.find(key); src != nil && (len(src.Appends) > 0 || len(src.Prepends) > 0 || len(src.Removes) > 0) {
+		dst := s.local(newkey)
+		dst.Appends = append(dst.Appends, src.Appends...)
+		dst.Prepends = append(dst.Prepends, src.Prepends...)
+		dst.Removes = append(dst.Removes, src.Removes...)
+		found = true
+	}
+	if l := s.overrideData(key); l != nil {
+		found = true
+		nl := make([]ovRef, 0, len(l))
+		for _, r := range l {
+			nl = append(nl, ovRef{full: strings.ReplaceAll(r.full, key, newkey), override: r.override})
+		}
+		s.ovr[newkey] = nl
+		for _, r := range l {
+			s.renameVar(r.full, strings.ReplaceAll(r.full, key, newkey), depth+1)
+		}
+	}
+	if !found {
+		return
+	}
+	if strings.IndexByte(newkey, ':') >= 0 && !has {
+		s.updateOverrides(newkey)
+	}
+	s.DelVar(key)
+}
+
+// GetFlagNoDefault returns a flag's own value, unexpanded, ignoring its
+// weak default (getVarFlag with noweakdefault=True).
+func (s *Store) GetFlagNoDefault(name, flag string) (string, bool) {
+	v := s.find(name)
+	if v == nil {
+		return "", false
+	}
+	val, ok := v.flags[flag]
+	return val, ok
+}
+
+// LocalKeys returns the names set in this layer of the store only.
+func (s *Store) LocalKeys() []string {
+	out := make([]string, 0, len(s.vars))
+	for k, v := range s.vars {
+		if !v.empty() {
+			out = append(out, k)
+		}
+	}
+	sortStrings(out)
+	return out
+}
+
+// ExpandVarref replaces ${name} by name's value in the variables set in
+// this layer (d.expandVarref(name)).
+func (s *Store) ExpandVarref(name string) {
+	ref := "${" + name + "}"
+	val, _ := s.GetUnexpanded(name)
+	for _, k := range s.LocalKeys() {
+		cur, ok := s.GetUnexpanded(k)
+		if ok && strings.Contains(cur, ref) {
+			s.SetVar(k, strings.ReplaceAll(cur, ref, val))
+		}
+	}
+}
+
+// HasOverrides reports whether override variants of name were set
+// (d.hasOverrides).
+func (s *Store) HasOverrides(name string) bool { return len(s.overrideData(name)) > 0 }

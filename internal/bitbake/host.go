@@ -1,0 +1,112 @@
+package bitbake
+
+import (
+	"errors"
+	"strings"
+
+	"layerindex/internal/bitbake/data"
+	"layerindex/internal/bitbake/pyeval"
+)
+
+// RecipeStepBudget bounds the Python evaluation steps spent on one
+// recipe (all inline expressions, anonymous functions and handlers).
+const RecipeStepBudget = 20_000_000
+
+// pyState is the Python evaluation state of one evaluator.
+type pyState struct {
+	ev     *evaluator
+	shared *pyeval.Shared
+}
+
+func newPyState(ev *evaluator) *pyState {
+	return &pyState{ev: ev, shared: pyeval.NewShared(RecipeStepBudget)}
+}
+
+// pyHost exposes a datastore to the Python evaluator.
+type pyHost struct {
+	s  *data.Store
+	ev *evaluator
+}
+
+var _ pyeval.Host = (*pyHost)(nil)
+
+func (h *pyHost) GetVar(name string, expand bool) (string, bool) {
+	if expand {
+		return h.s.Get(name)
+	}
+	return h.s.GetUnexpanded(name)
+}
+
+func (h *pyHost) GetVarFlag(name, flag string, expand bool) (string, bool) {
+	return h.s.GetFlag(name, flag, expand)
+}
+
+func (h *pyHost) VarFlags(name string) map[string]string  { return h.s.Flags(name) }
+func (h *pyHost) SetVar(name, value string)               { h.s.SetVar(name, value) }
+func (h *pyHost) SetVarFlag(name, flag, value string)     { h.s.SetFlag(name, flag, value) }
+func (h *pyHost) AppendVar(name, value string)            { h.s.AppendVar(name, value) }
+func (h *pyHost) PrependVar(name, value string)           { h.s.PrependVar(name, value) }
+func (h *pyHost) AppendVarFlag(name, flag, value string)  { h.s.AppendFlag(name, flag, value) }
+func (h *pyHost) PrependVarFlag(name, flag, value string) { h.s.PrependFlag(name, flag, value) }
+func (h *pyHost) DelVar(name string)                      { h.s.DelVar(name) }
+func (h *pyHost) DelVarFlag(name, flag string)            { h.s.DelFlag(name, flag) }
+func (h *pyHost) RenameVar(from, to string)               { h.s.RenameVar(from, to) }
+func (h *pyHost) Expand(s string) (string, error)         { return h.s.Expand(s), nil }
+func (h *pyHost) Inherits(class string) bool              { return h.ev.inheritsClass(class) }
+func (h *pyHost) Function(name string) (string, bool)     { return h.s.Def(name) }
+func (h *pyHost) SetFilter(name, expr string)             { h.s.SetFilter(name, expr) }
+func (h *pyHost) MarkDependency(p string)                 { h.ev.markDependency(cleanPath(p)) }
+func (h *pyHost) HasOverrides(name string) bool           { return h.s.HasOverrides(name) }
+func (h *pyHost) FileExists(p string) (bool, bool)        { return h.ev.cfg.vfs.stat(p) }
+func (h *pyHost) PyModule(name string) (string, bool)     { return h.ev.cfg.pyModule(h.ev.pylibs, name) }
+
+func (h *pyHost) CreateCopy() pyeval.Host {
+	return &pyHost{s: h.s.Copy(), ev: h.ev}
+}
+
+// interp returns a Python evaluator for store s (which may be a copy of
+// the evaluator's own store).
+func (ps *pyState) interp(s *data.Store) *pyeval.Interp {
+	return pyeval.NewInterpShared(&pyHost{s: s, ev: ps.ev}, ps.shared)
+}
+
+// inlineEval is the datastore's hook for ${@...}.
+func inlineEval(code string, s *data.Store) (string, error) {
+	ev, ok := s.Host.(*evaluator)
+	if !ok {
+		return "", errors.New("no evaluator bound to the datastore")
+	}
+	return ev.py.interp(s).EvalInline(code)
+}
+
+// filterEval applies a variable filter expression (d.setVarFilter) such
+// as "native_filter(val, 'foo-native', 'foo', selfref=False)".
+func filterEval(expr, value string, s *data.Store) (string, error) {
+	ev, ok := s.Host.(*evaluator)
+	if !ok {
+		return value, errors.New("no evaluator bound to the datastore")
+	}
+	in := ev.py.interp(s)
+	v, err := in.EvalFilter(expr, value, func(name string) (string, bool) { return ev.cfg.filterFunc(ev.pylibs, name) })
+	if err != nil {
+		return value, err
+	}
+	return v, nil
+}
+
+// pyModule finds the source of a library module among the addpylib
+// directories, e.g. "oe.kernel" -> <core>/lib/oe/kernel.py.
+func (c *Config) pyModule(libs []pylib, name string) (string, bool) {
+	for _, l := range libs {
+		if name != l.namespace && !strings.HasPrefix(name, l.namespace+".") {
+			continue
+		}
+		rel := strings.ReplaceAll(name, ".", "/")
+		for _, cand := range []string{joinPath(l.dir, rel+".py"), joinPath(l.dir, rel+"/__init__.py")} {
+			if b, err := c.readCached(cand); err == nil {
+				return string(b), true
+			}
+		}
+	}
+	return "", false
+}

@@ -1,0 +1,1108 @@
+// Package pyeval evaluates the subset of Python that BitBake metadata
+// uses in ${@...} expressions, def helpers and anonymous python functions.
+// It has its own tokenizer, parser and tree-walking evaluator; nothing is
+// handed to a real interpreter and nothing can reach the host: the only
+// world the code sees is the datastore behind the Host interface, plus
+// pure library functions re-implemented in Go (bb.utils.contains,
+// oe.utils.conditional, os.path.join...).
+//
+// Unsupported constructs do not abort evaluation: they produce Unknown
+// values, and an Unsupported error is returned only where a decision or a
+// side effect would depend on one. Every evaluation is bounded in steps,
+// call depth and value sizes.
+package pyeval
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+)
+
+// Host is the datastore the code runs against (the "d" object).
+type Host interface {
+	// GetVar returns a variable's value (expanded or not) and whether it
+	// is set.
+	GetVar(name string, expand bool) (string, bool)
+	GetVarFlag(name, flag string, expand bool) (string, bool)
+	// VarFlags returns the variable's public flags, unexpanded.
+	VarFlags(name string) map[string]string
+	SetVar(name, value string)
+	SetVarFlag(name, flag, value string)
+	AppendVar(name, value string)
+	PrependVar(name, value string)
+	AppendVarFlag(name, flag, value string)
+	PrependVarFlag(name, flag, value string)
+	DelVar(name string)
+	DelVarFlag(name, flag string)
+	RenameVar(from, to string)
+	// Expand expands ${...} references in s.
+	Expand(s string) (string, error)
+	// Inherits reports whether the class is in the inherit cache.
+	Inherits(class string) bool
+	// CreateCopy returns a copy-on-write child datastore.
+	CreateCopy() Host
+	// Function returns the source of a python def defined in metadata.
+	Function(name string) (src string, ok bool)
+	// FileExists checks a path on the virtual filesystem of the layers.
+	FileExists(path string) (exists, isDir bool)
+	// SetFilter installs a variable filter expression (d.setVarFilter).
+	SetFilter(name, expr string)
+	// MarkDependency records a file the recipe depends on
+	// (bb.parse.mark_dependency).
+	MarkDependency(path string)
+	// HasOverrides reports whether the variable has override variants.
+	HasOverrides(name string) bool
+	// PyModule returns the source of a python library module (e.g.
+	// "oe.kernel") from the layers' addpylib directories.
+	PyModule(name string) (src string, ok bool)
+}
+
+// Limits bound one evaluation.
+type Limits struct {
+	Steps    int // expression and statement evaluations
+	Depth    int // nested calls
+	MaxBytes int // size of any one string or collection result
+}
+
+// DefaultLimits are generous for real metadata and small for attacks.
+var DefaultLimits = Limits{Steps: 2_000_000, Depth: 60, MaxBytes: 4 << 20}
+
+// Interp evaluates code against one Host. It is not safe for concurrent
+// use; create one per datastore.
+type Interp struct {
+	Host   Host
+	Limits Limits
+
+	steps   int
+	depth   int
+	inline  bool // inside an inline expression: unknown names fall back to getVar
+	recover bool // anonymous function mode: skip failed statements
+	// Failed collects what was not supported during the current run.
+	Failed  []string
+	yields  []*List
+	globals map[string]Value // names bound by top-level imports in anon functions
+	shared  *Shared
+	// filterLookup resolves filter functions while a filter runs.
+	filterLookup func(name string) (module string, ok bool)
+}
+
+// Shared is state shared by the evaluators of one recipe: interpreted
+// library modules and a total step budget across nested evaluations.
+type Shared struct {
+	libMods map[string]*Module
+	// Budget is the number of steps left for all evaluations sharing it.
+	Budget int
+}
+
+// NewShared returns shared state with a total step budget.
+func NewShared(budget int) *Shared {
+	return &Shared{libMods: map[string]*Module{}, Budget: budget}
+}
+
+// NewInterpShared returns an evaluator bound to h that shares module
+// instances and the step budget with others.
+func NewInterpShared(h Host, sh *Shared) *Interp {
+	return &Interp{Host: h, Limits: DefaultLimits, shared: sh}
+}
+
+// NewInterp returns an evaluator bound to h.
+func NewInterp(h Host) *Interp {
+	return &Interp{Host: h, Limits: DefaultLimits}
+}
+
+// errBudget stops evaluation when a limit is exceeded; it is never
+// swallowed by statement recovery.
+type errBudget struct{ what string }
+
+func (e *errBudget) Error() string { return "evaluation limit exceeded: " + e.what }
+
+// IsBudget reports whether err is a limit violation.
+func IsBudget(err error) bool {
+	var b *errBudget
+	return errors.As(err, &b)
+}
+
+func (in *Interp) step() error {
+	in.steps++
+	if in.steps > in.Limits.Steps {
+		return &errBudget{"steps"}
+	}
+	if in.shared != nil {
+		in.shared.Budget--
+		if in.shared.Budget < 0 {
+			return &errBudget{"total steps"}
+		}
+	}
+	return nil
+}
+
+func (in *Interp) reset() {
+	in.steps = 0
+	in.depth = 0
+	in.Failed = in.Failed[:0]
+}
+
+var (
+	exprCache sync.Map // code -> exprCacheEntry
+	funcCache sync.Map // source -> funcCacheEntry
+)
+
+type exprCacheEntry struct {
+	e   expr
+	err error
+}
+
+type funcCacheEntry struct {
+	fn  *funcDef
+	err error
+}
+
+func cachedExpr(code string) (expr, error) {
+	if v, ok := exprCache.Load(code); ok {
+		en := v.(exprCacheEntry)
+		return en.e, en.err
+	}
+	e, err := parseExpression(code)
+	exprCache.Store(code, exprCacheEntry{e, err})
+	return e, err
+}
+
+// cachedDef parses a def source (one "def name(...):" with its body).
+func cachedDef(src string) (*funcDef, error) {
+	if v, ok := funcCache.Load(src); ok {
+		en := v.(funcCacheEntry)
+		return en.fn, en.err
+	}
+	var fn *funcDef
+	body, err := parseModule(src)
+	if err == nil {
+		for _, st := range body {
+			if ds, ok := st.(*defStmt); ok {
+				fn = ds.fn
+				break
+			}
+		}
+		if fn == nil {
+			err = &SyntaxError{1, "no def found"}
+		}
+	}
+	funcCache.Store(src, funcCacheEntry{fn, err})
+	return fn, err
+}
+
+// EvalInline evaluates the code of a ${@...} expression and returns
+// str() of the result. An Unknown result is reported as *Unsupported.
+func (in *Interp) EvalInline(code string) (string, error) {
+	in.reset()
+	e, err := cachedExpr(code)
+	if err != nil {
+		return "", err
+	}
+	saved := in.inline
+	in.inline = true
+	v, err := in.eval(e, &scope{})
+	in.inline = saved
+	if err != nil {
+		return "", err
+	}
+	if u, ok := v.(*Unknown); ok {
+		return "", &Unsupported{What: u.Why}
+	}
+	return strOf(v), nil
+}
+
+// EvalExpr evaluates an expression to a Value (used for filters).
+func (in *Interp) EvalExpr(code string, locals map[string]Value) (Value, error) {
+	in.reset()
+	e, err := cachedExpr(code)
+	if err != nil {
+		return nil, err
+	}
+	sc := &scope{vars: locals}
+	return in.eval(e, sc)
+}
+
+// RunFunction runs a python function body (an anonymous function or a
+// task function body) with d bound, in recovery mode: statements that hit
+// unsupported code are skipped and reported in Failed. A Python exception
+// that escapes is returned (e.g. SkipRecipe).
+func (in *Interp) RunFunction(name, body string) error {
+	in.reset()
+	src := "def " + sanitizeName(name) + "(d):\n" + body + "\n"
+	if strings.TrimSpace(body) == "" {
+		return nil
+	}
+	fn, err := cachedDef(src)
+	if err != nil {
+		return err
+	}
+	return in.runTop(fn, map[string]Value{"d": &DataRef{in.Host}})
+}
+
+// runTop runs a function body in recovery mode. At the top level of the
+// body even Python exceptions other than SkipRecipe and bb.fatal only
+// skip the statement: they usually come from library code this evaluator
+// only approximates, and the statements after them still matter.
+func (in *Interp) runTop(fd *funcDef, args map[string]Value) error {
+	saved := in.recover
+	in.recover = true
+	defer func() { in.recover = saved }()
+	sc := &scope{vars: args}
+	for _, st := range fd.body {
+		c, _, err := in.exec(st, sc)
+		if err != nil {
+			if IsBudget(err) {
+				return err
+			}
+			bindUnknown(st, sc, err)
+			var exc *Exception
+			if errors.As(err, &exc) {
+				if exc.Class.isSubclass(ExcSkipRecipe) || exc.Class.isSubclass(ExcFatal) {
+					return err
+				}
+				in.noteFailure(err)
+				continue
+			}
+			var u *Unsupported
+			if errors.As(err, &u) {
+				in.noteFailure(err)
+				continue
+			}
+			return err
+		}
+		if c == ctrlReturn {
+			return nil
+		}
+	}
+	return nil
+}
+
+// CallNamed calls a metadata-defined function by name with string args
+// and returns str() of the result (used by native emulations).
+func (in *Interp) CallNamed(name string, args ...Value) (Value, error) {
+	in.reset()
+	src, ok := in.Host.Function(name)
+	if !ok {
+		return nil, unsupported("no function %s", name)
+	}
+	fn, err := cachedDef(src)
+	if err != nil {
+		return nil, err
+	}
+	return in.callFunction(&Function{def: fn}, args, nil)
+}
+
+func sanitizeName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	if b.Len() == 0 || (b.String()[0] >= '0' && b.String()[0] <= '9') {
+		return "_" + b.String()
+	}
+	return b.String()
+}
+
+func (in *Interp) noteFailure(err error) {
+	if len(in.Failed) < 50 {
+		in.Failed = append(in.Failed, err.Error())
+	}
+}
+
+// scope is a function's local namespace.
+type scope struct {
+	vars    map[string]Value
+	parent  *scope
+	globals map[string]bool
+}
+
+func (sc *scope) lookup(name string) (Value, bool) {
+	for s := sc; s != nil; s = s.parent {
+		if v, ok := s.vars[name]; ok {
+			return v, true
+		}
+	}
+	return nil, false
+}
+
+func (sc *scope) set(name string, v Value) {
+	if sc.vars == nil {
+		sc.vars = map[string]Value{}
+	}
+	sc.vars[name] = v
+}
+
+type ctrl uint8
+
+const (
+	ctrlNone ctrl = iota
+	ctrlReturn
+	ctrlBreak
+	ctrlContinue
+)
+
+func (in *Interp) execBlock(body []stmt, sc *scope) (ctrl, Value, error) {
+	for _, st := range body {
+		c, v, err := in.exec(st, sc)
+		if err != nil {
+			var u *Unsupported
+			if in.recover && errors.As(err, &u) {
+				in.noteFailure(err)
+				bindUnknown(st, sc, u)
+				continue
+			}
+			return ctrlNone, nil, err
+		}
+		if c != ctrlNone {
+			return c, v, nil
+		}
+	}
+	return ctrlNone, nil, nil
+}
+
+func (in *Interp) exec(st stmt, sc *scope) (ctrl, Value, error) {
+	if err := in.step(); err != nil {
+		return ctrlNone, nil, err
+	}
+	switch s := st.(type) {
+	case *exprStmt:
+		_, err := in.eval(s.x, sc)
+		return ctrlNone, nil, err
+	case *assignStmt:
+		v, err := in.eval(s.v, sc)
+		if err != nil {
+			return ctrlNone, nil, err
+		}
+		for _, t := range s.targets {
+			if err := in.assign(t, v, sc); err != nil {
+				return ctrlNone, nil, err
+			}
+		}
+		return ctrlNone, nil, nil
+	case *augAssignStmt:
+		cur, err := in.eval(s.target, sc)
+		if err != nil {
+			return ctrlNone, nil, err
+		}
+		v, err := in.eval(s.v, sc)
+		if err != nil {
+			return ctrlNone, nil, err
+		}
+		var nv Value
+		if l, ok := cur.(*List); ok && s.op == "+" {
+			items, err := in.iterate(v)
+			if err != nil {
+				return ctrlNone, nil, err
+			}
+			l.items = append(l.items, items...)
+			nv = l
+		} else {
+			nv, err = in.binop(s.op, cur, v)
+			if err != nil {
+				return ctrlNone, nil, err
+			}
+		}
+		return ctrlNone, nil, in.assign(s.target, nv, sc)
+	case *ifStmt:
+		cv, err := in.eval(s.cond, sc)
+		if err != nil {
+			return ctrlNone, nil, err
+		}
+		b, err := truth(cv)
+		if err != nil {
+			return ctrlNone, nil, err
+		}
+		if b {
+			return in.execBlock(s.body, sc)
+		}
+		return in.execBlock(s.els, sc)
+	case *forStmt:
+		iv, err := in.eval(s.iter, sc)
+		if err != nil {
+			return ctrlNone, nil, err
+		}
+		items, err := in.iterate(iv)
+		if err != nil {
+			return ctrlNone, nil, err
+		}
+		for _, it := range items {
+			if err := in.assign(s.target, it, sc); err != nil {
+				return ctrlNone, nil, err
+			}
+			c, v, err := in.execBlock(s.body, sc)
+			if err != nil {
+				return ctrlNone, nil, err
+			}
+			if c == ctrlBreak {
+				return ctrlNone, nil, nil
+			}
+			if c == ctrlReturn {
+				return c, v, nil
+			}
+		}
+		return in.execBlock(s.els, sc)
+	case *whileStmt:
+		for {
+			cv, err := in.eval(s.cond, sc)
+			if err != nil {
+				return ctrlNone, nil, err
+			}
+			b, err := truth(cv)
+			if err != nil {
+				return ctrlNone, nil, err
+			}
+			if !b {
+				break
+			}
+			c, v, err := in.execBlock(s.body, sc)
+			if err != nil {
+				return ctrlNone, nil, err
+			}
+			if c == ctrlBreak {
+				return ctrlNone, nil, nil
+			}
+			if c == ctrlReturn {
+				return c, v, nil
+			}
+		}
+		return in.execBlock(s.els, sc)
+	case *returnStmt:
+		if s.v == nil {
+			return ctrlReturn, None, nil
+		}
+		v, err := in.eval(s.v, sc)
+		if err != nil {
+			return ctrlNone, nil, err
+		}
+		return ctrlReturn, v, nil
+	case *passStmt, *globalStmt:
+		return ctrlNone, nil, nil
+	case *breakStmt:
+		return ctrlBreak, nil, nil
+	case *continueStmt:
+		return ctrlContinue, nil, nil
+	case *raiseStmt:
+		if s.v == nil {
+			return ctrlNone, nil, newExc(excRuntimeError, "No active exception to reraise")
+		}
+		v, err := in.eval(s.v, sc)
+		if err != nil {
+			return ctrlNone, nil, err
+		}
+		switch x := v.(type) {
+		case *Exception:
+			return ctrlNone, nil, x
+		case *ExcClass:
+			return ctrlNone, nil, &Exception{Class: x}
+		case *Unknown:
+			return ctrlNone, nil, unsupported("raise of unknown value (%s)", x.Why)
+		}
+		return ctrlNone, nil, newExc(excTypeError, "exceptions must derive from BaseException")
+	case *tryStmt:
+		return in.execTry(s, sc)
+	case *withStmt:
+		return ctrlNone, nil, unsupported("with statement")
+	case *importStmt:
+		for _, n := range s.names {
+			if n.attr == "*" {
+				continue
+			}
+			var v Value = unknownf("module %s", n.module)
+			if m := in.module(n.module); m != nil {
+				v = m
+			}
+			if n.attr != "" {
+				if sub := in.module(n.module + "." + n.attr); sub != nil {
+					v = sub
+				} else {
+					v = in.getAttr(v, n.attr)
+				}
+			}
+			sc.set(n.as, v)
+		}
+		return ctrlNone, nil, nil
+	case *delStmt:
+		for _, t := range s.targets {
+			if err := in.del(t, sc); err != nil {
+				return ctrlNone, nil, err
+			}
+		}
+		return ctrlNone, nil, nil
+	case *assertStmt:
+		v, err := in.eval(s.cond, sc)
+		if err != nil {
+			return ctrlNone, nil, err
+		}
+		b, err := truth(v)
+		if err != nil {
+			return ctrlNone, nil, err
+		}
+		if !b {
+			return ctrlNone, nil, &Exception{Class: excAssertion}
+		}
+		return ctrlNone, nil, nil
+	case *defStmt:
+		f, err := in.makeFunction(s.fn, sc)
+		if err != nil {
+			return ctrlNone, nil, err
+		}
+		sc.set(s.fn.name, f)
+		return ctrlNone, nil, nil
+	case *classStmt:
+		return ctrlNone, nil, in.execClass(s, sc)
+	case *unsupportedStmt:
+		return ctrlNone, nil, unsupported("%s statement", s.what)
+	}
+	return ctrlNone, nil, unsupported("statement %T", st)
+}
+
+func (in *Interp) execTry(s *tryStmt, sc *scope) (c ctrl, v Value, err error) {
+	c, v, err = in.execBlock(s.body, sc)
+	if err != nil {
+		var exc *Exception
+		if errors.As(err, &exc) {
+			for _, h := range s.handlers {
+				match := h.types == nil
+				if !match {
+					tv, terr := in.eval(h.types, sc)
+					if terr != nil {
+						return ctrlNone, nil, terr
+					}
+					match = excMatches(exc, tv)
+				}
+				if match {
+					if h.name != "" {
+						sc.set(h.name, exc)
+					}
+					c, v, err = in.execBlock(h.body, sc)
+					break
+				}
+			}
+		}
+	} else if s.els != nil && c == ctrlNone {
+		c, v, err = in.execBlock(s.els, sc)
+	}
+	if s.finally != nil {
+		fc, fv, ferr := in.execBlock(s.finally, sc)
+		if ferr != nil {
+			return ctrlNone, nil, ferr
+		}
+		if fc != ctrlNone {
+			return fc, fv, nil
+		}
+	}
+	return c, v, err
+}
+
+func excMatches(exc *Exception, t Value) bool {
+	switch x := t.(type) {
+	case *ExcClass:
+		return exc.Class.isSubclass(x)
+	case *Tuple:
+		for _, it := range x.items {
+			if excMatches(exc, it) {
+				return true
+			}
+		}
+	case *Unknown:
+		// An exception class we do not model (e.g. a fetcher error):
+		// match only our generic Exception subclasses conservatively.
+		return false
+	}
+	return false
+}
+
+func (in *Interp) makeFunction(fd *funcDef, sc *scope) (*Function, error) {
+	f := &Function{def: fd, closure: sc}
+	for _, p := range fd.params {
+		if p.def != nil {
+			v, err := in.eval(p.def, sc)
+			if err != nil {
+				return nil, err
+			}
+			f.defaults = append(f.defaults, v)
+		} else {
+			f.defaults = append(f.defaults, nil)
+		}
+	}
+	return f, nil
+}
+
+func (in *Interp) assign(t expr, v Value, sc *scope) error {
+	switch x := t.(type) {
+	case *nameExpr:
+		sc.set(x.name, v)
+		return nil
+	case *tupleExpr:
+		return in.unpack(x.elts, v, sc)
+	case *listExpr:
+		return in.unpack(x.elts, v, sc)
+	case *indexExpr:
+		obj, err := in.eval(x.x, sc)
+		if err != nil {
+			return err
+		}
+		idx, err := in.eval(x.idx, sc)
+		if err != nil {
+			return err
+		}
+		return in.setItem(obj, idx, v)
+	case *attrExpr:
+		obj, err := in.eval(x.x, sc)
+		if err != nil {
+			return err
+		}
+		switch o := obj.(type) {
+		case *Instance:
+			o.Attrs[x.name] = v
+			return nil
+		case *Class:
+			o.Attrs[x.name] = v
+			return nil
+		case *Object:
+			o.Attrs[x.name] = v
+			return nil
+		case *Unknown:
+			return unsupported("attribute assignment on unknown (%s)", o.Why)
+		}
+		return unsupported("attribute assignment .%s on %s", x.name, typeName(obj))
+	case *starExpr:
+		return in.assign(x.x, v, sc)
+	}
+	return unsupported("assignment to %T", t)
+}
+
+func (in *Interp) unpack(targets []expr, v Value, sc *scope) error {
+	items, err := in.iterate(v)
+	if err != nil {
+		return err
+	}
+	star := -1
+	for i, t := range targets {
+		if _, ok := t.(*starExpr); ok {
+			star = i
+		}
+	}
+	if star < 0 {
+		if len(items) != len(targets) {
+			return newExc(excValueError, "expected %d values to unpack, got %d", len(targets), len(items))
+		}
+		for i, t := range targets {
+			if err := in.assign(t, items[i], sc); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	after := len(targets) - star - 1
+	if len(items) < star+after {
+		return newExc(excValueError, "not enough values to unpack")
+	}
+	for i := 0; i < star; i++ {
+		if err := in.assign(targets[i], items[i], sc); err != nil {
+			return err
+		}
+	}
+	mid := append([]Value(nil), items[star:len(items)-after]...)
+	if err := in.assign(targets[star], &List{items: mid}, sc); err != nil {
+		return err
+	}
+	for i := 0; i < after; i++ {
+		if err := in.assign(targets[star+1+i], items[len(items)-after+i], sc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (in *Interp) del(t expr, sc *scope) error {
+	switch x := t.(type) {
+	case *nameExpr:
+		for s := sc; s != nil; s = s.parent {
+			if _, ok := s.vars[x.name]; ok {
+				delete(s.vars, x.name)
+				return nil
+			}
+		}
+		return newExc(excNameError, "name '%s' is not defined", x.name)
+	case *indexExpr:
+		obj, err := in.eval(x.x, sc)
+		if err != nil {
+			return err
+		}
+		idx, err := in.eval(x.idx, sc)
+		if err != nil {
+			return err
+		}
+		switch o := obj.(type) {
+		case *Dict:
+			ok, err := o.del(idx)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return &Exception{Class: excKeyError, Args: []Value{idx}}
+			}
+			return nil
+		case *List:
+			i, ok := toInt(idx)
+			if !ok {
+				return unsupported("del with slice")
+			}
+			n := int64(len(o.items))
+			if i < 0 {
+				i += n
+			}
+			if i < 0 || i >= n {
+				return newExc(excIndexError, "list assignment index out of range")
+			}
+			o.items = append(o.items[:i:i], o.items[i+1:]...)
+			return nil
+		}
+		return unsupported("del on %s", typeName(obj))
+	case *tupleExpr:
+		for _, e := range x.elts {
+			if err := in.del(e, sc); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return unsupported("del of %T", t)
+}
+
+func (in *Interp) setItem(obj, idx, v Value) error {
+	switch o := obj.(type) {
+	case *Dict:
+		return o.set(idx, v)
+	case *List:
+		i, ok := toInt(idx)
+		if !ok {
+			if sl, isSlice := idx.(*sliceValue); isSlice {
+				items, err := in.iterate(v)
+				if err != nil {
+					return err
+				}
+				lo, hi := sliceBounds(sl, len(o.items))
+				if sl.step != nil {
+					return unsupported("extended slice assignment")
+				}
+				if hi < lo {
+					hi = lo
+				}
+				n := append([]Value(nil), o.items[:lo]...)
+				n = append(n, items...)
+				o.items = append(n, o.items[hi:]...)
+				return nil
+			}
+			return newExc(excTypeError, "list indices must be integers")
+		}
+		n := int64(len(o.items))
+		if i < 0 {
+			i += n
+		}
+		if i < 0 || i >= n {
+			return newExc(excIndexError, "list assignment index out of range")
+		}
+		o.items[i] = v
+		return nil
+	case *Unknown:
+		return unsupported("item assignment on unknown (%s)", o.Why)
+	}
+	return newExc(excTypeError, "'%s' object does not support item assignment", typeName(obj))
+}
+
+// iterate materialises an iterable.
+func (in *Interp) iterate(v Value) ([]Value, error) {
+	switch x := v.(type) {
+	case *List:
+		return append([]Value(nil), x.items...), nil
+	case *Tuple:
+		return x.items, nil
+	case Str:
+		out := make([]Value, 0, len(x))
+		for _, r := range string(x) {
+			out = append(out, Str(string(r)))
+		}
+		return out, nil
+	case *Dict:
+		return append([]Value(nil), x.keys...), nil
+	case *Set:
+		return append([]Value(nil), x.d.keys...), nil
+	case *Unknown:
+		return nil, unsupported("iteration over unknown value (%s)", x.Why)
+	case *DataRef:
+		return nil, unsupported("iteration over the datastore")
+	}
+	return nil, newExc(excTypeError, "'%s' object is not iterable", typeName(v))
+}
+
+func (in *Interp) checkSize(n int) error {
+	if n > in.Limits.MaxBytes {
+		return &errBudget{"value size"}
+	}
+	return nil
+}
+
+// DataRef is the datastore object "d" seen from Python.
+type DataRef struct{ h Host }
+
+func (in *Interp) String() string { return fmt.Sprintf("Interp(steps=%d)", in.steps) }
+
+var moduleCache sync.Map // source -> funcCacheEntry-like entry for modules
+
+type moduleCacheEntry struct {
+	body []stmt
+	err  error
+}
+
+// module resolves a dotted module name: built-in (Go) modules first, then
+// library modules interpreted from the layers (oe.*).
+func (in *Interp) module(name string) *Module {
+	if m := modules[name]; m != nil {
+		return m
+	}
+	return in.libModule(name)
+}
+
+func (in *Interp) libModule(name string) *Module {
+	if in.shared == nil {
+		in.shared = NewShared(1 << 62)
+	}
+	libMods := in.shared.libMods
+	if m, ok := libMods[name]; ok {
+		return m
+	}
+	libMods[name] = nil // guards import cycles
+	src, ok := in.Host.PyModule(name)
+	if !ok {
+		return nil
+	}
+	var body []stmt
+	if v, ok := moduleCache.Load(src); ok {
+		en := v.(moduleCacheEntry)
+		body = en.body
+		if en.err != nil {
+			return nil
+		}
+	} else {
+		b, err := parseModule(src)
+		moduleCache.Store(src, moduleCacheEntry{b, err})
+		if err != nil {
+			return nil
+		}
+		body = b
+	}
+	sc := &scope{vars: map[string]Value{}}
+	savedRecover, savedInline := in.recover, in.inline
+	in.recover, in.inline = true, false
+	// Top-level statements of a module: defs, imports, constants. Errors
+	// only leave names unbound.
+	for _, st := range body {
+		if _, _, err := in.exec(st, sc); err != nil && IsBudget(err) {
+			break
+		}
+	}
+	in.recover, in.inline = savedRecover, savedInline
+	m := &Module{Name: name, Attrs: sc.vars}
+	libMods[name] = m
+	return m
+}
+
+// Object is a plain Python object with attributes (BitBake events).
+type Object struct {
+	Class *ExcClass
+	Attrs map[string]Value
+}
+
+// Event classes of bb.event that metadata handlers test with isinstance.
+var (
+	evEvent       = &ExcClass{Name: "bb.event.Event"}
+	evRecipeEvent = &ExcClass{Name: "bb.event.RecipeEvent", Parent: evEvent}
+	eventClasses  = map[string]*ExcClass{}
+)
+
+func registerEvents() {
+	for _, n := range []string{"RecipePreDeferredInherits", "RecipePreFinalise", "RecipePostKeyExpansion",
+		"RecipeTaskPreProcess", "RecipeParsed"} {
+		eventClasses[n] = &ExcClass{Name: "bb.event." + n, Parent: evRecipeEvent}
+	}
+	for _, n := range []string{"ConfigParsed", "MultiConfigParsed", "BuildStarted", "BuildCompleted", "ParseStarted",
+		"ParseCompleted", "SanityCheck", "NetworkTest", "DepTreeGenerated", "TaskStarted", "TaskSucceeded",
+		"TaskFailed", "BuildInit", "CookerExit", "ReachableStamps", "StaleSetSceneTasks", "HeartbeatEvent",
+		"MonitorDiskEvent", "RecipeTaskPreProcess"} {
+		if _, ok := eventClasses[n]; !ok {
+			eventClasses[n] = &ExcClass{Name: "bb.event." + n, Parent: evEvent}
+		}
+	}
+	attrs := map[string]Value{"Event": evEvent, "RecipeEvent": evRecipeEvent}
+	for n, c := range eventClasses {
+		attrs[n] = c
+	}
+	for _, n := range []string{"fire", "register", "remove"} {
+		attrs[n] = fn(n, func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return None, nil })
+	}
+	modules["bb.event"] = mod("bb.event", attrs)
+	modules["bb"].Attrs["event"] = modules["bb.event"]
+	modules["bb.build"] = mod("bb.build", map[string]Value{
+		"FuncFailed": &ExcClass{Name: "FuncFailed", Parent: excException},
+		"TaskBase":   evEvent,
+	})
+	modules["bb"].Attrs["build"] = modules["bb.build"]
+}
+
+// NewEvent returns a bb.event.<class> object with attributes.
+func NewEvent(class string, attrs map[string]Value) *Object {
+	c, ok := eventClasses[class]
+	if !ok {
+		c = &ExcClass{Name: "bb.event." + class, Parent: evEvent}
+	}
+	return &Object{Class: c, Attrs: attrs}
+}
+
+// RunHandler runs an event handler body with e and d bound, in recovery
+// mode like RunFunction.
+func (in *Interp) RunHandler(name, body string, event *Object) error {
+	in.reset()
+	if strings.TrimSpace(body) == "" {
+		return nil
+	}
+	src := "def " + sanitizeName(name) + "(e, d):\n" + body + "\n"
+	fn, err := cachedDef(src)
+	if err != nil {
+		return err
+	}
+	d := &DataRef{in.Host}
+	if event.Attrs == nil {
+		event.Attrs = map[string]Value{}
+	}
+	event.Attrs["data"] = d
+	return in.runTop(fn, map[string]Value{"e": event, "d": d})
+}
+
+// EvalFilter applies a variable filter expression (bb.filter) to val:
+// the expression sees "val", bb.filter's built-in procedures, and
+// functions that lookup maps to a library module.
+func (in *Interp) EvalFilter(expr, val string, lookup func(name string) (module string, ok bool)) (string, error) {
+	in.reset()
+	e, err := cachedExpr(expr)
+	if err != nil {
+		return "", err
+	}
+	saved := in.filterLookup
+	in.filterLookup = lookup
+	defer func() { in.filterLookup = saved }()
+	v, err := in.eval(e, &scope{vars: map[string]Value{"val": Str(val)}})
+	if err != nil {
+		return "", err
+	}
+	switch x := v.(type) {
+	case *noneType:
+		return "", nil
+	case *Unknown:
+		return "", &Unsupported{What: x.Why}
+	}
+	return strOf(v), nil
+}
+
+// filterProcs are bb.filter's own procedures.
+var filterProcs = map[string]*Builtin{
+	"suffix": fn("suffix", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+		v, ok1 := argStr(a, 0)
+		sfx, ok2 := argStr(a, 1)
+		if !ok1 || !ok2 {
+			return unknownf("suffix arguments"), nil
+		}
+		var out []string
+		for _, w := range strings.Fields(v) {
+			out = append(out, w+sfx)
+		}
+		return Str(strings.Join(out, " ")), nil
+	}),
+	"prefix": fn("prefix", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+		v, ok1 := argStr(a, 0)
+		pfx, ok2 := argStr(a, 1)
+		if !ok1 || !ok2 {
+			return unknownf("prefix arguments"), nil
+		}
+		var out []string
+		for _, w := range strings.Fields(v) {
+			out = append(out, pfx+w)
+		}
+		return Str(strings.Join(out, " ")), nil
+	}),
+	"sort": fn("sort", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+		v, ok := argStr(a, 0)
+		if !ok {
+			return unknownf("sort arguments"), nil
+		}
+		w := strings.Fields(v)
+		sortStrings(w)
+		return Str(strings.Join(w, " ")), nil
+	}),
+	"remove": fn("remove", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+		v, ok := argStr(a, 0)
+		if !ok || len(a) < 2 {
+			return unknownf("remove arguments"), nil
+		}
+		sep, hasSep := argStr(a, 2)
+		if s, ok := kw["sep"].(Str); ok {
+			sep, hasSep = string(s), true
+		}
+		var rm map[string]bool
+		if r, ok := a[1].(Str); ok {
+			rm = map[string]bool{}
+			for _, w := range pySplit(string(r), sep, hasSep && sep != "", -1, false) {
+				rm[w] = true
+			}
+		} else {
+			set, err := in.wordSet(a[1])
+			if err != nil {
+				return nil, err
+			}
+			rm = set
+		}
+		var out []string
+		for _, w := range pySplit(v, sep, hasSep && sep != "", -1, false) {
+			if !rm[w] {
+				out = append(out, w)
+			}
+		}
+		if !hasSep || sep == "" {
+			return Str(strings.Join(out, " ")), nil
+		}
+		return Str(strings.Join(out, sep)), nil
+	}),
+}
+
+// bindUnknown gives the names a failed assignment would have bound an
+// Unknown value, so later statements see "unknown" rather than "unset".
+func bindUnknown(st stmt, sc *scope, cause error) {
+	as, ok := st.(*assignStmt)
+	if !ok {
+		return
+	}
+	for _, t := range as.targets {
+		bindUnknownTarget(t, sc, cause)
+	}
+}
+
+func bindUnknownTarget(t expr, sc *scope, cause error) {
+	switch x := t.(type) {
+	case *nameExpr:
+		sc.set(x.name, unknownf("%v", cause))
+	case *tupleExpr:
+		for _, e := range x.elts {
+			bindUnknownTarget(e, sc, cause)
+		}
+	case *listExpr:
+		for _, e := range x.elts {
+			bindUnknownTarget(e, sc, cause)
+		}
+	}
+}
