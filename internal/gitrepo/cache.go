@@ -230,3 +230,18 @@ var ErrBranchNotFound = errors.New("branch not found")
 
 // BranchRef is the local reference of a mirrored branch.
 func BranchRef(name string) plumbing.ReferenceName { return plumbing.NewBranchReferenceName(name) }
+
+// Cached opens the existing clone of rawURL without fetching, or fetches it
+// when there is none yet. Dependency layers are read this way: at the
+// commit that was indexed, which the clone already holds.
+func (c *Cache) Cached(ctx context.Context, rawURL string) (*Repo, error) {
+	u, err := c.Policy.CheckURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	dir := c.pathFor(u)
+	if _, err := os.Stat(dir); err == nil {
+		return Open(dir, c.Limits)
+	}
+	return c.Fetch(ctx, rawURL)
+}

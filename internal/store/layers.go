@@ -71,6 +71,7 @@ type IndexedState struct {
 	Rev           string
 	CommitTime    time.Time
 	ParserVersion string
+	ConfigDigest  string
 }
 
 // SetIndexedState records a successful index of a layer branch.
@@ -84,6 +85,7 @@ func (s *Store) SetIndexedState(ctx context.Context, lbID int64, st IndexedState
 		"vcs_last_commit": &commit,
 		"vcs_last_fetch":  &now,
 		"parser_version":  st.ParserVersion,
+		"config_digest":   st.ConfigDigest,
 		"updated_at":      now,
 	}).Error
 }
@@ -115,4 +117,51 @@ func (s *Store) SetDependencies(ctx context.Context, lbID int64, deps []LayerDep
 		}
 		return createAll(tx, deps)
 	})
+}
+
+// LayerBranchesOnBranch lists the layer branches of published layers on a
+// branch whose collection or layer name is one of names, with their layers.
+func (s *Store) LayerBranchesOnBranch(ctx context.Context, branchID int64, names []string) ([]LayerBranch, error) {
+	var lbs []LayerBranch
+	err := s.with(ctx).Preload("Layer").Preload("Branch").
+		Joins("JOIN layers ON layers.id = layer_branches.layer_id").
+		Where("layer_branches.branch_id = ? AND layers.status IN ? AND (layer_branches.collection IN ? OR layers.name IN ?)",
+			branchID, []string{StatusPublished, StatusNoUpdate}, names, names).
+		Order("layers.index_preference DESC, layers.name").Find(&lbs).Error
+	return lbs, err
+}
+
+// Dependencies lists a layer branch's dependency rows.
+func (s *Store) Dependencies(ctx context.Context, lbID int64) ([]LayerDependency, error) {
+	var deps []LayerDependency
+	err := s.with(ctx).Where("layer_branch_id = ?", lbID).Order("id").Find(&deps).Error
+	return deps, err
+}
+
+// RecipesUsingFiles returns the layer-relative paths of a layer branch's
+// recipes that read any of the given repository-relative files.
+func (s *Store) RecipesUsingFiles(ctx context.Context, lbID int64, paths []string) ([]string, error) {
+	var rs []Recipe
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	err := s.with(ctx).Where("id IN (?)",
+		s.db.Model(&RecipeFileDep{}).Select("recipe_id").Where("layer_branch_id = ? AND path IN ?", lbID, paths)).
+		Find(&rs).Error
+	out := make([]string, len(rs))
+	for i := range rs {
+		out[i] = rs[i].Path()
+	}
+	return out, err
+}
+
+// RecipePaths lists the layer-relative paths of a layer branch's recipes.
+func (s *Store) RecipePaths(ctx context.Context, lbID int64) ([]string, error) {
+	var rs []Recipe
+	err := s.with(ctx).Select("filepath", "filename").Where("layer_branch_id = ?", lbID).Find(&rs).Error
+	out := make([]string, len(rs))
+	for i := range rs {
+		out[i] = rs[i].Path()
+	}
+	return out, err
 }

@@ -92,6 +92,9 @@ type Layer struct {
 	IndexPreference   int
 	Comparison        bool
 	SubmittedByID     *int64
+	ValidationStatus  string // "", "ok" or "failed": the check of a submitted repository
+	ValidationLog     string
+	ValidatedAt       *time.Time
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 }
@@ -113,6 +116,7 @@ type LayerBranch struct {
 	VCSLastRev            string     `gorm:"column:vcs_last_rev"`
 	VCSLastCommit         *time.Time `gorm:"column:vcs_last_commit"`
 	ParserVersion         string
+	ConfigDigest          string // what the configuration was built from at the last index
 	UpdatedAt             time.Time
 
 	Layer  *Layer  `gorm:"foreignKey:LayerID"`
@@ -307,6 +311,7 @@ type LayerUpdate struct {
 	UpdateID       int64
 	LayerID        int64
 	BranchID       int64
+	LayerBranchID  *int64
 	StartedAt      time.Time
 	FinishedAt     *time.Time
 	Status         string

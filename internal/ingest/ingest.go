@@ -1,0 +1,380 @@
+// Package ingest updates the index of one layer branch: it fetches the
+// layer's repository, resolves its dependencies on the same release branch,
+// parses what changed since the last successful run with the static parser,
+// and replaces the stored index in one transaction, writing a readable log.
+// Nothing from a repository is ever executed.
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"layerindex/internal/bitbake"
+	"layerindex/internal/gitrepo"
+	"layerindex/internal/store"
+)
+
+// ParserVersion names the parser's output format and semantics; a change
+// forces a full re-parse of every layer branch on its next update.
+const ParserVersion = "bitbake-static-1"
+
+// Indexer updates layer branches.
+type Indexer struct {
+	db    *gorm.DB
+	store *store.Store
+	repos *gitrepo.Cache
+	log   *slog.Logger
+	// Jobs bounds parallel recipe parsing (0: GOMAXPROCS).
+	Jobs int
+}
+
+// New returns an Indexer writing to db and fetching through repos.
+func New(db *gorm.DB, repos *gitrepo.Cache, log *slog.Logger) *Indexer {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Indexer{db: db, store: store.New(db), repos: repos, log: log}
+}
+
+// Request asks for one layer branch to be updated.
+type Request struct {
+	LayerBranchID int64
+	// Force re-parses everything even if nothing changed.
+	Force bool
+	// UpdateID attaches the run to an existing update run; 0 creates one.
+	UpdateID    int64
+	TriggeredBy *int64
+	JobID       *int64
+	// Sink receives each log line as it is written.
+	Sink func(line string)
+}
+
+// Result is the outcome of an update.
+type Result struct {
+	Status        string // store.UpdateSucceeded, UpdateSkipped or UpdateFailed
+	UpdateID      int64
+	LayerUpdateID int64
+	Stats         store.IndexStats
+	Log           string
+}
+
+// Permanent marks failures that retrying cannot fix (a missing branch, a
+// broken layer.conf, an unresolvable dependency); jobs cancel instead of
+// retrying them.
+type Permanent struct{ Err error }
+
+func (p *Permanent) Error() string { return p.Err.Error() }
+func (p *Permanent) Unwrap() error { return p.Err }
+
+// IsPermanent reports whether err will not go away by retrying.
+func IsPermanent(err error) bool {
+	var p *Permanent
+	return errors.As(err, &p) || gitrepo.IsPermanent(err)
+}
+
+func permanent(format string, a ...any) error { return &Permanent{fmt.Errorf(format, a...)} }
+
+// UpdateLayerBranch brings one layer branch's index up to date. Whatever
+// happens, a LayerUpdate with a readable log is recorded; on failure the
+// previous index is left untouched.
+func (ix *Indexer) UpdateLayerBranch(ctx context.Context, req Request) (*Result, error) {
+	lb, err := ix.store.LayerBranchByID(ctx, req.LayerBranchID)
+	if err != nil {
+		return nil, permanent("layer branch %d: %w", req.LayerBranchID, err)
+	}
+	res := &Result{UpdateID: req.UpdateID}
+	if res.UpdateID == 0 {
+		u := &store.Update{StartedAt: time.Now().UTC(), Reload: req.Force, TriggeredByID: req.TriggeredBy, JobID: req.JobID}
+		if err := ix.store.CreateUpdate(ctx, u); err != nil {
+			return nil, err
+		}
+		res.UpdateID = u.ID
+	}
+	lu := &store.LayerUpdate{UpdateID: res.UpdateID, LayerID: lb.LayerID, BranchID: lb.BranchID, LayerBranchID: &lb.ID,
+		VCSBeforeRev: lb.VCSLastRev}
+	if err := ix.store.StartLayerUpdate(ctx, lu); err != nil {
+		return nil, err
+	}
+	res.LayerUpdateID = lu.ID
+	log := newLog(req.Sink)
+	log.info("updating layer %s on branch %s (git branch %s, subdirectory %q)", lb.Layer.Name, lb.Branch.Name, lb.GitBranch(), lb.VCSSubdir)
+
+	u := &update{ix: ix, lb: lb, req: req, log: log, lu: lu}
+	runErr := u.run(ctx)
+
+	// Record the outcome, also when ctx was cancelled mid-run.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	switch {
+	case runErr == nil && u.skipped:
+		lu.Status = store.UpdateSkipped
+	case runErr == nil:
+		lu.Status = store.UpdateSucceeded
+	case errors.Is(runErr, context.Canceled) || errors.Is(ctx.Err(), context.Canceled):
+		log.error("cancelled: the update was stopped before it finished; the previous index is unchanged")
+		lu.Status = store.UpdateCancelled
+	default:
+		log.error("%v", runErr)
+		if !IsPermanent(runErr) {
+			log.info("this looks temporary; the update will be retried")
+		}
+		lu.Status = store.UpdateFailed
+	}
+	log.info("finished in %s", time.Since(log.started).Round(time.Millisecond))
+	lu.Errors, lu.Warnings = log.counts()
+	lu.Log = log.String()
+	if !u.committed {
+		if err := ix.store.FinishLayerUpdate(fctx, lu); err != nil {
+			return nil, errors.Join(runErr, err)
+		}
+	}
+	if req.UpdateID == 0 {
+		ix.store.FinishUpdate(fctx, res.UpdateID, lu.Status, "")
+	}
+	res.Status, res.Stats, res.Log = lu.Status, u.stats, lu.Log
+	return res, runErr
+}
+
+// update is the state of one run.
+type update struct {
+	ix  *Indexer
+	lb  *store.LayerBranch
+	req Request
+	log *updateLog
+	lu  *store.LayerUpdate
+
+	skipped   bool
+	committed bool // the final transaction also saved lu
+	stats     store.IndexStats
+}
+
+func (u *update) run(ctx context.Context) error {
+	lb, log := u.lb, u.log
+	repo, err := u.ix.repos.Fetch(ctx, lb.Layer.VCSURL)
+	if err != nil {
+		return err
+	}
+	head, err := repo.Branch(lb.GitBranch())
+	if err != nil {
+		return permanent("branch %q does not exist in %s", lb.GitBranch(), lb.Layer.VCSURL)
+	}
+	u.lu.VCSAfterRev = head.Hash
+	log.info("fetched %s: %s is at %s (%s)", lb.Layer.VCSURL, lb.GitBranch(), head.Hash[:12], head.Time.UTC().Format(time.RFC3339))
+
+	tree, err := repo.Tree(head.Hash, lb.VCSSubdir)
+	if err != nil {
+		return err
+	}
+	for _, s := range tree.Skipped {
+		log.warn("%s: symbolic link or submodule ignored", path.Join(lb.VCSSubdir, s))
+	}
+	facts, err := bitbake.ReadLayerFacts(tree)
+	if err != nil {
+		return permanent("conf/layer.conf: %v", err)
+	}
+	for _, d := range facts.Diags {
+		log.warn("%s", d)
+	}
+	if facts.Collection == "" {
+		return permanent("conf/layer.conf does not set BBFILE_COLLECTIONS")
+	}
+	log.info("collection %s, version %q, depends [%s], recommends [%s]", facts.Collection, facts.Version,
+		depList(facts.Depends), depList(facts.Recommends))
+
+	deps, depRows, err := u.dependencies(ctx, facts, tree)
+	if err != nil {
+		return err
+	}
+	oldSyntax := OldOverrideSyntax(lb.Branch)
+	digest := configDigest(deps, oldSyntax)
+
+	// Unchanged since the last successful run: nothing to parse.
+	unchangedTree := false
+	if lb.VCSLastRev != "" && repo.HasCommit(lb.VCSLastRev) {
+		oldHash, err1 := repo.TreeHash(lb.VCSLastRev, lb.VCSSubdir)
+		newHash, err2 := repo.TreeHash(head.Hash, lb.VCSSubdir)
+		unchangedTree = err1 == nil && err2 == nil && oldHash == newHash
+	}
+	sameConfig := lb.ParserVersion == ParserVersion && lb.ConfigDigest == digest
+	if !u.req.Force && unchangedTree && sameConfig {
+		log.info("already up to date: layer contents, dependencies and parser unchanged since %s", short(lb.VCSLastRev))
+		u.skipped = true
+		return nil
+	}
+
+	files, err := bitbake.WalkLayer(tree)
+	if err != nil {
+		return err
+	}
+	pl, err := u.plan(ctx, repo, head.Hash, files, sameConfig && !u.req.Force)
+	if err != nil {
+		return err
+	}
+
+	layers := make([]bitbake.Layer, 0, len(deps))
+	for _, d := range deps {
+		layers = append(layers, d.layer)
+	}
+	target := bitbake.Layer{Name: layerDirName(lb), FS: tree}
+	cfg, err := bitbake.NewConfig(target, layers, bitbake.Options{OldSyntax: oldSyntax, Jobs: u.ix.Jobs})
+	if err != nil {
+		return permanent("configuration: %v", err)
+	}
+	for _, d := range cfg.Diags {
+		log.warn("configuration: %s", d)
+	}
+
+	began := time.Now()
+	parsed := cfg.ParseRecipes(ctx, pl.parse)
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	log.info("parsed %d recipe(s) in %s", len(pl.parse), time.Since(began).Round(time.Millisecond))
+
+	ch := &store.IndexChange{Full: pl.full, Deletes: pl.deletes, Renames: pl.renames}
+	patches := patchIndex(files)
+	skipped, uncertain := 0, 0
+	for i, r := range parsed {
+		if r == nil {
+			continue
+		}
+		for _, d := range r.Diags {
+			log.warn("%s", d)
+		}
+		if r.Skipped {
+			skipped++
+		}
+		if r.Uncertain() {
+			uncertain++
+			log.warn("%s: %d Python expression(s) could not be evaluated statically; some values may differ from BitBake's%s",
+				pl.parse[i], r.PythonFailed+len(r.Failed), firstFailed(r.Failed))
+		}
+		ch.Upserts = append(ch.Upserts, recipeData(r, lb.VCSSubdir, patches))
+	}
+	if skipped > 0 {
+		log.info("%d recipe(s) would be skipped by BitBake in this configuration (their reasons are on the recipe pages)", skipped)
+	}
+	ch.Machines, ch.Distros, ch.Classes, ch.Appends, ch.IncFiles = layerContents(files)
+
+	// One transaction: the new index, the layer branch's state, its
+	// dependencies and the log become visible together or not at all.
+	return u.ix.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		st := store.Tx(tx)
+		stats, err := st.ApplyIndex(ctx, lb.ID, ch)
+		if err != nil {
+			return fmt.Errorf("storing the index: %w", err)
+		}
+		u.stats = stats
+		if err := st.SetDependencies(ctx, lb.ID, depRows); err != nil {
+			return err
+		}
+		if err := st.SetIndexedState(ctx, lb.ID, store.IndexedState{Collection: facts.Collection, Version: facts.Version,
+			Rev: head.Hash, CommitTime: head.Time, ParserVersion: ParserVersion, ConfigDigest: digest}); err != nil {
+			return err
+		}
+		u.lu.RecipesAdded, u.lu.RecipesChanged, u.lu.RecipesRemoved = stats.Added, stats.Changed, stats.Removed
+		log.info("recipes: %d added, %d changed, %d removed, %d unchanged; %d machine(s), %d distro(s), %d class(es), %d bbappend(s), %d inc file(s)",
+			stats.Added, stats.Changed, stats.Removed, stats.Unchanged, len(ch.Machines), len(ch.Distros), len(ch.Classes), len(ch.Appends), len(ch.IncFiles))
+		u.lu.Status = store.UpdateSucceeded
+		log.info("finished in %s", time.Since(log.started).Round(time.Millisecond))
+		u.lu.Errors, u.lu.Warnings = log.counts()
+		u.lu.Log = log.String()
+		if err := st.FinishLayerUpdate(ctx, u.lu); err != nil {
+			return err
+		}
+		u.committed = true
+		return nil
+	})
+}
+
+func depList(ds []bitbake.Dependency) string {
+	var parts []string
+	for _, d := range ds {
+		s := d.Name
+		if len(d.Constraints) > 0 {
+			s += " (" + strings.Join(d.Constraints, ", ") + ")"
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
+}
+
+func firstFailed(failed []string) string {
+	if len(failed) == 0 {
+		return ""
+	}
+	f := failed[0]
+	if len(f) > 120 {
+		f = f[:120] + "…"
+	}
+	return ", e.g. " + strconv.Quote(f)
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+// layerDirName names the layer's directory for the parser (its messages and
+// virtual paths): the subdirectory's base name, or the layer's name.
+func layerDirName(lb *store.LayerBranch) string {
+	if lb.VCSSubdir != "" {
+		return path.Base(strings.Trim(lb.VCSSubdir, "/"))
+	}
+	return lb.Layer.Name
+}
+
+// OldOverrideSyntax tells whether a branch's BitBake uses the old
+// VAR_append/VAR_override syntax (BitBake <= 1.50, Yocto releases up to
+// hardknott) rather than the ":" syntax.
+func OldOverrideSyntax(b *store.Branch) bool {
+	if b == nil {
+		return false
+	}
+	if v := strings.TrimPrefix(b.BitbakeBranch, "origin/"); v != "" {
+		parts := strings.SplitN(v, ".", 3)
+		if len(parts) >= 2 {
+			major, err1 := strconv.Atoi(parts[0])
+			minor, err2 := strconv.Atoi(parts[1])
+			if err1 == nil && err2 == nil {
+				return major < 1 || (major == 1 && minor <= 50)
+			}
+		}
+	}
+	switch strings.ToLower(b.Name) {
+	case "hardknott", "gatesgarth", "dunfell", "zeus", "warrior", "thud", "sumo", "rocko", "pyro", "morty",
+		"krogoth", "jethro", "fido", "dizzy", "daisy", "dora", "dylan", "danny":
+		return true
+	}
+	return false
+}
+
+// configDigest identifies what the configuration of a parse is built from:
+// the parser version, the syntax, and the exact trees of the dependency
+// layers. When it changes every recipe must be re-parsed.
+func configDigest(deps []depLayer, oldSyntax bool) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n%v\n", ParserVersion, oldSyntax)
+	keys := make([]string, len(deps))
+	for i, d := range deps {
+		keys[i] = d.collection + " " + d.treeHash
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		fmt.Fprintln(h, k)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
