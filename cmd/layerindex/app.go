@@ -15,6 +15,8 @@ import (
 
 	"layerindex/internal/config"
 	"layerindex/internal/db"
+	"layerindex/internal/gitrepo"
+	"layerindex/internal/ingest"
 )
 
 // loadConfig parses a command's flags and environment; errors are usage
@@ -48,7 +50,20 @@ type app struct {
 	db  *db.DB
 
 	createdDataDir bool
+	cache          *gitrepo.Cache
 }
+
+// repos is the repository cache under the data directory, with the URL
+// policy from the configuration.
+func (a *app) repos() *gitrepo.Cache {
+	if a.cache == nil {
+		a.cache = gitrepo.NewCache(filepath.Join(a.cfg.DataDir, "repos"),
+			gitrepo.Policy{AllowLocal: a.cfg.AllowLocal, AllowHTTP: a.cfg.AllowHTTP}, gitrepo.DefaultLimits)
+	}
+	return a.cache
+}
+
+func (a *app) indexer() *ingest.Indexer { return ingest.New(a.db.Gorm, a.repos(), a.log) }
 
 // openApp prepares the data directory, connects to the database and applies
 // migrations. On failure it removes what it created, so a failed first start

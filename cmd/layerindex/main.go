@@ -45,6 +45,9 @@ func init() {
 		{"worker", "work background jobs only (production: run beside `serve --embedded-worker=false`)", runWorker},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"user", "manage accounts: `user create --email E [--admin]`", runUser},
+		{"branch", "add a release branch: `branch add NAME [--bitbake-branch B]`", runBranch},
+		{"layer", "add a layer: `layer add --name N --vcs-url URL [--subdir S] [--publish]`", runLayer},
+		{"update", "update layers: `update [--layer N] [--branch B] [--force] [--wait]`", runUpdate},
 		{"parse", "parse a layer statically and print one JSON object per recipe", func(ctx context.Context, args []string, e env) error {
 			return runParse(ctx, args, e.stdout, e.stderr)
 		}},

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"time"
 
-	"layerindex/internal/config"
 	"layerindex/internal/jobs"
 	"layerindex/internal/store"
 	"layerindex/internal/web"
@@ -46,7 +45,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}
 	defer a.close()
 
-	q, err := jobs.New(ctx, a.db, jobOptions(cfg, log, cfg.EmbeddedWorker))
+	q, err := jobs.New(ctx, a.db, jobOptions(a, cfg.EmbeddedWorker))
 	if err != nil {
 		return err
 	}
@@ -90,13 +89,16 @@ func runServe(ctx context.Context, args []string, e env) error {
 	return nil
 }
 
-func jobOptions(cfg *config.Config, log *slog.Logger, work bool) jobs.Options {
+func jobOptions(a *app, work bool) jobs.Options {
 	return jobs.Options{
 		Work:            work,
-		MaxWorkers:      cfg.Workers,
-		UpdatePurge:     cfg.UpdatePurge,
+		MaxWorkers:      a.cfg.Workers,
+		IngestWorkers:   a.cfg.IngestWorkers,
+		UpdatePurge:     a.cfg.UpdatePurge,
 		SoftStopTimeout: jobGrace,
-		Logger:          log,
+		Indexer:         a.indexer(),
+		Repos:           a.repos(),
+		Logger:          a.log,
 	}
 }
 

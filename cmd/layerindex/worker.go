@@ -24,7 +24,7 @@ func runWorker(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer a.close()
-	q, err := jobs.New(ctx, a.db, jobOptions(cfg, log, true))
+	q, err := jobs.New(ctx, a.db, jobOptions(a, true))
 	if err != nil {
 		return err
 	}

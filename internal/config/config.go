@@ -27,6 +27,9 @@ type Config struct {
 	SecretKey      string // signs sessions and tokens; generated into DataDir when empty
 	EmbeddedWorker bool   // serve also works jobs (the default; production runs `worker` separately)
 	Workers        int    // concurrent jobs per process
+	IngestWorkers  int  // concurrent fetch-and-parse jobs per process
+	AllowLocal     bool // accept file:// and path repository URLs (local mirrors)
+	AllowHTTP      bool // accept plain http:// repository URLs
 	LogLevel       string
 	LogFormat      string // text or json
 	UpdatePurge    time.Duration
@@ -105,6 +108,24 @@ var settings = []setting{
 		c.Workers = n
 		return nil
 	}},
+	{"ingest-workers", "LAYERINDEX_INGEST_WORKERS", "1", "number of layer updates (fetch and parse) a process runs at once", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			return fmt.Errorf("must be a number from 1 to 64, got %q", v)
+		}
+		c.IngestWorkers = n
+		return nil
+	}},
+	{"allow-local-repos", "LAYERINDEX_ALLOW_LOCAL_REPOS", "false", "accept file:// and local path repository URLs (mirrors for tests and air-gapped sites)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.AllowLocal = b
+		return err
+	}},
+	{"allow-http-repos", "LAYERINDEX_ALLOW_HTTP_REPOS", "false", "accept plain http:// repository URLs besides https://", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.AllowHTTP = b
+		return err
+	}},
 	{"log-level", "LAYERINDEX_LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
 		switch v {
 		case "debug", "info", "warn", "error":
@@ -178,11 +199,26 @@ func Parse(command string, args []string, getenv func(string) string, extra func
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil, nil, ErrHelp
+	// Flags may come before or after positional arguments
+	// (`branch add master --sort-priority 2`).
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, nil, ErrHelp
+			}
+			return nil, nil, fmt.Errorf("%v (see `layerindex %s -h`)", err, command)
 		}
-		return nil, nil, fmt.Errorf("%v (see `layerindex %s -h`)", err, command)
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		if args[0] == "--" {
+			positional = append(positional, args[1:]...)
+			break
+		}
+		positional = append(positional, args[0])
+		args = args[1:]
 	}
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
@@ -203,7 +239,7 @@ func Parse(command string, args []string, getenv func(string) string, extra func
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
 	}
-	return c, fs.Args(), nil
+	return c, positional, nil
 }
 
 // ErrHelp is returned by Parse when -h or --help was given.

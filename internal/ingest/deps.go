@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -9,6 +10,10 @@ import (
 	"layerindex/internal/gitrepo"
 	"layerindex/internal/store"
 )
+
+// ErrMissingDependency is wrapped when a required layer is not (yet)
+// indexed on the same branch.
+var ErrMissingDependency = errors.New("required layers are not in the index")
 
 // depLayer is a dependency layer as the parser sees it: its files at the
 // commit used for this run.
@@ -80,7 +85,9 @@ func (u *update) dependencies(ctx context.Context, facts *bitbake.LayerFacts, tr
 		}
 	}
 	if len(missing) > 0 {
-		return nil, nil, permanent("required layers not in the index for branch %s: %s", lb.Branch.Name, strings.Join(missing, ", "))
+		// Not permanent: on a fresh index the dependency is often added at
+		// the same time and indexed a moment later; retries pick it up.
+		return nil, nil, fmt.Errorf("%w for branch %s: %s", ErrMissingDependency, lb.Branch.Name, strings.Join(missing, ", "))
 	}
 
 	// Their own dependencies, as stored, complete BBPATH.

@@ -21,6 +21,8 @@ import (
 	"gorm.io/gorm"
 
 	"layerindex/internal/db"
+	"layerindex/internal/gitrepo"
+	"layerindex/internal/ingest"
 	"layerindex/internal/store"
 )
 
@@ -36,9 +38,16 @@ type Options struct {
 	// SoftStopTimeout is how long running jobs get to finish on shutdown
 	// before their contexts are cancelled.
 	SoftStopTimeout time.Duration
+	// IngestWorkers bounds concurrent fetch-and-parse jobs (each holds a
+	// clone and a parse in memory); default 1.
+	IngestWorkers int
 	// PollInterval overrides River's fetch poll interval (tests).
 	PollInterval time.Duration
-	Logger       *slog.Logger
+	// Indexer and Repos do the ingestion work; without them ingestion jobs
+	// are cancelled with an error (processes that only insert jobs).
+	Indexer *ingest.Indexer
+	Repos   *gitrepo.Cache
+	Logger  *slog.Logger
 }
 
 // Queue is the application's River client with the database it runs on.
@@ -70,8 +79,13 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 	}
 
 	st := store.New(d.Gorm)
+	q := &Queue{db: d, log: log, work: opts.Work}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &purgeUpdatesWorker{store: st, keep: cmpDuration(opts.UpdatePurge, 30*24*time.Hour), log: log})
+	river.AddWorker(workers, &updateLayerBranchWorker{ix: opts.Indexer, log: log})
+	river.AddWorker(workers, &updateLayerWorker{q: q, repos: opts.Repos, log: log})
+	river.AddWorker(workers, &refreshAllWorker{q: q})
+	river.AddWorker(workers, &validateLayerWorker{store: st, repos: opts.Repos})
 
 	cfg := &river.Config{
 		Logger:          log.With("component", "river"),
@@ -80,18 +94,25 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 		JobTimeout:      10 * time.Minute,
 	}
 	if opts.Work {
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(opts.MaxWorkers, 1)}}
+		cfg.Queues = map[string]river.QueueConfig{
+			river.QueueDefault: {MaxWorkers: max(opts.MaxWorkers, 1)},
+			QueueIngest:        {MaxWorkers: max(opts.IngestWorkers, 1)},
+		}
 		cfg.PeriodicJobs = periodicJobs()
 		if opts.PollInterval > 0 {
 			cfg.FetchPollInterval = opts.PollInterval
 			cfg.FetchCooldown = min(opts.PollInterval, 100*time.Millisecond)
 		}
 	}
+	if opts.Indexer == nil || opts.Repos == nil {
+		cfg.WorkerMiddleware = append(cfg.WorkerMiddleware, &requireIngestion{})
+	}
 	client, err := river.NewClient(driver, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("job queue: %w", err)
 	}
-	return &Queue{db: d, client: client, log: log, work: opts.Work}, nil
+	q.client = client
+	return q, nil
 }
 
 // periodicJobs is the schedule. Every working client registers the same set;
@@ -101,6 +122,11 @@ func periodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return PurgeUpdatesArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "purge_updates", RunOnStart: true}),
+		// Every half hour, as upstream's cron does; unchanged layers cost a
+		// fetch and a tree comparison.
+		river.NewPeriodicJob(river.PeriodicInterval(30*time.Minute),
+			func() (river.JobArgs, *river.InsertOpts) { return RefreshAllArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "refresh_all", RunOnStart: true}),
 	}
 }
 
@@ -176,4 +202,16 @@ func cmpDuration(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
+}
+
+// requireIngestion cancels ingestion jobs in a client built without an
+// indexer, instead of letting them fail on a nil pointer.
+type requireIngestion struct{ river.MiddlewareDefaults }
+
+func (*requireIngestion) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
+	switch job.Kind {
+	case UpdateLayerBranchArgs{}.Kind(), UpdateLayerArgs{}.Kind(), ValidateLayerArgs{}.Kind():
+		return river.JobCancel(errors.New("this process is not configured for ingestion"))
+	}
+	return doInner(ctx)
 }

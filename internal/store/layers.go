@@ -165,3 +165,87 @@ func (s *Store) RecipePaths(ctx context.Context, lbID int64) ([]string, error) {
 	}
 	return out, err
 }
+
+// LayerByID finds a layer.
+func (s *Store) LayerByID(ctx context.Context, id int64) (*Layer, error) {
+	var l Layer
+	return &l, translate(s.with(ctx).Where("id = ?", id).Take(&l).Error)
+}
+
+// UpdatableBranches lists the branches whose layers are kept up to date.
+func (s *Store) UpdatableBranches(ctx context.Context) ([]Branch, error) {
+	var bs []Branch
+	err := s.with(ctx).Where("updates_enabled AND NOT comparison").Order("sort_priority IS NULL, sort_priority, name").Find(&bs).Error
+	return bs, err
+}
+
+// LayerBranchesOfLayer lists a layer's layer branches with their branches.
+func (s *Store) LayerBranchesOfLayer(ctx context.Context, layerID int64) ([]LayerBranch, error) {
+	var lbs []LayerBranch
+	err := s.with(ctx).Preload("Layer").Preload("Branch").Where("layer_id = ?", layerID).Order("id").Find(&lbs).Error
+	return lbs, err
+}
+
+// CopyLayerBranch creates the layer branch of from's layer on another
+// branch, with from's subdirectory and maintainers (upstream does the same
+// when it finds a new release branch in a repository).
+func (s *Store) CopyLayerBranch(ctx context.Context, from *LayerBranch, branchID int64) (*LayerBranch, error) {
+	lb := &LayerBranch{LayerID: from.LayerID, BranchID: branchID, VCSSubdir: from.VCSSubdir, UpdatesEnabled: true}
+	err := s.with(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := tx.Omit("Layer", "Branch").Create(lb).Error; err != nil {
+			return translate(err)
+		}
+		var ms []LayerMaintainer
+		if err := tx.Where("layer_branch_id = ?", from.ID).Order("id").Find(&ms).Error; err != nil {
+			return err
+		}
+		for i := range ms {
+			ms[i].ID, ms[i].LayerBranchID = 0, lb.ID
+		}
+		return createAll(tx, ms)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.LayerBranchByID(ctx, lb.ID)
+}
+
+// LayersToRefresh lists the layers the periodic refresh updates: published
+// ones (status X layers are published but excluded from updates).
+func (s *Store) LayersToRefresh(ctx context.Context) ([]Layer, error) {
+	var ls []Layer
+	err := s.with(ctx).Where("status = ? AND NOT comparison", StatusPublished).Order("id").Find(&ls).Error
+	return ls, err
+}
+
+// SetValidation records the result of checking a submitted layer's
+// repository.
+func (s *Store) SetValidation(ctx context.Context, layerID int64, status, log string) error {
+	now := time.Now().UTC()
+	return s.with(ctx).Model(&Layer{}).Where("id = ?", layerID).
+		Updates(map[string]any{"validation_status": status, "validation_log": log, "validated_at": &now}).Error
+}
+
+// LayerBranchesToUpdate lists the layer branches an update run covers:
+// those of published layers (also no-update ones when the layer is named)
+// with updates enabled, on branches with updates enabled, optionally
+// narrowed to one layer and one branch.
+func (s *Store) LayerBranchesToUpdate(ctx context.Context, layer, branch string) ([]LayerBranch, error) {
+	statuses := []string{StatusPublished}
+	if layer != "" {
+		statuses = append(statuses, StatusNoUpdate)
+	}
+	q := s.with(ctx).Preload("Layer").Preload("Branch").
+		Joins("JOIN layers ON layers.id = layer_branches.layer_id").
+		Joins("JOIN branches ON branches.id = layer_branches.branch_id").
+		Where("layers.status IN ? AND layer_branches.updates_enabled AND branches.updates_enabled", statuses)
+	if layer != "" {
+		q = q.Where("layers.name = ?", layer)
+	}
+	if branch != "" {
+		q = q.Where("branches.name = ?", branch)
+	}
+	var lbs []LayerBranch
+	err := q.Order("branches.sort_priority, branches.name, layers.name").Find(&lbs).Error
+	return lbs, err
+}
