@@ -324,12 +324,12 @@ func TestHTTPFetchAndTransferCap(t *testing.T) {
 
 func TestTreeCaps(t *testing.T) {
 	src := newGitRepo(t)
-	// A 100 MB file and 3,000 small ones, written with fast-import so the
-	// test stays quick.
+	// A 100 MB file and 100,000 small ones, written with fast-import so
+	// the test stays quick.
 	var rest strings.Builder
 	rest.WriteString("\n")
-	for i := 0; i < 3000; i++ {
-		fmt.Fprintf(&rest, "M 644 inline layer/many/f%d\ndata 1\nx\n", i)
+	for i := 0; i < 100_000; i++ {
+		fmt.Fprintf(&rest, "M 644 inline layer/many/d%d/f%d\ndata 1\nx\n", i%100, i)
 	}
 	stream := io.MultiReader(
 		strings.NewReader(fmt.Sprintf("commit refs/heads/master\ncommitter t <t@example.org> 1700000000 +0000\ndata 3\nbig\nM 644 inline layer/huge.bin\ndata %d\n", 100<<20)),
@@ -343,11 +343,14 @@ func TestTreeCaps(t *testing.T) {
 	}
 	head := src.git("rev-parse", "master")
 
-	limits := testLimits()
-	repo, err := NewCache(t.TempDir(), localPolicy, limits).Fetch(context.Background(), src.dir)
+	repo, err := NewCache(t.TempDir(), localPolicy, testLimits()).Fetch(context.Background(), src.dir)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := repo.Tree(head, "layer"); !errors.Is(err, ErrTooLarge) || !IsPermanent(err) {
+		t.Errorf("100,000 files under the default limit of %d: %v", DefaultLimits.MaxFiles, err)
+	}
+	repo.limits.MaxFiles = 200_000
 	tree, err := repo.Tree(head, "layer")
 	if err != nil {
 		t.Fatal(err)
@@ -355,12 +358,8 @@ func TestTreeCaps(t *testing.T) {
 	if _, err := tree.ReadFile("huge.bin"); !errors.Is(err, ErrTooLarge) {
 		t.Errorf("100 MB file read: %v", err)
 	}
-	if b, err := tree.ReadFile("many/f7"); err != nil || string(b) != "x" {
+	if b, err := tree.ReadFile("many/d7/f7"); err != nil || string(b) != "x" {
 		t.Errorf("small file: %q %v", b, err)
-	}
-	repo.limits.MaxFiles = 1000
-	if _, err := repo.Tree(head, "layer"); !errors.Is(err, ErrTooLarge) {
-		t.Errorf("3,000 files under a 1,000 limit: %v", err)
 	}
 }
 
