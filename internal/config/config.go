@@ -27,9 +27,9 @@ type Config struct {
 	SecretKey      string // signs sessions and tokens; generated into DataDir when empty
 	EmbeddedWorker bool   // serve also works jobs (the default; production runs `worker` separately)
 	Workers        int    // concurrent jobs per process
-	IngestWorkers  int  // concurrent fetch-and-parse jobs per process
-	AllowLocal     bool // accept file:// and path repository URLs (local mirrors)
-	AllowHTTP      bool // accept plain http:// repository URLs
+	IngestWorkers  int    // concurrent fetch-and-parse jobs per process
+	AllowLocal     bool   // accept file:// and path repository URLs (local mirrors)
+	AllowHTTP      bool   // accept plain http:// repository URLs
 	LogLevel       string
 	LogFormat      string // text or json
 	UpdatePurge    time.Duration

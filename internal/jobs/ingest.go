@@ -239,7 +239,9 @@ type validateLayerWorker struct {
 	repos *gitrepo.Cache
 }
 
-func (w *validateLayerWorker) Timeout(*river.Job[ValidateLayerArgs]) time.Duration { return ingestTimeout }
+func (w *validateLayerWorker) Timeout(*river.Job[ValidateLayerArgs]) time.Duration {
+	return ingestTimeout
+}
 
 func (w *validateLayerWorker) Work(ctx context.Context, job *river.Job[ValidateLayerArgs]) error {
 	layer, err := w.store.LayerByID(ctx, job.Args.LayerID)
