@@ -1,0 +1,206 @@
+// Command ingest measures ingestion on the shared corpus: a full index of
+// openembedded-core (clone + parse + store), meta-openembedded's ten layers,
+// an unchanged re-run, a one-recipe change, and the process's peak memory.
+//
+//	go run ./bench/ingest                  # SQLite
+//	go run ./bench/ingest -db postgres     # a throw-away database on the local server
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"layerindex/internal/db"
+	"layerindex/internal/gitrepo"
+	"layerindex/internal/ingest"
+	"layerindex/internal/store"
+)
+
+var metaOpenembedded = []string{"meta-oe", "meta-python", "meta-networking", "meta-multimedia", "meta-gnome",
+	"meta-xfce", "meta-perl", "meta-filesystems", "meta-webserver", "meta-initramfs"}
+
+func main() {
+	dialect := flag.String("db", "sqlite", "sqlite or postgres")
+	shared := flag.String("shared", "", "directory holding corpus/ (default: ../shared or /work/shared)")
+	pgAdmin := flag.String("pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL admin URL")
+	flag.Parse()
+	if err := run(*dialect, findShared(*shared), *pgAdmin); err != nil {
+		log.Fatal(err)
+	}
+}
+
+func findShared(s string) string {
+	for _, d := range []string{s, os.Getenv("LAYERINDEX_SHARED"), "../shared", "/work/shared"} {
+		if d != "" {
+			if _, err := os.Stat(filepath.Join(d, "corpus")); err == nil {
+				abs, _ := filepath.Abs(d)
+				return abs
+			}
+		}
+	}
+	log.Fatal("shared corpus not found; pass -shared")
+	return ""
+}
+
+func sh(dir string, name string, args ...string) {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=b", "GIT_AUTHOR_EMAIL=b@example.org", "GIT_COMMITTER_NAME=b", "GIT_COMMITTER_EMAIL=b@example.org")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		log.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+}
+
+func run(dialect, shared, pgAdmin string) error {
+	ctx := context.Background()
+	tmp, err := os.MkdirTemp("", "bench-ingest-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	sh(tmp, "tar", "-xf", filepath.Join(shared, "corpus", "openembedded-core.git.tar"))
+	sh(tmp, "tar", "-xf", filepath.Join(shared, "corpus", "meta-openembedded.git.tar"))
+	// oe-core is served from a working clone so the benchmark can commit a change.
+	work := filepath.Join(tmp, "oe-core-work")
+	sh(tmp, "git", "clone", "-q", "--no-local", "-b", "master", filepath.Join(tmp, "oe-core.git"), work)
+
+	var conn *db.DB
+	switch dialect {
+	case "sqlite":
+		conn, err = db.OpenSQLite(ctx, filepath.Join(tmp, "bench.db"), nil)
+	case "postgres":
+		var dbURL string
+		dbURL, err = createPG(pgAdmin)
+		if err == nil {
+			defer dropPG(pgAdmin, dbURL)
+			conn, err = db.OpenPostgres(ctx, dbURL, nil)
+		}
+	default:
+		err = errors.New("-db must be sqlite or postgres")
+	}
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := conn.Migrate(ctx, nil); err != nil {
+		return err
+	}
+	st := store.New(conn.Gorm)
+	br := &store.Branch{Name: "master", BitbakeBranch: "master", UpdatesEnabled: true}
+	if err := st.CreateBranch(ctx, br); err != nil {
+		return err
+	}
+	add := func(name, url, subdir string) *store.LayerBranch {
+		l := &store.Layer{Name: name, Status: store.StatusPublished, LayerType: store.TypeSoftware, VCSURL: url}
+		if err := st.CreateLayer(ctx, l); err != nil {
+			log.Fatal(err)
+		}
+		lb := &store.LayerBranch{LayerID: l.ID, BranchID: br.ID, VCSSubdir: subdir, UpdatesEnabled: true}
+		if err := st.CreateLayerBranch(ctx, lb); err != nil {
+			log.Fatal(err)
+		}
+		return lb
+	}
+	cache := gitrepo.NewCache(filepath.Join(tmp, "repos"), gitrepo.Policy{AllowLocal: true}, gitrepo.DefaultLimits)
+	ix := ingest.New(conn.Gorm, cache, nil)
+	update := func(lb *store.LayerBranch) (*ingest.Result, error) {
+		return ix.UpdateLayerBranch(ctx, ingest.Request{LayerBranchID: lb.ID})
+	}
+
+	core := add("openembedded-core", work, "meta")
+	t0 := time.Now()
+	r, err := update(core)
+	if err != nil {
+		return fmt.Errorf("oe-core: %v\n%s", err, r.Log)
+	}
+	fmt.Printf("%-9s full index of oe-core (clone + parse + store, %d recipes): %v\n", dialect, r.Stats.Added, time.Since(t0).Round(time.Millisecond))
+
+	var mo []*store.LayerBranch
+	for _, name := range metaOpenembedded {
+		mo = append(mo, add(name, filepath.Join(tmp, "meta-openembedded.git"), name))
+	}
+	t0 = time.Now()
+	recipes := 0
+	for pending := mo; len(pending) > 0; {
+		var later []*store.LayerBranch
+		for _, lb := range pending {
+			r, err := update(lb)
+			switch {
+			case errors.Is(err, ingest.ErrMissingDependency):
+				later = append(later, lb)
+			case err != nil:
+				return fmt.Errorf("layer branch %d: %v\n%s", lb.ID, err, r.Log)
+			default:
+				recipes += r.Stats.Added
+			}
+		}
+		if len(later) == len(pending) {
+			return fmt.Errorf("%d meta-openembedded layers cannot resolve their dependencies", len(later))
+		}
+		pending = later
+	}
+	fmt.Printf("%-9s meta-openembedded, 10 layers (clone + parse + store, %d recipes): %v\n", dialect, recipes, time.Since(t0).Round(time.Millisecond))
+
+	t0 = time.Now()
+	if r, err := update(core); err != nil || r.Status != store.UpdateSkipped {
+		return fmt.Errorf("unchanged re-run: %v %s", err, r.Status)
+	}
+	fmt.Printf("%-9s unchanged re-run of oe-core (fetch + compare): %v\n", dialect, time.Since(t0).Round(time.Millisecond))
+
+	p := filepath.Join(work, "meta/recipes-core/zlib/zlib_1.3.2.bb")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		return err
+	}
+	os.WriteFile(p, append(b, []byte("\nSUMMARY = \"benchmark edit\"\n")...), 0o644)
+	sh(work, "git", "commit", "-qam", "bench: edit one recipe")
+	t0 = time.Now()
+	r, err = update(core)
+	if err != nil || r.Stats.Changed != 1 {
+		return fmt.Errorf("one-recipe change: %v %+v\n%s", err, r.Stats, r.Log)
+	}
+	fmt.Printf("%-9s one-recipe change in oe-core (fetch + diff + parse 1 + store): %v\n", dialect, time.Since(t0).Round(time.Millisecond))
+
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	fmt.Printf("%-9s peak RSS of the process (all of the above): %d MB\n", dialect, ru.Maxrss/1024)
+	return nil
+}
+
+func createPG(admin string) (string, error) {
+	a, err := sql.Open("pgx", admin)
+	if err != nil {
+		return "", err
+	}
+	defer a.Close()
+	name := fmt.Sprintf("layerindex_bench_%d", time.Now().UnixNano())
+	if _, err := a.Exec("CREATE DATABASE " + name); err != nil {
+		return "", err
+	}
+	u, _ := url.Parse(admin)
+	u.Path = "/" + name
+	return u.String(), nil
+}
+
+func dropPG(admin, dbURL string) {
+	a, err := sql.Open("pgx", admin)
+	if err != nil {
+		return
+	}
+	defer a.Close()
+	u, _ := url.Parse(dbURL)
+	a.Exec("DROP DATABASE IF EXISTS " + strings.TrimPrefix(u.Path, "/") + " WITH (FORCE)")
+}
