@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -36,8 +37,18 @@ func main() {
 	dialect := flag.String("db", "sqlite", "sqlite or postgres")
 	shared := flag.String("shared", "", "directory holding corpus/ (default: ../shared or /work/shared)")
 	pgAdmin := flag.String("pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL admin URL")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*dialect, findShared(*shared), *pgAdmin); err != nil {
+		pprof.StopCPUProfile()
 		log.Fatal(err)
 	}
 }

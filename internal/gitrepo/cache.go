@@ -46,6 +46,35 @@ type Cache struct {
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex
+	open  []openRepo // recently used clones, most recent last; replaced after each fetch
+}
+
+type openRepo struct {
+	dir  string
+	repo *Repo
+}
+
+// openCacheSize bounds the clones kept open, with their cached trees, so a
+// worker that updates hundreds of layers keeps a few repositories' worth of
+// memory, not all of them.
+const openCacheSize = 6
+
+// remember records repo as the most recently used clone of dir; it
+// returns the previous Repo for dir, if any. c.mu must be held.
+func (c *Cache) remember(dir string, repo *Repo) *Repo {
+	var old *Repo
+	for i, o := range c.open {
+		if o.dir == dir {
+			old = o.repo
+			c.open = append(c.open[:i:i], c.open[i+1:]...)
+			break
+		}
+	}
+	c.open = append(c.open, openRepo{dir, repo})
+	if len(c.open) > openCacheSize {
+		c.open = c.open[1:]
+	}
+	return old
 }
 
 // NewCache returns a cache rooted at dir.
@@ -168,7 +197,18 @@ func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
 			return nil, classify(err, rawURL)
 		}
 	}
-	return Open(dir, c.Limits)
+	// Reopen: go-git reads the pack list when a repository is opened, and
+	// the fetch may have added a pack.
+	repo, err := Open(dir, c.Limits)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if old := c.remember(dir, repo); old != nil {
+		repo.trees = old.keepTrees()
+	}
+	c.mu.Unlock()
+	return repo, nil
 }
 
 func fetch(ctx context.Context, r *git.Repository) error {
@@ -240,8 +280,24 @@ func (c *Cache) Cached(ctx context.Context, rawURL string) (*Repo, error) {
 		return nil, err
 	}
 	dir := c.pathFor(u)
+	c.mu.Lock()
+	for _, o := range c.open {
+		if o.dir == dir {
+			c.remember(dir, o.repo)
+			c.mu.Unlock()
+			return o.repo, nil
+		}
+	}
+	c.mu.Unlock()
 	if _, err := os.Stat(dir); err == nil {
-		return Open(dir, c.Limits)
+		repo, err := Open(dir, c.Limits)
+		if err != nil {
+			return nil, err
+		}
+		c.mu.Lock()
+		c.remember(dir, repo)
+		c.mu.Unlock()
+		return repo, nil
 	}
 	return c.Fetch(ctx, rawURL)
 }

@@ -25,6 +25,7 @@ type Repo struct {
 	r      *git.Repository
 	limits Limits
 	mu     sync.Mutex // go-git's object storage is not documented as concurrency-safe
+	trees  []*TreeFS  // recently used trees, most recent last
 }
 
 // Open opens a bare clone already in the cache (or any git directory).
@@ -35,6 +36,19 @@ func Open(dir string, l Limits) (*Repo, error) {
 	}
 	return &Repo{r: r, limits: l}, nil
 }
+
+// keepTrees hands the cached trees to the Repo that replaces this one
+// after a fetch: objects already read stay valid.
+func (r *Repo) keepTrees() []*TreeFS {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*TreeFS(nil), r.trees...)
+}
+
+// treeCacheSize bounds the trees a Repo keeps: a commit's tree never
+// changes, and dependency layers (openembedded-core for every other layer)
+// are read again and again.
+const treeCacheSize = 3
 
 // Commit identifies a commit.
 type Commit struct {
@@ -192,7 +206,13 @@ func (r *Repo) Tree(commit, subdir string) (*TreeFS, error) {
 	if err != nil {
 		return nil, err
 	}
-	fsys := &TreeFS{repo: r, entries: map[string]*entry{".": {dir: true}}}
+	for i, c := range r.trees {
+		if c.hash == t.Hash {
+			r.trees = append(append(r.trees[:i:i], r.trees[i+1:]...), c)
+			return c, nil
+		}
+	}
+	fsys := &TreeFS{repo: r, hash: t.Hash, entries: map[string]*entry{".": {dir: true}}}
 	if err := fsys.index(t, "."); err != nil {
 		return nil, err
 	}
@@ -201,12 +221,18 @@ func (r *Repo) Tree(commit, subdir string) (*TreeFS, error) {
 			sort.Slice(e.children, func(i, j int) bool { return e.children[i] < e.children[j] })
 		}
 	}
+	r.trees = append(r.trees, fsys)
+	if len(r.trees) > treeCacheSize {
+		r.trees = r.trees[1:]
+	}
 	return fsys, nil
 }
 
-// TreeFS is a git tree as an fs.FS. Blobs are read on demand.
+// TreeFS is a git tree as an fs.FS. Blobs are read on demand and kept: the
+// parser stats a file, then reads it, often from several recipes.
 type TreeFS struct {
 	repo    *Repo
+	hash    plumbing.Hash
 	entries map[string]*entry
 	// Skipped lists symlinks and submodules that were left out.
 	Skipped []string
@@ -216,7 +242,9 @@ type entry struct {
 	dir      bool
 	hash     plumbing.Hash
 	children []string // base names, for directories
-	size     int64    // -1 until known
+	data     []byte   // contents, once read
+	err      error    // why the contents cannot be read
+	read     bool
 }
 
 func (t *TreeFS) index(tree *object.Tree, dir string) error {
@@ -237,7 +265,7 @@ func (t *TreeFS) index(tree *object.Tree, dir string) error {
 				return err
 			}
 		case filemode.Regular, filemode.Executable, filemode.Deprecated:
-			t.entries[p] = &entry{hash: e.Hash, size: -1}
+			t.entries[p] = &entry{hash: e.Hash}
 			t.entries[dir].children = append(t.entries[dir].children, e.Name)
 		default: // symlinks, submodules
 			t.Skipped = append(t.Skipped, p)
@@ -258,9 +286,9 @@ func (t *TreeFS) Open(name string) (fs.File, error) {
 	if e.dir {
 		return &dirFile{fs: t, name: name, e: e}, nil
 	}
-	b, err := t.ReadFile(name)
+	b, err := t.load(e)
 	if err != nil {
-		return nil, err
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	return &blobFile{info: fileInfo{name: path.Base(name), size: int64(len(b))}, r: bytes.NewReader(b)}, nil
 }
@@ -277,25 +305,42 @@ func (t *TreeFS) ReadFile(name string) ([]byte, error) {
 	if e.dir {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
 	}
-	t.repo.mu.Lock()
-	defer t.repo.mu.Unlock()
-	blob, err := t.repo.r.BlobObject(e.hash)
+	b, err := t.load(e)
 	if err != nil {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
 	}
+	return append([]byte(nil), b...), nil
+}
+
+// load reads a blob once; its bytes must not be modified.
+func (t *TreeFS) load(e *entry) ([]byte, error) {
+	t.repo.mu.Lock()
+	defer t.repo.mu.Unlock()
+	if e.read {
+		return e.data, e.err
+	}
+	e.read = true
+	blob, err := t.repo.r.BlobObject(e.hash)
+	if err != nil {
+		e.err = err
+		return nil, err
+	}
 	if max := t.repo.limits.MaxFileSize; max > 0 && blob.Size > max {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, blob.Size, max)}
+		e.err = fmt.Errorf("%w: %d bytes (limit %d)", ErrTooLarge, blob.Size, max)
+		return nil, e.err
 	}
 	rd, err := blob.Reader()
 	if err != nil {
+		e.err = err
 		return nil, err
 	}
 	defer rd.Close()
-	return io.ReadAll(rd)
+	e.data, e.err = io.ReadAll(rd)
+	return e.data, e.err
 }
 
-// Stat implements fs.StatFS. A file's size comes from its object header;
-// the contents are not read.
+// Stat implements fs.StatFS. The size of a file is that of its contents,
+// which are read (and kept) for it.
 func (t *TreeFS) Stat(name string) (fs.FileInfo, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
@@ -311,14 +356,8 @@ func (t *TreeFS) size(e *entry) int64 {
 	if e.dir {
 		return 0
 	}
-	t.repo.mu.Lock()
-	defer t.repo.mu.Unlock()
-	if e.size < 0 {
-		if obj, err := t.repo.r.Storer.EncodedObject(plumbing.BlobObject, e.hash); err == nil {
-			e.size = obj.Size()
-		}
-	}
-	return max(e.size, 0)
+	b, _ := t.load(e)
+	return int64(len(b))
 }
 
 // ReadDir implements fs.ReadDirFS, in name order.
