@@ -331,4 +331,5 @@ var Models = []any{
 	&LayerMaintainer{}, &LayerDependency{}, &LayerNote{}, &Recipe{}, &RecipeSource{},
 	&RecipeBuildDep{}, &RecipePackageConfig{}, &RecipeFileDep{}, &RecipePatch{},
 	&Machine{}, &Distro{}, &BBClass{}, &BBAppend{}, &IncFile{}, &Update{}, &LayerUpdate{},
+	&UserToken{}, &AuthAttempt{}, &Mail{}, &LayerChange{},
 }
