@@ -6,5 +6,5 @@ import "embed"
 
 // FS holds css/, img/ and any scripts.
 //
-//go:embed css img
+//go:embed css img js
 var FS embed.FS

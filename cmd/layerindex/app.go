@@ -58,9 +58,15 @@ type app struct {
 func (a *app) repos() *gitrepo.Cache {
 	if a.cache == nil {
 		a.cache = gitrepo.NewCache(filepath.Join(a.cfg.DataDir, "repos"),
-			gitrepo.Policy{AllowLocal: a.cfg.AllowLocal, AllowHTTP: a.cfg.AllowHTTP}, gitrepo.DefaultLimits)
+			a.repoPolicy(), gitrepo.DefaultLimits)
 	}
 	return a.cache
+}
+
+// repoPolicy is the repository URL policy from the configuration, for
+// fetching and for checking submitted URLs.
+func (a *app) repoPolicy() gitrepo.Policy {
+	return gitrepo.Policy{AllowLocal: a.cfg.AllowLocal, AllowHTTP: a.cfg.AllowHTTP}
 }
 
 func (a *app) indexer() *ingest.Indexer { return ingest.New(a.db.Gorm, a.repos(), a.log) }

@@ -54,6 +54,10 @@ func runServe(ctx context.Context, args []string, e env) error {
 		BaseURL:       cfg.BaseURL,
 		WorkerRunning: cfg.EmbeddedWorker,
 		Logger:        log,
+		// Accounts: mail sealing, submitted URLs checked as ingestion will.
+		SecretKey:      cfg.SecretKey,
+		RepoPolicy:     a.repoPolicy(),
+		TrustedProxies: cfg.TrustedProxies,
 	})
 	if err != nil {
 		return err
@@ -99,6 +103,7 @@ func jobOptions(a *app, work bool) jobs.Options {
 		Indexer:         a.indexer(),
 		Repos:           a.repos(),
 		Logger:          a.log,
+		Mail:            a.mailOptions(),
 	}
 }
 

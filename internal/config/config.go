@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -40,6 +41,10 @@ type Config struct {
 	SMTPUser     string
 	SMTPPassword string
 	MailFrom     string
+
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
+	// believed (rate limits key on the client address).
+	TrustedProxies []netip.Prefix
 }
 
 // setting describes one configuration entry: its flag, environment variable,
@@ -182,6 +187,24 @@ var settings = []setting{
 			return fmt.Errorf("not an email address: %q", v)
 		}
 		c.MailFrom = v
+		return nil
+	}},
+	{"trusted-proxies", "LAYERINDEX_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is trusted", func(c *Config, v string) error {
+		c.TrustedProxies = nil
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f == "" {
+				continue
+			}
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				a, aerr := netip.ParseAddr(f)
+				if aerr != nil {
+					return fmt.Errorf("not an address or CIDR range: %q", f)
+				}
+				p = netip.PrefixFrom(a, a.BitLen())
+			}
+			c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+		}
 		return nil
 	}},
 }

@@ -48,6 +48,8 @@ type Options struct {
 	Indexer *ingest.Indexer
 	Repos   *gitrepo.Cache
 	Logger  *slog.Logger
+	// Mail configures the mail worker (see mail.go).
+	Mail MailOptions
 }
 
 // Queue is the application's River client with the database it runs on.
@@ -86,6 +88,7 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 	river.AddWorker(workers, &updateLayerWorker{q: q, repos: opts.Repos, log: log})
 	river.AddWorker(workers, &refreshAllWorker{q: q})
 	river.AddWorker(workers, &validateLayerWorker{store: st, repos: opts.Repos})
+	addAccountWorkers(workers, st, opts.Mail, log)
 
 	cfg := &river.Config{
 		Logger:          log.With("component", "river"),
@@ -98,7 +101,7 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 			river.QueueDefault: {MaxWorkers: max(opts.MaxWorkers, 1)},
 			QueueIngest:        {MaxWorkers: max(opts.IngestWorkers, 1)},
 		}
-		cfg.PeriodicJobs = periodicJobs()
+		cfg.PeriodicJobs = append(periodicJobs(), accountPeriodicJobs()...)
 		if opts.PollInterval > 0 {
 			cfg.FetchPollInterval = opts.PollInterval
 			cfg.FetchCooldown = min(opts.PollInterval, 100*time.Millisecond)

@@ -14,6 +14,12 @@ type pageData struct {
 	Version    string
 	Branches   []store.Branch
 	BranchName string
+
+	// Account area (accounts.go, templates/layout/account.html).
+	User        *store.User // signed in; nil when anonymous
+	CSRF        string      // the session's CSRF token, for forms
+	ReviewCount int64       // layers waiting for review, for administrators
+	Flash       string      // a message left by the previous request
 }
 
 // basePage fills the layout's data; branch is the release the page is
@@ -26,7 +32,9 @@ func (s *Server) basePage(c echo.Context, branch string) pageData {
 	if branch == "" && len(branches) > 0 {
 		branch = branches[0].Name
 	}
-	return pageData{SiteName: s.opts.SiteName, Version: s.opts.Version, Branches: branches, BranchName: branch}
+	p := pageData{SiteName: s.opts.SiteName, Version: s.opts.Version, Branches: branches, BranchName: branch}
+	s.accountPage(c, &p)
+	return p
 }
 
 func (s *Server) home(c echo.Context) error {

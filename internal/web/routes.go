@@ -16,6 +16,11 @@ func (s *Server) routes() {
 	e.GET("/readyz", s.readyz)
 	e.GET("/", s.home)
 
+	// Accounts, submission, review, maintenance and administration
+	// (account.go, admin.go; handlers in submit.go, review.go, maintain.go).
+	s.accountRoutes()
+	s.layerAdminRoutes()
+
 	assets := http.StripPrefix("/static/", http.FileServer(http.FS(static.FS)))
 	e.GET("/static/*", echo.WrapHandler(cacheFor(assets, 3600)))
 }

@@ -9,13 +9,16 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"layerindex/internal/auth"
 	"layerindex/internal/db"
+	"layerindex/internal/gitrepo"
 	"layerindex/internal/jobs"
 	"layerindex/internal/store"
 	"layerindex/templates"
@@ -28,6 +31,14 @@ type Options struct {
 	BaseURL       string
 	WorkerRunning bool // jobs are worked in this process
 	Logger        *slog.Logger
+	// Accounts (see accounts.go): the secret key that keys rate-limit
+	// hashes and seals mail, the repository URL policy submissions are
+	// checked against, proxies trusted for X-Forwarded-For, and rate
+	// limits (nil: auth.DefaultLimits).
+	SecretKey      string
+	RepoPolicy     gitrepo.Policy
+	TrustedProxies []netip.Prefix
+	Limits         *auth.Limits
 }
 
 // Server serves the site.
@@ -39,6 +50,7 @@ type Server struct {
 	log   *slog.Logger
 	pages *renderer
 	opts  Options
+	acct  *accounts
 }
 
 // New builds the server and its routes.
@@ -67,6 +79,9 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 	// Never trust client-supplied X-Forwarded-For unless a proxy is
 	// configured: rate limits and logs key on this address.
 	e.IPExtractor = echo.ExtractIPDirect()
+	if len(opts.TrustedProxies) > 0 {
+		e.IPExtractor = trustedProxyIP(opts.TrustedProxies)
+	}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
@@ -82,6 +97,9 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 		ReferrerPolicy:        "same-origin",
 		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data: https:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
 	}))
+	if err := s.setupAccounts(); err != nil {
+		return nil, err
+	}
 	s.routes()
 	return s, nil
 }
@@ -134,7 +152,7 @@ func (s *Server) requestLog() echo.MiddlewareFunc {
 // handleError renders errors: JSON under the API, an HTML page elsewhere.
 // Internal errors are logged and shown without details.
 func (s *Server) handleError(err error, c echo.Context) {
-	if c.Response().Committed {
+	if c.Response().Committed || s.handleAccountError(err, c) {
 		return
 	}
 	code, msg := http.StatusInternalServerError, "Something went wrong on our side; it has been logged."

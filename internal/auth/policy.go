@@ -1,0 +1,75 @@
+package auth
+
+import (
+	"context"
+
+	"layerindex/internal/store"
+)
+
+// Action is something a person may or may not do. Every route that changes
+// anything asks Policy.Allowed first; nothing else grants rights.
+type Action string
+
+// The actions.
+const (
+	SubmitLayer    Action = "submit a layer"
+	ManageAccount  Action = "manage your account"
+	EditLayer      Action = "edit this layer"         // fields, branches, maintainers, notes, re-index
+	SetBaseType    Action = "mark a layer as Base"    // upstream reserves type A for reviewers
+	ReviewLayers   Action = "review submitted layers" // list, publish, reject, delete
+	ManageBranches Action = "manage release branches" // also adds a layer to a branch
+	ViewHistory    Action = "view the change history"
+	ViewOutbox     Action = "view outgoing mail"
+)
+
+// MaintainerChecker answers whether an email actively maintains a layer.
+type MaintainerChecker interface {
+	IsMaintainer(ctx context.Context, layerID int64, email string) (bool, error)
+}
+
+// Policy is the one place that decides permissions.
+//
+//   - anonymous: submit a layer (with a challenge, see NeedsChallenge);
+//   - a registered user (active, verified email): also manage their account;
+//   - a maintainer of a layer (verified email equal to an active
+//     maintainer's email on any branch of the layer, ignoring case): also
+//     edit that layer, its notes and branches, and ask for a re-index;
+//   - an administrator: everything, for every layer.
+type Policy struct {
+	Maintainers MaintainerChecker
+}
+
+// Allowed decides whether who (nil when anonymous) may do act; layer is the
+// layer concerned, or nil.
+func (p Policy) Allowed(ctx context.Context, who *store.User, act Action, layer *store.Layer) (bool, error) {
+	if act == SubmitLayer {
+		return true, nil
+	}
+	if !SignedIn(who) {
+		return false, nil
+	}
+	if who.IsAdmin {
+		return true, nil
+	}
+	switch act {
+	case ManageAccount:
+		return true, nil
+	case EditLayer:
+		if layer == nil || p.Maintainers == nil {
+			return false, nil
+		}
+		return p.Maintainers.IsMaintainer(ctx, layer.ID, who.Email)
+	case SetBaseType:
+		return layer != nil && layer.ID != 0 && layer.LayerType == store.TypeBase, nil
+	}
+	return false, nil
+}
+
+// SignedIn reports whether who is a usable account: logins are refused to
+// inactive accounts and to unverified emails, and a session whose account
+// lost either counts as anonymous.
+func SignedIn(who *store.User) bool { return who != nil && who.IsActive && who.Verified }
+
+// NeedsChallenge reports whether a submission must answer the anti-bot
+// question: only anonymous ones.
+func NeedsChallenge(who *store.User) bool { return !SignedIn(who) }

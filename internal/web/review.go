@@ -1,0 +1,306 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"layerindex/internal/auth"
+	"layerindex/internal/jobs"
+	"layerindex/internal/store"
+)
+
+// history records who did what to a layer, in the transaction of the
+// change.
+func (s *Server) history(ctx context.Context, st *store.Store, who *store.User, l *store.Layer, action, details string) error {
+	c := &store.LayerChange{LayerID: &l.ID, LayerName: l.Name, Action: action, Details: details}
+	if who != nil {
+		c.UserID, c.UserEmail = &who.ID, who.Email
+	}
+	return st.AddLayerChange(ctx, c)
+}
+
+// layerParam loads the layer named in the URL.
+func (s *Server) layerParam(c echo.Context) (*store.Layer, error) {
+	l, err := s.store.LayerByName(c.Request().Context(), c.Param("name"))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, echo.NewHTTPError(http.StatusNotFound, "There is no layer called "+c.Param("name")+".")
+	}
+	return l, err
+}
+
+func (s *Server) reviewList(c echo.Context) error {
+	if err := s.require(c, auth.ReviewLayers, nil); err != nil {
+		return err
+	}
+	ls, err := s.store.NewLayers(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	data := struct {
+		pageData
+		Layers []store.Layer
+	}{s.formPage(c), ls}
+	return s.pages.render(c, http.StatusOK, "review", data)
+}
+
+// managePage is the data of a layer's maintenance page, which is also the
+// review page of a new layer.
+type managePage struct {
+	pageData
+	Layer       *store.Layer
+	Branches    []store.LayerBranch
+	Maintainers map[int64][]store.LayerMaintainer
+	Deps        map[int64][]store.Layer
+	Notes       []store.LayerNote
+	Changes     []store.LayerChange
+	Updates     []store.LayerUpdate
+	OtherBr     []store.Branch // branches the layer could be added to
+	Admin       bool
+	Review      bool // a new layer seen by an administrator: publish, reject
+	TestFile    string
+	TestTree    string
+	Submitter   *store.User
+	RejectForm  *form
+}
+
+func (s *Server) reviewLayer(c echo.Context) error {
+	if err := s.require(c, auth.ReviewLayers, nil); err != nil {
+		return err
+	}
+	return s.manage(c, http.StatusOK, nil)
+}
+
+func (s *Server) manageLayer(c echo.Context) error {
+	l, err := s.layerParam(c)
+	if err != nil {
+		return err
+	}
+	if err := s.require(c, auth.EditLayer, l); err != nil {
+		return err
+	}
+	return s.manage(c, http.StatusOK, nil)
+}
+
+// manage renders a layer's maintenance or review page.
+func (s *Server) manage(c echo.Context, status int, reject *form) error {
+	ctx := c.Request().Context()
+	l, err := s.layerParam(c)
+	if err != nil {
+		return err
+	}
+	p := &managePage{pageData: s.formPage(c), Layer: l, Admin: s.allowed(c, auth.ReviewLayers, nil),
+		Maintainers: map[int64][]store.LayerMaintainer{}, Deps: map[int64][]store.Layer{}, RejectForm: reject}
+	p.Review = p.Admin && l.Status == store.StatusNew
+	if p.RejectForm == nil {
+		p.RejectForm = newForm(nil)
+	}
+	if p.Branches, err = s.store.LayerBranchesOfLayer(ctx, l.ID); err != nil {
+		return err
+	}
+	have := map[int64]bool{}
+	for _, lb := range p.Branches {
+		have[lb.BranchID] = true
+		if p.Maintainers[lb.ID], err = s.store.LayerMaintainers(ctx, lb.ID); err != nil {
+			return err
+		}
+		deps, err := s.store.Dependencies(ctx, lb.ID)
+		if err != nil {
+			return err
+		}
+		for _, d := range deps {
+			if dl, err := s.store.LayerByID(ctx, d.DependencyID); err == nil {
+				p.Deps[lb.ID] = append(p.Deps[lb.ID], *dl)
+			}
+		}
+	}
+	if len(p.Branches) > 0 {
+		lb := p.Branches[0]
+		p.TestFile = expandWebURL(l.VCSWebFileBaseURL, lb.GitBranch(), lb.VCSSubdir, "conf/layer.conf")
+		p.TestTree = expandWebURL(l.VCSWebTreeBaseURL, lb.GitBranch(), lb.VCSSubdir, "conf")
+	}
+	if p.Notes, err = s.store.LayerNotes(ctx, l.ID); err != nil {
+		return err
+	}
+	if p.Admin {
+		if p.Changes, _, err = s.store.LayerChanges(ctx, &l.ID, 20, 0); err != nil {
+			return err
+		}
+		all, err := s.store.AllBranches(ctx)
+		if err != nil {
+			return err
+		}
+		for _, b := range all {
+			if !have[b.ID] {
+				p.OtherBr = append(p.OtherBr, b)
+			}
+		}
+		if l.SubmittedByID != nil {
+			if u, err := s.store.UserByID(ctx, *l.SubmittedByID); err == nil {
+				p.Submitter = u
+			}
+		}
+	}
+	return s.pages.render(c, status, "managelayer", p)
+}
+
+func (s *Server) publishLayer(c echo.Context) error {
+	if err := s.require(c, auth.ReviewLayers, nil); err != nil {
+		return err
+	}
+	l, err := s.layerParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	who := currentUser(c)
+	err = s.jobs.InTx(ctx, func(tx *jobs.Tx) error {
+		if err := tx.PublishLayer(ctx, l.ID); err != nil {
+			return err
+		}
+		if err := s.history(ctx, tx.Store, who, l, "published", ""); err != nil {
+			return err
+		}
+		// The first full index of every branch (new release branches in
+		// the repository are found and added by the job).
+		if _, err := tx.Enqueue(jobs.UpdateLayerArgs{LayerID: l.ID, Force: true, TriggeredBy: &who.ID}, nil); err != nil {
+			return err
+		}
+		ms, err := tx.MaintainersOfLayer(ctx, l.ID, false)
+		if err != nil {
+			return err
+		}
+		if len(ms) == 0 {
+			return nil
+		}
+		var names, to []string
+		for _, m := range ms {
+			names = append(names, m.Name)
+			to = append(to, m.Email)
+		}
+		return s.enqueueMail(tx, "published", to, map[string]any{"Names": joinNames(names), "Layer": l.Name,
+			"Link": s.absURL(layerURL(l.Name))})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusConflict, "The layer "+l.Name+" is not waiting for review (it was already published).")
+	}
+	if err != nil {
+		return err
+	}
+	s.flash(c, "%s is published; its maintainers are notified and its indexing is queued.", l.Name)
+	return c.Redirect(http.StatusSeeOther, "/layerindex/layer/"+l.Name+"/manage/")
+}
+
+// layerURL is a layer's public page (the browse pages').
+func layerURL(name string) string { return "/layerindex/branch/master/layer/" + name + "/" }
+
+// joinNames makes "A", "A and B", "A, B and C".
+func joinNames(ns []string) string {
+	switch len(ns) {
+	case 0:
+		return ""
+	case 1:
+		return ns[0]
+	}
+	return strings.Join(ns[:len(ns)-1], ", ") + " and " + ns[len(ns)-1]
+}
+
+func (s *Server) rejectLayer(c echo.Context) error {
+	if err := s.require(c, auth.ReviewLayers, nil); err != nil {
+		return err
+	}
+	l, err := s.layerParam(c)
+	if err != nil {
+		return err
+	}
+	if l.Status != store.StatusNew {
+		return echo.NewHTTPError(http.StatusConflict, "Only layers waiting for review can be rejected; delete a published layer instead.")
+	}
+	ctx := c.Request().Context()
+	ps, _ := c.FormParams()
+	f := newForm(ps)
+	reason := f.text("reason", textOpts{required: true, max: 2000, multiline: true})
+	if !f.OK() {
+		return s.manage(c, http.StatusUnprocessableEntity, f)
+	}
+	who := currentUser(c)
+	err = s.jobs.InTx(ctx, func(tx *jobs.Tx) error {
+		ms, err := tx.MaintainersOfLayer(ctx, l.ID, true)
+		if err != nil {
+			return err
+		}
+		seen := map[string]bool{}
+		var to []string
+		add := func(e string) {
+			if k := store.NormalizeEmail(e); k != "" && !seen[k] {
+				seen[k] = true
+				to = append(to, e)
+			}
+		}
+		if l.SubmittedByID != nil {
+			if u, err := tx.UserByID(ctx, *l.SubmittedByID); err == nil {
+				add(u.Email)
+			}
+		}
+		for _, m := range ms {
+			add(m.Email)
+		}
+		if err := s.history(ctx, tx.Store, who, l, "rejected", reason); err != nil {
+			return err
+		}
+		if err := tx.DeleteLayer(ctx, l.ID); err != nil {
+			return err
+		}
+		return s.enqueueMail(tx, "rejected", to, map[string]any{"Layer": l.Name, "Repository": l.VCSURL, "Reason": reason})
+	})
+	if err != nil {
+		return err
+	}
+	s.flash(c, "%s was rejected and removed; the submitter and maintainers are told why.", l.Name)
+	return c.Redirect(http.StatusSeeOther, "/layerindex/review/")
+}
+
+// deleteLayer: GET asks for confirmation, POST deletes.
+func (s *Server) deleteLayer(c echo.Context) error {
+	if err := s.require(c, auth.ReviewLayers, nil); err != nil {
+		return err
+	}
+	l, err := s.layerParam(c)
+	if err != nil {
+		return err
+	}
+	if c.Request().Method == http.MethodGet {
+		return s.confirm(c, "Delete the layer "+l.Name+"?",
+			"This removes the layer and everything indexed for it on every branch. It cannot be undone.",
+			"Delete layer", "/layerindex/layer/"+l.Name+"/manage/")
+	}
+	ctx := c.Request().Context()
+	who := currentUser(c)
+	err = s.jobs.InTx(ctx, func(tx *jobs.Tx) error {
+		if err := s.history(ctx, tx.Store, who, l, "deleted", ""); err != nil {
+			return err
+		}
+		return tx.DeleteLayer(ctx, l.ID)
+	})
+	if err != nil {
+		return err
+	}
+	s.flash(c, "The layer %s is deleted.", l.Name)
+	if l.Status == store.StatusNew {
+		return c.Redirect(http.StatusSeeOther, "/layerindex/review/")
+	}
+	return c.Redirect(http.StatusSeeOther, "/layerindex/admin/layers/")
+}
+
+// confirm renders a confirmation page whose button posts back to the same
+// URL.
+func (s *Server) confirm(c echo.Context, title, msg, button, cancel string) error {
+	data := struct {
+		pageData
+		Title, Message, Button, Action, Cancel string
+	}{s.formPage(c), title, msg, button, c.Request().URL.Path, cancel}
+	return s.pages.render(c, http.StatusOK, "confirm", data)
+}
