@@ -1,0 +1,379 @@
+package web_test
+
+import (
+	"context"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/netip"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"layerindex/internal/auth"
+	"layerindex/internal/db"
+	"layerindex/internal/db/dbtest"
+	"layerindex/internal/gitrepo"
+	"layerindex/internal/ingest"
+	"layerindex/internal/jobs"
+	"layerindex/internal/mail"
+	"layerindex/internal/mail/mailtest"
+	"layerindex/internal/store"
+	"layerindex/internal/web"
+)
+
+const acctSecret = "test-secret-key-0123456789abcdef0123"
+
+// acctEnv is a running site for account tests: a migrated database with a
+// master branch, a published core layer and an administrator, the web
+// server, a River worker, an SMTP sink and a local git repository holding a
+// small layer that submissions can point at.
+type acctEnv struct {
+	t     *testing.T
+	conn  *db.DB
+	st    *store.Store
+	q     *jobs.Queue
+	ts    *httptest.Server
+	sink  *mailtest.Sink
+	repo  string // path of a git repository with a layer in meta-test/
+	core  *store.Layer
+	admin *store.User
+}
+
+const adminPassword = "admin password 1"
+
+type envOpts struct {
+	limits  *auth.Limits
+	proxies []string
+	noSMTP  bool
+}
+
+func newAcctEnv(t *testing.T, d db.Dialect, o envOpts) *acctEnv {
+	t.Helper()
+	ctx := context.Background()
+	e := &acctEnv{t: t, conn: dbtest.Migrated(t, d), sink: mailtest.Start(t)}
+	e.st = store.New(e.conn.Gorm)
+	e.repo = layerRepo(t)
+
+	master := &store.Branch{Name: "master", UpdatesEnabled: true}
+	if err := e.st.CreateBranch(ctx, master); err != nil {
+		t.Fatal(err)
+	}
+	e.core = &store.Layer{Name: "openembedded-core", Status: store.StatusPublished, LayerType: store.TypeBase,
+		Summary: "Core", Description: "Core.", VCSURL: e.repo}
+	if err := e.st.CreateLayer(ctx, e.core); err != nil {
+		t.Fatal(err)
+	}
+	// Not refreshed by the worker: the test does not index it.
+	if err := e.st.CreateLayerBranch(ctx, &store.LayerBranch{LayerID: e.core.ID, BranchID: master.ID, VCSSubdir: "meta-test"}); err != nil {
+		t.Fatal(err)
+	}
+	e.admin = e.user("admin@example.org", adminPassword, true)
+
+	sealer, err := mail.NewSealer(acctSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sender mail.Sender
+	if !o.noSMTP {
+		if sender, err = mail.NewSMTP(mail.Config{Host: e.sink.Host(), Port: e.sink.Port(), TLS: "none", From: "index@example.org"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	policy := gitrepo.Policy{AllowLocal: true}
+	repos := gitrepo.NewCache(t.TempDir(), policy, gitrepo.DefaultLimits)
+	e.q, err = jobs.New(ctx, e.conn, jobs.Options{Work: true, MaxWorkers: 4, PollInterval: 50 * time.Millisecond,
+		Indexer: ingest.New(e.conn.Gorm, repos, nil), Repos: repos,
+		Mail: jobs.MailOptions{Sender: sender, Sealer: sealer, From: "index@example.org"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ts = httptest.NewUnstartedServer(nil)
+	opts := web.Options{Version: "test", BaseURL: "http://" + e.ts.Listener.Addr().String(), SecretKey: acctSecret,
+		RepoPolicy: policy, Limits: o.limits}
+	for _, p := range o.proxies {
+		opts.TrustedProxies = append(opts.TrustedProxies, mustPrefix(t, p))
+	}
+	s, err := web.New(e.conn, e.q, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.ts.Config.Handler = s.Handler()
+	e.ts.Start()
+	t.Cleanup(e.ts.Close)
+	if err := e.q.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.q.Stop(context.Background()) })
+	return e
+}
+
+// user creates a verified account.
+func (e *acctEnv) user(email, pw string, admin bool) *store.User {
+	e.t.Helper()
+	h, err := auth.HashPassword(pw)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	u := &store.User{Email: email, PasswordHash: h, Verified: true, IsActive: true, IsAdmin: admin}
+	if err := e.st.CreateUser(context.Background(), u); err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+// layer creates a layer with a master layer branch maintained by emails.
+func (e *acctEnv) layer(name, status string, maintainers ...string) *store.Layer {
+	e.t.Helper()
+	ctx := context.Background()
+	master, err := e.st.BranchByName(ctx, "master")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	l := &store.Layer{Name: name, Status: status, LayerType: store.TypeSoftware, Summary: "Summary of " + name,
+		Description: "About " + name + ".", VCSURL: e.repo}
+	if err := e.st.CreateLayer(ctx, l); err != nil {
+		e.t.Fatal(err)
+	}
+	lb := &store.LayerBranch{LayerID: l.ID, BranchID: master.ID, VCSSubdir: "meta-test"}
+	if err := e.st.CreateLayerBranch(ctx, lb); err != nil {
+		e.t.Fatal(err)
+	}
+	var ms []store.LayerMaintainer
+	for _, m := range maintainers {
+		ms = append(ms, store.LayerMaintainer{Name: "M " + m, Email: m, Status: "A"})
+	}
+	if err := e.st.SetMaintainers(ctx, lb.ID, ms); err != nil {
+		e.t.Fatal(err)
+	}
+	return l
+}
+
+func (e *acctEnv) layerByName(name string) *store.Layer {
+	e.t.Helper()
+	l, err := e.st.LayerByName(context.Background(), name)
+	if err != nil {
+		e.t.Fatalf("layer %s: %v", name, err)
+	}
+	return l
+}
+
+func (e *acctEnv) count(table string) int64 {
+	e.t.Helper()
+	var n int64
+	if err := e.conn.Gorm.Table(table).Count(&n).Error; err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// waitFor polls cond until it holds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func mustPrefix(t *testing.T, s string) netip.Prefix {
+	t.Helper()
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func itoa(n int) string     { return strconv.Itoa(n) }
+func int64s(n int64) string { return strconv.FormatInt(n, 10) }
+
+// layerRepo makes a git repository with one layer in meta-test/.
+func layerRepo(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "meta-test.git")
+	files := map[string]string{
+		"meta-test/conf/layer.conf": `BBPATH .= ":${LAYERDIR}"
+BBFILES += "${LAYERDIR}/recipes-*/*/*.bb"
+BBFILE_COLLECTIONS += "test-layer"
+BBFILE_PATTERN_test-layer = "^${LAYERDIR}/"
+BBFILE_PRIORITY_test-layer = "6"
+LAYERVERSION_test-layer = "1"
+LAYERSERIES_COMPAT_test-layer = "walnascar"
+`,
+		"meta-test/recipes-example/hello/hello_1.0.bb": `SUMMARY = "Hello world"
+LICENSE = "MIT"
+`,
+		"README.md": "A test layer.\n",
+	}
+	for p, c := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"init", "-q", "-b", "master"}, {"add", "."}, {"commit", "-qm", "a test layer"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org",
+			"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org", "GIT_CONFIG_GLOBAL=/dev/null")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %v: %v\n%s", args, err, out)
+		}
+	}
+	return dir
+}
+
+// client is a browser without JavaScript: a cookie jar, no automatic
+// redirects, and the CSRF token of the last page it fetched.
+type client struct {
+	t    *testing.T
+	base string
+	http *http.Client
+	csrf string
+	ip   string // X-Forwarded-For to send, if any
+}
+
+func (e *acctEnv) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: e.t, base: e.ts.URL, http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+type resp struct {
+	code     int
+	body     string
+	location string
+	header   http.Header
+}
+
+func (c *client) do(req *http.Request) resp {
+	c.t.Helper()
+	if c.ip != "" {
+		req.Header.Set("X-Forwarded-For", c.ip)
+	}
+	r, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	body := string(b)
+	if m := csrfRe.FindStringSubmatch(body); m != nil {
+		c.csrf = html.UnescapeString(m[1])
+	}
+	return resp{code: r.StatusCode, body: body, location: r.Header.Get("Location"), header: r.Header}
+}
+
+// cookie is the value of a cookie in the jar.
+func (c *client) cookie(name string) string {
+	u, _ := url.Parse(c.base)
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+func (c *client) get(path string) resp {
+	c.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, c.url(path), nil)
+	return c.do(req)
+}
+
+func (c *client) url(path string) string {
+	if strings.HasPrefix(path, "http") {
+		return path
+	}
+	return c.base + path
+}
+
+// post sends a form with the client's CSRF token (fetch a page first).
+func (c *client) post(path string, form url.Values) resp {
+	c.t.Helper()
+	f := url.Values{}
+	for k, v := range form {
+		f[k] = v
+	}
+	if f.Get("csrf_token") == "" && c.csrf != "" {
+		f.Set("csrf_token", c.csrf)
+	}
+	return c.postRaw(path, f)
+}
+
+// postRaw sends a form as it is (no token added).
+func (c *client) postRaw(path string, form url.Values) resp {
+	c.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, c.url(path), strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+// login logs in and fails the test if it does not work.
+func (c *client) login(email, pw string) {
+	c.t.Helper()
+	c.get("/accounts/login/")
+	r := c.post("/accounts/login/", url.Values{"email": {email}, "password": {pw}})
+	if r.code != http.StatusSeeOther {
+		c.t.Fatalf("login as %s: %d\n%s", email, r.code, fieldErrors(r.body))
+	}
+}
+
+var errRe = regexp.MustCompile(`class="(?:field-error|form-error)"[^>]*>([^<]*)<`)
+
+// fieldErrors lists the error messages of a rendered form.
+func fieldErrors(body string) []string {
+	var out []string
+	for _, m := range errRe.FindAllStringSubmatch(body, -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
+}
+
+// layerForm is a valid submission of name.
+func (e *acctEnv) layerForm(name string) url.Values {
+	return url.Values{
+		"name": {name}, "layer_type": {"S"}, "summary": {"A test layer"}, "description": {"It holds a hello recipe."},
+		"vcs_url": {e.repo}, "vcs_subdir": {"meta-test"}, "vcs_web_url": {"https://github.com/example/" + name},
+		"web_preset": {"github"}, "dep": {int64s(e.core.ID)},
+		"m-0-name": {"Maintainer One"}, "m-0-email": {"one@example.org"}, "m-0-resp": {"everything"},
+		"m-1-name": {"Maintainer Two"}, "m-1-email": {"Two@Example.org"},
+	}
+}
+
+var challengeRe = regexp.MustCompile(`What is (\w+) plus (\w+)\?`)
+
+// answer solves the anonymous submission question on the last page.
+func answer(t *testing.T, body string) string {
+	t.Helper()
+	m := challengeRe.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no challenge question on the page")
+	}
+	n := 0
+	for _, w := range m[1:] {
+		for i, name := range []string{"zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"} {
+			if w == name {
+				n += i
+			}
+		}
+	}
+	return itoa(n)
+}
