@@ -4,6 +4,7 @@ import (
 	"context"
 	"html"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -72,8 +73,13 @@ func newAcctEnv(t *testing.T, d db.Dialect, o envOpts) *acctEnv {
 	if err := e.st.CreateLayer(ctx, e.core); err != nil {
 		t.Fatal(err)
 	}
-	// Not refreshed by the worker: the test does not index it.
-	if err := e.st.CreateLayerBranch(ctx, &store.LayerBranch{LayerID: e.core.ID, BranchID: master.ID, VCSSubdir: "meta-test"}); err != nil {
+	// Known as indexed (collection core) but never refreshed: submitted
+	// layers are parsed on top of it.
+	coreLB := &store.LayerBranch{LayerID: e.core.ID, BranchID: master.ID, VCSSubdir: "meta"}
+	if err := e.st.CreateLayerBranch(ctx, coreLB); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.SetIndexedState(ctx, coreLB.ID, store.IndexedState{Collection: "core", Version: "15"}); err != nil {
 		t.Fatal(err)
 	}
 	e.admin = e.user("admin@example.org", adminPassword, true)
@@ -98,7 +104,7 @@ func newAcctEnv(t *testing.T, d db.Dialect, o envOpts) *acctEnv {
 	}
 	e.ts = httptest.NewUnstartedServer(nil)
 	opts := web.Options{Version: "test", BaseURL: "http://" + e.ts.Listener.Addr().String(), SecretKey: acctSecret,
-		RepoPolicy: policy, Limits: o.limits}
+		RepoPolicy: policy, Limits: o.limits, Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	for _, p := range o.proxies {
 		opts.TrustedProxies = append(opts.TrustedProxies, mustPrefix(t, p))
 	}
@@ -114,6 +120,14 @@ func newAcctEnv(t *testing.T, d db.Dialect, o envOpts) *acctEnv {
 	}
 	t.Cleanup(func() { e.q.Stop(context.Background()) })
 	return e
+}
+
+// testLog sends the server's warnings and errors to the test log.
+type testLog struct{ t *testing.T }
+
+func (l testLog) Write(b []byte) (int, error) {
+	l.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
 }
 
 // user creates a verified account.
@@ -175,6 +189,29 @@ func (e *acctEnv) count(table string) int64 {
 	return n
 }
 
+// debugJobs logs the jobs and update logs, to explain a timeout.
+func (e *acctEnv) debugJobs() {
+	var jobs []struct {
+		ID                int64
+		Kind, State, Args string
+		Errors            string
+	}
+	e.conn.Gorm.Raw("SELECT id, kind, state, CAST(args AS TEXT) AS args, COALESCE(CAST(errors AS TEXT), '') AS errors FROM river_job ORDER BY id").Scan(&jobs)
+	for _, j := range jobs {
+		e.t.Logf("job %d %s %s %s %s", j.ID, j.Kind, j.State, j.Args, j.Errors)
+	}
+	var ups []store.Update
+	e.conn.Gorm.Order("id").Find(&ups)
+	for _, u := range ups {
+		e.t.Logf("update %d: %s\n%s", u.ID, u.Status, u.Log)
+	}
+	var lus []store.LayerUpdate
+	e.conn.Gorm.Order("id").Find(&lus)
+	for _, lu := range lus {
+		e.t.Logf("layer update %d layer %d: %s\n%s", lu.ID, lu.LayerID, lu.Status, lu.Log)
+	}
+}
+
 // waitFor polls cond until it holds.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -211,11 +248,26 @@ BBFILE_PATTERN_test-layer = "^${LAYERDIR}/"
 BBFILE_PRIORITY_test-layer = "6"
 LAYERVERSION_test-layer = "1"
 LAYERSERIES_COMPAT_test-layer = "walnascar"
+LAYERDEPENDS_test-layer = "core"
 `,
 		"meta-test/recipes-example/hello/hello_1.0.bb": `SUMMARY = "Hello world"
 LICENSE = "MIT"
 `,
 		"README.md": "A test layer.\n",
+		// A minimal core layer: submitted layers are parsed on top of it.
+		"meta/conf/layer.conf": `BBPATH .= ":${LAYERDIR}"
+BBFILES += "${LAYERDIR}/recipes-*/*/*.bb"
+BBFILE_COLLECTIONS += "core"
+BBFILE_PATTERN_core = "^${LAYERDIR}/"
+LAYERVERSION_core = "15"
+LAYERSERIES_CORENAMES = "walnascar"
+LAYERSERIES_COMPAT_core = "walnascar"
+`,
+		"meta/conf/bitbake.conf": `PN = "${@bb.parse.vars_from_file(d.getVar('FILE', False),d)[0] or 'defaultpkgname'}"
+PV = "${@bb.parse.vars_from_file(d.getVar('FILE', False),d)[1] or '1.0'}"
+PR = "r0"
+`,
+		"meta/classes-global/base.bbclass": "# base\n",
 	}
 	for p, c := range files {
 		full := filepath.Join(dir, p)

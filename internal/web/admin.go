@@ -211,7 +211,7 @@ func (s *Server) adminBranches(c echo.Context) error {
 	}
 	data := struct {
 		formData
-		Branches []store.Branch
+		AllBranches []store.Branch
 	}{formData{pageData: s.formPage(c), Form: f}, bs}
 	return s.pages.render(c, formStatus(c, f, false), "branches", data)
 }

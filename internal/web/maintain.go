@@ -337,13 +337,13 @@ func (s *Server) reindexStatus(c echo.Context) error {
 	}
 	data := struct {
 		pageData
-		Layer      *store.Layer
-		Job        *rivertype.JobRow
-		State      string
-		Errors     []string
-		Updates    []store.LayerUpdate
-		BranchName map[int64]string
-		Done       bool
+		Layer       *store.Layer
+		Job         *rivertype.JobRow
+		State       string
+		Errors      []string
+		Updates     []store.LayerUpdate
+		BranchNames map[int64]string
+		Done        bool
 	}{s.formPage(c), l, job, string(job.State), errs, ups, branchName, done}
 	return s.pages.render(c, http.StatusOK, "reindex", data)
 }

@@ -51,20 +51,20 @@ func (s *Server) reviewList(c echo.Context) error {
 // review page of a new layer.
 type managePage struct {
 	pageData
-	Layer       *store.Layer
-	Branches    []store.LayerBranch
-	Maintainers map[int64][]store.LayerMaintainer
-	Deps        map[int64][]store.Layer
-	Notes       []store.LayerNote
-	Changes     []store.LayerChange
-	Updates     []store.LayerUpdate
-	OtherBr     []store.Branch // branches the layer could be added to
-	Admin       bool
-	Review      bool // a new layer seen by an administrator: publish, reject
-	TestFile    string
-	TestTree    string
-	Submitter   *store.User
-	RejectForm  *form
+	Layer         *store.Layer
+	LayerBranches []store.LayerBranch
+	Maintainers   map[int64][]store.LayerMaintainer
+	Deps          map[int64][]store.Layer
+	Notes         []store.LayerNote
+	Changes       []store.LayerChange
+	Updates       []store.LayerUpdate
+	OtherBr       []store.Branch // branches the layer could be added to
+	Admin         bool
+	Review        bool // a new layer seen by an administrator: publish, reject
+	TestFile      string
+	TestTree      string
+	Submitter     *store.User
+	RejectForm    *form
 }
 
 func (s *Server) reviewLayer(c echo.Context) error {
@@ -98,11 +98,11 @@ func (s *Server) manage(c echo.Context, status int, reject *form) error {
 	if p.RejectForm == nil {
 		p.RejectForm = newForm(nil)
 	}
-	if p.Branches, err = s.store.LayerBranchesOfLayer(ctx, l.ID); err != nil {
+	if p.LayerBranches, err = s.store.LayerBranchesOfLayer(ctx, l.ID); err != nil {
 		return err
 	}
 	have := map[int64]bool{}
-	for _, lb := range p.Branches {
+	for _, lb := range p.LayerBranches {
 		have[lb.BranchID] = true
 		if p.Maintainers[lb.ID], err = s.store.LayerMaintainers(ctx, lb.ID); err != nil {
 			return err
@@ -117,8 +117,8 @@ func (s *Server) manage(c echo.Context, status int, reject *form) error {
 			}
 		}
 	}
-	if len(p.Branches) > 0 {
-		lb := p.Branches[0]
+	if len(p.LayerBranches) > 0 {
+		lb := p.LayerBranches[0]
 		p.TestFile = expandWebURL(l.VCSWebFileBaseURL, lb.GitBranch(), lb.VCSSubdir, "conf/layer.conf")
 		p.TestTree = expandWebURL(l.VCSWebTreeBaseURL, lb.GitBranch(), lb.VCSSubdir, "conf")
 	}
