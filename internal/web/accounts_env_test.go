@@ -47,6 +47,7 @@ type acctEnv struct {
 	repo  string // path of a git repository with a layer in meta-test/
 	core  *store.Layer
 	admin *store.User
+	srv   *web.Server
 }
 
 const adminPassword = "admin password 1"
@@ -112,6 +113,7 @@ func newAcctEnv(t *testing.T, d db.Dialect, o envOpts) *acctEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.srv = s
 	e.ts.Config.Handler = s.Handler()
 	e.ts.Start()
 	t.Cleanup(e.ts.Close)

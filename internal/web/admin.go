@@ -248,3 +248,6 @@ func (s *Server) adminBranch(c echo.Context) error {
 	s.flash(c, "The branch %s is saved.", b.Name)
 	return c.Redirect(http.StatusSeeOther, "/layerindex/admin/branches/")
 }
+
+// Routes lists the registered routes (tests check every POST for CSRF).
+func (s *Server) Routes() []*echo.Route { return s.echo.Routes() }
