@@ -49,6 +49,10 @@ type layerFormView struct {
 	SubmitLabel string
 }
 
+// branchRe is the conservative part of git's branch name rules; go-git's
+// Validate checks the rest (no "..", no ".lock", …).
+var branchRe = regexp.MustCompile(`^[A-Za-z0-9._/+-]+$`)
+
 // layerName is upstream's rule: lowercase letters, digits, '.' and '-'.
 var layerName = regexp.MustCompile(`^[a-z0-9.-]+$`)
 
@@ -186,7 +190,7 @@ func (s *Server) validateLayer(ctx context.Context, f *form, who *store.User, ex
 	if in.Actual != "" {
 		if len(in.Actual) > 80 {
 			f.fail("actual_branch", "At most 80 characters, please.")
-		} else if plumbing.NewBranchReferenceName(in.Actual).Validate() != nil || strings.HasPrefix(in.Actual, "-") {
+		} else if !branchRe.MatchString(in.Actual) || plumbing.NewBranchReferenceName(in.Actual).Validate() != nil || strings.HasPrefix(in.Actual, "-") {
 			f.fail("actual_branch", "This is not a valid git branch name.")
 		}
 	}
