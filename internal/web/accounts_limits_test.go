@@ -1,0 +1,98 @@
+package web_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"layerindex/internal/auth"
+	"layerindex/internal/db"
+)
+
+// TestRateLimitsByClientAddress: behind a trusted proxy the limits key on
+// the X-Forwarded-For address, so one client's submissions and
+// registrations run out while another's do not; a client that is not a
+// trusted proxy cannot pick its address with the header.
+func TestRateLimitsByClientAddress(t *testing.T) {
+	lim := auth.DefaultLimits
+	lim.SubmitPerIP = auth.Limit{Bucket: "submit-ip", Max: 2, Window: time.Hour}
+	lim.RegisterPerIP = auth.Limit{Bucket: "register-ip", Max: 1, Window: time.Hour}
+	lim.SubmitPerAccount = auth.Limit{Bucket: "submit-account", Max: 1, Window: time.Hour}
+
+	e := newAcctEnv(t, db.SQLite, envOpts{limits: &lim, proxies: []string{"127.0.0.1/32"}})
+	submit := func(c *client, name string) resp {
+		t.Helper()
+		r := c.get("/layerindex/submit/")
+		f := e.layerForm(name)
+		if challengeRe.MatchString(r.body) {
+			f.Set("challenge", answer(t, r.body))
+		}
+		return c.post("/layerindex/submit/", f)
+	}
+	a, b := e.client(), e.client()
+	a.ip, b.ip = "203.0.113.7", "198.51.100.9"
+	for i, name := range []string{"meta-a1", "meta-a2"} {
+		if r := submit(a, name); r.code != http.StatusSeeOther {
+			t.Fatalf("submission %d from a: %d %v", i, r.code, fieldErrors(r.body))
+		}
+	}
+	r := submit(a, "meta-a3")
+	if r.code != http.StatusTooManyRequests || !strings.Contains(r.body, "Too many attempts") {
+		t.Fatalf("third submission from a: %d %v", r.code, fieldErrors(r.body))
+	}
+	if !strings.Contains(r.body, `value="meta-a3"`) {
+		t.Error("the refused submission lost its input")
+	}
+	if r := submit(b, "meta-b1"); r.code != http.StatusSeeOther {
+		t.Fatalf("a submission from another address: %d", r.code)
+	}
+
+	// Signed-in submissions are limited per account.
+	e.user("sam@example.org", "sam password", false)
+	sam := e.client()
+	sam.ip = "192.0.2.44"
+	sam.login("sam@example.org", "sam password")
+	if r := submit(sam, "meta-s1"); r.code != http.StatusSeeOther {
+		t.Fatalf("sam's first submission: %d", r.code)
+	}
+	if r := submit(sam, "meta-s2"); r.code != http.StatusTooManyRequests {
+		t.Fatalf("sam's second submission: %d, want 429", r.code)
+	}
+
+	reg := func(c *client, email string) int {
+		c.get("/accounts/register/")
+		return c.post("/accounts/register/", url.Values{"email": {email}, "password": {"long enough"}, "password2": {"long enough"}}).code
+	}
+	if code := reg(a, "r1@example.org"); code != 200 {
+		t.Fatalf("registration: %d", code)
+	}
+	if code := reg(a, "r2@example.org"); code != http.StatusTooManyRequests {
+		t.Fatalf("second registration from the address: %d", code)
+	}
+	if code := reg(b, "r3@example.org"); code != 200 {
+		t.Fatalf("registration from another address: %d", code)
+	}
+}
+
+// TestForwardedForIgnoredWithoutProxy: without configured proxies the
+// header is ignored: changing it does not escape a limit.
+func TestForwardedForIgnoredWithoutProxy(t *testing.T) {
+	lim := auth.DefaultLimits
+	lim.RegisterPerIP = auth.Limit{Bucket: "register-ip", Max: 1, Window: time.Hour}
+	e := newAcctEnv(t, db.SQLite, envOpts{limits: &lim})
+	c := e.client()
+	for i, ip := range []string{"203.0.113.1", "203.0.113.2"} {
+		c.ip = ip
+		c.get("/accounts/register/")
+		r := c.post("/accounts/register/", url.Values{"email": {"x" + itoa(i) + "@example.org"}, "password": {"long enough"}, "password2": {"long enough"}})
+		want := 200
+		if i == 1 {
+			want = http.StatusTooManyRequests
+		}
+		if r.code != want {
+			t.Fatalf("registration %d with X-Forwarded-For %s: %d, want %d", i, ip, r.code, want)
+		}
+	}
+}
