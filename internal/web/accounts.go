@@ -35,8 +35,14 @@ type accounts struct {
 	sealer   *mail.Sealer
 }
 
-// ctxUser is where the signed-in account is kept on the echo context.
-const ctxUser = "user"
+// Keys on the echo context: the signed-in account, and whether the
+// request's session was loaded (not for static files and the API).
+const (
+	ctxUser    = "user"
+	ctxSession = "session_loaded"
+)
+
+func sessionLoaded(c echo.Context) bool { b, _ := c.Get(ctxSession).(bool); return b }
 
 // setupAccounts prepares sessions, policy, limits and mail templates and
 // installs the session, account and CSRF middleware.
@@ -97,6 +103,7 @@ func (s *Server) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		c.SetRequest(c.Request().WithContext(ctx))
+		c.Set(ctxSession, true)
 		c.Response().Before(func() {
 			ctx := c.Request().Context()
 			switch sm.Status(ctx) {
@@ -119,7 +126,7 @@ func (s *Server) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 // account was deleted, disabled or lost its verified email is anonymous.
 func (s *Server) userMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if isAPI(c) {
+		if !sessionLoaded(c) {
 			return next(c)
 		}
 		ctx := c.Request().Context()
@@ -157,6 +164,9 @@ func (s *Server) csrfMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		if isAPI(c) {
 			return next(c)
 		}
+		if !sessionLoaded(c) {
+			return echo.NewHTTPError(http.StatusForbidden, "This form was not sent from this site.")
+		}
 		r := c.Request()
 		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBytes)
 		given := r.Header.Get("X-CSRF-Token")
@@ -181,7 +191,7 @@ func currentUser(c echo.Context) *store.User {
 
 // accountPage fills the layout's account fields (templates/layout/account.html).
 func (s *Server) accountPage(c echo.Context, p *pageData) {
-	if s.acct == nil {
+	if s.acct == nil || !sessionLoaded(c) {
 		return
 	}
 	ctx := c.Request().Context()

@@ -244,3 +244,24 @@ func TestBadRequestsNever500(t *testing.T) {
 		t.Errorf("branch update with a junk id: %d", r.code)
 	}
 }
+
+// TestStaticAndErrorsWithSession: static files and error pages work with a
+// session cookie (the session is not loaded for static files), and a POST
+// outside the site's forms is refused, not a crash.
+func TestStaticAndErrorsWithSession(t *testing.T) {
+	e := newAcctEnv(t, db.SQLite, envOpts{})
+	c := e.client()
+	c.login("admin@example.org", adminPassword)
+	for p, want := range map[string]int{"/static/css/site.css": 200, "/static/css/accounts.css": 200, "/static/js/layerform.js": 200,
+		"/static/nope.css": 404, "/nowhere": 404, "/layerindex/api/nowhere/": 404} {
+		if r := c.get(p); r.code != want {
+			t.Errorf("GET %s with a session: %d, want %d", p, r.code, want)
+		}
+	}
+	if r := c.post("/static/css/site.css", nil); r.code >= 500 {
+		t.Errorf("POST to a static file: %d", r.code)
+	}
+	if r := c.get("/nowhere"); !strings.Contains(r.body, "Log out") {
+		t.Error("the error page lost the account area")
+	}
+}

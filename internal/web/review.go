@@ -57,8 +57,8 @@ type managePage struct {
 	Deps          map[int64][]store.Layer
 	Notes         []store.LayerNote
 	Changes       []store.LayerChange
-	Updates       []store.LayerUpdate
 	OtherBr       []store.Branch // branches the layer could be added to
+	TypeLabel     string
 	Admin         bool
 	Review        bool // a new layer seen by an administrator: publish, reject
 	TestFile      string
@@ -95,6 +95,12 @@ func (s *Server) manage(c echo.Context, status int, reject *form) error {
 	p := &managePage{pageData: s.formPage(c), Layer: l, Admin: s.allowed(c, auth.ReviewLayers, nil),
 		Maintainers: map[int64][]store.LayerMaintainer{}, Deps: map[int64][]store.Layer{}, RejectForm: reject}
 	p.Review = p.Admin && l.Status == store.StatusNew
+	p.TypeLabel = l.LayerType
+	for _, t := range store.LayerTypes {
+		if t.Code == l.LayerType {
+			p.TypeLabel = t.Label
+		}
+	}
 	if p.RejectForm == nil {
 		p.RejectForm = newForm(nil)
 	}
