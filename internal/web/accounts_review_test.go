@@ -246,3 +246,30 @@ func TestSubmitReviewPublish(t *testing.T) {
 		}
 	})
 }
+
+// TestSubmissionWhileSMTPDown: with the mail server down a submission is
+// still stored (the mail is a job); when the server is back, the retried
+// job delivers the administrator's mail.
+func TestSubmissionWhileSMTPDown(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		e := newAcctEnv(t, d, envOpts{})
+		e.sink.Stop()
+		e.user("sue@example.org", "sue password", false)
+		c := e.client()
+		c.login("sue@example.org", "sue password")
+		c.get("/layerindex/submit/")
+		if r := c.post("/layerindex/submit/", e.layerForm("meta-down")); r.code != http.StatusSeeOther {
+			t.Fatalf("submission with SMTP down: %d %v", r.code, fieldErrors(r.body))
+		}
+		if l := e.layerByName("meta-down"); l.Status != store.StatusNew {
+			t.Fatalf("status %s", l.Status)
+		}
+		waitFor(t, "a failed mail attempt", func() bool {
+			var n int64
+			e.conn.Gorm.Table("river_job").Where("kind = 'send_mail' AND attempt >= 1 AND state IN ('retryable', 'available', 'running')").Count(&n)
+			return n == 1
+		})
+		e.sink.Restart(t)
+		e.sink.Wait(t, mailWait, "after the SMTP server came back", mailtest.To("admin@example.org", "meta-down"))
+	})
+}
