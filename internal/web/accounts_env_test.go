@@ -38,7 +38,7 @@ const acctSecret = "test-secret-key-0123456789abcdef0123"
 // server, a River worker, an SMTP sink and a local git repository holding a
 // small layer that submissions can point at.
 type acctEnv struct {
-	t     *testing.T
+	t     testing.TB
 	conn  *db.DB
 	st    *store.Store
 	q     *jobs.Queue
@@ -58,7 +58,7 @@ type envOpts struct {
 	noSMTP  bool
 }
 
-func newAcctEnv(t *testing.T, d db.Dialect, o envOpts) *acctEnv {
+func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 	t.Helper()
 	ctx := context.Background()
 	e := &acctEnv{t: t, conn: dbtest.Migrated(t, d), sink: mailtest.Start(t)}
@@ -125,7 +125,7 @@ func newAcctEnv(t *testing.T, d db.Dialect, o envOpts) *acctEnv {
 }
 
 // testLog sends the server's warnings and errors to the test log.
-type testLog struct{ t *testing.T }
+type testLog struct{ t testing.TB }
 
 func (l testLog) Write(b []byte) (int, error) {
 	l.t.Log(strings.TrimSpace(string(b)))
@@ -226,7 +226,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func mustPrefix(t *testing.T, s string) netip.Prefix {
+func mustPrefix(t testing.TB, s string) netip.Prefix {
 	t.Helper()
 	p, err := netip.ParsePrefix(s)
 	if err != nil {
@@ -239,7 +239,7 @@ func itoa(n int) string     { return strconv.Itoa(n) }
 func int64s(n int64) string { return strconv.FormatInt(n, 10) }
 
 // layerRepo makes a git repository with one layer in meta-test/.
-func layerRepo(t *testing.T) string {
+func layerRepo(t testing.TB) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "meta-test.git")
 	files := map[string]string{
@@ -295,7 +295,7 @@ PR = "r0"
 // client is a browser without JavaScript: a cookie jar, no automatic
 // redirects, and the CSRF token of the last page it fetched.
 type client struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	http *http.Client
 	csrf string
@@ -415,7 +415,7 @@ func (e *acctEnv) layerForm(name string) url.Values {
 var challengeRe = regexp.MustCompile(`What is (\w+) plus (\w+)\?`)
 
 // answer solves the anonymous submission question on the last page.
-func answer(t *testing.T, body string) string {
+func answer(t testing.TB, body string) string {
 	t.Helper()
 	m := challengeRe.FindStringSubmatch(body)
 	if m == nil {
