@@ -19,8 +19,13 @@ const (
 	sessCSRF   = "csrf"
 )
 
-// SessionLifetime is how long a login lasts.
-const SessionLifetime = 14 * 24 * time.Hour
+// Session lifetimes: a login lasts two weeks (there is no idle timeout, so
+// a request that changes nothing writes nothing); a session made only to
+// carry a form's CSRF token or the submission question lasts a day.
+const (
+	SessionLifetime   = 14 * 24 * time.Hour
+	AnonymousLifetime = 24 * time.Hour
+)
 
 // Sessions are server-side (scs) in the sessions table: the cookie holds a
 // random token, the table its SHA-256 (scs's HashTokenInStore) and the
@@ -87,6 +92,10 @@ func (s *Sessions) CSRFToken(ctx context.Context) string {
 	}
 	t := randomToken()
 	s.Put(ctx, sessCSRF, t)
+	if s.UserID(ctx) == 0 {
+		// A visitor's form session need not last as long as a login.
+		s.SetDeadline(ctx, time.Now().Add(AnonymousLifetime))
+	}
 	return t
 }
 

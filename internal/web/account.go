@@ -33,6 +33,7 @@ func (s *Server) accountRoutes() {
 	e.POST("/accounts/password_change/", s.passwordChange)
 	e.GET("/accounts/email/", s.emailChange)
 	e.POST("/accounts/email/", s.emailChange)
+	e.GET("/layerindex/profile/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/accounts/profile/") })
 	e.GET("/accounts/delete/", s.deleteAccount)
 	e.POST("/accounts/delete/", s.deleteAccount)
 }

@@ -32,10 +32,17 @@ func TestRegisterVerifyLogin(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		e := newAcctEnv(t, d, envOpts{})
 		c := e.client()
-		if r := c.get("/accounts/register/"); r.code != 200 || c.csrf == "" {
+		r := c.get("/accounts/register/")
+		if r.code != 200 || c.csrf == "" {
 			t.Fatalf("register page: %d, token %q", r.code, c.csrf)
 		}
-		r := c.post("/accounts/register/", url.Values{"email": {"ann@example.org"}, "name": {"Ann"},
+		if ck := sessionCookie(r); ck == nil || ck.MaxAge > 24*3600+1 || ck.MaxAge < 23*3600 {
+			t.Errorf("a visitor's form session: %+v, want one day", ck)
+		}
+		if r := e.client().get("/"); sessionCookie(r) != nil {
+			t.Error("a page without a form set a session cookie")
+		}
+		r = c.post("/accounts/register/", url.Values{"email": {"ann@example.org"}, "name": {"Ann"},
 			"password": {"correct horse"}, "password2": {"correct horse"}})
 		if r.code != 200 || !strings.Contains(r.body, "Check your email") {
 			t.Fatalf("register: %d %v", r.code, fieldErrors(r.body))
@@ -91,7 +98,7 @@ func TestRegisterVerifyLogin(t *testing.T) {
 			t.Fatalf("login: %d → %q %v", r.code, r.location, fieldErrors(r.body))
 		}
 		ck := sessionCookie(r)
-		if ck == nil || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" {
+		if ck == nil || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || ck.Path != "/" || ck.MaxAge < 13*24*3600 {
 			t.Fatalf("session cookie %+v", ck)
 		}
 		if anon == "" || anon == ck.Value {
