@@ -23,6 +23,7 @@ type Limits struct {
 	LoginPerIP         Limit
 	LoginPerAccount    Limit
 	RegisterPerIP      Limit
+	RegisterPerAccount Limit // per address registered: caps the mail one address can be sent
 	ResetPerIP         Limit
 	ResetPerAccount    Limit
 	SubmitPerIP        Limit // anonymous submissions
@@ -35,6 +36,7 @@ var DefaultLimits = Limits{
 	LoginPerIP:         Limit{"login-ip", 30, 15 * time.Minute},
 	LoginPerAccount:    Limit{"login-account", 5, 15 * time.Minute},
 	RegisterPerIP:      Limit{"register-ip", 5, time.Hour},
+	RegisterPerAccount: Limit{"register-account", 3, time.Hour},
 	ResetPerIP:         Limit{"reset-ip", 10, time.Hour},
 	ResetPerAccount:    Limit{"reset-account", 3, time.Hour},
 	SubmitPerIP:        Limit{"submit-ip", 5, time.Hour},

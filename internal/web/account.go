@@ -88,9 +88,9 @@ func (s *Server) register(c echo.Context) error {
 		}
 		f.set("password", "")
 		f.set("password2", "")
-		ip := limitCheck{s.acct.limits.RegisterPerIP, c.RealIP()}
+		checks := []limitCheck{{s.acct.limits.RegisterPerIP, c.RealIP()}, {s.acct.limits.RegisterPerAccount, store.NormalizeEmail(email)}}
 		if f.OK() {
-			msg, err := s.limited(ctx, ip)
+			msg, err := s.limited(ctx, checks...)
 			if err != nil {
 				return err
 			}
@@ -98,7 +98,7 @@ func (s *Server) register(c echo.Context) error {
 				data.Error, data.pageData = msg, s.formPage(c)
 				return s.pages.render(c, http.StatusTooManyRequests, "register", data)
 			}
-			if err := s.hit(ctx, ip); err != nil {
+			if err := s.hit(ctx, checks...); err != nil {
 				return err
 			}
 			if err := s.createAccount(c, email, name, pw); err != nil {

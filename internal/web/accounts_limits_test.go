@@ -20,6 +20,7 @@ func TestRateLimitsByClientAddress(t *testing.T) {
 	lim.SubmitPerIP = auth.Limit{Bucket: "submit-ip", Max: 2, Window: time.Hour}
 	lim.RegisterPerIP = auth.Limit{Bucket: "register-ip", Max: 1, Window: time.Hour}
 	lim.SubmitPerAccount = auth.Limit{Bucket: "submit-account", Max: 1, Window: time.Hour}
+	lim.RegisterPerAccount = auth.Limit{Bucket: "register-account", Max: 2, Window: time.Hour}
 
 	e := newAcctEnv(t, db.SQLite, envOpts{limits: &lim, proxies: []string{"127.0.0.1/32"}})
 	submit := func(c *client, name string) resp {
@@ -73,6 +74,18 @@ func TestRateLimitsByClientAddress(t *testing.T) {
 	}
 	if code := reg(b, "r3@example.org"); code != 200 {
 		t.Fatalf("registration from another address: %d", code)
+	}
+	// One email address gets at most a few mails an hour, from anywhere.
+	for i, ip := range []string{"192.0.2.1", "192.0.2.2", "192.0.2.3"} {
+		c := e.client()
+		c.ip = ip
+		want := 200
+		if i == 2 {
+			want = http.StatusTooManyRequests
+		}
+		if code := reg(c, "victim@example.org"); code != want {
+			t.Fatalf("registration %d of one address: %d, want %d", i, code, want)
+		}
 	}
 }
 
