@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 	"time"
-
-	"gorm.io/gorm"
 )
 
 // Submission is a layer as submitted: the layer, its first layer branch,
@@ -253,9 +251,4 @@ func (s *Store) UpdateBranch(ctx context.Context, b *Branch) error {
 		"bitbake_branch": b.BitbakeBranch, "short_description": b.ShortDescription, "sort_priority": b.SortPriority,
 		"updates_enabled": b.UpdatesEnabled, "hidden": b.Hidden, "updated_at": time.Now().UTC(),
 	}).Error)
-}
-
-// inTx runs fn in a transaction unless s already is one.
-func (s *Store) inTx(ctx context.Context, fn func(*Store) error) error {
-	return s.with(ctx).Transaction(func(tx *gorm.DB) error { return fn(Tx(tx)) })
 }
