@@ -258,3 +258,44 @@ func TestMailSTARTTLSAuth(t *testing.T) {
 		t.Fatalf("%d messages reached the server without TLS", n)
 	}
 }
+
+// BenchmarkMailDelivery is the time from committing a mail job to its
+// delivery by SMTP (in-process server), with the jobs worked by the default
+// queue's workers:
+//
+//	go test ./internal/jobs -run '^$' -bench MailDelivery -benchtime 200x
+func BenchmarkMailDelivery(b *testing.B) {
+	ctx := context.Background()
+	conn := dbtest.Migrated(b, db.SQLite)
+	sink := mailtest.Start(b)
+	s, err := mail.NewSMTP(mail.Config{Host: sink.Host(), Port: sink.Port(), TLS: "none", From: "index@example.org"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	sealer, _ := mail.NewSealer(testSecret)
+	q, err := jobs.New(ctx, conn, jobs.Options{Work: true, MaxWorkers: 4, PollInterval: 20 * time.Millisecond,
+		Mail: jobs.MailOptions{Sender: s, Sealer: sealer, From: "index@example.org"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := q.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer q.Stop(context.Background())
+	b.ResetTimer()
+	for b.Loop() {
+		if err := q.InTx(ctx, func(tx *jobs.Tx) error {
+			return jobs.EnqueueMail(tx, sealer, mail.Message{Kind: "b", To: []string{"a@example.org"}, Subject: "s", Body: "body"})
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	want := b.N
+	deadline := time.Now().Add(time.Minute)
+	for len(sink.Messages()) < want {
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d delivered", len(sink.Messages()), want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
