@@ -1,0 +1,382 @@
+// Package api is the REST API at /layerindex/api/, compatible with
+// layerindex-web's (the Django REST Framework API that bitbake-layers,
+// Toaster and other layer indexes read): the same endpoints, JSON keys in
+// the same order, bare arrays, integer foreign keys and the ?filter=
+// language. It fixes upstream's defects that clients do not depend on:
+// dates are real ISO 8601, ?orderby= works, bad queries are 400 not 500,
+// and unchanged data answers 304.
+//
+// Lists are streamed: the matching ids are selected first, then rows are
+// read and written a chunk at a time, so memory stays bounded and no
+// database connection waits on a slow client.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"layerindex/internal/store"
+)
+
+// Prefix is where the API is mounted.
+const Prefix = "/layerindex/api"
+
+// revision changes when the JSON this package writes changes, so clients
+// holding an ETag from an older server fetch again.
+const revision = "1"
+
+// chunk is how many rows are read from the database at a time.
+const chunk = 500
+
+// pageSize is upstream's page size for recipesExtended.
+const pageSize = 200
+
+// Options configures the API.
+type Options struct {
+	// BaseURL is the public URL of the site, for the absolute links in the
+	// root map and in pagination. When empty or bound to an unspecified
+	// address (0.0.0.0), links use the request's host.
+	BaseURL string
+	Version string // of the server, part of the ETag
+	Logger  *slog.Logger
+}
+
+type handler struct {
+	s    *store.Store
+	opts Options
+}
+
+// Register mounts the API on e under Prefix.
+func Register(e *echo.Echo, s *store.Store, opts Options) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{s: s, opts: opts}
+	g := e.Group(Prefix)
+	g.Use(middleware.CORSWithConfig(middleware.CORSConfig{
+		AllowOrigins:  []string{"*"},
+		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodOptions},
+		ExposeHeaders: []string{"ETag", "Link"},
+		MaxAge:        86400,
+	}))
+	g.Use(middleware.GzipWithConfig(middleware.GzipConfig{Level: 1, MinLength: 1024}))
+	g.Any("", h.root)
+	g.Any("/", h.root)
+	g.Any("/openapi.json", h.openapi)
+	for _, p := range []string{"/:res", "/:res/", "/:res/:id", "/:res/:id/"} {
+		g.Any(p, h.dispatch)
+	}
+}
+
+// detail writes an error the way upstream does, without the validators of
+// the data (an error is not a representation of it).
+func detail(c echo.Context, code int, msg string) error {
+	h := c.Response().Header()
+	h.Del("ETag")
+	h.Del("Last-Modified")
+	h.Del("Cache-Control")
+	return c.JSON(code, map[string]string{"detail": msg})
+}
+
+// allowed answers what upstream's read-only API answers to other methods;
+// it returns false when the request was answered.
+func allowed(c echo.Context) (bool, error) {
+	switch c.Request().Method {
+	case http.MethodGet, http.MethodHead:
+		return true, nil
+	case http.MethodOptions:
+		c.Response().Header().Set("Allow", "GET, HEAD, OPTIONS")
+		return false, c.NoContent(http.StatusOK)
+	}
+	return false, detail(c, http.StatusForbidden, "Authentication credentials were not provided.")
+}
+
+// baseURL is the scheme and host links start with.
+func (h *handler) baseURL(c echo.Context) string {
+	if u, err := url.Parse(h.opts.BaseURL); err == nil && u.Host != "" {
+		host := u.Hostname()
+		if ip := net.ParseIP(host); ip == nil || !ip.IsUnspecified() {
+			return strings.TrimSuffix(h.opts.BaseURL, "/")
+		}
+	}
+	return c.Scheme() + "://" + c.Request().Host
+}
+
+// query parses the query string strictly: a malformed one is an error
+// rather than silently dropped parameters (which would widen a filter).
+func query(c echo.Context) (url.Values, error) {
+	q, err := url.ParseQuery(c.Request().URL.RawQuery)
+	if err != nil {
+		return nil, fmt.Errorf("malformed query string: %v", err)
+	}
+	switch q.Get("format") {
+	case "", "json", "api":
+	default:
+		return nil, errNotFound
+	}
+	return q, nil
+}
+
+var errNotFound = errors.New("not found")
+
+func (h *handler) root(c echo.Context) error {
+	if ok, err := allowed(c); !ok {
+		return err
+	}
+	if _, err := query(c); err != nil {
+		return badQuery(c, err)
+	}
+	base := h.baseURL(c) + Prefix + "/"
+	if done, err := h.conditional(c, base); done || err != nil {
+		return err
+	}
+	b := buf{'{'}
+	for _, r := range resources {
+		b = b.str(r.name, base+r.name+"/")
+	}
+	b = append(b, '}')
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, b)
+}
+
+func badQuery(c echo.Context, err error) error {
+	if errors.Is(err, errNotFound) {
+		return detail(c, http.StatusNotFound, "Not found.")
+	}
+	return detail(c, http.StatusBadRequest, err.Error())
+}
+
+// conditional sets the validators of the current index state and answers
+// 304 when the client already has it; done reports that the response was
+// written.
+func (h *handler) conditional(c echo.Context, base string) (done bool, err error) {
+	v, err := h.s.APIIndexVersion(c.Request().Context())
+	if err != nil {
+		return false, err
+	}
+	f := fnv.New64a()
+	fmt.Fprintf(f, "%s|%s|%s", revision, h.opts.Version, base)
+	etag := fmt.Sprintf(`W/"%d-%x"`, v.Version, f.Sum64())
+	hdr := c.Response().Header()
+	hdr.Set("ETag", etag)
+	hdr.Set("Cache-Control", "public, no-cache")
+	lastMod := v.ChangedAt.UTC().Truncate(time.Second)
+	if v.Settled {
+		hdr.Set("Last-Modified", lastMod.Format(http.TimeFormat))
+	}
+	req := c.Request()
+	if inm := req.Header.Get("If-None-Match"); inm != "" {
+		if etagMatch(inm, etag) {
+			return true, c.NoContent(http.StatusNotModified)
+		}
+		return false, nil
+	}
+	if ims := req.Header.Get("If-Modified-Since"); ims != "" && v.Settled {
+		if t, err := http.ParseTime(ims); err == nil && !lastMod.After(t) {
+			return true, c.NoContent(http.StatusNotModified)
+		}
+	}
+	return false, nil
+}
+
+// etagMatch is the weak comparison of If-None-Match (RFC 9110 13.1.2).
+func etagMatch(header, etag string) bool {
+	want := strings.TrimPrefix(etag, "W/")
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == want {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *handler) openapi(c echo.Context) error {
+	if ok, err := allowed(c); !ok {
+		return err
+	}
+	c.Response().Header().Set("ETag", openAPIETag)
+	if etagMatch(c.Request().Header.Get("If-None-Match"), openAPIETag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, openAPIDoc)
+}
+
+func (h *handler) dispatch(c echo.Context) error {
+	name, id := c.Param("res"), c.Param("id")
+	if id != "" {
+		id = strings.TrimSuffix(id, ".json")
+	} else {
+		name = strings.TrimSuffix(name, ".json")
+		if name == "" { // /layerindex/api/.json
+			return h.root(c)
+		}
+	}
+	r := resourceByName[name]
+	if r == nil {
+		return detail(c, http.StatusNotFound, "Not found.")
+	}
+	if ok, err := allowed(c); !ok {
+		return err
+	}
+	params, err := query(c)
+	if err != nil {
+		return badQuery(c, err)
+	}
+	var q store.APIQuery
+	if id != "" {
+		n, err := strconv.ParseInt(id, 10, 64)
+		if err != nil || n <= 0 {
+			return detail(c, http.StatusNotFound, "Not found.")
+		}
+		q.ID = n
+	}
+	if q.Filter, err = parseFilter(params.Get("filter")); err != nil {
+		return detail(c, http.StatusBadRequest, "invalid filter: "+err.Error())
+	}
+	if q.OrderBy, err = parseOrderBy(params.Get("orderby")); err != nil {
+		return detail(c, http.StatusBadRequest, "invalid orderby: "+err.Error())
+	}
+	q.Search = parseSearch(params.Get("search"))
+	page := 0
+	if r.paged && id == "" {
+		if page, err = parsePage(params.Get("page")); err != nil {
+			return detail(c, http.StatusBadRequest, err.Error())
+		}
+	}
+	base := h.baseURL(c)
+	if done, err := h.conditional(c, base); done || err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ids, err := h.s.APIMatchIDs(ctx, r.model, &q)
+	var qe *store.APIQueryError
+	if errors.As(err, &qe) {
+		return detail(c, http.StatusBadRequest, qe.Error())
+	}
+	if err != nil {
+		return err
+	}
+	if id != "" {
+		if len(ids) == 0 {
+			return detail(c, http.StatusNotFound, "Not found.")
+		}
+		n := 0
+		b, err := r.encode(ctx, h.s, ids, nil, &n)
+		if err != nil {
+			return err
+		}
+		if n == 0 { // deleted since the ids were selected
+			return detail(c, http.StatusNotFound, "Not found.")
+		}
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, b)
+	}
+	var head buf
+	if r.paged {
+		pages := max(1, (len(ids)+pageSize-1)/pageSize)
+		if page < 0 { // "last"
+			page = pages
+		}
+		if page > pages {
+			return detail(c, http.StatusNotFound, "Invalid page.")
+		}
+		head = buf{'{'}.int("count", int64(len(ids)))
+		link := func(k string, p int) {
+			if p < 1 || p > pages {
+				head = head.null(k)
+				return
+			}
+			u := *c.Request().URL
+			v := params
+			if p == 1 {
+				v.Del("page")
+			} else {
+				v.Set("page", strconv.Itoa(p))
+			}
+			u.RawQuery = v.Encode()
+			head = head.str(k, base+u.RequestURI())
+		}
+		link("next", page+1)
+		link("previous", page-1)
+		head = append(head.key("results"), '[')
+		ids = ids[(page-1)*pageSize : min(len(ids), page*pageSize)]
+	} else {
+		head = buf{'['}
+	}
+	tail := "]"
+	if r.paged {
+		tail = "]}"
+	}
+	return h.stream(c, r, ids, head, tail)
+}
+
+// parsePage reads ?page= of a paginated list: -1 is "last" (upstream
+// accepts the word), otherwise a number from 1.
+func parsePage(s string) (int, error) {
+	switch s {
+	case "":
+		return 1, nil
+	case "last":
+		return -1, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("invalid page %q: a number from 1, or last", s)
+	}
+	return n, nil
+}
+
+// stream writes head, the rows of ids a chunk at a time, and tail. The first
+// chunk is read before the status is sent, so most database errors still
+// become a clean 500; a later failure aborts the connection, so the client
+// sees a truncated response rather than a valid-looking partial list.
+func (h *handler) stream(c echo.Context, r *resource, ids []int64, head buf, tail string) error {
+	ctx := c.Request().Context()
+	n := 0
+	b := make(buf, 0, 64<<10)
+	b = append(b, head...)
+	first := ids[:min(len(ids), chunk)]
+	b, err := r.encode(ctx, h.s, first, b, &n)
+	if err != nil {
+		return err
+	}
+	resp := c.Response()
+	resp.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	resp.WriteHeader(http.StatusOK)
+	if c.Request().Method == http.MethodHead {
+		return nil
+	}
+	for rest := ids[len(first):]; ; {
+		if len(b) >= 32<<10 || len(rest) == 0 {
+			if len(rest) == 0 {
+				b = append(b, tail...)
+			}
+			if _, err := resp.Write(b); err != nil {
+				return nil // the client went away
+			}
+			b = b[:0]
+		}
+		if len(rest) == 0 {
+			return nil
+		}
+		next := rest[:min(len(rest), chunk)]
+		rest = rest[len(next):]
+		if b, err = r.encode(ctx, h.s, next, b, &n); err != nil {
+			if !errors.Is(err, context.Canceled) {
+				h.opts.Logger.Error("API response failed after it started", "uri", c.Request().RequestURI, "err", err)
+			}
+			panic(http.ErrAbortHandler)
+		}
+	}
+}
