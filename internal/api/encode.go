@@ -25,7 +25,7 @@ func (b buf) key(k string) buf {
 	return append(b, '"', ':')
 }
 
-func (b buf) str(k, v string) buf  { return b.key(k).quote(v) }
+func (b buf) str(k, v string) buf { return b.key(k).quote(v) }
 func (b buf) int(k string, v int64) buf {
 	return strconv.AppendInt(b.key(k), v, 10)
 }
