@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -65,6 +66,14 @@ func Register(e *echo.Echo, s *store.Store, opts Options) {
 	}
 	h := &handler{s: s, opts: opts}
 	g := e.Group(Prefix)
+	g.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if c.Request().Method == http.MethodOptions {
+				c.Response().Header().Set("Allow", "GET, HEAD, OPTIONS")
+			}
+			return next(c)
+		}
+	})
 	g.Use(middleware.CORSWithConfig(middleware.CORSConfig{
 		AllowOrigins:  []string{"*"},
 		AllowMethods:  []string{http.MethodGet, http.MethodHead, http.MethodOptions},
@@ -97,8 +106,7 @@ func allowed(c echo.Context) (bool, error) {
 	case http.MethodGet, http.MethodHead:
 		return true, nil
 	case http.MethodOptions:
-		c.Response().Header().Set("Allow", "GET, HEAD, OPTIONS")
-		return false, c.NoContent(http.StatusOK)
+		return false, c.NoContent(http.StatusNoContent)
 	}
 	return false, detail(c, http.StatusForbidden, "Authentication credentials were not provided.")
 }
@@ -114,12 +122,22 @@ func (h *handler) baseURL(c echo.Context) string {
 	return c.Scheme() + "://" + c.Request().Host
 }
 
-// query parses the query string strictly: a malformed one is an error
-// rather than silently dropped parameters (which would widen a filter).
+// query parses the query string the way upstream's Python does: a "%"
+// that starts no valid escape is kept as it is (net/url would drop the
+// whole parameter, silently widening a filter). Values must be UTF-8
+// without NUL, which no database column holds.
 func query(c echo.Context) (url.Values, error) {
-	q, err := url.ParseQuery(c.Request().URL.RawQuery)
-	if err != nil {
-		return nil, fmt.Errorf("malformed query string: %v", err)
+	q := url.Values{}
+	for _, pair := range strings.Split(c.Request().URL.RawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, v = unescape(k), unescape(v)
+		if !utf8.ValidString(k) || !utf8.ValidString(v) || strings.ContainsRune(k+v, 0) {
+			return nil, fmt.Errorf("query parameter %q is not UTF-8 text", k)
+		}
+		q.Add(k, v)
 	}
 	switch q.Get("format") {
 	case "", "json", "api":
@@ -130,6 +148,40 @@ func query(c echo.Context) (url.Values, error) {
 }
 
 var errNotFound = errors.New("not found")
+
+// unescape decodes "+" and valid %XX escapes, keeping anything else.
+func unescape(s string) string {
+	if !strings.ContainsAny(s, "%+") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '+':
+			b = append(b, ' ')
+		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
+			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
+			i += 2
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
 
 func (h *handler) root(c echo.Context) error {
 	if ok, err := allowed(c); !ok {
