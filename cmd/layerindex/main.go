@@ -45,6 +45,7 @@ func init() {
 		{"worker", "work background jobs only (production: run beside `serve --embedded-worker=false`)", runWorker},
 		{"migrate", "apply database migrations and exit", runMigrate},
 		{"user", "manage accounts: `user create --email E [--admin]`", runUser},
+		{"import", "mirror another layer index through its REST API: `import [--branch B] [--recipes] URL`", runImport},
 		{"parse", "parse a layer statically and print one JSON object per recipe", func(ctx context.Context, args []string, e env) error {
 			return runParse(ctx, args, e.stdout, e.stderr)
 		}},
