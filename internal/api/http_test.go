@@ -211,3 +211,35 @@ func TestPagination(t *testing.T) {
 		}
 	})
 }
+
+// TestResponseCache: a list is kept per index version (plain and gzipped),
+// served again from memory, bypassed by Cache-Control: no-cache, and never
+// served for another version.
+func TestResponseCache(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		e := newEnv(t, d)
+		u := e.api + "recipes/?filter=layerbranch__branch__name:master"
+		plain := get(t, u)
+		zipped := get(t, u, "Accept-Encoding", "gzip")
+		var v0 int64
+		e.db.Gorm.Raw("SELECT version FROM index_state").Scan(&v0)
+		// Change a recipe and put the version back: only a cached copy
+		// can still show the old summary.
+		e.db.Gorm.Exec("UPDATE recipes SET summary = 'Changed behind the cache' WHERE pn = 'zlib'")
+		e.db.Gorm.Exec("UPDATE index_state SET version = ?", v0)
+		if r := get(t, u); !bytes.Equal(r.body, plain.body) {
+			t.Errorf("the second request was not served from the cache")
+		}
+		if r := get(t, u, "Accept-Encoding", "gzip"); !bytes.Equal(r.body, zipped.body) || r.hdr.Get("Content-Encoding") != "gzip" {
+			t.Errorf("the gzipped copy was not served from the cache")
+		}
+		if r := get(t, u, "Cache-Control", "no-cache"); !bytes.Contains(r.body, []byte("Changed behind the cache")) {
+			t.Errorf("Cache-Control: no-cache was served from the cache")
+		}
+		// A real change moves the version: the cache is not used.
+		e.db.Gorm.Exec("UPDATE recipes SET summary = 'Changed for real' WHERE pn = 'zlib'")
+		if r := get(t, u); !bytes.Contains(r.body, []byte("Changed for real")) {
+			t.Errorf("a stale cached list was served after a change")
+		}
+	})
+}

@@ -12,6 +12,8 @@ import (
 //go:embed openapi.json
 var openAPIDoc []byte
 
+var openAPIGzip = gzipBytes(openAPIDoc)
+
 var openAPIETag = func() string {
 	sum := sha256.Sum256(openAPIDoc)
 	return `"` + hex.EncodeToString(sum[:8]) + `"`

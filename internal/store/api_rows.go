@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -13,13 +15,38 @@ import (
 // held while a response is written to a slow client, and memory stays
 // bounded by the chunk, whatever the size of the list.
 
-// fetchByIDs runs query (with one "IN ?" for ids) and returns the scanned
-// rows in the order of ids; ids whose rows vanished meanwhile are skipped.
+// inIDs is a condition "IN ids" with the ids bound as one parameter (an
+// array on PostgreSQL, a JSON array on SQLite): binding hundreds of
+// separate parameters costs more than the query itself.
+func (s *Store) inIDs(ids []int64) (cond string, arg string) {
+	b := make([]byte, 0, 8*len(ids)+2)
+	pg := s.db.Dialector.Name() == "postgres"
+	if pg {
+		b = append(b, '{')
+	} else {
+		b = append(b, '[')
+	}
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	if pg {
+		return "= ANY(CAST(? AS bigint[]))", string(append(b, '}'))
+	}
+	return "IN (SELECT value FROM json_each(?))", string(append(b, ']'))
+}
+
+// fetchByIDs runs query, whose "%s" is completed with a condition on the
+// ids, and returns the scanned rows in the order of ids; ids whose rows
+// vanished meanwhile are skipped.
 func fetchByIDs[T any](ctx context.Context, s *Store, query string, ids []int64, id func(*T) int64, scan func(*sql.Rows, *T) error) ([]T, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	rows, err := s.with(ctx).Raw(query, ids).Rows()
+	cond, arg := s.inIDs(ids)
+	rows, err := s.with(ctx).Raw(fmt.Sprintf(query, cond), arg).Rows()
 	if err != nil {
 		return nil, err
 	}
@@ -47,7 +74,7 @@ func fetchByIDs[T any](ctx context.Context, s *Store, query string, ids []int64,
 // APIBranches reads branches by id.
 func (s *Store) APIBranches(ctx context.Context, ids []int64) ([]Branch, error) {
 	return fetchByIDs(ctx, s, `SELECT id, name, bitbake_branch, short_description, sort_priority, updates_enabled,
-		comparison, hidden, updated_at FROM branches WHERE id IN ?`, ids, func(b *Branch) int64 { return b.ID },
+		comparison, hidden, updated_at FROM branches WHERE id %s`, ids, func(b *Branch) int64 { return b.ID },
 		func(r *sql.Rows, b *Branch) error {
 			return r.Scan(&b.ID, &b.Name, &b.BitbakeBranch, &b.ShortDescription, &b.SortPriority, &b.UpdatesEnabled,
 				&b.Comparison, &b.Hidden, &b.UpdatedAt)
@@ -58,7 +85,7 @@ func (s *Store) APIBranches(ctx context.Context, ids []int64) ([]Branch, error) 
 func (s *Store) APILayers(ctx context.Context, ids []int64) ([]Layer, error) {
 	return fetchByIDs(ctx, s, `SELECT id, name, status, layer_type, summary, description, vcs_url, vcs_web_url,
 		vcs_web_tree_base_url, vcs_web_file_base_url, vcs_web_commit_url, usage_url, mailing_list_url,
-		index_preference, comparison, updated_at FROM layers WHERE id IN ?`, ids, func(l *Layer) int64 { return l.ID },
+		index_preference, comparison, updated_at FROM layers WHERE id %s`, ids, func(l *Layer) int64 { return l.ID },
 		func(r *sql.Rows, l *Layer) error {
 			return r.Scan(&l.ID, &l.Name, &l.Status, &l.LayerType, &l.Summary, &l.Description, &l.VCSURL, &l.VCSWebURL,
 				&l.VCSWebTreeBaseURL, &l.VCSWebFileBaseURL, &l.VCSWebCommitURL, &l.UsageURL, &l.MailingListURL,
@@ -70,7 +97,7 @@ func (s *Store) APILayers(ctx context.Context, ids []int64) ([]Layer, error) {
 func (s *Store) APILayerBranches(ctx context.Context, ids []int64) ([]LayerBranch, error) {
 	return fetchByIDs(ctx, s, `SELECT id, layer_id, branch_id, collection, version, vcs_subdir, actual_branch,
 		local_path, updates_enabled, yp_compatible_version_id, vcs_last_fetch, vcs_last_rev, vcs_last_commit,
-		updated_at FROM layer_branches WHERE id IN ?`, ids, func(lb *LayerBranch) int64 { return lb.ID },
+		updated_at FROM layer_branches WHERE id %s`, ids, func(lb *LayerBranch) int64 { return lb.ID },
 		func(r *sql.Rows, lb *LayerBranch) error {
 			return r.Scan(&lb.ID, &lb.LayerID, &lb.BranchID, &lb.Collection, &lb.Version, &lb.VCSSubdir, &lb.ActualBranch,
 				&lb.LocalPath, &lb.UpdatesEnabled, &lb.YPCompatibleVersionID, &lb.VCSLastFetch, &lb.VCSLastRev,
@@ -80,7 +107,7 @@ func (s *Store) APILayerBranches(ctx context.Context, ids []int64) ([]LayerBranc
 
 // APILayerDependencies reads layer dependencies by id.
 func (s *Store) APILayerDependencies(ctx context.Context, ids []int64) ([]LayerDependency, error) {
-	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, dependency_id, required FROM layer_dependencies WHERE id IN ?`,
+	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, dependency_id, required FROM layer_dependencies WHERE id %s`,
 		ids, func(d *LayerDependency) int64 { return d.ID },
 		func(r *sql.Rows, d *LayerDependency) error {
 			return r.Scan(&d.ID, &d.LayerBranchID, &d.DependencyID, &d.Required)
@@ -89,7 +116,7 @@ func (s *Store) APILayerDependencies(ctx context.Context, ids []int64) ([]LayerD
 
 // APILayerMaintainers reads layer maintainers by id.
 func (s *Store) APILayerMaintainers(ctx context.Context, ids []int64) ([]LayerMaintainer, error) {
-	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, name, email, responsibility, status FROM layer_maintainers WHERE id IN ?`,
+	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, name, email, responsibility, status FROM layer_maintainers WHERE id %s`,
 		ids, func(m *LayerMaintainer) int64 { return m.ID },
 		func(r *sql.Rows, m *LayerMaintainer) error {
 			return r.Scan(&m.ID, &m.LayerBranchID, &m.Name, &m.Email, &m.Responsibility, &m.Status)
@@ -98,7 +125,7 @@ func (s *Store) APILayerMaintainers(ctx context.Context, ids []int64) ([]LayerMa
 
 // APILayerNotes reads layer notes by id.
 func (s *Store) APILayerNotes(ctx context.Context, ids []int64) ([]LayerNote, error) {
-	return fetchByIDs(ctx, s, `SELECT id, layer_id, text FROM layer_notes WHERE id IN ?`,
+	return fetchByIDs(ctx, s, `SELECT id, layer_id, text FROM layer_notes WHERE id %s`,
 		ids, func(n *LayerNote) int64 { return n.ID },
 		func(r *sql.Rows, n *LayerNote) error { return r.Scan(&n.ID, &n.LayerID, &n.Text) })
 }
@@ -114,7 +141,7 @@ func scanRecipe(r *sql.Rows, x *Recipe) error {
 
 // APIRecipes reads recipes by id.
 func (s *Store) APIRecipes(ctx context.Context, ids []int64) ([]Recipe, error) {
-	return fetchByIDs(ctx, s, `SELECT `+recipeColumns+` FROM recipes WHERE id IN ?`, ids,
+	return fetchByIDs(ctx, s, `SELECT `+recipeColumns+` FROM recipes WHERE id %s`, ids,
 		func(x *Recipe) int64 { return x.ID }, scanRecipe)
 }
 
@@ -142,8 +169,10 @@ func (s *Store) APIRecipesExtended(ctx context.Context, ids []int64) ([]RecipeEx
 		byID[rs[i].ID] = &out[i]
 	}
 	db := s.with(ctx)
+	in, arg := s.inIDs(ids)
+	in = "recipe_id " + in
 	var sources []RecipeSource
-	if err := db.Where("recipe_id IN ?", ids).Order("id").Find(&sources).Error; err != nil {
+	if err := db.Where(in, arg).Order("id").Find(&sources).Error; err != nil {
 		return nil, err
 	}
 	for _, x := range sources {
@@ -152,7 +181,7 @@ func (s *Store) APIRecipesExtended(ctx context.Context, ids []int64) ([]RecipeEx
 		}
 	}
 	var patches []RecipePatch
-	if err := db.Where("recipe_id IN ?", ids).Order("apply_order IS NULL, apply_order, id").Find(&patches).Error; err != nil {
+	if err := db.Where(in, arg).Order("apply_order IS NULL, apply_order, id").Find(&patches).Error; err != nil {
 		return nil, err
 	}
 	for _, x := range patches {
@@ -161,7 +190,7 @@ func (s *Store) APIRecipesExtended(ctx context.Context, ids []int64) ([]RecipeEx
 		}
 	}
 	var pcs []RecipePackageConfig
-	if err := db.Where("recipe_id IN ?", ids).Order("id").Find(&pcs).Error; err != nil {
+	if err := db.Where(in, arg).Order("id").Find(&pcs).Error; err != nil {
 		return nil, err
 	}
 	for _, x := range pcs {
@@ -170,7 +199,7 @@ func (s *Store) APIRecipesExtended(ctx context.Context, ids []int64) ([]RecipeEx
 		}
 	}
 	var deps []RecipeBuildDep
-	if err := db.Where("recipe_id IN ?", ids).Order("id").Find(&deps).Error; err != nil {
+	if err := db.Where(in, arg).Order("id").Find(&deps).Error; err != nil {
 		return nil, err
 	}
 	for _, x := range deps {
@@ -179,7 +208,7 @@ func (s *Store) APIRecipesExtended(ctx context.Context, ids []int64) ([]RecipeEx
 		}
 	}
 	var fds []RecipeFileDep
-	if err := db.Where("recipe_id IN ?", ids).Order("id").Find(&fds).Error; err != nil {
+	if err := db.Where(in, arg).Order("id").Find(&fds).Error; err != nil {
 		return nil, err
 	}
 	for _, x := range fds {
@@ -192,7 +221,7 @@ func (s *Store) APIRecipesExtended(ctx context.Context, ids []int64) ([]RecipeEx
 
 // APIMachines reads machines by id.
 func (s *Store) APIMachines(ctx context.Context, ids []int64) ([]Machine, error) {
-	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, name, description, updated_at FROM machines WHERE id IN ?`,
+	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, name, description, updated_at FROM machines WHERE id %s`,
 		ids, func(m *Machine) int64 { return m.ID },
 		func(r *sql.Rows, m *Machine) error {
 			return r.Scan(&m.ID, &m.LayerBranchID, &m.Name, &m.Description, &m.UpdatedAt)
@@ -201,7 +230,7 @@ func (s *Store) APIMachines(ctx context.Context, ids []int64) ([]Machine, error)
 
 // APIDistros reads distros by id.
 func (s *Store) APIDistros(ctx context.Context, ids []int64) ([]Distro, error) {
-	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, name, description, updated_at FROM distros WHERE id IN ?`,
+	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, name, description, updated_at FROM distros WHERE id %s`,
 		ids, func(m *Distro) int64 { return m.ID },
 		func(r *sql.Rows, m *Distro) error {
 			return r.Scan(&m.ID, &m.LayerBranchID, &m.Name, &m.Description, &m.UpdatedAt)
@@ -210,21 +239,21 @@ func (s *Store) APIDistros(ctx context.Context, ids []int64) ([]Distro, error) {
 
 // APIClasses reads classes by id.
 func (s *Store) APIClasses(ctx context.Context, ids []int64) ([]BBClass, error) {
-	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, name, bbclass_type FROM bbclasses WHERE id IN ?`,
+	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, name, bbclass_type FROM bbclasses WHERE id %s`,
 		ids, func(c *BBClass) int64 { return c.ID },
 		func(r *sql.Rows, c *BBClass) error { return r.Scan(&c.ID, &c.LayerBranchID, &c.Name, &c.BBClassType) })
 }
 
 // APIAppends reads bbappends by id.
 func (s *Store) APIAppends(ctx context.Context, ids []int64) ([]BBAppend, error) {
-	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, filename, filepath FROM bbappends WHERE id IN ?`,
+	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, filename, filepath FROM bbappends WHERE id %s`,
 		ids, func(a *BBAppend) int64 { return a.ID },
 		func(r *sql.Rows, a *BBAppend) error { return r.Scan(&a.ID, &a.LayerBranchID, &a.Filename, &a.Filepath) })
 }
 
 // APIIncFiles reads inc files by id.
 func (s *Store) APIIncFiles(ctx context.Context, ids []int64) ([]IncFile, error) {
-	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, path FROM inc_files WHERE id IN ?`,
+	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, path FROM inc_files WHERE id %s`,
 		ids, func(f *IncFile) int64 { return f.ID },
 		func(r *sql.Rows, f *IncFile) error { return r.Scan(&f.ID, &f.LayerBranchID, &f.Path) })
 }
@@ -263,12 +292,14 @@ func (s *Store) APILayerViews(ctx context.Context, ids []int64) ([]LayerView, er
 	}
 	var yps []YPCompatibleVersion
 	if len(ypIDs) > 0 {
-		if err := s.with(ctx).Where("id IN ?", dedupe(ypIDs)).Find(&yps).Error; err != nil {
+		in, arg := s.inIDs(dedupe(ypIDs))
+		if err := s.with(ctx).Where("id "+in, arg).Find(&yps).Error; err != nil {
 			return nil, err
 		}
 	}
 	var ms []LayerMaintainer
-	if err := s.with(ctx).Where("layer_branch_id IN ? AND status = 'A'", ids).Order("id").Find(&ms).Error; err != nil {
+	in, arg := s.inIDs(ids)
+	if err := s.with(ctx).Where("layer_branch_id "+in+" AND status = 'A'", arg).Order("id").Find(&ms).Error; err != nil {
 		return nil, err
 	}
 	layerBy := map[int64]Layer{}
