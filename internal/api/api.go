@@ -324,6 +324,11 @@ func (h *handler) dispatch(c echo.Context) error {
 	if done || err != nil {
 		return err
 	}
+	key := strings.Join([]string{r.name, params.Get("filter"), params.Get("search"), params.Get("orderby"),
+		strconv.Itoa(page), base}, "\x00")
+	if id == "" && h.serveCached(c, key, v.Version) {
+		return nil
+	}
 	ctx := c.Request().Context()
 	ids, err := h.s.APIMatchIDs(ctx, r.model, &q)
 	var qe *store.APIQueryError
@@ -383,8 +388,6 @@ func (h *handler) dispatch(c echo.Context) error {
 	if r.paged {
 		tail = "]}"
 	}
-	key := strings.Join([]string{r.name, params.Get("filter"), params.Get("search"), params.Get("orderby"),
-		strconv.Itoa(page), base}, "\x00")
 	return h.stream(c, r, ids, head, tail, key, v.Version)
 }
 
@@ -425,12 +428,7 @@ func (h *handler) stream(c echo.Context, r *resource, ids []int64, head buf, tai
 		resp.WriteHeader(http.StatusOK)
 		return nil
 	}
-	if body, ok := h.cache.get(key, version); ok && !noCache(req) {
-		resp.Header().Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
-		resp.WriteHeader(http.StatusOK)
-		resp.Write(body)
-		return nil
-	}
+	fresh := noCache(req)
 
 	ctx := req.Context()
 	n := 0
@@ -444,9 +442,15 @@ func (h *handler) stream(c echo.Context, r *resource, ids []int64, head buf, tai
 	resp.WriteHeader(http.StatusOK)
 	var kept *capture
 	var out io.Writer = resp
-	if h.cache != nil {
+	if !fresh && h.cache.fill(key) {
 		kept = &capture{limit: h.cache.maxEntry}
 		out = teeWriter{kept, resp}
+		defer func() {
+			if kept.over || !kept.done {
+				kept.buf = nil
+			}
+			h.cache.filled(key, version, kept.buf)
+		}()
 	}
 	var zw *gzip.Writer
 	if gz {
@@ -482,10 +486,36 @@ func (h *handler) stream(c echo.Context, r *resource, ids []int64, head buf, tai
 			return nil
 		}
 	}
-	if kept != nil && !kept.over {
-		h.cache.put(key, version, kept.buf)
+	if kept != nil {
+		kept.done = true
 	}
 	return nil
+}
+
+// serveCached answers from the cache when it holds the list for key at
+// this version, before any query: a hit costs a copy.
+func (h *handler) serveCached(c echo.Context, key string, version int64) bool {
+	req := c.Request()
+	if req.Method == http.MethodHead || noCache(req) {
+		return false
+	}
+	gz := acceptsGzip(req.Header.Get("Accept-Encoding"))
+	if gz {
+		key += "\x00gzip"
+	}
+	body, ok := h.cache.get(key, version)
+	if !ok {
+		return false
+	}
+	hdr := c.Response().Header()
+	hdr.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	if gz {
+		hdr.Set("Content-Encoding", "gzip")
+	}
+	hdr.Set(echo.HeaderContentLength, strconv.Itoa(len(body)))
+	c.Response().WriteHeader(http.StatusOK)
+	c.Response().Write(body)
+	return true
 }
 
 type teeWriter struct {

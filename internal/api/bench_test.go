@@ -73,3 +73,11 @@ func BenchmarkNotModified(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkRecipesBranchUncached(b *testing.B) {
+	for _, d := range dbtest.Dialects {
+		b.Run(string(d), func(b *testing.B) {
+			benchmarkGet(b, d, "recipes/?filter=layerbranch__branch__name:master", "Cache-Control", "no-cache")
+		})
+	}
+}

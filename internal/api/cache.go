@@ -17,6 +17,7 @@ type cache struct {
 	size     int64
 	lru      *list.List // of *cacheEntry, most recent first
 	byKey    map[string]*list.Element
+	filling  map[string]bool // keys a response is being recorded for
 }
 
 type cacheEntry struct {
@@ -29,7 +30,8 @@ func newCache(maxBytes int64) *cache {
 	if maxBytes <= 0 {
 		return nil
 	}
-	return &cache{max: maxBytes, maxEntry: maxBytes / 4, lru: list.New(), byKey: map[string]*list.Element{}}
+	return &cache{max: maxBytes, maxEntry: maxBytes / 4, lru: list.New(), byKey: map[string]*list.Element{},
+		filling: map[string]bool{}}
 }
 
 // get returns the body stored for key at version; an entry of another
@@ -51,6 +53,32 @@ func (c *cache) get(key string, version int64) ([]byte, bool) {
 	}
 	c.lru.MoveToFront(el)
 	return e.body, true
+}
+
+// fill reports whether the caller should record the response for key: only
+// one request at a time does, so a burst of identical requests on a new
+// index version holds one copy in memory, not one each.
+func (c *cache) fill(key string) bool {
+	if c == nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.filling[key] {
+		return false
+	}
+	c.filling[key] = true
+	return true
+}
+
+// filled ends fill; body is nil when the response could not be recorded.
+func (c *cache) filled(key string, version int64, body []byte) {
+	c.mu.Lock()
+	delete(c.filling, key)
+	c.mu.Unlock()
+	if body != nil {
+		c.put(key, version, body)
+	}
 }
 
 func (c *cache) put(key string, version int64, body []byte) {
@@ -81,6 +109,7 @@ type capture struct {
 	buf   []byte
 	limit int64
 	over  bool
+	done  bool // the whole response went through
 }
 
 func (c *capture) Write(p []byte) (int, error) {
