@@ -312,7 +312,9 @@ func (h *handler) dispatch(c echo.Context) error {
 	if q.OrderBy, err = parseOrderBy(params.Get("orderby")); err != nil {
 		return detail(c, http.StatusBadRequest, "invalid orderby: "+err.Error())
 	}
-	q.Search = parseSearch(params.Get("search"))
+	if q.Search, err = parseSearch(params.Get("search")); err != nil {
+		return detail(c, http.StatusBadRequest, err.Error())
+	}
 	page := 0
 	if r.paged && id == "" {
 		if page, err = parsePage(params.Get("page")); err != nil {

@@ -190,6 +190,14 @@ func TestBadInput(t *testing.T) {
 		expect("GET", e.api+"recipes/?filter=updated__gt:yesterday", 400, "not a date")
 		expect("GET", e.api+"layerBranches/?filter=updates_enabled:maybe", 400, "not true or false")
 		expect("GET", e.api+"layerDependencies/?search=x", 400, "no text fields")
+		expect("GET", e.api+"recipes/?filter=layerbranch"+strings.Repeat("__layer__layerbranch", 5)+"__id:1", 400, "more than 8 relations")
+		expect("GET", e.api+"recipes/?filter=pn:"+strings.Repeat("aOR", 70), 400, "more than 64 comparisons")
+		expect("GET", e.api+"recipes/?filter=id__in:"+strings.Repeat("1,", 1000)+"1", 400, "more than 1000 values")
+		expect("GET", e.api+"recipes/?search="+strings.Repeat("a+", 17), 400, "more than 16 terms")
+		expect("GET", e.api+"recipes/?orderby="+strings.Repeat("pn,", 9), 400, "more than 8 fields")
+		if r := get(t, e.api+"recipes/?filter=layerbranch__layer__layerbranch__branch__name:master"); r.code != 200 {
+			t.Errorf("a deep but reasonable path: %d %s", r.code, r.body)
+		}
 		expect("GET", e.api+"recipesExtended/?page=abc", 400, "invalid page")
 		expect("GET", e.api+"recipesExtended/?page=0", 400, "invalid page")
 		expect("GET", e.api+"recipesExtended/?page=2", 404, "Invalid page.")

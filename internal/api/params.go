@@ -7,6 +7,16 @@ import (
 	"layerindex/internal/store"
 )
 
+// Limits on query size: far above what clients send, low enough that a
+// crafted URL cannot make the database build an enormous query.
+const (
+	maxComparisons = 64  // leaves of a filter, after OR/AND splitting
+	maxPathDepth   = 8   // relations a lookup path may follow
+	maxInValues    = 1000
+	maxSearchTerms = 16
+	maxOrderKeys   = 8
+)
+
 // parseFilter reads upstream's ?filter= syntax (querysethelper.py):
 // "key1!key2:value1!value2" pairs keys and values by position; a value may
 // hold alternatives joined by OR, conjunctions joined by AND (OR binds
@@ -39,12 +49,24 @@ func parseFilter(s string) (*store.APIFilter, error) {
 		last[k] = vals[i]
 	}
 	and := &store.APIFilter{Op: store.FilterAnd}
+	leaves := 0
 	for _, k := range order {
+		if n := strings.Count(k, "__"); n > maxPathDepth {
+			return nil, fmt.Errorf("%q: more than %d relations in one field", k, maxPathDepth)
+		}
+		v := last[k]
+		leaves += strings.Count(v, "OR") + strings.Count(v, "AND") + 1
+		if strings.HasSuffix(k, "__in") && strings.Count(v, ",") >= maxInValues {
+			return nil, fmt.Errorf("%q: more than %d values", k, maxInValues)
+		}
 		if strings.HasSuffix(k, "__isnull") {
-			and.Args = append(and.Args, &store.APIFilter{Key: k, Value: last[k]})
+			and.Args = append(and.Args, &store.APIFilter{Key: k, Value: v})
 			continue
 		}
-		and.Args = append(and.Args, parseValue(k, last[k]))
+		and.Args = append(and.Args, parseValue(k, v))
+	}
+	if leaves > maxComparisons {
+		return nil, fmt.Errorf("more than %d comparisons", maxComparisons)
 	}
 	if len(and.Args) == 1 {
 		return and.Args[0], nil
@@ -101,6 +123,9 @@ func parseOrderBy(s string) ([]store.APIOrder, error) {
 			}
 			out = append(out, store.APIOrder{Field: k, Desc: desc})
 		}
+		if len(out) > maxOrderKeys {
+			return nil, fmt.Errorf("more than %d fields", maxOrderKeys)
+		}
 		return out, nil
 	}
 	for _, k := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '!' }) {
@@ -112,10 +137,17 @@ func parseOrderBy(s string) ([]store.APIOrder, error) {
 		}
 		out = append(out, store.APIOrder{Field: k, Desc: desc})
 	}
+	if len(out) > maxOrderKeys {
+		return nil, fmt.Errorf("more than %d fields", maxOrderKeys)
+	}
 	return out, nil
 }
 
 // parseSearch splits ?search= into terms, as upstream does, on spaces.
-func parseSearch(s string) []string {
-	return strings.Fields(s)
+func parseSearch(s string) ([]string, error) {
+	terms := strings.Fields(s)
+	if len(terms) > maxSearchTerms {
+		return nil, fmt.Errorf("invalid search: more than %d terms", maxSearchTerms)
+	}
+	return terms, nil
 }
