@@ -10,8 +10,8 @@ import (
 // Limits on query size: far above what clients send, low enough that a
 // crafted URL cannot make the database build an enormous query.
 const (
-	maxComparisons = 64  // leaves of a filter, after OR/AND splitting
-	maxPathDepth   = 8   // relations a lookup path may follow
+	maxComparisons = 64 // leaves of a filter, after OR/AND splitting
+	maxPathDepth   = 8  // relations a lookup path may follow
 	maxInValues    = 1000
 	maxSearchTerms = 16
 	maxOrderKeys   = 8
