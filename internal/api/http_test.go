@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -235,6 +236,30 @@ func TestResponseCache(t *testing.T) {
 		}
 		if r := get(t, u, "Cache-Control", "no-cache"); !bytes.Contains(r.body, []byte("Changed behind the cache")) {
 			t.Errorf("Cache-Control: no-cache was served from the cache")
+		}
+		// Many clients at once get identical bodies, cached or not.
+		e.db.Gorm.Exec("UPDATE recipes SET summary = 'Changed again' WHERE pn = 'zlib'")
+		want := get(t, u, "Cache-Control", "no-cache").body
+		var wg sync.WaitGroup
+		bodies := make([][]byte, 16)
+		for i := range bodies {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp, err := http.Get(u) // the client unzips transparently
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				bodies[i], _ = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}()
+		}
+		wg.Wait()
+		for i, b := range bodies {
+			if !bytes.Equal(b, want) {
+				t.Errorf("concurrent client %d got %d bytes, want %d", i, len(b), len(want))
+			}
 		}
 		// A real change moves the version: the cache is not used.
 		e.db.Gorm.Exec("UPDATE recipes SET summary = 'Changed for real' WHERE pn = 'zlib'")
