@@ -73,6 +73,14 @@ func TestFilters(t *testing.T) {
 			{fmt.Sprintf("recipes/?filter=layerbranch__id:%d", lbID("meta-raspberrypi/master")), "pn", "linux-raspberrypi"},
 			{"recipes/?filter=source__url__contains:github.com", "pn", "linux-raspberrypi zlib-ng"},
 			{"recipes/?filter=staticbuilddep__name:virtual/crypt", "pn", "busybox"},
+			// conditions through one multi-valued relation hold for the same row, as in Django
+			{"layerItems/?filter=layerbranch__branch__name!layerbranch__version:master!14", "name", ""},
+			{"layerItems/?filter=layerbranch__branch__name!layerbranch__version:scarthgap!14", "name", "openembedded-core"},
+			{"layerItems/?filter=layerbranch__branch__name!layerbranch__version:masterORscarthgap!14", "name", "openembedded-core"},
+			{"layerItems/?filter=layerbranch__branch__name!layerbranch__version:masterORnosuch!14", "name", ""},
+			{"layerItems/?filter=layerbranch__branch__name!layerbranch__version:master!NOT15", "name", "meta-oe meta-python meta-raspberrypi"}, // NOT excludes through its own subquery, as Django does
+			{"branches/?filter=layerbranch__layer__name!layerbranch__vcs_subdir:meta-oe!meta", "name", ""},
+			{"branches/?filter=layerbranch__layer__name!layerbranch__vcs_subdir:openembedded-core!meta", "name", "master scarthgap"},
 			// NOT, AND, OR with AND, lookups
 			{"branches/?filter=name:NOTmaster", "name", "scarthgap"},
 			{"layerItems/?filter=name__contains:metaANDpython", "name", "meta-python"},

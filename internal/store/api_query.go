@@ -297,11 +297,17 @@ func (b *sqlBuilder) filter(m *apiModel, a string, f *APIFilter) (string, error)
 	switch f.Op {
 	case FilterAnd, FilterOr:
 		op := " AND "
+		args := f.Args
+		var parts []string
 		if f.Op == FilterOr {
 			op = " OR "
+		} else {
+			var err error
+			if parts, args, err = b.sameRow(m, a, args); err != nil {
+				return "", err
+			}
 		}
-		parts := make([]string, 0, len(f.Args))
-		for _, x := range f.Args {
+		for _, x := range args {
 			s, err := b.filter(m, a, x)
 			if err != nil {
 				return "", err
@@ -322,6 +328,93 @@ func (b *sqlBuilder) filter(m *apiModel, a string, f *APIFilter) (string, error)
 		return "", &APIQueryError{"filter", "empty field name"}
 	}
 	return b.leaf(m, a, strings.Split(f.Key, "__"), f.Key, f.Value)
+}
+
+// sameRow compiles the AND-ed comparisons that go through the same
+// multi-valued (reverse) relation as one subquery, so they must hold for
+// the same related row: Django joins such a relation once per filter(), so
+// layerItems?filter=layerbranch__branch__name!layerbranch__version:master!14
+// wants a layer branch on master with version 14, not any two. It returns
+// the compiled groups and the conditions left to compile one by one.
+func (b *sqlBuilder) sameRow(m *apiModel, a string, args []*APIFilter) (parts []string, rest []*APIFilter, err error) {
+	groups := map[string][]*APIFilter{}
+	var order []string
+	for _, x := range args {
+		seg := throughRel(x)
+		if r := m.rel(seg); seg == "" || r == nil || !r.reverse {
+			rest = append(rest, x)
+			continue
+		}
+		if groups[seg] == nil {
+			order = append(order, seg)
+		}
+		groups[seg] = append(groups[seg], x)
+	}
+	for _, seg := range order {
+		g := groups[seg]
+		if len(g) == 1 { // one condition: compiled alone, it means the same
+			rest = append(rest, g[0])
+			continue
+		}
+		r := m.rel(seg)
+		target := apiModels[r.target]
+		inner := &APIFilter{Op: FilterAnd}
+		for _, x := range g {
+			inner.Args = append(inner.Args, stripRel(x))
+		}
+		t := b.alias()
+		c, err := b.filter(target, t, inner)
+		if err != nil {
+			return nil, nil, err
+		}
+		parts = append(parts, fmt.Sprintf("%s.id IN (SELECT %s.%s FROM %s %s WHERE %s)", a, t, r.col, target.table, t, and(visible(target, t), c)))
+	}
+	return parts, rest, nil
+}
+
+// throughRel returns the first path segment every comparison in x starts
+// with, or "" when they differ, when x holds a NOT (Django excludes through
+// a subquery of its own), or an isnull on the relation itself.
+func throughRel(x *APIFilter) string {
+	switch x.Op {
+	case FilterNot:
+		return ""
+	case FilterAnd, FilterOr:
+		seg := ""
+		for i, y := range x.Args {
+			s := throughRel(y)
+			if s == "" || (i > 0 && s != seg) {
+				return ""
+			}
+			seg = s
+		}
+		return seg
+	}
+	seg, tail, _ := strings.Cut(x.Key, "__")
+	if tail == "isnull" {
+		return ""
+	}
+	return seg
+}
+
+// stripRel copies x with the first path segment of each key removed; a
+// comparison of the relation itself becomes one of the related row's id.
+func stripRel(x *APIFilter) *APIFilter {
+	if x.Op != FilterLeaf {
+		y := &APIFilter{Op: x.Op}
+		for _, a := range x.Args {
+			y.Args = append(y.Args, stripRel(a))
+		}
+		return y
+	}
+	_, tail, _ := strings.Cut(x.Key, "__")
+	switch {
+	case tail == "":
+		tail = "id"
+	case lookups[tail] != nil:
+		tail = "id__" + tail
+	}
+	return &APIFilter{Key: tail, Value: x.Value}
 }
 
 // leaf compiles one comparison: path is the lookup path split on "__".
