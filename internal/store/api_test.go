@@ -57,7 +57,8 @@ func TestIndexStateTriggers(t *testing.T) {
 			}
 			return v.Version
 		}
-		for _, tb := range apiTables {
+		for i := range apiTables { // children first: deleting a parent row cascades
+			tb := apiTables[len(apiTables)-1-i]
 			for _, stmt := range []string{
 				"UPDATE " + tb + " SET id = id WHERE id = (SELECT min(id) FROM " + tb + ")",
 				"DELETE FROM " + tb + " WHERE id = (SELECT max(id) FROM " + tb + ")",
