@@ -102,11 +102,24 @@ func Register(e *echo.Echo, s *store.Store, opts Options) {
 // detail writes an error the way upstream does, without the validators of
 // the data (an error is not a representation of it).
 func detail(c echo.Context, code int, msg string) error {
+	noValidators(c)
+	return c.JSON(code, map[string]string{"detail": msg})
+}
+
+func noValidators(c echo.Context) {
 	h := c.Response().Header()
 	h.Del("ETag")
 	h.Del("Last-Modified")
 	h.Del("Cache-Control")
-	return c.JSON(code, map[string]string{"detail": msg})
+}
+
+// fail hands an unexpected error to the server's error handler (a logged
+// 500), without the validators of the data.
+func fail(c echo.Context, err error) error {
+	if !c.Response().Committed {
+		noValidators(c)
+	}
+	return err
 }
 
 // allowed answers what upstream's read-only API answers to other methods;
@@ -338,7 +351,7 @@ func (h *handler) dispatch(c echo.Context) error {
 		return detail(c, http.StatusBadRequest, qe.Error())
 	}
 	if err != nil {
-		return err
+		return fail(c, err)
 	}
 	if id != "" {
 		if len(ids) == 0 {
@@ -347,7 +360,7 @@ func (h *handler) dispatch(c echo.Context) error {
 		n := 0
 		b, err := r.encode(ctx, h.s, ids, nil, &n)
 		if err != nil {
-			return err
+			return fail(c, err)
 		}
 		if n == 0 { // deleted since the ids were selected
 			return detail(c, http.StatusNotFound, "Not found.")
@@ -439,7 +452,7 @@ func (h *handler) stream(c echo.Context, r *resource, ids []int64, head buf, tai
 	first := ids[:min(len(ids), chunk)]
 	b, err := r.encode(ctx, h.s, first, b, &n)
 	if err != nil {
-		return err
+		return fail(c, err)
 	}
 	resp.WriteHeader(http.StatusOK)
 	var kept *capture

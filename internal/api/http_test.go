@@ -268,3 +268,17 @@ func TestResponseCache(t *testing.T) {
 		}
 	})
 }
+
+// TestDatabaseDown: a failing database is a logged 500 with a JSON detail,
+// not a hang, a panic or a partial list.
+func TestDatabaseDown(t *testing.T) {
+	e := newEnv(t, db.SQLite)
+	e.db.Close()
+	for _, u := range []string{"", "recipes/", "recipes/1/"} {
+		r := get(t, e.api+u)
+		var body map[string]string
+		if r.code != 500 || json.Unmarshal(r.body, &body) != nil || body["detail"] == "" || r.hdr.Get("ETag") != "" {
+			t.Errorf("%s with the database closed: %d %v %s", u, r.code, r.hdr, r.body)
+		}
+	}
+}
