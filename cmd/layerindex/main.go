@@ -48,6 +48,7 @@ func init() {
 		{"branch", "add a release branch: `branch add NAME [--bitbake-branch B]`", runBranch},
 		{"layer", "add a layer: `layer add --name N --vcs-url URL [--subdir S] [--publish]`", runLayer},
 		{"update", "update layers: `update [--layer N] [--branch B] [--force] [--wait]`", runUpdate},
+		{"import", "mirror another layer index through its REST API: `import [--branch B] [--recipes] URL`", runImport},
 		{"parse", "parse a layer statically and print one JSON object per recipe", func(ctx context.Context, args []string, e env) error {
 			return runParse(ctx, args, e.stdout, e.stderr)
 		}},

@@ -325,11 +325,23 @@ type LayerUpdate struct {
 	Log            string
 }
 
+// IndexState is the one row that database triggers change with every commit
+// touching indexed data; the API derives its ETag and Last-Modified from it.
+type IndexState struct {
+	ID        int64
+	Version   int64
+	ChangedAt time.Time
+}
+
+// TableName keeps GORM from calling it "index_states".
+func (IndexState) TableName() string { return "index_state" }
+
 // Models lists every model, for the schema test.
 var Models = []any{
 	&User{}, &Session{}, &Branch{}, &YPCompatibleVersion{}, &Layer{}, &LayerBranch{},
 	&LayerMaintainer{}, &LayerDependency{}, &LayerNote{}, &Recipe{}, &RecipeSource{},
 	&RecipeBuildDep{}, &RecipePackageConfig{}, &RecipeFileDep{}, &RecipePatch{},
 	&Machine{}, &Distro{}, &BBClass{}, &BBAppend{}, &IncFile{}, &Update{}, &LayerUpdate{},
+	&IndexState{},
 	&UserToken{}, &AuthAttempt{}, &Mail{}, &LayerChange{},
 }

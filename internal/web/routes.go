@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"layerindex/internal/api"
 	"layerindex/static"
 )
 
@@ -15,6 +16,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/", s.home)
+	api.Register(e, s.store, api.Options{BaseURL: s.opts.BaseURL, Version: s.opts.Version, Logger: s.log})
 
 	// Accounts, submission, review, maintenance and administration
 	// (account.go, admin.go; handlers in submit.go, review.go, maintain.go).

@@ -1,0 +1,67 @@
+package api
+
+import (
+	"context"
+	"strings"
+
+	"layerindex/internal/store"
+)
+
+// encodeFunc reads the rows with the given ids and appends them to b as
+// JSON objects, separated by commas; n counts objects written so far in the
+// response, so separators stay right across chunks.
+type encodeFunc func(ctx context.Context, s *store.Store, ids []int64, b buf, n *int) (buf, error)
+
+func rowsOf[T any](fetch func(*store.Store, context.Context, []int64) ([]T, error), enc func(buf, *T) buf) encodeFunc {
+	return func(ctx context.Context, s *store.Store, ids []int64, b buf, n *int) (buf, error) {
+		xs, err := fetch(s, ctx, ids)
+		if err != nil {
+			return b, err
+		}
+		for i := range xs {
+			if *n > 0 {
+				b = append(b, ',')
+			}
+			b = enc(b, &xs[i])
+			*n++
+		}
+		return b, nil
+	}
+}
+
+// resource is one endpoint of the API.
+type resource struct {
+	name   string // URL segment, as upstream's router names it
+	model  string // upstream model whose fields filters name (see store.APIMatchIDs)
+	paged  bool   // paginated like upstream's recipesExtended
+	encode encodeFunc
+}
+
+// resources lists the endpoints in upstream's order (the root link map
+// keeps it).
+var resources = []*resource{
+	{name: "branches", model: "Branch", encode: rowsOf((*store.Store).APIBranches, encBranch)},
+	{name: "layerItems", model: "LayerItem", encode: rowsOf((*store.Store).APILayers, encLayer)},
+	{name: "layerBranches", model: "LayerBranch", encode: rowsOf((*store.Store).APILayerBranches, encLayerBranch)},
+	{name: "layerDependencies", model: "LayerDependency", encode: rowsOf((*store.Store).APILayerDependencies, encLayerDependency)},
+	{name: "layerMaintainers", model: "LayerMaintainer", encode: rowsOf((*store.Store).APILayerMaintainers, encLayerMaintainer)},
+	{name: "layerNotes", model: "LayerNote", encode: rowsOf((*store.Store).APILayerNotes, encLayerNote)},
+	{name: "recipes", model: "Recipe", encode: rowsOf((*store.Store).APIRecipes, encRecipe)},
+	{name: "recipesExtended", model: "Recipe", paged: true, encode: rowsOf((*store.Store).APIRecipesExtended, encRecipeExtended)},
+	{name: "machines", model: "Machine", encode: rowsOf((*store.Store).APIMachines, encMachine)},
+	{name: "distros", model: "Distro", encode: rowsOf((*store.Store).APIDistros, encDistro)},
+	{name: "classes", model: "BBClass", encode: rowsOf((*store.Store).APIClasses, encClass)},
+	{name: "layers", model: "LayerBranch", encode: rowsOf((*store.Store).APILayerViews, encLayerView)},
+	{name: "appends", model: "BBAppend", encode: rowsOf((*store.Store).APIAppends, encAppend)},
+	{name: "incFiles", model: "IncFile", encode: rowsOf((*store.Store).APIIncFiles, encIncFile)},
+}
+
+var resourceByName = func() map[string]*resource {
+	m := map[string]*resource{}
+	for _, r := range resources {
+		m[r.name] = r
+	}
+	return m
+}()
+
+var fields = strings.Fields
