@@ -136,6 +136,9 @@ func TestSubmitReviewPublish(t *testing.T) {
 		if recipes != 1 {
 			t.Errorf("after publishing, %d hello recipes indexed", recipes)
 		}
+		if r := admin.get("/layerindex/layer/meta-anon/manage/"); !strings.Contains(r.body, "Recent updates") || !strings.Contains(r.body, "succeeded") {
+			t.Error("the manage page does not show the first index")
+		}
 		if r := admin.get("/layerindex/review/"); strings.Contains(r.body, ">2<") {
 			t.Error("the badge still counts the published layer")
 		}

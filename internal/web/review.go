@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -57,6 +58,8 @@ type managePage struct {
 	Deps          map[int64][]store.Layer
 	Notes         []store.LayerNote
 	Changes       []store.LayerChange
+	Updates       []store.LayerUpdate // the last month's, newest first
+	BranchNames   map[int64]string
 	OtherBr       []store.Branch // branches the layer could be added to
 	TypeLabel     string
 	Admin         bool
@@ -130,6 +133,16 @@ func (s *Server) manage(c echo.Context, status int, reject *form) error {
 	}
 	if p.Notes, err = s.store.LayerNotes(ctx, l.ID); err != nil {
 		return err
+	}
+	if p.Updates, err = s.store.LayerUpdatesSince(ctx, l.ID, time.Now().Add(-30*24*time.Hour)); err != nil {
+		return err
+	}
+	if len(p.Updates) > 10 {
+		p.Updates = p.Updates[:10]
+	}
+	p.BranchNames = map[int64]string{}
+	for _, lb := range p.LayerBranches {
+		p.BranchNames[lb.BranchID] = lb.Branch.Name
 	}
 	if p.Admin {
 		if p.Changes, _, err = s.store.LayerChanges(ctx, &l.ID, 20, 0); err != nil {
