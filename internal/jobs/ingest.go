@@ -37,8 +37,10 @@ const ingestTimeout = 15 * time.Minute
 
 // UpdateLayerBranchArgs asks for one layer on one branch to be re-indexed.
 type UpdateLayerBranchArgs struct {
-	LayerBranchID int64  `json:"layer_branch_id" river:"unique"`
-	Force         bool   `json:"force,omitempty"`
+	LayerBranchID int64 `json:"layer_branch_id" river:"unique"`
+	// Force is part of the uniqueness: a forced re-index asked for while
+	// an ordinary update is pending is queued, not merged into it.
+	Force bool `json:"force,omitempty" river:"unique"`
 	TriggeredBy   *int64 `json:"triggered_by,omitempty"`
 }
 
@@ -86,7 +88,7 @@ func jobError(err error) error {
 // release branches found in its repository get a layer branch first.
 type UpdateLayerArgs struct {
 	LayerID     int64  `json:"layer_id" river:"unique"`
-	Force       bool   `json:"force,omitempty"`
+	Force       bool   `json:"force,omitempty" river:"unique"`
 	TriggeredBy *int64 `json:"triggered_by,omitempty"`
 }
 
