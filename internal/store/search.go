@@ -179,7 +179,7 @@ func searchTokens(s string) []string {
 // pgRecipeDocument is the indexed expression of migrations/postgres/00003;
 // the two must be identical for PostgreSQL to use the index.
 const pgRecipeDocument = `to_tsvector('simple'::regconfig, translate(summary || ' ' || description, ` +
-	`'!"#$%&''()*+,-./:;<=>?@[\]^_` + "`" + `{|}~', '                                '))`
+	`'!"#$%&''()*+,-./:;<=>@[\]^_` + "`" + `{|}~', '                               '))`
 
 // ftsCondition is the SQL condition and argument matching recipes whose
 // summary or description contain every term (each a word prefix, or a
