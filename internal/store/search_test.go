@@ -170,7 +170,7 @@ func TestPostgresSearchUsesIndex(t *testing.T) {
 	}
 	conn.Gorm.Exec("ANALYZE")
 	var plan []string
-	err = conn.Gorm.Raw("EXPLAIN SELECT id FROM recipes WHERE "+store.PGRecipeDocument+" @@ to_tsquery('simple', 'librar:*')").Scan(&plan).Error
+	err = conn.Gorm.Raw("EXPLAIN SELECT id FROM recipes WHERE " + store.PGRecipeDocument + " @@ to_tsquery('simple', 'librar:*')").Scan(&plan).Error
 	if err != nil {
 		t.Fatal(err)
 	}
