@@ -60,3 +60,6 @@ func paginate[T any](all []T, p Page) Paged[T] {
 	}
 	return out
 }
+
+// Current is the page's number.
+func (p Paged[T]) Current() int { return p.Page.norm().Number }

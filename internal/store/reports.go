@@ -63,7 +63,7 @@ func (s *Store) Duplicates(ctx context.Context, kind string, branch *Branch, lay
 		return out, err
 	}
 	var keys []string
-	if err := db.Raw(groups+" ORDER BY "+s.collate("key %[1]s")+" LIMIT ? OFFSET ?", append(args, p.Size, p.Offset())...).
+	if err := db.Raw(groups+" ORDER BY "+s.collate(dq.key+" %[1]s")+" LIMIT ? OFFSET ?", append(args, p.Size, p.Offset())...).
 		Scan(&keys).Error; err != nil {
 		return out, err
 	}
@@ -127,6 +127,7 @@ type Stats struct {
 // visible branch.
 func (s *Store) Stats(ctx context.Context) (*Stats, error) {
 	st := &Stats{}
+	var totals struct{ Layers, Recipes, Classes, Machines, Distros int64 }
 	pub := "JOIN layer_branches lb ON lb.id = t.layer_branch_id JOIN layers l ON l.id = lb.layer_id JOIN branches b ON b.id = lb.branch_id WHERE l.status IN @pub AND NOT l.comparison AND NOT b.comparison"
 	args := map[string]any{"pub": publishedStatuses}
 	err := s.with(ctx).Raw(`SELECT
@@ -134,10 +135,11 @@ func (s *Store) Stats(ctx context.Context) (*Stats, error) {
  (SELECT COUNT(DISTINCT t.pn) FROM recipes t `+pub+`) AS recipes,
  (SELECT COUNT(DISTINCT t.name) FROM bbclasses t `+pub+`) AS classes,
  (SELECT COUNT(DISTINCT t.name) FROM machines t `+pub+`) AS machines,
- (SELECT COUNT(DISTINCT t.name) FROM distros t `+pub+`) AS distros`, args).Scan(st).Error
+ (SELECT COUNT(DISTINCT t.name) FROM distros t `+pub+`) AS distros`, args).Scan(&totals).Error
 	if err != nil {
 		return nil, err
 	}
+	st.Layers, st.Recipes, st.Classes, st.Machines, st.Distros = totals.Layers, totals.Recipes, totals.Classes, totals.Machines, totals.Distros
 	per := "JOIN layer_branches lb ON lb.id = t.layer_branch_id JOIN layers l ON l.id = lb.layer_id WHERE lb.branch_id = b.id AND l.status IN @pub AND NOT l.comparison"
 	err = s.with(ctx).Raw(`SELECT b.name, b.short_description,
  (SELECT COUNT(*) FROM layer_branches lb JOIN layers l ON l.id = lb.layer_id WHERE lb.branch_id = b.id AND l.status IN @pub AND NOT l.comparison) AS layers,

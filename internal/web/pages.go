@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -14,6 +15,21 @@ type pageData struct {
 	Version    string
 	Branches   []store.Branch
 	BranchName string
+
+	// BranchLinks is the release selector: the same page on each branch.
+	BranchLinks []branchLink
+	// Nav is the header navigation item to mark as current.
+	Nav string
+	// Path and Query are the request's, for links that keep the page's
+	// filters (pager, sort headers).
+	Path  string
+	Query url.Values
+}
+
+// branchLink is one entry of the release selector.
+type branchLink struct {
+	Name, Description, URL string
+	Current                bool
 }
 
 // basePage fills the layout's data; branch is the release the page is
@@ -25,8 +41,15 @@ func (s *Server) basePage(c echo.Context, branch string) pageData {
 	}
 	if branch == "" && len(branches) > 0 {
 		branch = branches[0].Name
+		for _, b := range branches {
+			if b.Name == "master" {
+				branch = b.Name
+			}
+		}
 	}
-	return pageData{SiteName: s.opts.SiteName, Version: s.opts.Version, Branches: branches, BranchName: branch}
+	u := c.Request().URL
+	return pageData{SiteName: s.opts.SiteName, Version: s.opts.Version, Branches: branches, BranchName: branch,
+		BranchLinks: branchLinks(u, branches, branch), Path: u.Path, Query: u.Query()}
 }
 
 func (s *Server) home(c echo.Context) error {

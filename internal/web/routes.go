@@ -2,10 +2,12 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
+	"layerindex/internal/store"
 	"layerindex/static"
 )
 
@@ -15,6 +17,33 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/", s.home)
+
+	// Browsing and search (same URLs as upstream layerindex-web).
+	e.Pre(addSlash, cleanInput)
+	e.GET("/layerindex/", s.defaultBranchRedirect(fixed("layers/")))
+	e.GET("/layerindex/layers/", s.defaultBranchRedirect(fixed("layers/")))
+	e.GET("/layerindex/layer/:name/", s.defaultBranchRedirect(func(c echo.Context) string {
+		return "layer/" + url.PathEscape(c.Param("name")) + "/"
+	}))
+	for _, p := range []string{"recipes", "machines", "distros", "classes", "duplicates"} {
+		e.GET("/layerindex/"+p+"/", s.defaultBranchRedirect(fixed(p+"/")))
+	}
+	e.GET("/layerindex/branch/:branch/", func(c echo.Context) error {
+		return redirectTo(c, "/layerindex/branch/"+url.PathEscape(c.Param("branch"))+"/layers/")
+	})
+	e.GET("/layerindex/branch/:branch/layers/", s.layerList)
+	e.GET("/layerindex/branch/:branch/layer/:name/", s.layerDetail)
+	e.GET("/layerindex/branch/:branch/layer/:name/recipes/csv/", s.layerRecipesCSV)
+	e.GET("/layerindex/branch/:branch/recipes/", s.recipeSearch)
+	e.GET("/layerindex/branch/:branch/machines/", s.contentSearch(store.KindMachines))
+	e.GET("/layerindex/branch/:branch/distros/", s.contentSearch(store.KindDistros))
+	e.GET("/layerindex/branch/:branch/classes/", s.contentSearch(store.KindClasses))
+	e.GET("/layerindex/branch/:branch/duplicates/", s.duplicates)
+	e.GET("/layerindex/recipe/:id/", s.recipeDetail)
+	e.GET("/layerindex/updates/", s.updateList)
+	e.GET("/layerindex/updates/:id/", s.updateDetail)
+	e.GET("/layerindex/layerupdate/:id/", s.layerUpdateDetail)
+	e.GET("/layerindex/stats/", s.stats)
 
 	assets := http.StripPrefix("/static/", http.FileServer(http.FS(static.FS)))
 	e.GET("/static/*", echo.WrapHandler(cacheFor(assets, 3600)))

@@ -6,7 +6,6 @@ package web
 import (
 	"context"
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -49,7 +48,7 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	pages, err := newRenderer(templates.FS, template.FuncMap{"statusText": statusText})
+	pages, err := newRenderer(templates.FS, templateFuncs())
 	if err != nil {
 		return nil, err
 	}
