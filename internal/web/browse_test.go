@@ -48,6 +48,13 @@ func loadBrowseFixture(t *testing.T, d db.Dialect) *browseFixture {
 	if _, err := s.ApplyIndex(ctx, lb.ID, &store.IndexChange{Upserts: []store.RecipeData{r}}); err != nil {
 		t.Fatal(err)
 	}
+	// A second zlib, in a layer of lower preference: a duplicate.
+	dup := storetest.Recipe("recipes-python/zlib", "zlib_1.2.bb", "zlib", "1.2", "Old zlib kept for Python", "Zlib", nil)
+	dupCh := &store.IndexChange{Upserts: []store.RecipeData{dup}}
+	if _, err := s.ApplyIndex(ctx, f.LayerBranch["meta-python/master"].ID, dupCh); err != nil {
+		t.Fatal(err)
+	}
+	f.Recipes["meta-python/master/zlib"] = dupCh.Upserts[0].Recipe.ID
 	started := time.Now().Add(-2 * time.Hour).UTC()
 	finished := started.Add(95 * time.Second)
 	u := &store.Update{StartedAt: started, FinishedAt: &finished, Status: store.UpdateSucceeded, Log: "INFO: fetching\nWARNING: slow mirror\n"}
@@ -163,7 +170,11 @@ func TestBrowsePages(t *testing.T) {
 			{"/layerindex/branch/master/machines/?q=raspberrypi+64bit", 200, []string{"raspberrypi4-64"}, []string{"raspberrypi5"}},
 			{"/layerindex/branch/master/distros/?q=default", 200, []string{"defaultsetup"}, nil},
 			{"/layerindex/branch/master/classes/?q=image", 200, []string{"image", "sdcard_image-rpi", "recipes using it"}, []string{">autotools<"}},
-			{"/layerindex/branch/master/duplicates/", 200, []string{"busybox"}, nil},
+			{"/layerindex/branch/master/duplicates/", 200, []string{"1 duplicated name", "<code>zlib</code>",
+				fmt.Sprintf(`<li class="muted" title="A layer with a higher preference has it too">
+      <a href="/layerindex/recipe/%d/">zlib 1.2</a>`, f.Recipes["meta-python/master/zlib"]),
+				fmt.Sprintf(`<a href="/layerindex/recipe/%d/">zlib 1.3.1</a>`, f.Recipes["openembedded-core/master/zlib"])}, nil},
+			{fmt.Sprintf("/layerindex/branch/master/duplicates/?l=%d", f.Layers["meta-oe"].ID), 200, []string{"No duplicated recipes among these layers"}, nil},
 			{"/layerindex/branch/master/duplicates/?show=classes", 200, []string{"No duplicated classes"}, nil},
 			{"/layerindex/stats/", 200, []string{"distinct recipes", "scarthgap", "master"}, nil},
 			{"/layerindex/updates/", 200, []string{"succeeded", fmt.Sprintf("/layerindex/updates/%d/", f.updateID), "1m35s"}, nil},
