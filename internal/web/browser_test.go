@@ -240,4 +240,3 @@ func TestBrowser(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
