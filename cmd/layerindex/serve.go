@@ -55,10 +55,12 @@ func runServe(ctx context.Context, args []string, e env) error {
 		BaseURL:       cfg.BaseURL,
 		WorkerRunning: cfg.EmbeddedWorker,
 		Logger:        log,
+		PageCache:     true,
 	})
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	if err := q.Start(ctx); err != nil {
 		return fmt.Errorf("starting the job worker: %w", err)
 	}

@@ -104,8 +104,10 @@ func appTables(s map[string][]string) map[string][]string {
 	for table, cols := range s {
 		// recipes_fts* are SQLite's full-text index and its shadow tables;
 		// PostgreSQL keeps the same index as a GIN expression index.
+		// index_version is SQLite's change counter for the page cache;
+		// PostgreSQL notifies instead (migrations/*/00003).
 		if strings.HasPrefix(table, "river_") || strings.HasPrefix(table, "sqlite_") || table == "goose_db_version" ||
-			strings.HasPrefix(table, "recipes_fts") {
+			strings.HasPrefix(table, "recipes_fts") || table == "index_version" {
 			continue
 		}
 		out[table] = cols

@@ -176,7 +176,7 @@ func searchTokens(s string) []string {
 	})
 }
 
-// pgRecipeDocument is the indexed expression of migrations/postgres/00003;
+// pgRecipeDocument is the indexed expression of migrations/postgres/00003_search_and_page_cache.sql;
 // the two must be identical for PostgreSQL to use the index.
 const pgRecipeDocument = `to_tsvector('simple'::regconfig, translate(summary || ' ' || description, ` +
 	`'!"#$%&''()*+,-./:;<=>@[\]^_` + "`" + `{|}~', '                               '))`

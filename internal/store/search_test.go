@@ -155,7 +155,7 @@ func rowNames(rows []store.RecipeRow) []string {
 // the migration's, so PostgreSQL answers full-text searches from the GIN
 // index instead of parsing every recipe.
 func TestPostgresSearchUsesIndex(t *testing.T) {
-	mig, err := fs.ReadFile(migrations.FS, "postgres/00003_recipe_search.sql")
+	mig, err := fs.ReadFile(migrations.FS, "postgres/00003_search_and_page_cache.sql")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,6 +27,9 @@ type Options struct {
 	BaseURL       string
 	WorkerRunning bool // jobs are worked in this process
 	Logger        *slog.Logger
+	// PageCache keeps rendered pages for anonymous visitors until the index
+	// changes (see cache.go); Close releases it.
+	PageCache bool
 }
 
 // Server serves the site.
@@ -38,6 +41,7 @@ type Server struct {
 	log   *slog.Logger
 	pages *renderer
 	opts  Options
+	cache *pageCache // nil: pages are not cached
 }
 
 // New builds the server and its routes.
@@ -61,6 +65,9 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 		pages: pages,
 		opts:  opts,
 	}
+	if opts.PageCache {
+		s.cache = newPageCache(d, s.store, s.log)
+	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
 	// Never trust client-supplied X-Forwarded-For unless a proxy is
@@ -83,6 +90,14 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 	}))
 	s.routes()
 	return s, nil
+}
+
+// Close releases what the server holds besides its handler (the page
+// cache's notification listener).
+func (s *Server) Close() {
+	if s.cache != nil {
+		s.cache.close()
+	}
 }
 
 // Handler is the server's http.Handler.
