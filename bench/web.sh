@@ -3,7 +3,11 @@
 # (storetest.RealisticSize: 2 branches × ~3,500 recipes, loaded through the
 # store by bench/webdata), on SQLite and PostgreSQL, with wrk on loopback.
 # Prints, per page: requests/s, p50 and p99 latency, and the targets
-# (20× upstream's request rate, p99 ≤ 25 ms).
+# (20× upstream's request rate, p99 ≤ 25 ms), twice: "cached" repeats the
+# same URL, as the server's page cache serves it to anonymous visitors until
+# the index changes; "uncached" adds a unique dummy parameter to every
+# request, so each one is rendered from the database (the worst case, e.g.
+# right after an update run).
 #
 # Usage: bench/web.sh [sqlite|postgres|both] [SECONDS] [CONNECTIONS]
 #   PostgreSQL: a throw-away database is created through
@@ -29,6 +33,14 @@ trap cleanup EXIT
 
 CGO_ENABLED=0 go build -trimpath -o "$tmp/layerindex" ./cmd/layerindex
 go build -o "$tmp/webdata" ./bench/webdata
+cat >"$tmp/nocache.lua" <<'LUA'
+-- A unique dummy parameter per request defeats the page cache.
+math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+request = function()
+  local sep = wrk.path:find("?", 1, true) and "&" or "?"
+  return wrk.format(nil, wrk.path .. sep .. "nocache=" .. math.random(1, 2^31))
+end
+LUA
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 
@@ -58,14 +70,18 @@ run_db() {
   busybox=$(curl -s -o /dev/null -w '%{redirect_url}' "$base/layerindex/branch/master/recipes/?q=pn%3Abusybox")
   busybox=${busybox#"$base"}
   [ -n "$busybox" ] || { echo "pn:busybox did not redirect to a recipe" >&2; exit 1; }
+  for mode in cached uncached; do
+  local lua=()
+  [ "$mode" = uncached ] && lua=(-s "$tmp/nocache.lua")
+  echo "-- $mode"
   printf '%-20s %10s %9s %9s %12s  %s\n' page "req/s" p50 p99 "target req/s" verdict
   while IFS='|' read -r label path upstream; do
     local code
     code=$(curl -s -o /dev/null -w '%{http_code}' "$base$path")
     case $code in 200|302) ;; *) echo "$label: HTTP $code for $path" >&2; exit 1 ;; esac
-    wrk -t2 -c"$conns" -d2s "$base$path" >/dev/null            # warm-up
+    wrk -t2 -c"$conns" -d2s "${lua[@]}" "$base$path" >/dev/null            # warm-up
     local out rps p50 p99 bad
-    out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency "$base$path")
+    out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency "${lua[@]}" "$base$path")
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
@@ -77,10 +93,11 @@ run_db() {
     [ -n "$bad" ] && verdict="$verdict ($bad bad responses)"
     printf '%-20s %10.0f %9s %9s %12d  %s\n' "$label" "$rps" "$p50" "$p99" "$target" "$verdict"
   done < <(pages "$busybox")
+  done
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }
 
-echo "web benchmark: wrk -t2 -c$conns -d${secs}s on $(nproc) cores, $(go env GOVERSION)"
+echo "web benchmark: wrk -t2 -c$conns -d${secs}s on $(nproc) cores, $(go env GOVERSION); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$which_db" = sqlite ] || [ "$which_db" = both ]; then
   run_db SQLite --data-dir "$tmp/data"
 fi

@@ -305,15 +305,17 @@ func (s *Store) LayerRecipes(ctx context.Context, lbID int64, query, sort string
 		order = recipeSorts[""]
 	}
 	db := s.with(ctx)
-	if err := db.Raw("SELECT COUNT(*) FROM recipes r WHERE "+where, args...).Scan(&out.Total).Error; err != nil {
-		return out, err
-	}
 	err := db.Raw(`
 SELECT r.id, r.pn, r.pv, r.filename, r.filepath, r.summary, r.description, r.license, r.inherits, r.blacklisted,
        r.skip_reason, r.unevaluated
 FROM recipes r WHERE `+where+` ORDER BY `+s.collate(order)+` LIMIT ? OFFSET ?`,
 		append(args, p.Size, p.Offset())...).Scan(&out.Items).Error
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	return out, fillTotal(&out, func(n *int64) error {
+		return db.Raw("SELECT COUNT(*) FROM recipes r WHERE "+where, args...).Scan(n).Error
+	})
 }
 
 // LayerRecipesAll lists every recipe of a layer branch by name, for the CSV
@@ -359,12 +361,14 @@ func (s *Store) LayerUpdates(ctx context.Context, layerID, branchID int64, p Pag
 func pagedBy[T any](s *Store, ctx context.Context, where string, args []any, order string, p Page) (Paged[T], error) {
 	p = p.norm()
 	out := Paged[T]{Page: p}
-	var zero T
-	if err := s.with(ctx).Model(&zero).Where(where, args...).Count(&out.Total).Error; err != nil {
+	err := s.with(ctx).Where(where, args...).Order(s.collate(order) + ", id").Limit(p.Size).Offset(p.Offset()).Find(&out.Items).Error
+	if err != nil {
 		return out, err
 	}
-	err := s.with(ctx).Where(where, args...).Order(s.collate(order) + ", id").Limit(p.Size).Offset(p.Offset()).Find(&out.Items).Error
-	return out, err
+	return out, fillTotal(&out, func(n *int64) error {
+		var zero T
+		return s.with(ctx).Model(&zero).Where(where, args...).Count(n).Error
+	})
 }
 
 // collate fills an ORDER BY template: %[1]s becomes a byte-order collation

@@ -83,9 +83,6 @@ func (s *Store) SearchContent(ctx context.Context, kind string, branch *Branch, 
 	}
 	from := " FROM " + ct.table + " t JOIN layer_branches lb ON lb.id = t.layer_branch_id JOIN layers l ON l.id = lb.layer_id WHERE " + where
 	db := s.with(ctx)
-	if err := db.Raw("SELECT COUNT(*)"+from, args...).Scan(&out.Total).Error; err != nil {
-		return out, err
-	}
 	order, ok := contentSorts[sort]
 	if !ok {
 		order = contentSorts[""]
@@ -93,10 +90,16 @@ func (s *Store) SearchContent(ctx context.Context, kind string, branch *Branch, 
 	err := db.Raw("SELECT "+ct.cols+`, l.name AS layer_name, lb.vcs_subdir, lb.actual_branch,
        l.vcs_web_file_base_url AS file_url_tmpl`+from+" ORDER BY "+s.collate(order)+" LIMIT ? OFFSET ?",
 		append(args, p.Size, p.Offset())...).Scan(&out.Items).Error
+	if err != nil {
+		return out, err
+	}
+	if err := fillTotal(&out, func(n *int64) error { return db.Raw("SELECT COUNT(*)"+from, args...).Scan(n).Error }); err != nil {
+		return out, err
+	}
 	for i := range out.Items {
 		r := &out.Items[i]
 		lb := LayerBranch{VCSSubdir: r.VCSSubdir, ActualBranch: r.ActualBranch, Branch: branch}
 		r.URL = lb.FileURL(&Layer{VCSWebFileBaseURL: r.FileURLTmpl}, r.FilePath(kind))
 	}
-	return out, err
+	return out, nil
 }

@@ -51,6 +51,16 @@ func (p Paged[T]) First() int {
 // Last is the 1-based position of the page's last row.
 func (p Paged[T]) Last() int { return p.Page.Offset() + len(p.Items) }
 
+// fillTotal sets out.Total: from the page itself when it is the first and
+// not full (most lists and searches), else with count.
+func fillTotal[T any](out *Paged[T], count func(*int64) error) error {
+	if out.Page.norm().Number == 1 && len(out.Items) < out.Page.norm().Size {
+		out.Total = int64(len(out.Items))
+		return nil
+	}
+	return count(&out.Total)
+}
+
 // paginate cuts one page out of a list held in memory.
 func paginate[T any](all []T, p Page) Paged[T] {
 	p = p.norm()

@@ -225,15 +225,17 @@ func (s *Store) providers(ctx context.Context, branchID int64, names []string) (
 	}
 	slices.Sort(pnList)
 	var rows []providerRow
-	// Most recipes provide just their own name, so the cheap test on
-	// provides short-circuits the LIKEs for them.
-	err := s.with(ctx).Raw(`
-SELECT r.id, r.pn, r.pv, r.provides, r.bbclassextend, l.name AS layer_name, l.index_preference
+	// By name through the PN index, and through PROVIDES among the few
+	// recipes that provide more than their own name (a partial index).
+	cols := `SELECT r.id AS id, r.pn AS pn, r.pv AS pv, r.provides AS provides, r.bbclassextend AS bbclassextend,
+       l.name AS layer_name, l.index_preference AS index_preference
 FROM recipes r JOIN layer_branches lb ON lb.id = r.layer_branch_id JOIN layers l ON l.id = lb.layer_id
-WHERE lb.branch_id = ? AND l.status IN ? AND NOT l.comparison
-  AND (r.pn IN ? OR (r.provides <> '' AND r.provides <> r.pn AND (`+strings.Join(provConds, " OR ")+`)))
-ORDER BY l.index_preference DESC, l.name, r.pn, r.id`,
-		append([]any{branchID, publishedStatuses, pnList}, provArgs...)...).Scan(&rows).Error
+WHERE lb.branch_id = ? AND l.status IN ? AND NOT l.comparison AND `
+	err := s.with(ctx).Raw(cols+`r.pn IN ?
+UNION
+`+cols+`r.provides <> '' AND r.provides <> r.pn AND (`+strings.Join(provConds, " OR ")+`)
+ORDER BY index_preference DESC, layer_name, pn, id`,
+		append([]any{branchID, publishedStatuses, pnList, branchID, publishedStatuses}, provArgs...)...).Scan(&rows).Error
 	if err != nil {
 		return nil, err
 	}

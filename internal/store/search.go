@@ -275,9 +275,6 @@ func (s *Store) SearchRecipes(ctx context.Context, branch *Branch, q RecipeQuery
 	from := ` FROM recipes r JOIN layer_branches lb ON lb.id = r.layer_branch_id JOIN layers l ON l.id = lb.layer_id
 WHERE ` + strings.Join(where, " AND ")
 	db := s.with(ctx)
-	if err := db.Raw("SELECT COUNT(*)"+from, args...).Scan(&out.Total).Error; err != nil {
-		return out, err
-	}
 	order, ok := searchSorts[sort]
 	if !ok {
 		order = "search_rank, lower(r.pn) %[1]s, l.index_preference DESC, l.name %[1]s, r.id"
@@ -286,7 +283,10 @@ WHERE ` + strings.Join(where, " AND ")
 	err := db.Raw(`SELECT r.id, r.pn, r.pv, r.filename, r.filepath, r.summary, r.description, r.license, r.inherits,
        r.blacklisted, r.skip_reason, r.unevaluated, l.name AS layer_name, `+rank+` AS search_rank`+from+
 		` ORDER BY `+s.collate(order)+` LIMIT ? OFFSET ?`, all...).Scan(&out.Items).Error
-	return out, err
+	if err != nil {
+		return out, err
+	}
+	return out, fillTotal(&out, func(n *int64) error { return db.Raw("SELECT COUNT(*)"+from, args...).Scan(n).Error })
 }
 
 func escapeLike(s string) string {

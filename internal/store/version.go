@@ -19,7 +19,19 @@ func (s *Store) IndexVersion(ctx context.Context) (int64, error) {
 	if s.db.Dialector.Name() == "postgres" {
 		return 0, ErrNoVersionCounter
 	}
+	// Every cached page view runs this, so it skips GORM and reuses one
+	// prepared statement.
+	s.versionOnce.Do(func() {
+		sqlDB, err := s.db.DB()
+		if err == nil {
+			s.versionStmt, err = sqlDB.PrepareContext(context.Background(), "SELECT version FROM index_version WHERE id = 1")
+		}
+		s.versionErr = err
+	})
+	if s.versionErr != nil {
+		return 0, s.versionErr
+	}
 	var v int64
-	err := s.with(ctx).Raw("SELECT version FROM index_version WHERE id = 1").Scan(&v).Error
+	err := s.versionStmt.QueryRowContext(ctx).Scan(&v)
 	return v, err
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
@@ -64,6 +65,43 @@ func BenchmarkPages(b *testing.B) {
 						io.Copy(io.Discard, rec.Body)
 					}
 				})
+			}
+		})
+	}
+}
+
+// BenchmarkCachedPage measures a page served from the page cache: the
+// version check (SQLite: one query; PostgreSQL: none) and the copy.
+func BenchmarkCachedPage(b *testing.B) {
+	for _, d := range dbtest.Dialects {
+		b.Run(string(d), func(b *testing.B) {
+			conn := dbtest.Migrated(b, d)
+			storetest.Load(b, store.New(conn.Gorm))
+			q, err := jobs.New(context.Background(), conn, jobs.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			srv, err := web.New(conn, q, web.Options{Version: "bench", PageCache: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(srv.Close)
+			h := srv.Handler()
+			serve := func() string {
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest("GET", "/layerindex/branch/master/layers/", nil))
+				return rec.Header().Get("X-Cache")
+			}
+			for range 500 {
+				if serve() == "hit" {
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			for b.Loop() {
+				if serve() != "hit" {
+					b.Fatal("not served from the cache")
+				}
 			}
 		})
 	}

@@ -10,11 +10,14 @@
 CREATE INDEX recipes_search_idx ON recipes USING GIN (
     to_tsvector('simple'::regconfig, translate(summary || ' ' || description, '!"#$%&''()*+,-./:;<=>@[\]^_`{|}~', '                               ')));
 
--- Word and prefix lookups on names for the machine, distro and class search
--- pages and the recipe search's name ranking stay on plain B-tree indexes;
--- these help the per-branch listings.
+-- Indexes for the per-branch listings and lookups of the pages.
 CREATE INDEX recipes_layer_branch_id_pn_idx ON recipes (layer_branch_id, pn);
 CREATE INDEX layer_updates_layer_id_idx ON layer_updates (layer_id, started_at);
+-- depends: searches, from the dependency name straight to the recipe ids.
+CREATE INDEX recipe_build_deps_name_recipe_id_idx ON recipe_build_deps (name, recipe_id);
+-- Resolving a dependency through PROVIDES only looks at the recipes that
+-- provide something.
+CREATE INDEX recipes_provides_idx ON recipes (layer_branch_id) WHERE provides <> '' AND provides <> pn;
 
 -- Every change to what the pages show notifies the web servers (channel
 -- layerindex_index), which drop their cached pages. NOTIFY is delivered at
@@ -92,6 +95,8 @@ DROP TRIGGER inc_files_changed ON inc_files;
 DROP TRIGGER updates_changed ON updates;
 DROP TRIGGER layer_updates_changed ON layer_updates;
 DROP FUNCTION layerindex_index_changed();
+DROP INDEX recipes_provides_idx;
+DROP INDEX recipe_build_deps_name_recipe_id_idx;
 DROP INDEX layer_updates_layer_id_idx;
 DROP INDEX recipes_layer_branch_id_pn_idx;
 DROP INDEX recipes_search_idx;

@@ -34,6 +34,11 @@ INSERT INTO recipes_fts (recipes_fts) VALUES ('rebuild');
 
 CREATE INDEX recipes_layer_branch_id_pn_idx ON recipes (layer_branch_id, pn);
 CREATE INDEX layer_updates_layer_id_idx ON layer_updates (layer_id, started_at);
+-- depends: searches, from the dependency name straight to the recipe ids.
+CREATE INDEX recipe_build_deps_name_recipe_id_idx ON recipe_build_deps (name, recipe_id);
+-- Resolving a dependency through PROVIDES only looks at the recipes that
+-- provide something.
+CREATE INDEX recipes_provides_idx ON recipes (layer_branch_id) WHERE provides <> '' AND provides <> pn;
 
 -- A counter of changes to what the pages show; the web server's page cache
 -- keeps a page only while the counter is unchanged. A recipe's child rows
@@ -229,6 +234,8 @@ DROP TRIGGER layer_updates_version_insert;
 DROP TRIGGER layer_updates_version_update;
 DROP TRIGGER layer_updates_version_delete;
 DROP TABLE index_version;
+DROP INDEX recipes_provides_idx;
+DROP INDEX recipe_build_deps_name_recipe_id_idx;
 DROP INDEX layer_updates_layer_id_idx;
 DROP INDEX recipes_layer_branch_id_pn_idx;
 DROP TRIGGER recipes_fts_update;
