@@ -141,30 +141,6 @@ func splitQuery(s string) ([]queryItem, error) {
 	return items, nil
 }
 
-// String writes the query back in its own syntax.
-func (q RecipeQuery) String() string {
-	var parts []string
-	for _, t := range q.Terms {
-		if strings.ContainsAny(t, " \t:") {
-			t = `"` + t + `"`
-		}
-		parts = append(parts, t)
-	}
-	for _, v := range q.PN {
-		parts = append(parts, "pn:"+v)
-	}
-	for _, v := range q.Depends {
-		parts = append(parts, "depends:"+v)
-	}
-	for _, v := range q.Inherits {
-		parts = append(parts, "inherits:"+v)
-	}
-	if q.Layer != "" {
-		parts = append(parts, "layer:"+q.Layer)
-	}
-	return strings.Join(parts, " ")
-}
-
 // ErrUnknownLayer is returned for a layer: that names no published layer.
 var ErrUnknownLayer = errors.New("unknown layer")
 

@@ -223,3 +223,28 @@ func TestSQLiteFullTextFollowsRecipes(t *testing.T) {
 		t.Errorf("recipe of a deleted layer branch still found: %v", got)
 	}
 }
+
+// FuzzParseRecipeQuery: any input parses or gives a QueryError, and what
+// parses holds no empty words or values.
+func FuzzParseRecipeQuery(f *testing.F) {
+	for _, s := range []string{"glib", `"a phrase" pn:zlib`, "depends:x inherits:y layer:oe-core", `'`, `"`, "a:b:c", "pn:", "\x00", "é ü"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q, err := store.ParseRecipeQuery(s)
+		if err != nil {
+			var qe *store.QueryError
+			if !errors.As(err, &qe) {
+				t.Fatalf("%q: %v is not a QueryError", s, err)
+			}
+			return
+		}
+		for _, list := range [][]string{q.Terms, q.PN, q.Depends, q.Inherits} {
+			for _, v := range list {
+				if strings.TrimSpace(v) == "" {
+					t.Fatalf("%q: empty word in %+v", s, q)
+				}
+			}
+		}
+	})
+}

@@ -148,7 +148,7 @@ func addSlash(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
 		p := r.URL.Path
-		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && strings.HasPrefix(p, "/layerindex") &&
+		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && (p == "/layerindex" || strings.HasPrefix(p, "/layerindex/")) &&
 			!strings.HasSuffix(p, "/") && !strings.HasPrefix(p, "/layerindex/api/") && p != "/layerindex/api" {
 			target := p + "/"
 			if r.URL.RawQuery != "" {
