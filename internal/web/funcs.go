@@ -29,6 +29,7 @@ func templateFuncs() template.FuncMap {
 			return t.UTC().Format("2006-01-02 15:04 UTC")
 		},
 		"duration": duration,
+		"ptr":      func(t time.Time) *time.Time { return &t },
 		"between": func(start time.Time, end *time.Time) string {
 			if end == nil {
 				return ""
