@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"container/list"
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/labstack/echo/v4"
 
 	"layerindex/internal/db"
@@ -100,19 +103,11 @@ func (c *pageCache) listen(ctx context.Context, d *db.DB, log interface{ Warn(st
 }
 
 func (c *pageCache) listenOnce(ctx context.Context, d *db.DB) error {
-	pool, err := d.ListenPool(ctx)
+	conn, err := listenConn(ctx, d)
 	if err != nil {
 		return err
 	}
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	// A connection that LISTENs must not go back to the pool for others.
-	defer func() {
-		conn.Conn().Close(context.Background())
-		conn.Release()
-	}()
+	defer conn.Close(context.Background())
 	if _, err := conn.Exec(ctx, "LISTEN "+store.IndexChannel); err != nil {
 		return err
 	}
@@ -120,11 +115,35 @@ func (c *pageCache) listenOnce(ctx context.Context, d *db.DB) error {
 	c.gen.Add(1)
 	c.live.Store(true)
 	for {
-		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
 			return err
 		}
 		c.gen.Add(1)
 	}
+}
+
+// listenConn opens a connection of its own for LISTEN, with the settings
+// of the application's pool (database/sql cannot wait for notifications,
+// and the job queue's small LISTEN pool is River's).
+func listenConn(ctx context.Context, d *db.DB) (*pgx.Conn, error) {
+	sc, err := d.SQL.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var cfg *pgx.ConnConfig
+	err = sc.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("not a pgx connection: %T", dc)
+		}
+		cfg = c.Conn().Config().Copy()
+		return nil
+	})
+	sc.Close()
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg)
 }
 
 // version is the current index version, and false when pages must not be

@@ -117,5 +117,34 @@ func TestPageCache(t *testing.T) {
 			t.Fatal(err)
 		}
 		eventually(recipe, "https://mirror.example.org/zlib-1.3.1.tar.xz")
+
+		if d != db.Postgres {
+			return
+		}
+		// A lost LISTEN connection: changes made while it is down must not
+		// be hidden by cached pages, and caching resumes once it is back.
+		if err := conn.Gorm.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()").Error; err != nil {
+			t.Fatal(err)
+		}
+		fetch(list, false)
+		l2 := &store.Layer{Name: "meta-during-outage", Status: store.StatusPublished, LayerType: store.TypeMisc, VCSURL: "https://example.org/o.git"}
+		if err := s.CreateLayer(ctx, l2); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateLayerBranch(ctx, &store.LayerBranch{LayerID: l2.ID, BranchID: f.Branches["master"].ID}); err != nil {
+			t.Fatal(err)
+		}
+		eventually(list, "meta-during-outage")
+		deadline = time.Now().Add(10 * time.Second)
+		for {
+			fetch(list, false)
+			if _, state := fetch(list, false); state == "hit" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("caching did not resume after the listener reconnected")
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	})
 }
