@@ -23,11 +23,32 @@ func (s *Server) branch(c echo.Context) (*store.Branch, error) {
 	if len(name) > 100 {
 		return nil, echo.NewHTTPError(http.StatusNotFound, "There is no such release branch.")
 	}
+	// Most pages are about a listed branch, which the layout's list of
+	// branches already holds: one query less.
+	for _, b := range s.visibleBranches(c) {
+		if b.Name == name {
+			return &b, nil
+		}
+	}
 	b, err := s.store.BrowseBranch(c.Request().Context(), name)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("There is no release branch named %q.", name))
 	}
 	return b, err
+}
+
+// visibleBranches lists the branches of the release selector, once per
+// request.
+func (s *Server) visibleBranches(c echo.Context) []store.Branch {
+	if bs, ok := c.Get("visibleBranches").([]store.Branch); ok {
+		return bs
+	}
+	bs, err := s.store.VisibleBranches(c.Request().Context())
+	if err != nil {
+		s.log.Warn("listing branches for the layout", "err", err)
+	}
+	c.Set("visibleBranches", bs)
+	return bs
 }
 
 // pageParam reads ?page=; junk is a 400, not a silent first page.

@@ -292,8 +292,8 @@ func TestQueriesPerPage(t *testing.T) {
 			"updates":      "/layerindex/updates/",
 			"update":       fmt.Sprintf("/layerindex/updates/%d/", f.updateID),
 		}
-		limits := map[string]int64{"layer list": 3, "layer detail": 11, "layer tab": 11, "search": 4, "search all": 4,
-			"recipe": 7, "machines": 4, "duplicates": 6, "updates": 4, "update": 4}
+		limits := map[string]int64{"layer list": 2, "layer detail": 9, "layer tab": 9, "search": 2, "search all": 2,
+			"recipe": 7, "machines": 2, "duplicates": 5, "updates": 3, "update": 3}
 		measure := func() map[string]int64 {
 			out := map[string]int64{}
 			for name, p := range pages {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -237,6 +238,7 @@ func (s *Server) cached(h echo.HandlerFunc) echo.HandlerFunc {
 				hdr[k] = v
 			}
 			hdr.Set("X-Cache", "hit")
+			hdr.Set("Content-Length", strconv.Itoa(len(e.body)))
 			ec.Response().WriteHeader(e.status)
 			_, err := ec.Response().Write(e.body)
 			return err

@@ -35,10 +35,7 @@ type branchLink struct {
 // basePage fills the layout's data; branch is the release the page is
 // about ("" for the default).
 func (s *Server) basePage(c echo.Context, branch string) pageData {
-	branches, err := s.store.VisibleBranches(c.Request().Context())
-	if err != nil {
-		s.log.Warn("listing branches for the layout", "err", err)
-	}
+	branches := s.visibleBranches(c)
 	if branch == "" && len(branches) > 0 {
 		branch = branches[0].Name
 		for _, b := range branches {
