@@ -408,3 +408,20 @@ func TestJunkParameters(t *testing.T) {
 		}
 	})
 }
+
+func TestHead(t *testing.T) {
+	f := loadBrowseFixture(t, db.SQLite)
+	for path, want := range map[string]int{"/": 200, "/layerindex/branch/master/layers/": 200,
+		"/layerindex/branch/nowhere/layers/": 404, "/layerindex/": 302} {
+		req, _ := http.NewRequest(http.MethodHead, f.ts.URL+path, nil)
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || len(b) != 0 {
+			t.Errorf("HEAD %s: %d with %d bytes, want %d and no body", path, resp.StatusCode, len(b), want)
+		}
+	}
+}
