@@ -164,9 +164,10 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("03-layers-scarthgap")
 
-	// 3. Filter by type on master (the checkbox submits the form).
+	// 3. Filter by type on master.
 	run("back to master", chromedp.Navigate(f.ts.URL+"/layerindex/branch/master/layers/"), chromedp.WaitVisible(chromedp.CSS("table.layers")))
-	run("tick Machine (BSP)", chromedp.Click(chromedp.CSS(`input[name=type][value=B]`)),
+	run("tick Machine (BSP) and filter", chromedp.Click(chromedp.CSS(`input[name=type][value=B]`)),
+		chromedp.Click(`//form[contains(@class,"filters")]//button[.="Filter"]`),
 		chromedp.WaitVisible(`//a[.="Clear filters"]`))
 	if loc := location(); !strings.Contains(loc, "type=B") {
 		t.Errorf("type filter did not apply: %s", loc)

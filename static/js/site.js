@@ -16,10 +16,6 @@
       if (open) { open.removeAttribute("open"); open.querySelector("summary").focus(); }
     }
   });
-  // Filter forms submit as soon as a checkbox changes.
-  document.querySelectorAll("form[data-autosubmit] input[type=checkbox]").forEach(function (cb) {
-    cb.addEventListener("change", function () { cb.form.submit(); });
-  });
   // Copy buttons next to repository URLs.
   document.querySelectorAll("[data-copy]").forEach(function (btn) {
     btn.hidden = false;
