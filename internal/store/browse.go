@@ -281,7 +281,7 @@ func (r *RecipeRow) ShortDesc() string { return cmp.Or(r.Summary, r.Description)
 
 func hasWord(list, w string) bool { return slices.Contains(strings.Fields(list), w) }
 
-// RecipeSorts are the orders a recipe list can take, by query value.
+// recipeSorts are the orders of a layer's recipe list, by ?sort= value.
 var recipeSorts = map[string]string{
 	"":         "lower(r.pn) %[1]s, r.pv %[1]s, r.id",
 	"name":     "lower(r.pn) %[1]s, r.pv %[1]s, r.id",
