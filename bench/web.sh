@@ -7,7 +7,10 @@
 # same URL, as the server's page cache serves it to anonymous visitors until
 # the index changes; "uncached" adds a unique dummy parameter to every
 # request, so each one is rendered from the database (the worst case, e.g.
-# right after an update run).
+# right after an update run). The machine is shared, so each line also
+# gives the server's own CPU time per request ("cpu/req", from /proc), which
+# does not depend on what else runs: 2 cores / cpu/req bounds the rate on
+# a dedicated 2-core machine.
 #
 # Usage: bench/web.sh [sqlite|postgres|both] [SECONDS] [CONNECTIONS]
 #   PostgreSQL: a throw-away database is created through
@@ -74,14 +77,18 @@ run_db() {
   local lua=()
   [ "$mode" = uncached ] && lua=(-s "$tmp/nocache.lua")
   echo "-- $mode"
-  printf '%-20s %10s %9s %9s %12s  %s\n' page "req/s" p50 p99 "target req/s" verdict
+  printf '%-20s %10s %9s %9s %9s %12s  %s\n' page "req/s" p50 p99 "cpu/req" "target req/s" verdict
   while IFS='|' read -r label path upstream; do
     local code
     code=$(curl -s -o /dev/null -w '%{http_code}' "$base$path")
     case $code in 200|302) ;; *) echo "$label: HTTP $code for $path" >&2; exit 1 ;; esac
     wrk -t2 -c"$conns" -d2s "${lua[@]}" "$base$path" >/dev/null            # warm-up
-    local out rps p50 p99 bad
+    local out rps p50 p99 bad t0 t1 n cpu
+    t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency "${lua[@]}" "$base$path")
+    t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+    n=$(awk '/requests in/ {print $1}' <<<"$out")
+    cpu=$(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0fus", (b - a) / hz * 1e6 / n }')
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
     p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
@@ -91,7 +98,7 @@ run_db() {
       ms = p + 0; if (p ~ /us$/) ms /= 1000; else if (p ~ /[^m]s$/) ms *= 1000;
       print ((r + 0 >= t && ms <= 25) ? "meets" : "MISSES") }')
     [ -n "$bad" ] && verdict="$verdict ($bad bad responses)"
-    printf '%-20s %10.0f %9s %9s %12d  %s\n' "$label" "$rps" "$p50" "$p99" "$target" "$verdict"
+    printf '%-20s %10.0f %9s %9s %9s %12d  %s\n' "$label" "$rps" "$p50" "$p99" "$cpu" "$target" "$verdict"
   done < <(pages "$busybox")
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
