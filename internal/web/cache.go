@@ -2,11 +2,13 @@ package web
 
 import (
 	"bytes"
+	"compress/gzip"
 	"container/list"
 	"context"
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,6 +47,25 @@ type cacheEntry struct {
 	header   http.Header
 	body     []byte
 	listElem *list.Element
+
+	gzOnce sync.Once // the body gzipped, made on the first hit that accepts it
+	gz     []byte
+}
+
+// gzipped is the entry's body compressed, or nil when compression does
+// not pay (tiny bodies).
+func (e *cacheEntry) gzipped() []byte {
+	e.gzOnce.Do(func() {
+		if len(e.body) < 1024 {
+			return
+		}
+		var b bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+		w.Write(e.body)
+		w.Close()
+		e.gz = b.Bytes()
+	})
+	return e.gz
 }
 
 type pageCache struct {
@@ -211,6 +232,18 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
+// acceptsGzip reports whether the client takes gzip (q=0 refuses it).
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		}
+	}
+	return false
+}
+
 // cachedHeaders are the response headers a cached page keeps; the security
 // headers are set afresh by the middleware on every request.
 var cachedHeaders = []string{"Content-Type", "Location", "Content-Disposition"}
@@ -238,9 +271,15 @@ func (s *Server) cached(h echo.HandlerFunc) echo.HandlerFunc {
 				hdr[k] = v
 			}
 			hdr.Set("X-Cache", "hit")
-			hdr.Set("Content-Length", strconv.Itoa(len(e.body)))
+			hdr.Add("Vary", "Accept-Encoding")
+			body := e.body
+			if gz := e.gzipped(); gz != nil && acceptsGzip(r) {
+				body = gz
+				hdr.Set("Content-Encoding", "gzip")
+			}
+			hdr.Set("Content-Length", strconv.Itoa(len(body)))
 			ec.Response().WriteHeader(e.status)
-			_, err := ec.Response().Write(e.body)
+			_, err := ec.Response().Write(body)
 			return err
 		}
 		c.misses.Add(1)
@@ -248,6 +287,7 @@ func (s *Server) cached(h echo.HandlerFunc) echo.HandlerFunc {
 		ec.Response().Writer = rec
 		defer func() { ec.Response().Writer = rec.ResponseWriter }()
 		ec.Response().Header().Set("X-Cache", "miss")
+		ec.Response().Header().Add("Vary", "Accept-Encoding")
 		err := h(ec)
 		if err != nil || (rec.status != http.StatusOK && rec.status != http.StatusFound) {
 			return err

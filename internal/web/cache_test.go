@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -93,6 +94,23 @@ func TestPageCache(t *testing.T) {
 		}
 		if _, state := fetch(list, true); state != "" {
 			t.Errorf("a request with a cookie was served from the cache (%q)", state)
+		}
+
+		// A client that takes gzip gets the cached page compressed.
+		req, _ := http.NewRequest("GET", ts.URL+list, nil)
+		req.Header.Set("Accept-Encoding", "gzip, br;q=0.5")
+		resp, err := (&http.Transport{DisableCompression: true}).RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil || resp.Header.Get("Content-Encoding") != "gzip" || !strings.Contains(resp.Header.Get("Vary"), "Accept-Encoding") {
+			t.Fatalf("gzip: %v %v", err, resp.Header)
+		}
+		unzipped, _ := io.ReadAll(zr)
+		resp.Body.Close()
+		if plain, _ := fetch(list, false); string(unzipped) != plain {
+			t.Error("the gzipped page differs from the plain one")
 		}
 
 		ctx := context.Background()
