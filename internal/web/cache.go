@@ -74,12 +74,13 @@ type pageCache struct {
 	lru     *list.List // front: most recently used
 	bytes   int
 
-	store  *store.Store
-	notify bool         // versions come from notifications (PostgreSQL)
-	gen    atomic.Int64 // notification generation
-	live   atomic.Bool  // the notification listener is connected
-	stop   context.CancelFunc
-	done   chan struct{}
+	store   *store.Store
+	counter versionReads // SQLite: shared reads of the change counter
+	notify  bool         // versions come from notifications (PostgreSQL)
+	gen     atomic.Int64 // notification generation
+	live    atomic.Bool  // the notification listener is connected
+	stop    context.CancelFunc
+	done    chan struct{}
 
 	hits, misses atomic.Int64
 }
@@ -174,8 +175,49 @@ func (c *pageCache) version(ctx context.Context) (int64, bool) {
 	if c.notify {
 		return c.gen.Load(), c.live.Load()
 	}
-	v, err := c.store.IndexVersion(ctx)
+	v, err := c.counter.read(ctx, time.Now(), c.store.IndexVersion)
 	return v, err == nil
+}
+
+// versionReads shares reads of SQLite's change counter between requests
+// without losing exactness: a request may use a value read by a query that
+// started after the request arrived, since that query sees every change
+// committed before. Under load one read serves many requests.
+type versionReads struct {
+	mu        sync.Mutex
+	changed   *sync.Cond // a read finished
+	reading   bool
+	readStart time.Time
+	lastStart time.Time // start of the last finished read
+	last      int64
+	lastErr   error
+}
+
+func (r *versionReads) read(ctx context.Context, arrival time.Time, query func(context.Context) (int64, error)) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.changed == nil {
+		r.changed = sync.NewCond(&r.mu)
+	}
+	for {
+		if !r.lastStart.IsZero() && !r.lastStart.Before(arrival) {
+			return r.last, r.lastErr
+		}
+		if r.reading {
+			r.changed.Wait() // then use it if it started in time, or start the next
+			continue
+		}
+		r.reading, r.readStart = true, time.Now()
+		r.mu.Unlock()
+		v, err := query(ctx)
+		r.mu.Lock()
+		r.reading = false
+		r.lastStart, r.last, r.lastErr = r.readStart, v, err
+		r.changed.Broadcast()
+		if err != nil {
+			return 0, err // a failed read (e.g. a cancelled request) is not shared
+		}
+	}
 }
 
 func (c *pageCache) get(key string, version int64) *cacheEntry {
