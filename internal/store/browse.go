@@ -268,7 +268,6 @@ type RecipeRow struct {
 	SkipReason  string
 	Unevaluated int
 	LayerName   string
-	Preferred   bool `gorm:"-"` // no layer with a higher preference has it (duplicates page)
 }
 
 // IsImage reports whether the recipe builds an image.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"path"
 	"time"
 )
 
@@ -267,6 +266,3 @@ WHERE lu.id = ?`, id).Scan(&p.LayerUpdateRow).Error
 	}
 	return p, nil
 }
-
-// ClassFile is the path of a class file inside its layer.
-func ClassFile(name, typ string) string { return path.Join(ClassDir(typ), name+".bbclass") }
