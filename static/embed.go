@@ -4,7 +4,7 @@ package static
 
 import "embed"
 
-// FS holds css/, img/ and any scripts.
+// FS holds css/, img/ and js/.
 //
 //go:embed css img js
 var FS embed.FS

@@ -58,10 +58,12 @@ func runServe(ctx context.Context, args []string, e env) error {
 		SecretKey:      cfg.SecretKey,
 		RepoPolicy:     a.repoPolicy(),
 		TrustedProxies: cfg.TrustedProxies,
+		PageCache:      true,
 	})
 	if err != nil {
 		return err
 	}
+	defer srv.Close()
 	if err := q.Start(ctx); err != nil {
 		return fmt.Errorf("starting the job worker: %w", err)
 	}

@@ -40,8 +40,8 @@ type UpdateLayerBranchArgs struct {
 	LayerBranchID int64 `json:"layer_branch_id" river:"unique"`
 	// Force is part of the uniqueness: a forced re-index asked for while
 	// an ordinary update is pending is queued, not merged into it.
-	Force bool `json:"force,omitempty" river:"unique"`
-	TriggeredBy   *int64 `json:"triggered_by,omitempty"`
+	Force       bool   `json:"force,omitempty" river:"unique"`
+	TriggeredBy *int64 `json:"triggered_by,omitempty"`
 }
 
 // Kind names the job in River.

@@ -194,7 +194,8 @@ func TestMailWithoutSMTP(t *testing.T) {
 		}
 		defer q.Stop(context.Background())
 		waitEvent(t, events, id, river.EventKindJobCompleted)
-		ms, n, err := store.New(conn.Gorm).Mails(ctx, 10, 0)
+		paged, err := store.New(conn.Gorm).Mails(ctx, store.Page{Number: 1, Size: 10})
+		ms, n := paged.Items, paged.Total
 		if err != nil || n != 1 {
 			t.Fatalf("outbox: %d %v", n, err)
 		}

@@ -86,7 +86,8 @@ func TestHistoryOutlivesLayerAndUser(t *testing.T) {
 		}
 		s.DeleteLayer(ctx, l.ID)
 		s.DeleteUser(ctx, u.ID)
-		cs, n, err := s.LayerChanges(ctx, nil, 10, 0)
+		paged, err := s.LayerChanges(ctx, nil, store.Page{Number: 1, Size: 10})
+		cs, n := paged.Items, paged.Total
 		if err != nil || n != 1 || cs[0].LayerID != nil || cs[0].UserID != nil || cs[0].LayerName != "meta-h" || cs[0].UserEmail != "h@example.org" {
 			t.Fatalf("history after deletions: %+v %d %v", cs, n, err)
 		}

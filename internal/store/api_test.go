@@ -12,11 +12,13 @@ import (
 	"layerindex/internal/store/storetest"
 )
 
-// apiTables are the tables the REST API serves from; each must move
-// index_state on every insert, update and delete (migration 00004).
+// apiTables are the tables the REST API and the cached pages serve from;
+// each must move index_state on every insert, update and delete (migration
+// 00004).
 var apiTables = []string{"branches", "yp_compatible_versions", "layers", "layer_branches", "layer_maintainers",
 	"layer_dependencies", "layer_notes", "recipes", "recipe_sources", "recipe_build_deps", "recipe_package_configs",
-	"recipe_file_deps", "recipe_patches", "machines", "distros", "bbclasses", "bbappends", "inc_files"}
+	"recipe_file_deps", "recipe_patches", "machines", "distros", "bbclasses", "bbappends", "inc_files",
+	"updates", "layer_updates"}
 
 // TestIndexStateTriggers checks that every table the API reads has its
 // triggers, and that an update or a delete in any of them, by any writer,
@@ -29,6 +31,11 @@ func TestIndexStateTriggers(t *testing.T) {
 		storetest.Load(t, s)
 		conn.Gorm.Exec(`INSERT INTO yp_compatible_versions (name) VALUES ('5.0')`)
 		conn.Gorm.Exec(`INSERT INTO recipe_patches (recipe_id, path) SELECT min(id), 'a.patch' FROM recipes`)
+		u := &store.Update{Status: store.UpdateSucceeded}
+		if err := s.CreateUpdate(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		conn.Gorm.Exec(`INSERT INTO layer_updates (update_id, layer_id, branch_id) SELECT ?, layer_id, branch_id FROM layer_branches`, u.ID)
 
 		q := `SELECT event_object_table || ' ' || lower(event_manipulation) FROM information_schema.triggers WHERE trigger_name = 'index_state_bump'`
 		if d == db.SQLite {

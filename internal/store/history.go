@@ -15,16 +15,15 @@ func (s *Store) AddLayerChange(ctx context.Context, c *LayerChange) error {
 
 // LayerChanges lists history entries, newest first; layerID narrows them to
 // one layer.
-func (s *Store) LayerChanges(ctx context.Context, layerID *int64, limit, offset int) ([]LayerChange, int64, error) {
+func (s *Store) LayerChanges(ctx context.Context, layerID *int64, p Page) (Paged[LayerChange], error) {
 	q := s.with(ctx).Model(&LayerChange{})
 	if layerID != nil {
 		q = q.Where("layer_id = ?", *layerID)
 	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return nil, 0, err
+	out := Paged[LayerChange]{Page: p.norm()}
+	if err := q.Count(&out.Total).Error; err != nil {
+		return out, err
 	}
-	var cs []LayerChange
-	err := q.Order("created_at DESC, id DESC").Limit(limit).Offset(offset).Find(&cs).Error
-	return cs, n, err
+	err := q.Order("created_at DESC, id DESC").Limit(out.Page.Size).Offset(out.Page.Offset()).Find(&out.Items).Error
+	return out, err
 }

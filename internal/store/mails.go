@@ -21,14 +21,13 @@ func (s *Store) RecordMail(ctx context.Context, m *Mail) error {
 }
 
 // Mails lists the newest mails first.
-func (s *Store) Mails(ctx context.Context, limit, offset int) ([]Mail, int64, error) {
-	var ms []Mail
-	var n int64
-	if err := s.with(ctx).Model(&Mail{}).Count(&n).Error; err != nil {
-		return nil, 0, err
+func (s *Store) Mails(ctx context.Context, p Page) (Paged[Mail], error) {
+	out := Paged[Mail]{Page: p.norm()}
+	if err := s.with(ctx).Model(&Mail{}).Count(&out.Total).Error; err != nil {
+		return out, err
 	}
-	err := s.with(ctx).Order("id DESC").Limit(limit).Offset(offset).Find(&ms).Error
-	return ms, n, err
+	err := s.with(ctx).Order("id DESC").Limit(out.Page.Size).Offset(out.Page.Offset()).Find(&out.Items).Error
+	return out, err
 }
 
 // PurgeMails deletes mail records older than cutoff.

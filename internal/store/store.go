@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"sync"
 
 	"gorm.io/gorm"
 )
@@ -11,6 +13,10 @@ import (
 // transaction (see Tx).
 type Store struct {
 	db *gorm.DB
+
+	versionOnce sync.Once // IndexVersion's prepared statement
+	versionStmt *sql.Stmt
+	versionErr  error
 }
 
 // New returns a Store on db.

@@ -200,11 +200,11 @@ func TestBadRequestsNever500(t *testing.T) {
 	admin.login("admin@example.org", adminPassword)
 	anon := e.client()
 	gets := map[string]int{
-		"/layerindex/history/?page=abc":                               200,
-		"/layerindex/history/?page=-5":                                200,
-		"/layerindex/history/?page=99999999999999999999999":           200,
+		"/layerindex/history/?page=abc":                               400,
+		"/layerindex/history/?page=-5":                                400,
+		"/layerindex/history/?page=99999999999999999999999":           400,
 		"/layerindex/history/?layer=%3Cscript%3E":                     404,
-		"/layerindex/admin/outbox/?page=%ff":                          200,
+		"/layerindex/admin/outbox/?page=%ff":                          400,
 		"/layerindex/layer/meta-x/update/?job=abc":                    404,
 		"/layerindex/layer/meta-x/update/?job=99999999999999999999":   404,
 		"/layerindex/layer/meta-x/update/?job=1":                      404,
@@ -221,7 +221,7 @@ func TestBadRequestsNever500(t *testing.T) {
 	}
 	for p, want := range map[string]int{
 		"/accounts/login/?next=javascript:alert(1)":          200,
-		"/accounts/verify/%00/":                              404,
+		"/accounts/verify/%00/":                              400,
 		"/accounts/reset/" + strings.Repeat("t", 5000) + "/": 404,
 		"/accounts/verify/abc/":                              404,
 	} {

@@ -50,38 +50,8 @@ func (s *Server) layerAdminRoutes() {
 	e.GET("/layerindex/admin/outbox/", s.outbox)
 }
 
-// pageParam reads ?page=N (1 when absent or not a number).
-func pageParam(c echo.Context) int {
-	n, err := strconv.Atoi(c.QueryParam("page"))
-	if err != nil || n < 1 || n > 100000 {
-		return 1
-	}
-	return n
-}
-
-const perPage = 50
-
-// pager describes the page links of a list.
-type pager struct {
-	Page, Pages int
-	Prev, Next  string
-}
-
-func newPager(c echo.Context, page int, total int64) pager {
-	p := pager{Page: page, Pages: int((total + perPage - 1) / perPage)}
-	link := func(n int) string {
-		q := c.Request().URL.Query()
-		q.Set("page", strconv.Itoa(n))
-		return c.Request().URL.Path + "?" + q.Encode()
-	}
-	if page > 1 {
-		p.Prev = link(page - 1)
-	}
-	if page < p.Pages {
-		p.Next = link(page + 1)
-	}
-	return p
-}
+// adminPerPage is the page size of the administration lists.
+const adminPerPage = 50
 
 func (s *Server) adminIndex(c echo.Context) error {
 	if err := s.require(c, auth.ReviewLayers, nil); err != nil {
@@ -123,17 +93,23 @@ func (s *Server) historyList(c echo.Context) error {
 		}
 		layerID = &l.ID
 	}
-	page := pageParam(c)
-	cs, n, err := s.store.LayerChanges(ctx, layerID, perPage, (page-1)*perPage)
+	page, err := pageParam(c, adminPerPage)
 	if err != nil {
+		return err
+	}
+	cs, err := s.store.LayerChanges(ctx, layerID, page)
+	if err != nil {
+		return err
+	}
+	if err := checkPage(cs); err != nil {
 		return err
 	}
 	data := struct {
 		pageData
 		Changes []store.LayerChange
 		Layer   string
-		Pager   pager
-	}{s.formPage(c), cs, name, newPager(c, page, n)}
+		Pager   store.Paged[store.LayerChange]
+	}{s.formPage(c), cs.Items, name, cs}
 	return s.pages.render(c, http.StatusOK, "history", data)
 }
 
@@ -141,16 +117,22 @@ func (s *Server) outbox(c echo.Context) error {
 	if err := s.require(c, auth.ViewOutbox, nil); err != nil {
 		return err
 	}
-	page := pageParam(c)
-	ms, n, err := s.store.Mails(c.Request().Context(), perPage, (page-1)*perPage)
+	page, err := pageParam(c, adminPerPage)
 	if err != nil {
+		return err
+	}
+	ms, err := s.store.Mails(c.Request().Context(), page)
+	if err != nil {
+		return err
+	}
+	if err := checkPage(ms); err != nil {
 		return err
 	}
 	data := struct {
 		pageData
 		Mails []store.Mail
-		Pager pager
-	}{s.formPage(c), ms, newPager(c, page, n)}
+		Pager store.Paged[store.Mail]
+	}{s.formPage(c), ms.Items, ms}
 	return s.pages.render(c, http.StatusOK, "outbox", data)
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -20,19 +21,38 @@ type pageData struct {
 	CSRF        string      // the session's CSRF token, for forms
 	ReviewCount int64       // layers waiting for review, for administrators
 	Flash       string      // a message left by the previous request
+
+	// BranchLinks is the release selector: the same page on each branch.
+	BranchLinks []branchLink
+	// Nav is the header navigation item to mark as current.
+	Nav string
+	// Path and Query are the request's, for links that keep the page's
+	// filters (pager, sort headers).
+	Path  string
+	Query url.Values
+}
+
+// branchLink is one entry of the release selector.
+type branchLink struct {
+	Name, Description, URL string
+	Current                bool
 }
 
 // basePage fills the layout's data; branch is the release the page is
 // about ("" for the default).
 func (s *Server) basePage(c echo.Context, branch string) pageData {
-	branches, err := s.store.VisibleBranches(c.Request().Context())
-	if err != nil {
-		s.log.Warn("listing branches for the layout", "err", err)
-	}
+	branches := s.visibleBranches(c)
 	if branch == "" && len(branches) > 0 {
 		branch = branches[0].Name
+		for _, b := range branches {
+			if b.Name == "master" {
+				branch = b.Name
+			}
+		}
 	}
-	p := pageData{SiteName: s.opts.SiteName, Version: s.opts.Version, Branches: branches, BranchName: branch}
+	u := c.Request().URL
+	p := pageData{SiteName: s.opts.SiteName, Version: s.opts.Version, Branches: branches, BranchName: branch,
+		BranchLinks: branchLinks(u, branches, branch), Path: u.Path, Query: u.Query()}
 	s.accountPage(c, &p)
 	return p
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 )
@@ -51,6 +52,8 @@ func (r *renderer) render(c echo.Context, status int, page string, data any) err
 	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
 		return fmt.Errorf("render %s: %w", page, err)
 	}
+	// A known length spares the client a chunked response.
+	c.Response().Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	return c.HTMLBlob(status, buf.Bytes())
 }
 

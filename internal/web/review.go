@@ -145,7 +145,9 @@ func (s *Server) manage(c echo.Context, status int, reject *form) error {
 		p.BranchNames[lb.BranchID] = lb.Branch.Name
 	}
 	if p.Admin {
-		if p.Changes, _, err = s.store.LayerChanges(ctx, &l.ID, 20, 0); err != nil {
+		changes, err := s.store.LayerChanges(ctx, &l.ID, store.Page{Number: 1, Size: 20})
+		p.Changes = changes.Items
+		if err != nil {
 			return err
 		}
 		all, err := s.store.AllBranches(ctx)

@@ -6,7 +6,6 @@ package web
 import (
 	"context"
 	"errors"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -39,6 +38,9 @@ type Options struct {
 	RepoPolicy     gitrepo.Policy
 	TrustedProxies []netip.Prefix
 	Limits         *auth.Limits
+	// PageCache keeps rendered pages for anonymous visitors until the index
+	// changes (see cache.go); Close releases it.
+	PageCache bool
 }
 
 // Server serves the site.
@@ -51,6 +53,7 @@ type Server struct {
 	pages *renderer
 	opts  Options
 	acct  *accounts
+	cache *pageCache // nil: pages are not cached
 }
 
 // New builds the server and its routes.
@@ -61,7 +64,7 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	pages, err := newRenderer(templates.FS, template.FuncMap{"statusText": statusText})
+	pages, err := newRenderer(templates.FS, templateFuncs())
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +76,9 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 		log:   opts.Logger,
 		pages: pages,
 		opts:  opts,
+	}
+	if opts.PageCache {
+		s.cache = newPageCache(d, s.store, s.log)
 	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
@@ -102,6 +108,14 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 	}
 	s.routes()
 	return s, nil
+}
+
+// Close releases what the server holds besides its handler (the page
+// cache's notification listener).
+func (s *Server) Close() {
+	if s.cache != nil {
+		s.cache.close()
+	}
 }
 
 // Handler is the server's http.Handler.

@@ -1,7 +1,9 @@
 -- +goose Up
 -- index_state changes with every commit that touches the data the REST API
--- serves: its version is the API's ETag and changed_at its Last-Modified, so
--- an unchanged index answers 304 after one primary-key read. Triggers keep
+-- and the pages serve: its version is the API's ETag and changed_at its
+-- Last-Modified, so an unchanged index answers 304 after one primary-key
+-- read; the web servers' page cache keys on it too (on PostgreSQL it is
+-- also told by NOTIFY layerindex_index). Triggers keep
 -- it current whoever writes (ingestion, the web UI, imports).
 -- Keep this file and ../sqlite/00004_index_state.sql in step.
 
@@ -22,6 +24,8 @@ BEGIN
     IF current_setting('layerindex.index_state_txid', true) IS DISTINCT FROM txid_current()::text THEN
         PERFORM set_config('layerindex.index_state_txid', txid_current()::text, true);
         UPDATE index_state SET version = version + 1, changed_at = clock_timestamp() WHERE id = 1;
+        -- Web servers drop their cached pages when this arrives, at commit.
+        PERFORM pg_notify('layerindex_index', '');
     END IF;
     RETURN NULL;
 END
@@ -63,6 +67,11 @@ CREATE CONSTRAINT TRIGGER index_state_bump AFTER INSERT OR UPDATE OR DELETE ON b
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION index_state_bump();
 CREATE CONSTRAINT TRIGGER index_state_bump AFTER INSERT OR UPDATE OR DELETE ON inc_files
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION index_state_bump();
+-- The update logs are shown on (cached) pages too.
+CREATE CONSTRAINT TRIGGER index_state_bump AFTER INSERT OR UPDATE OR DELETE ON updates
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION index_state_bump();
+CREATE CONSTRAINT TRIGGER index_state_bump AFTER INSERT OR UPDATE OR DELETE ON layer_updates
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION index_state_bump();
 
 -- +goose Down
 DROP TRIGGER index_state_bump ON branches;
@@ -83,5 +92,7 @@ DROP TRIGGER index_state_bump ON distros;
 DROP TRIGGER index_state_bump ON bbclasses;
 DROP TRIGGER index_state_bump ON bbappends;
 DROP TRIGGER index_state_bump ON inc_files;
+DROP TRIGGER index_state_bump ON updates;
+DROP TRIGGER index_state_bump ON layer_updates;
 DROP FUNCTION index_state_bump();
 DROP TABLE index_state;

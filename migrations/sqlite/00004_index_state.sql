@@ -1,7 +1,8 @@
 -- +goose Up
 -- index_state changes with every commit that touches the data the REST API
--- serves: its version is the API's ETag and changed_at its Last-Modified, so
--- an unchanged index answers 304 after one primary-key read. Triggers keep
+-- and the pages serve: its version is the API's ETag and changed_at its
+-- Last-Modified, so an unchanged index answers 304 after one primary-key
+-- read; the web servers' page cache keys on it too. Triggers keep
 -- it current whoever writes (ingestion, the web UI, imports).
 -- Keep this file and ../postgres/00004_index_state.sql in step.
 
@@ -285,6 +286,38 @@ CREATE TRIGGER index_state_inc_files_delete AFTER DELETE ON inc_files BEGIN
 END;
 -- +goose StatementEnd
 
+-- The update logs are shown on (cached) pages too.
+-- +goose StatementBegin
+CREATE TRIGGER index_state_updates_insert AFTER INSERT ON updates BEGIN
+    UPDATE index_state SET version = version + 1, changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id = 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER index_state_updates_update AFTER UPDATE ON updates BEGIN
+    UPDATE index_state SET version = version + 1, changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id = 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER index_state_updates_delete AFTER DELETE ON updates BEGIN
+    UPDATE index_state SET version = version + 1, changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id = 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER index_state_layer_updates_insert AFTER INSERT ON layer_updates BEGIN
+    UPDATE index_state SET version = version + 1, changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id = 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER index_state_layer_updates_update AFTER UPDATE ON layer_updates BEGIN
+    UPDATE index_state SET version = version + 1, changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id = 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER index_state_layer_updates_delete AFTER DELETE ON layer_updates BEGIN
+    UPDATE index_state SET version = version + 1, changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id = 1;
+END;
+-- +goose StatementEnd
+
 -- +goose Down
 DROP TRIGGER index_state_branches_insert;
 DROP TRIGGER index_state_branches_update;
@@ -340,4 +373,10 @@ DROP TRIGGER index_state_bbappends_delete;
 DROP TRIGGER index_state_inc_files_insert;
 DROP TRIGGER index_state_inc_files_update;
 DROP TRIGGER index_state_inc_files_delete;
+DROP TRIGGER index_state_updates_insert;
+DROP TRIGGER index_state_updates_update;
+DROP TRIGGER index_state_updates_delete;
+DROP TRIGGER index_state_layer_updates_insert;
+DROP TRIGGER index_state_layer_updates_update;
+DROP TRIGGER index_state_layer_updates_delete;
 DROP TABLE index_state;

@@ -1,0 +1,388 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strings"
+)
+
+// Queries behind the browsing pages: branches, the layer list and a layer's
+// page. Only published layers (status P or X) are ever shown.
+
+var publishedStatuses = []string{StatusPublished, StatusNoUpdate}
+
+// BrowseBranch finds a branch that pages may show: comparison branches
+// (other distributions) are not part of the index.
+func (s *Store) BrowseBranch(ctx context.Context, name string) (*Branch, error) {
+	var b Branch
+	err := s.with(ctx).Where("name = ? AND NOT comparison", name).Take(&b).Error
+	return &b, translate(err)
+}
+
+// DefaultBranch is the branch old links without one mean: master when it is
+// listed, else the first listed branch.
+func (s *Store) DefaultBranch(ctx context.Context) (*Branch, error) {
+	bs, err := s.VisibleBranches(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(bs) == 0 {
+		return nil, ErrNotFound
+	}
+	for i := range bs {
+		if bs[i].Name == "master" {
+			return &bs[i], nil
+		}
+	}
+	return &bs[0], nil
+}
+
+// LayerRow is one line of the layer list.
+type LayerRow struct {
+	LayerID           int64
+	LayerBranchID     int64
+	Name              string
+	Summary           string
+	Description       string
+	LayerType         string
+	VCSURL            string `gorm:"column:vcs_url"`
+	VCSWebURL         string `gorm:"column:vcs_web_url"`
+	VCSWebTreeBaseURL string `gorm:"column:vcs_web_tree_base_url"`
+	VCSSubdir         string `gorm:"column:vcs_subdir"`
+	ActualBranch      string
+	IndexPreference   int
+	VCSLastRev        string `gorm:"column:vcs_last_rev"`
+	YPName            string `gorm:"column:yp_name"`
+	YPImageURL        string `gorm:"column:yp_image_url"`
+	YPLinkURL         string `gorm:"column:yp_link_url"`
+	BranchName        string
+}
+
+// TreeURL is the web page of the layer's directory, or "".
+func (r *LayerRow) TreeURL() string {
+	lb := LayerBranch{VCSSubdir: r.VCSSubdir, ActualBranch: r.ActualBranch, Branch: &Branch{Name: r.BranchName}}
+	return lb.TreeURL(&Layer{VCSWebTreeBaseURL: r.VCSWebTreeBaseURL}, "")
+}
+
+// LayerFilter narrows and orders the layer list.
+type LayerFilter struct {
+	Types []string // layer type codes; none means all
+	Query string   // words that must each appear in name, summary or description
+	Sort  string   // "" (type, preference, name), "name", "-name", "type", "-type"
+	Page  Page
+}
+
+// LayerList is a page of the layer list and, per type, how many layers
+// match the text filter (so the type filters can show counts).
+type LayerList struct {
+	Paged[LayerRow]
+	TypeCounts map[string]int
+	All        int // published layers on the branch, before any filter
+}
+
+// Layers lists the published layers on a branch. A branch holds at most a
+// few hundred layers, so one query fetches them all and filtering, counting
+// and paging happen here.
+func (s *Store) Layers(ctx context.Context, branch *Branch, f LayerFilter) (*LayerList, error) {
+	var rows []LayerRow
+	err := s.with(ctx).Raw(`
+SELECT l.id AS layer_id, lb.id AS layer_branch_id, l.name, l.summary, l.description, l.layer_type,
+       l.vcs_url, l.vcs_web_url, l.vcs_web_tree_base_url, lb.vcs_subdir, lb.actual_branch, l.index_preference,
+       lb.vcs_last_rev, COALESCE(yp.name, '') AS yp_name, COALESCE(yp.image_url, '') AS yp_image_url,
+       COALESCE(yp.link_url, '') AS yp_link_url
+FROM layer_branches lb
+JOIN layers l ON l.id = lb.layer_id
+LEFT JOIN yp_compatible_versions yp ON yp.id = lb.yp_compatible_version_id
+WHERE lb.branch_id = ? AND l.status IN ? AND NOT l.comparison`, branch.ID, publishedStatuses).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	out := &LayerList{TypeCounts: map[string]int{}, All: len(rows)}
+	words := strings.Fields(strings.ToLower(f.Query))
+	matched := rows[:0]
+	for _, r := range rows {
+		r.BranchName = branch.Name
+		text := strings.ToLower(r.Name + "\n" + r.Summary + "\n" + r.Description)
+		ok := true
+		for _, w := range words {
+			if !strings.Contains(text, w) {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		out.TypeCounts[r.LayerType]++
+		if len(f.Types) > 0 && !slices.Contains(f.Types, r.LayerType) {
+			continue
+		}
+		matched = append(matched, r)
+	}
+	byName := func(a, b LayerRow) int { return cmp.Compare(a.Name, b.Name) }
+	byType := func(a, b LayerRow) int {
+		return cmp.Or(cmp.Compare(typeOrder(a.LayerType), typeOrder(b.LayerType)),
+			cmp.Compare(b.IndexPreference, a.IndexPreference), byName(a, b))
+	}
+	switch f.Sort {
+	case "name":
+		slices.SortFunc(matched, byName)
+	case "-name":
+		slices.SortFunc(matched, func(a, b LayerRow) int { return byName(b, a) })
+	case "-type":
+		slices.SortFunc(matched, func(a, b LayerRow) int {
+			return cmp.Or(cmp.Compare(typeOrder(b.LayerType), typeOrder(a.LayerType)), byName(a, b))
+		})
+	default:
+		slices.SortFunc(matched, byType)
+	}
+	out.Paged = paginate(matched, f.Page)
+	return out, nil
+}
+
+// typeOrder is upstream's display order of layer types (A, B, S, D, M).
+func typeOrder(code string) int {
+	for i, t := range LayerTypes {
+		if t.Code == code {
+			return i
+		}
+	}
+	return len(LayerTypes)
+}
+
+// LayerTypeLabel names a layer type code.
+func LayerTypeLabel(code string) string {
+	for _, t := range LayerTypes {
+		if t.Code == code {
+			return t.Label
+		}
+	}
+	return code
+}
+
+// PublishedLayer finds a published layer by name.
+func (s *Store) PublishedLayer(ctx context.Context, name string) (*Layer, error) {
+	var l Layer
+	err := s.with(ctx).Where("name = ? AND status IN ? AND NOT comparison", name, publishedStatuses).Take(&l).Error
+	return &l, translate(err)
+}
+
+// LayerDep is a dependency or recommendation of a layer branch.
+type LayerDep struct {
+	Name              string
+	Summary           string
+	Required          bool
+	VersionConstraint string
+	OnBranch          bool // the layer exists on the same branch, so it can be linked
+}
+
+// LayerCounts counts what each tab of a layer page holds.
+type LayerCounts struct {
+	Recipes, Machines, Distros, Classes, Appends, Updates int64
+}
+
+// LayerOverview is everything on a layer page but the active tab's list.
+type LayerOverview struct {
+	Layer       *Layer
+	LayerBranch *LayerBranch // nil: the layer is not on this branch
+	YP          *YPCompatibleVersion
+	Branches    []Branch // visible branches the layer is on
+	Notes       []LayerNote
+	Maintainers []LayerMaintainer // active ones
+	Deps        []LayerDep
+	Counts      LayerCounts
+}
+
+// Indexed reports whether an update has indexed the layer branch yet.
+func (o *LayerOverview) Indexed() bool {
+	return o.LayerBranch != nil && o.LayerBranch.VCSLastRev != ""
+}
+
+// LayerOverview loads a published layer's page on a branch.
+func (s *Store) LayerOverview(ctx context.Context, name string, branch *Branch) (*LayerOverview, error) {
+	l, err := s.PublishedLayer(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	o := &LayerOverview{Layer: l}
+	db := s.with(ctx)
+	if err := db.Raw(`
+SELECT b.* FROM branches b JOIN layer_branches lb ON lb.branch_id = b.id
+WHERE lb.layer_id = ? AND NOT b.hidden AND NOT b.comparison
+ORDER BY b.sort_priority IS NULL, b.sort_priority, b.name`, l.ID).Scan(&o.Branches).Error; err != nil {
+		return nil, err
+	}
+	if err := db.Where("layer_id = ?", l.ID).Order("id").Find(&o.Notes).Error; err != nil {
+		return nil, err
+	}
+	var lb LayerBranch
+	err = db.Where("layer_id = ? AND branch_id = ?", l.ID, branch.ID).Take(&lb).Error
+	if err = translate(err); err == ErrNotFound {
+		return o, nil
+	} else if err != nil {
+		return nil, err
+	}
+	lb.Layer, lb.Branch = l, branch
+	o.LayerBranch = &lb
+	if lb.YPCompatibleVersionID != nil {
+		var yp YPCompatibleVersion
+		if err := db.Where("id = ?", *lb.YPCompatibleVersionID).Take(&yp).Error; err == nil {
+			o.YP = &yp
+		}
+	}
+	if err := db.Where("layer_branch_id = ? AND status = 'A'", lb.ID).Order("id").Find(&o.Maintainers).Error; err != nil {
+		return nil, err
+	}
+	if err := db.Raw(`
+SELECT l.name, l.summary, d.required, d.version_constraint,
+       EXISTS (SELECT 1 FROM layer_branches x WHERE x.layer_id = l.id AND x.branch_id = ?) AS on_branch
+FROM layer_dependencies d JOIN layers l ON l.id = d.dependency_id
+WHERE d.layer_branch_id = ? AND l.status IN ?
+ORDER BY d.required DESC, l.name`, branch.ID, lb.ID, publishedStatuses).Scan(&o.Deps).Error; err != nil {
+		return nil, err
+	}
+	err = db.Raw(`
+SELECT (SELECT COUNT(*) FROM recipes WHERE layer_branch_id = @lb) AS recipes,
+       (SELECT COUNT(*) FROM machines WHERE layer_branch_id = @lb) AS machines,
+       (SELECT COUNT(*) FROM distros WHERE layer_branch_id = @lb) AS distros,
+       (SELECT COUNT(*) FROM bbclasses WHERE layer_branch_id = @lb) AS classes,
+       (SELECT COUNT(*) FROM bbappends WHERE layer_branch_id = @lb) AS appends,
+       (SELECT COUNT(*) FROM layer_updates WHERE layer_id = @layer AND branch_id = @branch) AS updates`,
+		map[string]any{"lb": lb.ID, "layer": l.ID, "branch": branch.ID}).Scan(&o.Counts).Error
+	return o, err
+}
+
+// RecipeRow is a recipe in a list, with its layer.
+type RecipeRow struct {
+	ID          int64
+	PN          string `gorm:"column:pn"`
+	PV          string `gorm:"column:pv"`
+	Filename    string
+	Filepath    string
+	Summary     string
+	Description string
+	License     string
+	Inherits    string
+	Blacklisted string
+	SkipReason  string
+	Unevaluated int
+	LayerName   string
+}
+
+// IsImage reports whether the recipe builds an image.
+func (r *RecipeRow) IsImage() bool {
+	return hasWord(r.Inherits, "image") || hasWord(r.Inherits, "core-image")
+}
+
+// ShortDesc is the summary, or the description when there is none.
+func (r *RecipeRow) ShortDesc() string { return cmp.Or(r.Summary, r.Description) }
+
+func hasWord(list, w string) bool { return slices.Contains(strings.Fields(list), w) }
+
+// recipeSorts are the orders of a layer's recipe list, by ?sort= value.
+var recipeSorts = map[string]string{
+	"":         "lower(r.pn) %[1]s, r.pv %[1]s, r.id",
+	"name":     "lower(r.pn) %[1]s, r.pv %[1]s, r.id",
+	"-name":    "lower(r.pn) %[1]s DESC, r.pv %[1]s DESC, r.id",
+	"version":  "r.pv %[1]s, lower(r.pn) %[1]s, r.id",
+	"-version": "r.pv %[1]s DESC, lower(r.pn) %[1]s, r.id",
+}
+
+// LayerRecipes lists a page of a layer branch's recipes; query words must
+// each appear in the name or summary.
+func (s *Store) LayerRecipes(ctx context.Context, lbID int64, query, sort string, p Page) (Paged[RecipeRow], error) {
+	p = p.norm()
+	out := Paged[RecipeRow]{Page: p}
+	where, args := "r.layer_branch_id = ?", []any{lbID}
+	for _, w := range strings.Fields(strings.ToLower(query)) {
+		where += ` AND (lower(r.pn) LIKE ? ESCAPE '\' OR lower(r.summary) LIKE ? ESCAPE '\')`
+		args = append(args, likeContains(w), likeContains(w))
+	}
+	order, ok := recipeSorts[sort]
+	if !ok {
+		order = recipeSorts[""]
+	}
+	db := s.with(ctx)
+	err := db.Raw(`
+SELECT r.id, r.pn, r.pv, r.filename, r.filepath, r.summary, r.description, r.license, r.inherits, r.blacklisted,
+       r.skip_reason, r.unevaluated
+FROM recipes r WHERE `+where+` ORDER BY `+s.collate(order)+` LIMIT ? OFFSET ?`,
+		append(args, p.Size, p.Offset())...).Scan(&out.Items).Error
+	if err != nil {
+		return out, err
+	}
+	return out, fillTotal(&out, func(n *int64) error {
+		return db.Raw("SELECT COUNT(*) FROM recipes r WHERE "+where, args...).Scan(n).Error
+	})
+}
+
+// LayerRecipesAll lists every recipe of a layer branch by name, for the CSV
+// export.
+func (s *Store) LayerRecipesAll(ctx context.Context, lbID int64) ([]Recipe, error) {
+	var rs []Recipe
+	err := s.with(ctx).Where("layer_branch_id = ?", lbID).Order(s.collate("lower(pn) %[1]s, pv %[1]s DESC, id")).Find(&rs).Error
+	return rs, err
+}
+
+// LayerMachines, LayerDistros, LayerClasses and LayerAppends list a page of
+// what a layer branch holds, by name.
+func (s *Store) LayerMachines(ctx context.Context, lbID int64, p Page) (Paged[Machine], error) {
+	return pagedBy[Machine](s, ctx, "layer_branch_id = ?", []any{lbID}, "name %[1]s", p)
+}
+
+func (s *Store) LayerDistros(ctx context.Context, lbID int64, p Page) (Paged[Distro], error) {
+	return pagedBy[Distro](s, ctx, "layer_branch_id = ?", []any{lbID}, "name %[1]s", p)
+}
+
+func (s *Store) LayerClasses(ctx context.Context, lbID int64, p Page) (Paged[BBClass], error) {
+	return pagedBy[BBClass](s, ctx, "layer_branch_id = ?", []any{lbID}, "name %[1]s, bbclass_type", p)
+}
+
+func (s *Store) LayerAppends(ctx context.Context, lbID int64, p Page) (Paged[BBAppend], error) {
+	return pagedBy[BBAppend](s, ctx, "layer_branch_id = ?", []any{lbID}, "filename %[1]s, filepath %[1]s", p)
+}
+
+// LayerUpdates lists a page of the update runs of a layer on a branch,
+// newest first.
+func (s *Store) LayerUpdates(ctx context.Context, layerID, branchID int64, p Page) (Paged[LayerUpdate], error) {
+	p = p.norm()
+	out := Paged[LayerUpdate]{Page: p}
+	q := s.with(ctx).Model(&LayerUpdate{}).Where("layer_id = ? AND branch_id = ?", layerID, branchID)
+	if err := q.Count(&out.Total).Error; err != nil {
+		return out, err
+	}
+	err := s.with(ctx).Omit("log").Where("layer_id = ? AND branch_id = ?", layerID, branchID).
+		Order("started_at DESC, id DESC").Limit(p.Size).Offset(p.Offset()).Find(&out.Items).Error
+	return out, err
+}
+
+func pagedBy[T any](s *Store, ctx context.Context, where string, args []any, order string, p Page) (Paged[T], error) {
+	p = p.norm()
+	out := Paged[T]{Page: p}
+	err := s.with(ctx).Where(where, args...).Order(s.collate(order) + ", id").Limit(p.Size).Offset(p.Offset()).Find(&out.Items).Error
+	if err != nil {
+		return out, err
+	}
+	return out, fillTotal(&out, func(n *int64) error {
+		var zero T
+		return s.with(ctx).Model(&zero).Where(where, args...).Count(n).Error
+	})
+}
+
+// collate fills an ORDER BY template: %[1]s becomes a byte-order collation
+// on PostgreSQL, so both databases sort text the same way (SQLite compares
+// bytes).
+func (s *Store) collate(order string) string {
+	c := ""
+	if s.db.Dialector.Name() == "postgres" {
+		c = `COLLATE "C"`
+	}
+	return strings.TrimSpace(strings.NewReplacer("%[1]s", c).Replace(order))
+}
+
+// likeContains is a LIKE pattern matching s anywhere, with LIKE's special
+// characters escaped (use with ESCAPE '\').
+func likeContains(s string) string {
+	return "%" + escapeLike(s) + "%"
+}

@@ -1,0 +1,4 @@
+package store
+
+// PGRecipeDocument exposes the indexed expression to tests.
+const PGRecipeDocument = pgRecipeDocument

@@ -1,0 +1,340 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// Provider is a recipe on the same branch that provides a dependency.
+type Provider struct {
+	RecipeID  int64
+	PN        string
+	PV        string
+	LayerName string
+}
+
+// DepProviders is one dependency name with the recipes that provide it.
+type DepProviders struct {
+	Name      string
+	Providers []Provider
+}
+
+// PackageConfigRow is one PACKAGECONFIG flag with its build dependencies
+// resolved.
+type PackageConfigRow struct {
+	RecipePackageConfig
+	Deps []DepProviders
+}
+
+// FileRef is a file of the layer's repository a recipe read.
+type FileRef struct {
+	Path string // relative to the layer when inside it, else to the repository
+	URL  string
+}
+
+// AppendRow is a bbappend on the same branch whose name matches the recipe.
+type AppendRow struct {
+	Filename  string
+	Filepath  string
+	LayerName string
+	URL       string
+	Applies   bool // it applies to this recipe's version (not only the name)
+}
+
+// OtherBranchRecipe is the same recipe (layer and PN) on another branch.
+type OtherBranchRecipe struct {
+	ID         int64
+	PV         string `gorm:"column:pv"`
+	BranchName string
+}
+
+// RecipePage is everything the recipe page shows.
+type RecipePage struct {
+	Recipe         Recipe
+	LayerBranch    LayerBranch // with Layer and Branch
+	Sources        []RecipeSource
+	Depends        []DepProviders
+	PackageConfigs []PackageConfigRow
+	Files          []FileRef
+	Patches        []RecipePatch
+	Appends        []AppendRow
+	OtherBranches  []OtherBranchRecipe
+}
+
+// RecipeFileURL is the web page of the recipe file, or "".
+func (p *RecipePage) RecipeFileURL() string {
+	return p.LayerBranch.FileURL(p.LayerBranch.Layer, p.Recipe.Path())
+}
+
+// PatchURL is the web page of a patch file, or "".
+func (p *RecipePage) PatchURL(pt RecipePatch) string {
+	return p.LayerBranch.FileURL(p.LayerBranch.Layer, pt.Path)
+}
+
+// childRow is one row of a recipe's child tables, read in one query.
+type childRow struct {
+	Kind       string
+	ID         int64
+	A, B, C, D string
+	N, M, K    int
+}
+
+// RecipePage loads a recipe of a published layer with everything around it.
+func (s *Store) RecipePage(ctx context.Context, id int64) (*RecipePage, error) {
+	db := s.with(ctx)
+	p := &RecipePage{}
+	if err := translate(db.Where("id = ?", id).Take(&p.Recipe).Error); err != nil {
+		return nil, err
+	}
+	err := db.Joins("Layer").Joins("Branch").Where("layer_branches.id = ?", p.Recipe.LayerBranchID).Take(&p.LayerBranch).Error
+	if err := translate(err); err != nil {
+		return nil, err
+	}
+	lb := &p.LayerBranch
+	if lb.Layer == nil || lb.Branch == nil || !slices.Contains(publishedStatuses, lb.Layer.Status) ||
+		lb.Layer.Comparison || lb.Branch.Comparison {
+		return nil, ErrNotFound
+	}
+
+	// The five child tables in one round trip, told apart by kind.
+	var rows []childRow
+	err = db.Raw(`
+SELECT 'a_src' AS kind, id, url AS a, sha256sum AS b, '' AS c, '' AS d, 0 AS n, 0 AS m, 0 AS k
+  FROM recipe_sources WHERE recipe_id = @id
+UNION ALL SELECT 'b_dep', id, name, '', '', '', 0, 0, 0 FROM recipe_build_deps WHERE recipe_id = @id
+UNION ALL SELECT 'c_pc', id, feature, with_option, without_option, build_deps, 0, 0, 0
+  FROM recipe_package_configs WHERE recipe_id = @id
+UNION ALL SELECT 'd_file', id, path, '', '', '', 0, 0, 0 FROM recipe_file_deps WHERE recipe_id = @id
+UNION ALL SELECT 'e_patch', id, path, src_path, status, status_extra, COALESCE(apply_order, -1), striplevel,
+  CASE WHEN applied THEN 1 ELSE 0 END FROM recipe_patches WHERE recipe_id = @id
+ORDER BY kind, n, id`, map[string]any{"id": id}).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	var depNames []string
+	seen := map[string]bool{}
+	want := func(n string) {
+		if !seen[n] {
+			seen[n] = true
+			depNames = append(depNames, n)
+		}
+	}
+	for _, r := range rows {
+		switch r.Kind {
+		case "a_src":
+			p.Sources = append(p.Sources, RecipeSource{ID: r.ID, RecipeID: id, URL: r.A, SHA256Sum: r.B})
+		case "b_dep":
+			p.Depends = append(p.Depends, DepProviders{Name: r.A})
+			want(r.A)
+		case "c_pc":
+			pc := PackageConfigRow{RecipePackageConfig: RecipePackageConfig{ID: r.ID, RecipeID: id, Feature: r.A,
+				WithOption: r.B, WithoutOption: r.C, BuildDeps: r.D}}
+			for _, d := range strings.Fields(r.D) {
+				pc.Deps = append(pc.Deps, DepProviders{Name: d})
+				want(d)
+			}
+			p.PackageConfigs = append(p.PackageConfigs, pc)
+		case "d_file":
+			p.Files = append(p.Files, s.fileRef(lb, r.A))
+		case "e_patch":
+			pt := RecipePatch{ID: r.ID, RecipeID: id, Path: r.A, SrcPath: r.B, Status: r.C, StatusExtra: r.D,
+				Striplevel: r.M, Applied: r.K == 1}
+			if r.N >= 0 {
+				n := r.N
+				pt.ApplyOrder = &n
+			}
+			p.Patches = append(p.Patches, pt)
+		}
+	}
+	slices.SortStableFunc(p.PackageConfigs, func(a, b PackageConfigRow) int { return cmp.Compare(a.Feature, b.Feature) })
+
+	providers, err := s.providers(ctx, lb.BranchID, depNames)
+	if err != nil {
+		return nil, err
+	}
+	for i := range p.Depends {
+		p.Depends[i].Providers = providers[p.Depends[i].Name]
+	}
+	for i := range p.PackageConfigs {
+		for j := range p.PackageConfigs[i].Deps {
+			p.PackageConfigs[i].Deps[j].Providers = providers[p.PackageConfigs[i].Deps[j].Name]
+		}
+	}
+	if p.Appends, err = s.recipeAppends(ctx, &p.Recipe, lb.BranchID); err != nil {
+		return nil, err
+	}
+	err = db.Raw(`
+SELECT r.id, r.pv, b.name AS branch_name
+FROM recipes r JOIN layer_branches lb ON lb.id = r.layer_branch_id JOIN branches b ON b.id = lb.branch_id
+WHERE lb.layer_id = ? AND r.pn = ? AND r.id <> ? AND NOT b.comparison AND NOT b.hidden
+ORDER BY b.sort_priority IS NULL, b.sort_priority, b.name, r.pv`, lb.LayerID, p.Recipe.PN, id).Scan(&p.OtherBranches).Error
+	return p, err
+}
+
+// fileRef names a repository path relative to the layer when it lies inside
+// the layer's subdirectory.
+func (s *Store) fileRef(lb *LayerBranch, repoPath string) FileRef {
+	if lb.VCSSubdir == "" {
+		return FileRef{Path: repoPath, URL: lb.FileURL(lb.Layer, repoPath)}
+	}
+	if rel, ok := strings.CutPrefix(repoPath, strings.TrimSuffix(lb.VCSSubdir, "/")+"/"); ok {
+		return FileRef{Path: rel, URL: lb.FileURL(lb.Layer, rel)}
+	}
+	top := *lb
+	top.VCSSubdir = ""
+	return FileRef{Path: repoPath, URL: top.FileURL(lb.Layer, repoPath)}
+}
+
+// providerRow is a candidate provider of some dependency.
+type providerRow struct {
+	ID              int64
+	PN              string `gorm:"column:pn"`
+	PV              string `gorm:"column:pv"`
+	Provides        string
+	BBClassExtend   string `gorm:"column:bbclassextend"`
+	LayerName       string
+	IndexPreference int
+}
+
+// providers resolves dependency names to the recipes on the branch that
+// provide them: by PN, by PROVIDES, or as the native/nativesdk variant of
+// a recipe extended with BBCLASSEXTEND. One query for all names.
+func (s *Store) providers(ctx context.Context, branchID int64, names []string) (map[string][]Provider, error) {
+	out := map[string][]Provider{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	pns := map[string]bool{}
+	var provConds []string
+	var provArgs []any
+	for _, n := range names {
+		pns[n] = true
+		if b := baseName(n); b != n {
+			pns[b] = true
+		}
+		provConds = append(provConds, `(' ' || r.provides || ' ') LIKE ? ESCAPE '\'`)
+		provArgs = append(provArgs, likeContains(" "+n+" "))
+	}
+	pnList := make([]string, 0, len(pns))
+	for n := range pns {
+		pnList = append(pnList, n)
+	}
+	slices.Sort(pnList)
+	var rows []providerRow
+	// By name through the PN index, and through PROVIDES among the few
+	// recipes that provide more than their own name (a partial index).
+	cols := `SELECT r.id AS id, r.pn AS pn, r.pv AS pv, r.provides AS provides, r.bbclassextend AS bbclassextend,
+       l.name AS layer_name, l.index_preference AS index_preference
+FROM recipes r JOIN layer_branches lb ON lb.id = r.layer_branch_id JOIN layers l ON l.id = lb.layer_id
+WHERE lb.branch_id = ? AND l.status IN ? AND NOT l.comparison AND `
+	err := s.with(ctx).Raw(cols+`r.pn IN ?
+UNION
+`+cols+`r.provides <> '' AND r.provides <> r.pn AND (`+strings.Join(provConds, " OR ")+`)
+ORDER BY index_preference DESC, layer_name, pn, id`,
+		append([]any{branchID, publishedStatuses, pnList, branchID, publishedStatuses}, provArgs...)...).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range names {
+		for _, r := range rows {
+			if provides(r, n) {
+				out[n] = append(out[n], Provider{RecipeID: r.ID, PN: r.PN, PV: r.PV, LayerName: r.LayerName})
+			}
+		}
+	}
+	return out, nil
+}
+
+// baseName strips the variant a BBCLASSEXTEND adds: foo-native, foo-cross,
+// nativesdk-foo become foo.
+func baseName(n string) string {
+	for _, suf := range []string{"-native", "-crosssdk", "-cross"} {
+		if b, ok := strings.CutSuffix(n, suf); ok && b != "" {
+			return b
+		}
+	}
+	if b, ok := strings.CutPrefix(n, "nativesdk-"); ok && b != "" {
+		return b
+	}
+	return n
+}
+
+func provides(r providerRow, name string) bool {
+	if r.PN == name || hasWord(r.Provides, name) {
+		return true
+	}
+	b := baseName(name)
+	if b == name || r.PN != b {
+		return false
+	}
+	switch {
+	case strings.HasSuffix(name, "-native"):
+		return hasWord(r.BBClassExtend, "native")
+	case strings.HasPrefix(name, "nativesdk-"):
+		return hasWord(r.BBClassExtend, "nativesdk")
+	}
+	return false
+}
+
+// recipeAppends finds the bbappends on the branch named for the recipe
+// (upstream's rule: NAME.bbappend or NAME_VERSION.bbappend) and marks those
+// that apply to its version (% matches any version suffix).
+func (s *Store) recipeAppends(ctx context.Context, r *Recipe, branchID int64) ([]AppendRow, error) {
+	stem := strings.TrimSuffix(r.Filename, ".bb")
+	prefix, _, _ := strings.Cut(stem, "_")
+	nameRE := regexp.MustCompile(`^` + regexp.QuoteMeta(prefix) + `(_[^_]*)?\.bbappend$`)
+	var rows []struct {
+		Filename, Filepath, LayerName         string
+		VCSSubdir                             string `gorm:"column:vcs_subdir"`
+		ActualBranch, BranchName, FileURLTmpl string
+	}
+	err := s.with(ctx).Raw(`
+SELECT a.filename, a.filepath, l.name AS layer_name, lb.vcs_subdir, lb.actual_branch, b.name AS branch_name,
+       l.vcs_web_file_base_url AS file_url_tmpl
+FROM bbappends a JOIN layer_branches lb ON lb.id = a.layer_branch_id JOIN layers l ON l.id = lb.layer_id
+JOIN branches b ON b.id = lb.branch_id
+WHERE lb.branch_id = ? AND l.status IN ? AND NOT l.comparison
+  AND (a.filename = ? OR a.filename LIKE ? ESCAPE '\')
+ORDER BY l.index_preference DESC, l.name, a.filepath, a.filename`,
+		branchID, publishedStatuses, prefix+".bbappend", escapeLike(prefix)+`\_%.bbappend`).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	var out []AppendRow
+	for _, a := range rows {
+		if !nameRE.MatchString(a.Filename) {
+			continue
+		}
+		lb := LayerBranch{VCSSubdir: a.VCSSubdir, ActualBranch: a.ActualBranch, Branch: &Branch{Name: a.BranchName}}
+		out = append(out, AppendRow{
+			Filename: a.Filename, Filepath: a.Filepath, LayerName: a.LayerName,
+			URL:     lb.FileURL(&Layer{VCSWebFileBaseURL: a.FileURLTmpl}, path.Join(a.Filepath, a.Filename)),
+			Applies: appendApplies(a.Filename, r.Filename),
+		})
+	}
+	return out, nil
+}
+
+// appendApplies is upstream's BBAppend.matches_recipe: the same stem, or a
+// stem with % matching any run of characters.
+func appendApplies(appendFile, recipeFile string) bool {
+	recipe := strings.TrimSuffix(recipeFile, ".bb")
+	app := strings.TrimSuffix(appendFile, ".bbappend")
+	if recipe == app {
+		return true
+	}
+	if !strings.Contains(app, "%") {
+		return false
+	}
+	ok, _ := path.Match(strings.ReplaceAll(globEscape(app), "%", "*"), recipe)
+	return ok
+}
+
+// globEscape keeps path.Match from reading a file name's own [ ] * ? \.
+func globEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`, `]`, `\]`).Replace(s)
+}

@@ -1,0 +1,268 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Reports: duplicates on a branch, statistics, and update runs with their
+// logs.
+
+// Duplicate kinds.
+const (
+	DupRecipes  = "recipes"
+	DupClasses  = "classes"
+	DupIncFiles = "incfiles"
+)
+
+// DupItem is one copy of a duplicated recipe, class or inc file.
+type DupItem struct {
+	ID              int64 // recipe id for recipes
+	Key             string
+	PV              string `gorm:"column:pv"`
+	BBClassType     string `gorm:"column:bbclass_type"`
+	LayerName       string
+	LayerType       string
+	IndexPreference int
+	Preferred       bool `gorm:"-"` // no Base or Software layer with a higher preference has it too
+}
+
+// DupGroup is a name found in several layers.
+type DupGroup struct {
+	Key   string
+	Items []DupItem
+}
+
+var dupQueries = map[string]struct{ table, key, cols string }{
+	DupRecipes:  {"recipes", "t.pn", "t.id, t.pn AS key, t.pv, '' AS bbclass_type"},
+	DupClasses:  {"bbclasses", "t.name", "t.id, t.name AS key, '' AS pv, t.bbclass_type"},
+	DupIncFiles: {"inc_files", "t.path", "t.id, t.path AS key, '' AS pv, '' AS bbclass_type"},
+}
+
+// Duplicates lists a page of the names found in more than one layer on a
+// branch, optionally among the given layers only.
+func (s *Store) Duplicates(ctx context.Context, kind string, branch *Branch, layerIDs []int64, p Page) (Paged[DupGroup], error) {
+	p = p.norm()
+	out := Paged[DupGroup]{Page: p}
+	dq, ok := dupQueries[kind]
+	if !ok {
+		return out, fmt.Errorf("unknown duplicate kind %q", kind)
+	}
+	where := "lb.branch_id = ? AND l.status IN ? AND NOT l.comparison"
+	args := []any{branch.ID, publishedStatuses}
+	if len(layerIDs) > 0 {
+		where += " AND lb.layer_id IN ?"
+		args = append(args, layerIDs)
+	}
+	from := " FROM " + dq.table + " t JOIN layer_branches lb ON lb.id = t.layer_branch_id JOIN layers l ON l.id = lb.layer_id WHERE " + where
+	groups := "SELECT " + dq.key + " AS key" + from + " GROUP BY " + dq.key + " HAVING COUNT(DISTINCT t.layer_branch_id) > 1"
+	db := s.with(ctx)
+	if err := db.Raw("SELECT COUNT(*) FROM ("+groups+") g", args...).Scan(&out.Total).Error; err != nil {
+		return out, err
+	}
+	var keys []string
+	if err := db.Raw(groups+" ORDER BY "+s.collate(dq.key+" %[1]s")+" LIMIT ? OFFSET ?", append(args, p.Size, p.Offset())...).
+		Scan(&keys).Error; err != nil {
+		return out, err
+	}
+	if len(keys) == 0 {
+		return out, nil
+	}
+	var items []DupItem
+	err := db.Raw("SELECT "+dq.cols+", l.name AS layer_name, l.layer_type, l.index_preference"+from+" AND "+dq.key+" IN ?"+
+		" ORDER BY "+s.collate(dq.key+" %[1]s, l.index_preference DESC, l.name %[1]s, t.id"), append(args, keys)...).Scan(&items).Error
+	if err != nil {
+		return out, err
+	}
+	byKey := map[string]*DupGroup{}
+	for _, k := range keys {
+		out.Items = append(out.Items, DupGroup{Key: k})
+	}
+	for i := range out.Items {
+		byKey[out.Items[i].Key] = &out.Items[i]
+	}
+	for _, it := range items {
+		if g := byKey[it.Key]; g != nil {
+			g.Items = append(g.Items, it)
+		}
+	}
+	for i := range out.Items {
+		g := &out.Items[i]
+		for j := range g.Items {
+			g.Items[j].Preferred = true
+			for _, o := range g.Items {
+				if (o.LayerType == TypeSoftware || o.LayerType == TypeBase) && o.IndexPreference > g.Items[j].IndexPreference {
+					g.Items[j].Preferred = false
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// BranchLayers lists the published layers on a branch by name, for layer
+// pickers.
+func (s *Store) BranchLayers(ctx context.Context, branchID int64) ([]Layer, error) {
+	var ls []Layer
+	err := s.with(ctx).Raw(`SELECT l.* FROM layers l JOIN layer_branches lb ON lb.layer_id = l.id
+WHERE lb.branch_id = ? AND l.status IN ? AND NOT l.comparison ORDER BY `+s.collate("l.name %[1]s"), branchID, publishedStatuses).Scan(&ls).Error
+	return ls, err
+}
+
+// BranchStats counts a branch's published content.
+type BranchStats struct {
+	Name, ShortDescription                      string
+	Layers, Recipes, Classes, Machines, Distros int64
+}
+
+// Stats is the statistics page.
+type Stats struct {
+	Layers, Recipes, Classes, Machines, Distros int64 // distinct names across branches
+	Branches                                    []BranchStats
+}
+
+// Stats counts the index: distinct names overall and everything per
+// visible branch.
+func (s *Store) Stats(ctx context.Context) (*Stats, error) {
+	st := &Stats{}
+	var totals struct{ Layers, Recipes, Classes, Machines, Distros int64 }
+	pub := "JOIN layer_branches lb ON lb.id = t.layer_branch_id JOIN layers l ON l.id = lb.layer_id JOIN branches b ON b.id = lb.branch_id WHERE l.status IN @pub AND NOT l.comparison AND NOT b.comparison"
+	args := map[string]any{"pub": publishedStatuses}
+	err := s.with(ctx).Raw(`SELECT
+ (SELECT COUNT(*) FROM layers WHERE status IN @pub AND NOT comparison) AS layers,
+ (SELECT COUNT(DISTINCT t.pn) FROM recipes t `+pub+`) AS recipes,
+ (SELECT COUNT(DISTINCT t.name) FROM bbclasses t `+pub+`) AS classes,
+ (SELECT COUNT(DISTINCT t.name) FROM machines t `+pub+`) AS machines,
+ (SELECT COUNT(DISTINCT t.name) FROM distros t `+pub+`) AS distros`, args).Scan(&totals).Error
+	if err != nil {
+		return nil, err
+	}
+	st.Layers, st.Recipes, st.Classes, st.Machines, st.Distros = totals.Layers, totals.Recipes, totals.Classes, totals.Machines, totals.Distros
+	per := "JOIN layer_branches lb ON lb.id = t.layer_branch_id JOIN layers l ON l.id = lb.layer_id WHERE lb.branch_id = b.id AND l.status IN @pub AND NOT l.comparison"
+	err = s.with(ctx).Raw(`SELECT b.name, b.short_description,
+ (SELECT COUNT(*) FROM layer_branches lb JOIN layers l ON l.id = lb.layer_id WHERE lb.branch_id = b.id AND l.status IN @pub AND NOT l.comparison) AS layers,
+ (SELECT COUNT(*) FROM recipes t `+per+`) AS recipes,
+ (SELECT COUNT(*) FROM bbclasses t `+per+`) AS classes,
+ (SELECT COUNT(*) FROM machines t `+per+`) AS machines,
+ (SELECT COUNT(*) FROM distros t `+per+`) AS distros
+FROM branches b WHERE NOT b.hidden AND NOT b.comparison
+ORDER BY b.sort_priority IS NULL, b.sort_priority, b.name`, args).Scan(&st.Branches).Error
+	return st, err
+}
+
+// UpdateRow is an update run in the list, with its layer updates summed.
+type UpdateRow struct {
+	ID         int64
+	StartedAt  time.Time
+	FinishedAt *time.Time
+	Status     string
+	Reload     bool
+	Layers     int64
+	Errors     int64
+	Warnings   int64
+}
+
+// Duration is how long the run took ("" while running).
+func (u *UpdateRow) Duration() time.Duration {
+	if u.FinishedAt == nil {
+		return 0
+	}
+	return u.FinishedAt.Sub(u.StartedAt)
+}
+
+// Updates lists a page of update runs, newest first.
+func (s *Store) Updates(ctx context.Context, p Page) (Paged[UpdateRow], error) {
+	p = p.norm()
+	out := Paged[UpdateRow]{Page: p}
+	db := s.with(ctx)
+	if err := db.Model(&Update{}).Count(&out.Total).Error; err != nil {
+		return out, err
+	}
+	err := db.Raw(`SELECT u.id, u.started_at, u.finished_at, u.status, u.reload,
+  COUNT(lu.id) AS layers, COALESCE(SUM(lu.errors), 0) AS errors, COALESCE(SUM(lu.warnings), 0) AS warnings
+FROM (SELECT * FROM updates ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?) u
+LEFT JOIN layer_updates lu ON lu.update_id = u.id
+GROUP BY u.id, u.started_at, u.finished_at, u.status, u.reload
+ORDER BY u.started_at DESC, u.id DESC`, p.Size, p.Offset()).Scan(&out.Items).Error
+	return out, err
+}
+
+// LayerUpdateRow is a layer update with its layer and branch names.
+type LayerUpdateRow struct {
+	LayerUpdate
+	LayerName   string
+	BranchName  string
+	LayerStatus string
+}
+
+// Duration is how long the layer update took (0 while running).
+func (u *LayerUpdateRow) Duration() time.Duration {
+	if u.FinishedAt == nil {
+		return 0
+	}
+	return u.FinishedAt.Sub(u.StartedAt)
+}
+
+// UpdatePage is one update run and its layer updates.
+type UpdatePage struct {
+	Update       Update
+	LayerUpdates []LayerUpdateRow
+}
+
+// UpdatePage loads an update run with its layer updates (without their
+// logs, which have their own page).
+func (s *Store) UpdatePage(ctx context.Context, id int64) (*UpdatePage, error) {
+	p := &UpdatePage{}
+	db := s.with(ctx)
+	if err := translate(db.Where("id = ?", id).Take(&p.Update).Error); err != nil {
+		return nil, err
+	}
+	err := db.Raw(`SELECT lu.id, lu.update_id, lu.layer_id, lu.branch_id, lu.started_at, lu.finished_at, lu.status,
+  lu.vcs_before_rev, lu.vcs_after_rev, lu.recipes_added, lu.recipes_changed, lu.recipes_removed, lu.errors, lu.warnings,
+  l.name AS layer_name, b.name AS branch_name, l.status AS layer_status
+FROM layer_updates lu JOIN layers l ON l.id = lu.layer_id JOIN branches b ON b.id = lu.branch_id
+WHERE lu.update_id = ? AND l.status IN ? ORDER BY lu.started_at, lu.id`, id, publishedStatuses).Scan(&p.LayerUpdates).Error
+	return p, err
+}
+
+// LayerUpdatePage is one layer update with its log and, when the layer is
+// still on the branch, its layer branch for commit links.
+type LayerUpdatePage struct {
+	LayerUpdateRow
+	LayerBranch *LayerBranch // with Layer and Branch; nil when gone
+}
+
+// BeforeURL and AfterURL link the revisions to the repository's web view.
+func (p *LayerUpdatePage) BeforeURL() string { return p.commitURL(p.VCSBeforeRev) }
+func (p *LayerUpdatePage) AfterURL() string  { return p.commitURL(p.VCSAfterRev) }
+
+func (p *LayerUpdatePage) commitURL(rev string) string {
+	if p.LayerBranch == nil || rev == "" {
+		return ""
+	}
+	return p.LayerBranch.CommitURL(p.LayerBranch.Layer, rev)
+}
+
+// LayerUpdatePage loads one layer update and its log.
+func (s *Store) LayerUpdatePage(ctx context.Context, id int64) (*LayerUpdatePage, error) {
+	p := &LayerUpdatePage{}
+	db := s.with(ctx)
+	err := db.Raw(`SELECT lu.*, l.name AS layer_name, b.name AS branch_name, l.status AS layer_status
+FROM layer_updates lu JOIN layers l ON l.id = lu.layer_id JOIN branches b ON b.id = lu.branch_id
+WHERE lu.id = ?`, id).Scan(&p.LayerUpdateRow).Error
+	if err != nil {
+		return nil, err
+	}
+	if p.ID == 0 || (p.LayerStatus != StatusPublished && p.LayerStatus != StatusNoUpdate) {
+		return nil, ErrNotFound
+	}
+	var lb LayerBranch
+	err = db.Joins("Layer").Joins("Branch").Where("layer_branches.layer_id = ? AND layer_branches.branch_id = ?", p.LayerID, p.BranchID).Take(&lb).Error
+	if err == nil {
+		p.LayerBranch = &lb
+	} else if translate(err) != ErrNotFound {
+		return nil, err
+	}
+	return p, nil
+}

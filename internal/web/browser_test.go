@@ -1,0 +1,241 @@
+package web_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"layerindex/internal/db"
+)
+
+// chromium finds Debian's Chromium. Without it the browser test skips,
+// except in CI, where it must run (.ci/run installs it).
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, p := range []string{os.Getenv("LAYERINDEX_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("Chromium is required in CI but was not found (apt-get install chromium)")
+	}
+	t.Skip("Chromium not found at /usr/bin/chromium (apt-get install chromium, or set LAYERINDEX_CHROMIUM); skipping the browser test")
+	return ""
+}
+
+// TestBrowser walks the site in headless Chromium as a person would: layer
+// list, release switch, type filter, searches, a recipe, a layer's machines
+// tab. It asserts on what is visible and saves a screenshot of each page in
+// $LAYERINDEX_SCREENSHOTS (default: a temporary directory, logged).
+func TestBrowser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	exe := chromium(t)
+	shots := os.Getenv("LAYERINDEX_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	if err := os.MkdirAll(shots, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", shots)
+
+	f := loadBrowseFixture(t, db.SQLite)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(exe),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	bctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	// The first Do starts the browser; its context must not time out, or
+	// the browser stops with it. Each step below gets its own deadline.
+	if err := chromedp.Do(bctx); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	step := func() (context.Context, context.CancelFunc) { return context.WithTimeout(bctx, 20*time.Second) }
+
+	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		ctx, cancel := step()
+		defer cancel()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	visible := func(sel string) string {
+		t.Helper()
+		ctx, cancel := step()
+		defer cancel()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("reading %s: %v", sel, err)
+		}
+		return s
+	}
+	location := func() string {
+		t.Helper()
+		ctx, cancel := step()
+		defer cancel()
+		s, err := chromedp.Run(ctx, chromedp.Location())
+		if err != nil {
+			t.Fatalf("reading the location: %v", err)
+		}
+		return strings.TrimPrefix(s, f.ts.URL)
+	}
+	shot := func(name string) {
+		t.Helper()
+		ctx, cancel := step()
+		defer cancel()
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expect := func(where, text string, wants ...string) {
+		t.Helper()
+		for _, w := range wants {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: %q not visible in:\n%s", where, w, text)
+			}
+		}
+	}
+	refuse := func(where, text string, nots ...string) {
+		t.Helper()
+		for _, w := range nots {
+			if strings.Contains(text, w) {
+				t.Errorf("%s: %q visible but should not be", where, w)
+			}
+		}
+	}
+
+	// 1. The layer list, reached through upstream's front-page URL.
+	run("open the index", chromedp.Navigate(f.ts.URL+"/layerindex/"), chromedp.WaitVisible(chromedp.CSS("table.layers")))
+	if loc := location(); loc != "/layerindex/branch/master/layers/" {
+		t.Errorf("front page landed on %s", loc)
+	}
+	main := visible("main")
+	expect("layer list", main, "openembedded-core", "meta-raspberrypi", "meta-python", "Raspberry Pi BSP")
+	refuse("layer list", main, "meta-submitted")
+	shot("01-layers-master")
+
+	// 2. Switch the release with the selector in the header.
+	run("open the release selector", chromedp.Click(chromedp.CSS("details.branch-menu summary")),
+		chromedp.WaitVisible(chromedp.CSS(`details.branch-menu a[href*="scarthgap"]`)))
+	shot("02-release-selector")
+	run("pick scarthgap", chromedp.Click(chromedp.CSS(`details.branch-menu a[href*="scarthgap"]`)),
+		chromedp.WaitVisible(`//h1[contains(., "scarthgap")]`))
+	main = visible("main")
+	expect("scarthgap layers", main, "openembedded-core", "meta-oe")
+	refuse("scarthgap layers", main, "meta-raspberrypi")
+	if loc := location(); loc != "/layerindex/branch/scarthgap/layers/" {
+		t.Errorf("release switch landed on %s", loc)
+	}
+	shot("03-layers-scarthgap")
+
+	// 3. Filter by type on master.
+	run("back to master", chromedp.Navigate(f.ts.URL+"/layerindex/branch/master/layers/"), chromedp.WaitVisible(chromedp.CSS("table.layers")))
+	run("tick Machine (BSP) and filter", chromedp.Click(chromedp.CSS(`input[name=type][value=B]`)),
+		chromedp.Click(`//form[contains(@class,"filters")]//button[.="Filter"]`),
+		chromedp.WaitVisible(`//a[.="Clear filters"]`))
+	if loc := location(); !strings.Contains(loc, "type=B") {
+		t.Errorf("type filter did not apply: %s", loc)
+	}
+	main = visible("table.layers")
+	expect("BSP layers", main, "meta-raspberrypi")
+	refuse("BSP layers", main, "openembedded-core", "meta-python")
+	shot("04-layers-type-bsp")
+
+	// 4. Search pn:busybox from the header: one result opens the recipe.
+	run("search pn:busybox", chromedp.SendKeys(chromedp.CSS("#header-q"), "pn:busybox\n"),
+		chromedp.WaitVisible(`//h1[contains(., "busybox")]`))
+	if loc := location(); !strings.HasPrefix(loc, "/layerindex/recipe/") {
+		t.Errorf("pn:busybox landed on %s", loc)
+	}
+	main = visible("main")
+	expect("busybox recipe", main, "1.38.0", "Tiny versions of many common UNIX utilities", "GPL-2.0-only & bzip2-1.0.4",
+		"kernel-headers", "busybox_%.bbappend", "meta-raspberrypi", "scarthgap", "https://busybox.net/downloads/busybox-1.38.0.tar.bz2")
+	shot("05-recipe-busybox")
+
+	// 5. A free-text search, then open a result.
+	run("search library", chromedp.Navigate(f.ts.URL+"/layerindex/branch/master/recipes/"),
+		chromedp.WaitVisible(chromedp.CSS("#recipe-q")),
+		chromedp.SendKeys(chromedp.CSS("#recipe-q"), "library\n"),
+		chromedp.WaitVisible(`//p[contains(@class, "count") and contains(., "found")]`))
+	main = visible("table.recipes")
+	expect("search results", main, "glib-2.0", "glibmm", "zlib", "C++ bindings for the glib library")
+	refuse("search results", main, "busybox")
+	shot("06-search-library")
+	run("open glibmm", chromedp.Click(`//table[contains(@class,"recipes")]//a[.="glibmm"]`),
+		chromedp.WaitVisible(`//h1[contains(., "glibmm")]`))
+	main = visible("main")
+	expect("glibmm recipe", main, "C++ bindings for the glib library", "glib-2.0", "libsigc++-2.0", "no provider found", "meta-oe")
+	shot("07-recipe-glibmm")
+
+	// 6. A layer's machines tab.
+	run("open meta-raspberrypi", chromedp.Navigate(f.ts.URL+"/layerindex/branch/master/layer/meta-raspberrypi/"),
+		chromedp.WaitVisible(chromedp.CSS("nav.tabs")))
+	main = visible("main")
+	expect("layer page", main, "Raspberry Pi BSP", "Use the kirkstone branch for the Pi 1.", "Maintainer of meta-raspberrypi", "openembedded-core", "linux-raspberrypi")
+	shot("08-layer-raspberrypi")
+	run("open the machines tab", chromedp.Click(`//nav[contains(@class,"tabs")]//a[contains(., "Machines")]`),
+		chromedp.WaitVisible(`//nav[contains(@class,"tabs")]//a[@aria-current="page" and contains(., "Machines")]`))
+	main = visible("section.tab-panel")
+	expect("machines tab", main, "raspberrypi4-64", "RaspberryPi 4 Development Board (64bit)", "raspberrypi5")
+	refuse("machines tab", main, "linux-raspberrypi")
+	shot("09-layer-machines")
+
+	// The other pages, for the record and for a look at the design.
+	for _, p := range []struct{ name, path, want string }{
+		{"10-recipe-partial", "/layerindex/branch/master/recipes/?q=pn:linux-raspberrypi", "Partly evaluated"},
+		{"11-machines", "/layerindex/branch/master/machines/", "raspberrypi5"},
+		{"12-classes", "/layerindex/branch/master/classes/", "sdcard_image-rpi"},
+		{"13-duplicates", "/layerindex/branch/master/duplicates/", "zlib 1.2 in meta-python"},
+		{"14-stats", "/layerindex/stats/", "distinct recipes"},
+		{"15-updates", "/layerindex/updates/", "succeeded"},
+		{"16-update-log", "/layerindex/layerupdate/" + strconv.FormatInt(f.layerUpdateID, 10) + "/", "could not evaluate"},
+		{"17-home", "/", "Find OpenEmbedded layers"},
+		{"18-not-found", "/layerindex/branch/master/layer/meta-nowhere/", "no published layer"},
+		{"19-bad-query", "/layerindex/branch/master/recipes/?q=%22unclosed", "unclosed quote"},
+	} {
+		run("open "+p.path, chromedp.Navigate(f.ts.URL+p.path), chromedp.WaitVisible(chromedp.CSS("main")))
+		expect(p.name, visible("main"), p.want)
+		shot(p.name)
+	}
+
+	// A phone-sized screen: the layout must still read well.
+	run("narrow window", chromedp.EmulateViewport(390, 844), chromedp.Navigate(f.ts.URL+"/layerindex/branch/master/layer/meta-raspberrypi/"),
+		chromedp.WaitVisible(chromedp.CSS("nav.tabs")))
+	shot("20-layer-phone")
+}

@@ -1,0 +1,346 @@
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"container/list"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/labstack/echo/v4"
+
+	"layerindex/internal/db"
+	"layerindex/internal/store"
+)
+
+// The page cache keeps rendered pages for anonymous visitors and serves
+// them again until the index changes. It is exact, not time-based: on
+// SQLite every request reads a change counter kept by triggers; on
+// PostgreSQL the server LISTENs to the notifications that triggers send on
+// commit, so a page is never older than the last commit plus the
+// notification's trip, and a lost connection disables the cache until it is
+// back. Requests with cookies or credentials are never served from it, so
+// per-user pages (log-in state) stay correct.
+
+const (
+	cacheMaxEntries = 4096
+	cacheMaxBytes   = 64 << 20
+	cacheMaxPage    = 1 << 20
+	// cacheTTL bounds how long a page may live even without changes, so
+	// relative times ("2 hours ago") stay roughly right.
+	cacheTTL = 5 * time.Minute
+)
+
+type cacheEntry struct {
+	key      string
+	version  int64
+	born     time.Time
+	status   int
+	header   http.Header
+	body     []byte
+	listElem *list.Element
+
+	gzOnce sync.Once // the body gzipped, made on the first hit that accepts it
+	gz     []byte
+}
+
+// gzipped is the entry's body compressed, or nil when compression does
+// not pay (tiny bodies).
+func (e *cacheEntry) gzipped() []byte {
+	e.gzOnce.Do(func() {
+		if len(e.body) < 1024 {
+			return
+		}
+		var b bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+		w.Write(e.body)
+		w.Close()
+		e.gz = b.Bytes()
+	})
+	return e.gz
+}
+
+type pageCache struct {
+	mu      sync.Mutex
+	entries map[string]*cacheEntry
+	lru     *list.List // front: most recently used
+	bytes   int
+
+	store   *store.Store
+	counter versionReads // SQLite: shared reads of the change counter
+	notify  bool         // versions come from notifications (PostgreSQL)
+	gen     atomic.Int64 // notification generation
+	live    atomic.Bool  // the notification listener is connected
+	stop    context.CancelFunc
+	done    chan struct{}
+
+	hits, misses atomic.Int64
+}
+
+func newPageCache(d *db.DB, st *store.Store, log interface{ Warn(string, ...any) }) *pageCache {
+	c := &pageCache{entries: map[string]*cacheEntry{}, lru: list.New(), store: st}
+	if d.Dialect == db.Postgres {
+		c.notify = true
+		ctx, cancel := context.WithCancel(context.Background())
+		c.stop, c.done = cancel, make(chan struct{})
+		go c.listen(ctx, d, log)
+	}
+	return c
+}
+
+// close stops the notification listener.
+func (c *pageCache) close() {
+	if c.stop != nil {
+		c.stop()
+		<-c.done
+	}
+}
+
+// listen keeps a LISTEN connection open and bumps the generation on every
+// notification; while it is down the cache is bypassed.
+func (c *pageCache) listen(ctx context.Context, d *db.DB, log interface{ Warn(string, ...any) }) {
+	defer close(c.done)
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := c.listenOnce(ctx, d)
+		c.live.Store(false)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Warn("page cache: listening for index changes failed; pages are not cached meanwhile", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+func (c *pageCache) listenOnce(ctx context.Context, d *db.DB) error {
+	conn, err := listenConn(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "LISTEN "+store.IndexChannel); err != nil {
+		return err
+	}
+	// Whatever changed while nobody listened is unknown: start afresh.
+	c.gen.Add(1)
+	c.live.Store(true)
+	for {
+		if _, err := conn.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		c.gen.Add(1)
+	}
+}
+
+// listenConn opens a connection of its own for LISTEN, with the settings
+// of the application's pool (database/sql cannot wait for notifications,
+// and the job queue's small LISTEN pool is River's).
+func listenConn(ctx context.Context, d *db.DB) (*pgx.Conn, error) {
+	sc, err := d.SQL.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var cfg *pgx.ConnConfig
+	err = sc.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return fmt.Errorf("not a pgx connection: %T", dc)
+		}
+		cfg = c.Conn().Config().Copy()
+		return nil
+	})
+	sc.Close()
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg)
+}
+
+// version is the current index version, and false when pages must not be
+// cached now.
+func (c *pageCache) version(ctx context.Context) (int64, bool) {
+	if c.notify {
+		return c.gen.Load(), c.live.Load()
+	}
+	v, err := c.counter.read(ctx, time.Now(), c.store.IndexVersion)
+	return v, err == nil
+}
+
+// versionReads shares reads of SQLite's change counter between requests
+// without losing exactness: a request may use a value read by a query that
+// started after the request arrived, since that query sees every change
+// committed before. Under load one read serves many requests.
+type versionReads struct {
+	mu        sync.Mutex
+	changed   *sync.Cond // a read finished
+	reading   bool
+	readStart time.Time
+	lastStart time.Time // start of the last finished read
+	last      int64
+	lastErr   error
+}
+
+func (r *versionReads) read(ctx context.Context, arrival time.Time, query func(context.Context) (int64, error)) (int64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.changed == nil {
+		r.changed = sync.NewCond(&r.mu)
+	}
+	for {
+		if !r.lastStart.IsZero() && !r.lastStart.Before(arrival) {
+			return r.last, r.lastErr
+		}
+		if r.reading {
+			r.changed.Wait() // then use it if it started in time, or start the next
+			continue
+		}
+		r.reading, r.readStart = true, time.Now()
+		r.mu.Unlock()
+		v, err := query(ctx)
+		r.mu.Lock()
+		r.reading = false
+		r.lastStart, r.last, r.lastErr = r.readStart, v, err
+		r.changed.Broadcast()
+		if err != nil {
+			return 0, err // a failed read (e.g. a cancelled request) is not shared
+		}
+	}
+}
+
+func (c *pageCache) get(key string, version int64) *cacheEntry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e := c.entries[key]
+	if e == nil {
+		return nil
+	}
+	if e.version != version || time.Since(e.born) > cacheTTL {
+		c.remove(e)
+		return nil
+	}
+	c.lru.MoveToFront(e.listElem)
+	return e
+}
+
+func (c *pageCache) put(e *cacheEntry) {
+	if len(e.body) > cacheMaxPage {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.entries[e.key]; old != nil {
+		c.remove(old)
+	}
+	e.listElem = c.lru.PushFront(e)
+	c.entries[e.key] = e
+	c.bytes += len(e.body)
+	for len(c.entries) > cacheMaxEntries || c.bytes > cacheMaxBytes {
+		c.remove(c.lru.Back().Value.(*cacheEntry))
+	}
+}
+
+func (c *pageCache) remove(e *cacheEntry) {
+	c.lru.Remove(e.listElem)
+	delete(c.entries, e.key)
+	c.bytes -= len(e.body)
+}
+
+// recorder copies what a handler writes, to cache it.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	buf    bytes.Buffer
+}
+
+func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.buf.Write(b)
+	return r.ResponseWriter.Write(b)
+}
+
+// acceptsGzip reports whether the client takes gzip (q=0 refuses it).
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		}
+	}
+	return false
+}
+
+// cachedHeaders are the response headers a cached page keeps; the security
+// headers are set afresh by the middleware on every request.
+var cachedHeaders = []string{"Content-Type", "Location", "Content-Disposition"}
+
+// cached serves h through the page cache when the server has one.
+func (s *Server) cached(h echo.HandlerFunc) echo.HandlerFunc {
+	if s.cache == nil {
+		return h
+	}
+	c := s.cache
+	return func(ec echo.Context) error {
+		r := ec.Request()
+		if r.Method != http.MethodGet || r.Header.Get("Cookie") != "" || r.Header.Get("Authorization") != "" {
+			return h(ec)
+		}
+		version, ok := c.version(r.Context())
+		if !ok {
+			return h(ec)
+		}
+		key := r.RequestURI
+		if e := c.get(key, version); e != nil {
+			c.hits.Add(1)
+			hdr := ec.Response().Header()
+			for k, v := range e.header {
+				hdr[k] = v
+			}
+			hdr.Set("X-Cache", "hit")
+			hdr.Add("Vary", "Accept-Encoding")
+			body := e.body
+			if gz := e.gzipped(); gz != nil && acceptsGzip(r) {
+				body = gz
+				hdr.Set("Content-Encoding", "gzip")
+			}
+			hdr.Set("Content-Length", strconv.Itoa(len(body)))
+			ec.Response().WriteHeader(e.status)
+			_, err := ec.Response().Write(body)
+			return err
+		}
+		c.misses.Add(1)
+		rec := &recorder{ResponseWriter: ec.Response().Writer}
+		ec.Response().Writer = rec
+		defer func() { ec.Response().Writer = rec.ResponseWriter }()
+		ec.Response().Header().Set("X-Cache", "miss")
+		ec.Response().Header().Add("Vary", "Accept-Encoding")
+		err := h(ec)
+		if err != nil || (rec.status != http.StatusOK && rec.status != http.StatusFound) {
+			return err
+		}
+		hdr := http.Header{}
+		for _, k := range cachedHeaders {
+			if v := ec.Response().Header().Values(k); len(v) > 0 {
+				hdr[k] = v
+			}
+		}
+		c.put(&cacheEntry{key: key, version: version, born: time.Now(), status: rec.status, header: hdr, body: bytes.Clone(rec.buf.Bytes())})
+		return nil
+	}
+}

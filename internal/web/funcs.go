@@ -1,0 +1,246 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"net/url"
+	"strings"
+	"time"
+
+	"layerindex/internal/store"
+)
+
+// templateFuncs are the helpers every template may call.
+func templateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"statusText": statusText,
+		"typeLabel":  store.LayerTypeLabel,
+		"layerTypes": func() any { return store.LayerTypes },
+		"pager":      newPager,
+		"withQuery":  withQuery,
+		"sortLink":   sortLink,
+		"sortMark":   sortMark,
+		"ago":        ago,
+		"date":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"dateptr": func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02 15:04 UTC")
+		},
+		"duration": duration,
+		"ptr":      func(t time.Time) *time.Time { return &t },
+		"between": func(start time.Time, end *time.Time) string {
+			if end == nil {
+				return ""
+			}
+			return duration(end.Sub(start))
+		},
+		"fields":     strings.Fields,
+		"sourceURL":  sourceURL,
+		"plural":     plural,
+		"plural64":   func(n int64) string { return plural(int(min(n, 2))) },
+		"hasValue":   func(v url.Values, k, want string) bool { return containsStr(v[k], want) },
+		"shortRev":   func(s string) string { return s[:min(len(s), 12)] },
+		"logLines":   logLines,
+		"patchLabel": patchStatusLabel,
+		"deparg":     func(d store.DepProviders, branch string) depArg { return depArg{d, branch} },
+		"classDir":   store.ClassDir,
+		"isURL":      func(s string) bool { return strings.Contains(s, "://") },
+		"branchPath": func(b string) string { return "/layerindex/branch/" + url.PathEscape(b) + "/" },
+	}
+}
+
+func containsStr(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// depArg carries a dependency and the branch into the "dep" template.
+type depArg struct {
+	D      store.DepProviders
+	Branch string
+}
+
+// pager is the data of a list's page navigation.
+type pager struct {
+	Pages      int
+	Current    int
+	Prev, Next string // URLs, "" at the ends
+	Links      []pagerLink
+}
+
+type pagerLink struct {
+	N       int
+	URL     string
+	Current bool
+	Gap     bool // an ellipsis instead of a link
+}
+
+// newPager builds page links for p, keeping the page's other parameters:
+// the first and last pages and a window around the current one.
+func newPager(p pageInfo, q url.Values) pager {
+	pg := pager{Pages: p.Pages(), Current: p.Current()}
+	if pg.Pages <= 1 {
+		return pg
+	}
+	link := func(n int) string { return withQuery(q, "page", fmt.Sprint(n)) }
+	if pg.Current > 1 {
+		pg.Prev = link(pg.Current - 1)
+	}
+	if pg.Current < pg.Pages {
+		pg.Next = link(pg.Current + 1)
+	}
+	last := 0
+	for n := 1; n <= pg.Pages; n++ {
+		if n == 1 || n == pg.Pages || (n >= pg.Current-2 && n <= pg.Current+2) {
+			if last != 0 && n > last+1 {
+				pg.Links = append(pg.Links, pagerLink{Gap: true})
+			}
+			pg.Links = append(pg.Links, pagerLink{N: n, URL: link(n), Current: n == pg.Current})
+			last = n
+		}
+	}
+	return pg
+}
+
+// withQuery is the query string of the current page with key set to value
+// (removed when value is ""), for links; page resets unless it is the key.
+func withQuery(q url.Values, kv ...string) string {
+	n := url.Values{}
+	for k, v := range q {
+		n[k] = v
+	}
+	if len(kv)%2 == 0 && !containsKey(kv, "page") {
+		n.Del("page")
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			n.Del(kv[i])
+		} else {
+			n.Set(kv[i], kv[i+1])
+		}
+	}
+	if len(n) == 0 {
+		return "?"
+	}
+	return "?" + n.Encode()
+}
+
+func containsKey(kv []string, k string) bool {
+	for i := 0; i < len(kv); i += 2 {
+		if kv[i] == k {
+			return true
+		}
+	}
+	return false
+}
+
+// sortLink is the link of a sortable column header: ascending first, then
+// descending when the column is already sorted ascending.
+func sortLink(q url.Values, key string) string {
+	if q.Get("sort") == key {
+		return withQuery(q, "sort", "-"+key)
+	}
+	return withQuery(q, "sort", key)
+}
+
+// sortMark is the aria-sort value of a column header.
+func sortMark(q url.Values, key string) string {
+	switch q.Get("sort") {
+	case key:
+		return "ascending"
+	case "-" + key:
+		return "descending"
+	}
+	return "none"
+}
+
+// ago says how long ago t was, coarsely.
+func ago(t *time.Time) string {
+	if t == nil || t.IsZero() {
+		return ""
+	}
+	d := time.Since(*t)
+	switch {
+	case d < 0:
+		return "just now"
+	case d < time.Minute:
+		return "less than a minute ago"
+	case d < time.Hour:
+		return count(int(d/time.Minute), "minute") + " ago"
+	case d < 48*time.Hour:
+		return count(int(d/time.Hour), "hour") + " ago"
+	case d < 60*24*time.Hour:
+		return count(int(d/(24*time.Hour)), "day") + " ago"
+	case d < 2*365*24*time.Hour:
+		return count(int(d/(30*24*time.Hour)), "month") + " ago"
+	}
+	return count(int(d/(365*24*time.Hour)), "year") + " ago"
+}
+
+func count(n int, unit string) string { return fmt.Sprintf("%d %s%s", n, unit, plural(n)) }
+
+func duration(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	if d < time.Minute {
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+// sourceURL is a web link for a SRC_URI entry, as upstream's Source.web_url:
+// http(s)/ftp as they are, git:// of well-known hosts mapped to https.
+func sourceURL(u string) string {
+	trim := func(s string) string { return strings.TrimSuffix(s, ".git") }
+	switch {
+	case strings.HasPrefix(u, "http://"), strings.HasPrefix(u, "https://"), strings.HasPrefix(u, "ftp://"):
+		return u
+	case strings.HasPrefix(u, "git://github.com/"):
+		return trim("https" + u[3:])
+	case strings.HasPrefix(u, "git://git.yoctoproject.org/"):
+		return trim("https://git.yoctoproject.org/" + u[len("git://git.yoctoproject.org/"):])
+	case strings.HasPrefix(u, "git://git.kernel.org/"):
+		return "https" + u[3:]
+	}
+	return ""
+}
+
+// logLine is a line of an update log with its severity, for highlighting.
+type logLine struct {
+	Text, Class string
+}
+
+func logLines(log string) []logLine {
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	out := make([]logLine, 0, len(lines))
+	for _, l := range lines {
+		c := ""
+		switch {
+		case strings.HasPrefix(l, "ERROR:"):
+			c = "log-error"
+		case strings.HasPrefix(l, "WARNING:"):
+			c = "log-warning"
+		}
+		out = append(out, logLine{l, c})
+	}
+	return out
+}
+
+var patchStatuses = map[string]string{
+	"U": "Unknown", "A": "Accepted", "P": "Pending", "I": "Inappropriate", "B": "Backport",
+	"S": "Submitted", "D": "Denied", "N": "Inactive-Upstream",
+}
+
+func patchStatusLabel(s string) string {
+	if l, ok := patchStatuses[s]; ok {
+		return l
+	}
+	return s
+}

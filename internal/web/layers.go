@@ -1,0 +1,254 @@
+package web
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"layerindex/internal/store"
+)
+
+const (
+	layersPerPage  = 100
+	recipesPerPage = 50
+	itemsPerPage   = 100
+)
+
+// layerList is /layerindex/branch/B/layers/: the published layers on a
+// branch with type and text filters.
+func (s *Server) layerList(c echo.Context) error {
+	b, err := s.branch(c)
+	if err != nil {
+		return err
+	}
+	p, err := pageParam(c, layersPerPage)
+	if err != nil {
+		return err
+	}
+	q, err := textParam(c, "q")
+	if err != nil {
+		return err
+	}
+	var types []string
+	for _, t := range c.QueryParams()["type"] {
+		if store.LayerTypeLabel(t) != t {
+			types = append(types, t)
+		}
+	}
+	list, err := s.store.Layers(c.Request().Context(), b, store.LayerFilter{Types: types, Query: q, Sort: c.QueryParam("sort"), Page: p})
+	if err != nil {
+		return err
+	}
+	if err := checkPage(list.Paged); err != nil {
+		return err
+	}
+	return s.pages.render(c, http.StatusOK, "layers", struct {
+		pageData
+		Branch *store.Branch
+		List   *store.LayerList
+		Q      string
+		Types  []string
+	}{s.browsePage(c, b, "layers"), b, list, q, types})
+}
+
+// layerTabs are the tabs of a layer page, in order.
+var layerTabs = []struct{ Key, Label string }{
+	{"recipes", "Recipes"}, {"machines", "Machines"}, {"distros", "Distros"}, {"classes", "Classes"},
+	{"appends", "bbappends"}, {"updates", "Updates"},
+}
+
+// layerDetail is /layerindex/branch/B/layer/NAME/: the layer on a branch
+// and one tab of its content (?tab=).
+func (s *Server) layerDetail(c echo.Context) error {
+	ctx := c.Request().Context()
+	b, err := s.branch(c)
+	if err != nil {
+		return err
+	}
+	name := c.Param("name")
+	o, err := s.store.LayerOverview(ctx, name, b)
+	if errors.Is(err, store.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("There is no published layer named %q.", name))
+	} else if err != nil {
+		return err
+	}
+	tab := c.QueryParam("tab")
+	if tab == "" || !validTab(tab) {
+		tab = "recipes"
+	}
+	data := struct {
+		pageData
+		Branch   *store.Branch
+		O        *store.LayerOverview
+		Tab      string
+		Tabs     any
+		Q        string
+		Recipes  store.Paged[store.RecipeRow]
+		Machines store.Paged[store.Machine]
+		Distros  store.Paged[store.Distro]
+		Classes  store.Paged[store.BBClass]
+		Appends  store.Paged[store.BBAppend]
+		Updates  store.Paged[store.LayerUpdate]
+		Pager    pageInfo
+	}{pageData: s.browsePage(c, b, "layers"), Branch: b, O: o, Tab: tab, Tabs: layerTabs}
+	status := http.StatusOK
+	if o.LayerBranch == nil {
+		// The layer exists, only not on this branch: say so and link the
+		// branches it is on.
+		status = http.StatusNotFound
+		return s.pages.render(c, status, "layer", data)
+	}
+	size := itemsPerPage
+	if tab == "updates" {
+		size = 50
+	}
+	p, err := pageParam(c, size)
+	if err != nil {
+		return err
+	}
+	lbID := o.LayerBranch.ID
+	switch tab {
+	case "recipes":
+		if data.Q, err = textParam(c, "q"); err != nil {
+			return err
+		}
+		data.Recipes, err = s.store.LayerRecipes(ctx, lbID, data.Q, c.QueryParam("sort"), p)
+		data.Pager = data.Recipes
+	case "machines":
+		data.Machines, err = s.store.LayerMachines(ctx, lbID, p)
+		data.Pager = data.Machines
+	case "distros":
+		data.Distros, err = s.store.LayerDistros(ctx, lbID, p)
+		data.Pager = data.Distros
+	case "classes":
+		data.Classes, err = s.store.LayerClasses(ctx, lbID, p)
+		data.Pager = data.Classes
+	case "appends":
+		data.Appends, err = s.store.LayerAppends(ctx, lbID, p)
+		data.Pager = data.Appends
+	case "updates":
+		data.Updates, err = s.store.LayerUpdates(ctx, o.Layer.ID, b.ID, p)
+		data.Pager = data.Updates
+	}
+	if err != nil {
+		return err
+	}
+	if err := checkPage(data.Pager); err != nil {
+		return err
+	}
+	return s.pages.render(c, status, "layer", data)
+}
+
+func validTab(t string) bool {
+	for _, x := range layerTabs {
+		if x.Key == t {
+			return true
+		}
+	}
+	return false
+}
+
+// csvFields are the recipe columns the CSV export may name, by column name.
+var csvFields = func() map[string]int {
+	m := map[string]int{}
+	rt := reflect.TypeOf(store.Recipe{})
+	for i := range rt.NumField() {
+		f := rt.Field(i)
+		col := f.Tag.Get("gorm")
+		if c, ok := strings.CutPrefix(col, "column:"); ok {
+			col = c
+		} else {
+			col = snake(f.Name)
+		}
+		m[col] = i
+	}
+	return m
+}()
+
+func snake(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 && !(s[i-1] >= 'A' && s[i-1] <= 'Z') {
+				b.WriteByte('_')
+			}
+			r += 'a' - 'A'
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// layerRecipesCSV is …/layer/NAME/recipes/csv/?fields=pn,pv,license: the
+// layer's recipes as CSV without a header row, as upstream.
+func (s *Server) layerRecipesCSV(c echo.Context) error {
+	ctx := c.Request().Context()
+	b, err := s.branch(c)
+	if err != nil {
+		return err
+	}
+	fields := strings.Split(c.QueryParam("fields"), ",")
+	if c.QueryParam("fields") == "" {
+		fields = []string{"pn", "pv", "license"}
+	}
+	if len(fields) > len(csvFields) {
+		return echo.NewHTTPError(http.StatusBadRequest, "Too many fields.")
+	}
+	idx := make([]int, len(fields))
+	for i, f := range fields {
+		n, ok := csvFields[strings.TrimSpace(f)]
+		if !ok {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("Field %q is invalid.", truncate(f, 40)))
+		}
+		idx[i] = n
+	}
+	o, err := s.store.LayerOverview(ctx, c.Param("name"), b)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && o.LayerBranch == nil) {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no such layer on this branch.")
+	} else if err != nil {
+		return err
+	}
+	rs, err := s.store.LayerRecipesAll(ctx, o.LayerBranch.ID)
+	if err != nil {
+		return err
+	}
+	h := c.Response().Header()
+	h.Set("Content-Type", "text/csv; charset=utf-8")
+	h.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="recipes_%s_%s.csv"`, safeFilename(o.Layer.Name), safeFilename(b.Name)))
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	row := make([]string, len(idx))
+	for i := range rs {
+		v := reflect.ValueOf(rs[i])
+		for j, n := range idx {
+			row[j] = fmt.Sprint(v.Field(n).Interface())
+		}
+		if err := w.Write(row); err != nil {
+			return nil // the client went away
+		}
+	}
+	w.Flush()
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// safeFilename keeps a name usable inside a quoted header value.
+func safeFilename(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '"' || r == '\\' || r < ' ' || r > '~' {
+			return '_'
+		}
+		return r
+	}, s)
+}

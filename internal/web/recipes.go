@@ -1,0 +1,81 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"layerindex/internal/store"
+)
+
+// recipeSearch is /layerindex/branch/B/recipes/?q=: upstream's query
+// language with better ranking; one result on the first page redirects to
+// it. A query that cannot run shows the form again with the reason (400).
+func (s *Server) recipeSearch(c echo.Context) error {
+	b, err := s.branch(c)
+	if err != nil {
+		return err
+	}
+	p, err := pageParam(c, recipesPerPage)
+	if err != nil {
+		return err
+	}
+	raw := c.QueryParam("q")
+	data := struct {
+		pageData
+		Branch  *store.Branch
+		Q       string
+		Error   string
+		Results store.Paged[store.RecipeRow]
+		Listing bool // no query: every recipe on the branch
+	}{pageData: s.browsePage(c, b, "recipes"), Branch: b, Q: raw}
+	q, err := store.ParseRecipeQuery(raw)
+	var qe *store.QueryError
+	if errors.As(err, &qe) {
+		data.Error = qe.Msg
+		return s.pages.render(c, http.StatusBadRequest, "recipes", data)
+	}
+	data.Listing = q.Empty()
+	data.Results, err = s.store.SearchRecipes(c.Request().Context(), b, q, c.QueryParam("sort"), p)
+	if errors.Is(err, store.ErrUnknownLayer) {
+		data.Error = fmt.Sprintf("No layer %q was found on this branch.", q.Layer)
+		return s.pages.render(c, http.StatusOK, "recipes", data)
+	} else if err != nil {
+		return err
+	}
+	if err := checkPage(data.Results); err != nil {
+		return err
+	}
+	if !q.Empty() && data.Results.Total == 1 && p.Number == 1 {
+		return c.Redirect(http.StatusFound, "/layerindex/recipe/"+strconv.FormatInt(data.Results.Items[0].ID, 10)+"/")
+	}
+	return s.pages.render(c, http.StatusOK, "recipes", data)
+}
+
+// recipeDetail is /layerindex/recipe/ID/.
+func (s *Server) recipeDetail(c echo.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	p, err := s.store.RecipePage(c.Request().Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		return echo.NewHTTPError(http.StatusNotFound, "There is no recipe with this id; it may have been removed from its layer.")
+	} else if err != nil {
+		return err
+	}
+	pd := s.browsePage(c, p.LayerBranch.Branch, "recipes")
+	// The release selector leads to this recipe's search on other branches.
+	for i := range pd.BranchLinks {
+		pd.BranchLinks[i].URL = "/layerindex/branch/" + url.PathEscape(pd.BranchLinks[i].Name) + "/recipes/?q=" +
+			url.QueryEscape("pn:"+p.Recipe.PN+" layer:"+p.LayerBranch.Layer.Name)
+	}
+	return s.pages.render(c, http.StatusOK, "recipe", struct {
+		pageData
+		P *store.RecipePage
+	}{pd, p})
+}
