@@ -4,6 +4,7 @@ import (
 	"errors"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
 
 	"layerindex/internal/bitbake/pyeval"
@@ -185,7 +186,7 @@ func (ev *evaluator) fire(handlers []string, event, fn string, attrs map[string]
 		}
 		in := ev.py.interp(ev.d)
 		err := in.RunHandler(h, body, pyeval.NewEvent(event, a))
-		ev.noteFailed(in.Failed)
+		ev.noteFailed(h, in.Failed)
 		if err != nil {
 			if msg, skip := skipOf(err); skip {
 				return msg, true
@@ -204,7 +205,7 @@ func (ev *evaluator) runAnon() (string, bool) {
 	for _, a := range ev.anon {
 		in := ev.py.interp(ev.d)
 		err := in.RunFunction(a.name, a.body)
-		ev.noteFailed(in.Failed)
+		ev.noteFailed(ev.cfg.relName(a.file)+":anonymous@"+strconv.Itoa(a.line), in.Failed)
 		if err != nil {
 			if msg, skip := skipOf(err); skip {
 				return msg, true
@@ -221,10 +222,10 @@ func (ev *evaluator) runAnon() (string, bool) {
 	return "", false
 }
 
-func (ev *evaluator) noteFailed(failed []string) {
+func (ev *evaluator) noteFailed(where string, failed []string) {
 	for _, f := range failed {
 		if len(ev.failed) < 40 {
-			ev.failed = append(ev.failed, f)
+			ev.failed = append(ev.failed, where+": "+f)
 		}
 		ev.failedCount++
 	}

@@ -24,8 +24,11 @@ type Op struct {
 
 // Var is one variable's state (BitBake's per-variable dict).
 type Var struct {
-	Value      string
-	HasValue   bool
+	Value    string
+	HasValue bool
+	// Obj is a non-string value set from Python (d.setVar with an
+	// object); Value is then its string form.
+	Obj        any
 	Default    string // ??= (flag _defaultval)
 	HasDefault bool
 	Appends    []Op
@@ -390,8 +393,23 @@ func (s *Store) setVar(name, value string, parsing bool) {
 	if strings.IndexByte(name, ':') >= 0 {
 		s.updateOverrides(name)
 	}
-	v.Value, v.HasValue = value, true
+	v.Value, v.HasValue, v.Obj = value, true, nil
 	s.touch(name)
+}
+
+// SetVarObject stores a non-string Python value (d.setVar(name, obj));
+// str is its string form, used where the value is expanded.
+func (s *Store) SetVarObject(name string, obj any, str string) {
+	s.SetVar(name, str)
+	s.local(name).Obj = obj
+}
+
+// GetObject returns a non-string value stored with SetVarObject.
+func (s *Store) GetObject(name string) (any, bool) {
+	if v := s.find(name); v != nil && v.Obj != nil && v.HasValue {
+		return v.Obj, true
+	}
+	return nil, false
 }
 
 func (s *Store) overrideActive(o string) bool {

@@ -674,6 +674,13 @@ func (in *Interp) contains(container, item Value) (bool, error) {
 		return ok, err
 	case *Set:
 		return c.has(item)
+	case *DataRef:
+		name, ok := item.(Str)
+		if !ok {
+			return false, nil
+		}
+		_, set := c.h.GetVar(string(name), false)
+		return set, nil
 	case *noneType:
 		return false, newExc(excTypeError, "argument of type 'NoneType' is not iterable")
 	case *Unknown:

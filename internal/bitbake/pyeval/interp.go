@@ -48,6 +48,12 @@ type Host interface {
 	FileExists(path string) (exists, isDir bool)
 	// SetFilter installs a variable filter expression (d.setVarFilter).
 	SetFilter(name, expr string)
+	// SetVarObject stores a non-string value (its string form is str).
+	SetVarObject(name string, v any, str string)
+	// Glob lists paths matching a pattern on the layers' file systems.
+	Glob(pattern string) []string
+	// VarObject returns a value stored with SetVarObject.
+	VarObject(name string) (any, bool)
 	// MarkDependency records a file the recipe depends on
 	// (bb.parse.mark_dependency).
 	MarkDependency(path string)
@@ -261,12 +267,12 @@ func (in *Interp) runTop(fd *funcDef, args map[string]Value) error {
 				if exc.Class.isSubclass(ExcSkipRecipe) || exc.Class.isSubclass(ExcFatal) {
 					return err
 				}
-				in.noteFailure(err)
+				in.noteFailure(fmt.Errorf("line %d: %w", stmtLine(st), err))
 				continue
 			}
 			var u *Unsupported
 			if errors.As(err, &u) {
-				in.noteFailure(err)
+				in.noteFailure(fmt.Errorf("line %d: %w", stmtLine(st), err))
 				continue
 			}
 			return err
@@ -352,7 +358,7 @@ func (in *Interp) execBlock(body []stmt, sc *scope) (ctrl, Value, error) {
 		if err != nil {
 			var u *Unsupported
 			if in.recover && errors.As(err, &u) {
-				in.noteFailure(err)
+				in.noteFailure(fmt.Errorf("line %d: %w", stmtLine(st), err))
 				bindUnknown(st, sc, u)
 				continue
 			}
@@ -1105,4 +1111,42 @@ func bindUnknownTarget(t expr, sc *scope, cause error) {
 			bindUnknownTarget(e, sc, cause)
 		}
 	}
+}
+
+// stmtLine returns the source line of a statement (relative to the
+// function body), or 0.
+func stmtLine(st stmt) int {
+	switch s := st.(type) {
+	case *exprStmt:
+		return s.line
+	case *assignStmt:
+		return s.line
+	case *augAssignStmt:
+		return s.line
+	case *ifStmt:
+		return s.line
+	case *forStmt:
+		return s.line
+	case *whileStmt:
+		return s.line
+	case *returnStmt:
+		return s.line
+	case *raiseStmt:
+		return s.line
+	case *tryStmt:
+		return s.line
+	case *withStmt:
+		return s.line
+	case *importStmt:
+		return s.line
+	case *delStmt:
+		return s.line
+	case *assertStmt:
+		return s.line
+	case *defStmt:
+		return s.line
+	case *classStmt:
+		return s.line
+	}
+	return 0
 }

@@ -897,8 +897,8 @@ func (in *Interp) dataMethod(dr *DataRef, name string, a []Value, kw map[string]
 			return "", false, nil
 		case *Unknown:
 			return "", false, unsupported("d.%s with unknown value (%s)", name, v.Why)
-		case *List, *Dict, *Tuple, *Set:
-			return "", false, unsupported("d.%s with a %s value", name, typeName(v))
+		case *List, *Dict, *Tuple, *Set, *Instance, *Object, *Function, *Class:
+			return "", false, errObjectValue
 		}
 		return strOf(a[i]), true, nil
 	}
@@ -907,6 +907,11 @@ func (in *Interp) dataMethod(dr *DataRef, name string, a []Value, kw map[string]
 		n, err := str(0)
 		if err != nil {
 			return nil, err
+		}
+		if obj, ok := h.VarObject(n); ok {
+			if v, ok := obj.(Value); ok {
+				return v, nil
+			}
 		}
 		exp := boolArg(a, 1, kw, "expand", true)
 		if name == "get" {
@@ -970,6 +975,10 @@ func (in *Interp) dataMethod(dr *DataRef, name string, a []Value, kw map[string]
 			return nil, err
 		}
 		v, ok, err := valueStr(1)
+		if err == errObjectValue {
+			h.SetVarObject(n, a[1], strOf(a[1]))
+			return None, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -1126,6 +1135,9 @@ func (in *Interp) dataMethod(dr *DataRef, name string, a []Value, kw map[string]
 	}
 	return unknownf("d.%s", name), nil
 }
+
+// errObjectValue marks a non-string value given to a datastore setter.
+var errObjectValue = unsupported("non-string datastore value")
 
 func sortStrings(s []string) {
 	for i := 1; i < len(s); i++ {

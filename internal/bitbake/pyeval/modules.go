@@ -571,6 +571,17 @@ func init() {
 		"whitespace":      Str(" \t\n\r\x0b\x0c"),
 	}))
 	reg(mod("errno", map[string]Value{"ENOENT": Int(2), "EEXIST": Int(17)}))
+	globFn := fn("glob", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+		if u := firstUnknown(a); u != nil {
+			return u, nil
+		}
+		p, ok := argStr(a, 0)
+		if !ok {
+			return nil, newExc(excTypeError, "glob() needs a string pattern")
+		}
+		return StrList(in.Host.Glob(p)), nil
+	})
+	reg(mod("glob", map[string]Value{"glob": globFn, "iglob": globFn}))
 	reg(mod("collections", map[string]Value{
 		"OrderedDict": builtins["dict"].(*Builtin),
 		"defaultdict": fn("defaultdict", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {

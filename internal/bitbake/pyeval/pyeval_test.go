@@ -77,12 +77,15 @@ func (h *mapHost) CreateCopy() Host {
 	n.funcs, n.mods, n.inherits = h.funcs, h.mods, h.inherits
 	return n
 }
-func (h *mapHost) Function(n string) (string, bool) { s, ok := h.funcs[n]; return s, ok }
-func (h *mapHost) FileExists(p string) (bool, bool) { return h.files[p], false }
-func (h *mapHost) SetFilter(n, e string)            { h.filters[n] = e }
-func (h *mapHost) PyModule(n string) (string, bool) { s, ok := h.mods[n]; return s, ok }
-func (h *mapHost) MarkDependency(p string)          {}
-func (h *mapHost) HasOverrides(n string) bool       { return false }
+func (h *mapHost) Function(n string) (string, bool)       { s, ok := h.funcs[n]; return s, ok }
+func (h *mapHost) FileExists(p string) (bool, bool)       { return h.files[p], false }
+func (h *mapHost) SetFilter(n, e string)                  { h.filters[n] = e }
+func (h *mapHost) PyModule(n string) (string, bool)       { s, ok := h.mods[n]; return s, ok }
+func (h *mapHost) MarkDependency(p string)                {}
+func (h *mapHost) SetVarObject(n string, v any, s string) { h.vars[n] = s }
+func (h *mapHost) VarObject(n string) (any, bool)         { return nil, false }
+func (h *mapHost) Glob(p string) []string                 { return nil }
+func (h *mapHost) HasOverrides(n string) bool             { return false }
 
 func TestInlineExpressions(t *testing.T) {
 	h := newHost(
