@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -271,7 +272,7 @@ func (c *Config) WithLayer(target Layer, deps ...Layer) (*Config, error) {
 		n.vfs.add(m.root, l.FS)
 		return m
 	}
-	isCore := func(l Layer) bool { return l.FS == c.core.FS }
+	isCore := func(l Layer) bool { return sameFS(l.FS, c.core.FS) }
 	if isCore(target) {
 		t := c.core
 		n.target = &t
@@ -314,7 +315,7 @@ func (c *Config) WithLayer(target Layer, deps ...Layer) (*Config, error) {
 // collectionOf finds the collection whose BBFILE_PATTERN matches the
 // layer's root.
 func (c *Config) collectionOf(l mountedLayer) string {
-	if l.FS == c.core.FS {
+	if sameFS(l.FS, c.core.FS) {
 		return "core"
 	}
 	d := c.base.d
@@ -365,6 +366,23 @@ func IsCoreLayer(fsys fs.FS) bool {
 		if c == "core" {
 			return true
 		}
+	}
+	return false
+}
+
+// sameFS reports whether two fs.FS values are the same file system
+// (fs.FS values may be uncomparable maps).
+func sameFS(a, b fs.FS) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if !va.IsValid() || !vb.IsValid() || va.Type() != vb.Type() {
+		return false
+	}
+	switch va.Kind() {
+	case reflect.Map, reflect.Pointer, reflect.Slice, reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return va.Pointer() == vb.Pointer()
+	}
+	if va.Type().Comparable() {
+		return va.Equal(vb)
 	}
 	return false
 }

@@ -95,7 +95,11 @@ func parseDeps(s string) ([]Dependency, error) {
 	}
 	out := make([]Dependency, 0, len(order))
 	for _, k := range order {
-		out = append(out, Dependency{Name: k, Constraints: m[k]})
+		dep := Dependency{Name: k}
+		if len(m[k]) > 0 {
+			dep.Constraints = m[k]
+		}
+		out = append(out, dep)
 	}
 	return out, nil
 }
