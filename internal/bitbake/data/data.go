@@ -100,11 +100,15 @@ type Store struct {
 	parent *Store
 	frozen bool
 
-	vars    map[string]*Var
-	ovr     map[string][]ovRef // overridedata; a nil slice stored under a key hides the parent's
-	defs    map[string]string  // python def sources by name
-	filters map[string]string  // variable filters (expressions), copied on write
-	ownFilt bool
+	vars   map[string]*Var
+	ovr    map[string][]ovRef // overridedata; a nil slice stored under a key hides the parent's
+	ovrOwn map[string]bool    // ovr lists this store may modify in place
+	// dollarKeys lists the names in vars that contain "${" (for
+	// ExpandKeys), in creation order.
+	dollarKeys []string
+	defs       map[string]string // python def sources by name
+	filters    map[string]string // variable filters (expressions), copied on write
+	ownFilt    bool
 
 	// Override state (need_overrides).
 	overrides  []string
@@ -213,6 +217,9 @@ func (s *Store) local(name string) *Var {
 		nv = &Var{}
 	}
 	s.vars[name] = nv
+	if strings.Contains(name, "${") {
+		s.dollarKeys = append(s.dollarKeys, name)
+	}
 	return nv
 }
 
@@ -342,9 +349,21 @@ func (s *Store) addOverrideRef(short string, ref ovRef) {
 			return
 		}
 	}
-	nl := make([]ovRef, len(l), len(l)+1)
+	if s.ovrOwn[short] {
+		s.ovr[short] = append(l, ref)
+		return
+	}
+	nl := make([]ovRef, len(l), len(l)+4)
 	copy(nl, l)
 	s.ovr[short] = append(nl, ref)
+	s.ownOvr(short)
+}
+
+func (s *Store) ownOvr(short string) {
+	if s.ovrOwn == nil {
+		s.ovrOwn = map[string]bool{}
+	}
+	s.ovrOwn[short] = true
 }
 
 // SetVar sets a variable as Python code does (d.setVar): pending
@@ -451,6 +470,9 @@ func (s *Store) SetFlag(name, flag, value string) {
 // DelVar deletes a variable and its override registrations.
 func (s *Store) DelVar(name string) {
 	s.mustWrite()
+	if _, ok := s.vars[name]; !ok && strings.Contains(name, "${") {
+		s.dollarKeys = append(s.dollarKeys, name)
+	}
 	s.vars[name] = &Var{}
 	if s.overrideData(name) != nil {
 		s.ovr[name] = nil
@@ -460,15 +482,22 @@ func (s *Store) DelVar(name string) {
 		short := name[:i]
 		for isOverrideStart(override) {
 			if l := s.overrideData(short); l != nil {
-				var nl []ovRef
-				for _, r := range l {
-					if r.full != name || r.override != override {
-						nl = append(nl, r)
+				idx := -1
+				for i, r := range l {
+					if r.full == name && r.override == override {
+						idx = i
+						break
 					}
 				}
-				if len(nl) != len(l) {
-					if nl == nil {
-						nl = []ovRef{}
+				if idx >= 0 {
+					var nl []ovRef
+					if s.ovrOwn[short] {
+						nl = append(l[:idx], l[idx+1:]...)
+					} else {
+						nl = make([]ovRef, 0, len(l))
+						nl = append(nl, l[:idx]...)
+						nl = append(nl, l[idx+1:]...)
+						s.ownOvr(short)
 					}
 					s.ovr[short] = nl
 				}
@@ -937,14 +966,13 @@ func (s *Store) Keys() []string {
 func (s *Store) ExpandKeys() {
 	todo := map[string]string{}
 	var keys []string
-	seen := map[string]bool{}
 	for d := s; d != nil; d = d.parent {
-		for k, v := range d.vars {
-			if seen[k] {
-				continue
+		for _, k := range d.dollarKeys {
+			v := d.vars[k]
+			if s.find(k) != v || v.empty() {
+				continue // shadowed by a nearer store, or deleted
 			}
-			seen[k] = true
-			if v.empty() || !strings.Contains(k, "${") {
+			if _, dup := todo[k]; dup {
 				continue
 			}
 			ek := s.Expand(k)
@@ -1031,6 +1059,7 @@ func (s *Store) renameVar(key, newkey string, depth int) {
 			nl = append(nl, ovRef{full: strings.ReplaceAll(r.full, key, newkey), override: r.override})
 		}
 		s.ovr[newkey] = nl
+		s.ownOvr(newkey)
 		for _, r := range l {
 			s.renameVar(r.full, strings.ReplaceAll(r.full, key, newkey), depth+1)
 		}
