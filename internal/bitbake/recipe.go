@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"layerindex/internal/bitbake/pyeval"
 )
@@ -204,7 +205,11 @@ func (ev *evaluator) fire(handlers []string, event, fn string, attrs map[string]
 func (ev *evaluator) runAnon() (string, bool) {
 	for _, a := range ev.anon {
 		in := ev.py.interp(ev.d)
+		t0 := time.Now()
 		err := in.RunFunction(a.name, a.body)
+		if anonTiming != nil {
+			anonTiming(a.name, time.Since(t0), in.Steps())
+		}
 		ev.noteFailed(ev.cfg.relName(a.file)+":anonymous@"+strconv.Itoa(a.line), in.Failed)
 		if err != nil {
 			if msg, skip := skipOf(err); skip {
@@ -355,3 +360,7 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// anonTiming, when set (in tests), receives each anonymous function's run
+// time and step count.
+var anonTiming func(name string, d time.Duration, steps int)

@@ -405,6 +405,9 @@ func (in *Interp) lookupName(name string, sc *scope) (Value, error) {
 	if name == "d" {
 		return &DataRef{in.Host}, nil
 	}
+	if m := globalModule(name); m != nil {
+		return m, nil
+	}
 	if src, ok := in.Host.Function(name); ok {
 		fn, err := cachedDef(src)
 		if err != nil {

@@ -256,7 +256,11 @@ func (in *Interp) runTop(fd *funcDef, args map[string]Value) error {
 	defer func() { in.recover = saved }()
 	sc := &scope{vars: args}
 	for _, st := range fd.body {
+		before := in.steps
 		c, _, err := in.exec(st, sc)
+		if TopStmtHook != nil {
+			TopStmtHook(fd.name, stmtLine(st), in.steps-before)
+		}
 		if err != nil {
 			if IsBudget(err) {
 				return err
@@ -1150,3 +1154,10 @@ func stmtLine(st stmt) int {
 	}
 	return 0
 }
+
+// Steps returns the evaluation steps of the last run.
+func (in *Interp) Steps() int { return in.steps }
+
+// TopStmtHook, when set (profiling in tests), receives the steps spent in
+// each top-level statement of anonymous functions and handlers.
+var TopStmtHook func(fn string, line, steps int)
