@@ -100,20 +100,22 @@ func (c *Config) statements(p string, mode syntax.Mode) (*syntax.File, error) {
 	return e.file, e.err
 }
 
-func (c *Config) readCached(p string) ([]byte, error) {
+// readCached reads a library file once per configuration.
+func (c *Config) readCached(p string) (string, error) {
 	if v, ok := c.files.Load(p); ok {
-		if b, ok := v.([]byte); ok {
-			return b, nil
+		if s, ok := v.(string); ok {
+			return s, nil
 		}
-		return nil, fs.ErrNotExist
+		return "", fs.ErrNotExist
 	}
 	b, err := c.vfs.readFile(p)
 	if err != nil {
 		c.files.Store(p, false)
-		return nil, err
+		return "", err
 	}
-	c.files.Store(p, b)
-	return b, nil
+	s := string(b)
+	c.files.Store(p, s)
+	return s, nil
 }
 
 // relName shortens a virtual path for messages: paths inside the target
@@ -428,13 +430,13 @@ func (c *Config) filterFunc(libs []pylib, name string) (string, bool) {
 					return nil
 				}
 				sub := strings.TrimPrefix(strings.TrimPrefix(p, rel), "/")
-				b, err := c.readCached(dir + "/" + sub)
+				src, err := c.readCached(dir + "/" + sub)
 				if err != nil {
 					return nil
 				}
 				mod := l.namespace + "." + strings.ReplaceAll(strings.TrimSuffix(sub, ".py"), "/", ".")
 				mod = strings.TrimSuffix(mod, ".__init__")
-				lines := strings.Split(string(b), "\n")
+				lines := strings.Split(src, "\n")
 				for i := 1; i < len(lines); i++ {
 					if strings.HasPrefix(lines[i], "def ") && strings.HasPrefix(lines[i-1], "@bb.filter.filter_proc") {
 						fn := strings.TrimPrefix(lines[i], "def ")

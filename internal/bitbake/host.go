@@ -106,8 +106,8 @@ func (c *Config) pyModule(libs []pylib, name string) (string, bool) {
 		}
 		rel := strings.ReplaceAll(name, ".", "/")
 		for _, cand := range []string{joinPath(l.dir, rel+".py"), joinPath(l.dir, rel+"/__init__.py")} {
-			if b, err := c.readCached(cand); err == nil {
-				return string(b), true
+			if src, err := c.readCached(cand); err == nil {
+				return src, true
 			}
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Host is the datastore the code runs against (the "d" object).
@@ -149,9 +150,29 @@ func (in *Interp) reset() {
 	in.Failed = in.Failed[:0]
 }
 
+// cache is a concurrent parse cache bounded in entries: a long-running
+// process parsing many layers must not grow without limit, so the cache
+// is emptied when full.
+type cache struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+const maxCacheEntries = 50_000
+
+func (c *cache) Load(k any) (any, bool) { return c.m.Load(k) }
+
+func (c *cache) Store(k, v any) {
+	if c.n.Add(1) > maxCacheEntries {
+		c.m.Clear()
+		c.n.Store(1)
+	}
+	c.m.Store(k, v)
+}
+
 var (
-	exprCache sync.Map // code -> exprCacheEntry
-	funcCache sync.Map // source -> funcCacheEntry
+	exprCache cache // code -> exprCacheEntry
+	funcCache cache // source -> funcCacheEntry
 )
 
 type exprCacheEntry struct {
@@ -172,6 +193,27 @@ func cachedExpr(code string) (expr, error) {
 	e, err := parseExpression(code)
 	exprCache.Store(code, exprCacheEntry{e, err})
 	return e, err
+}
+
+type bodyKey struct{ name, params, body string }
+
+var bodyCache cache // bodyKey -> funcCacheEntry
+
+// cachedBody parses a function body (anonymous function, handler) as
+// "def name<params>:" followed by body; nil for an empty body.
+func cachedBody(name, params, body string) (*funcDef, error) {
+	k := bodyKey{name, params, body}
+	if v, ok := bodyCache.Load(k); ok {
+		en := v.(funcCacheEntry)
+		return en.fn, en.err
+	}
+	var fn *funcDef
+	var err error
+	if strings.TrimSpace(body) != "" {
+		fn, err = cachedDef("def " + sanitizeName(name) + params + ":\n" + body + "\n")
+	}
+	bodyCache.Store(k, funcCacheEntry{fn, err})
+	return fn, err
 }
 
 // cachedDef parses a def source (one "def name(...):" with its body).
@@ -235,12 +277,8 @@ func (in *Interp) EvalExpr(code string, locals map[string]Value) (Value, error) 
 // that escapes is returned (e.g. SkipRecipe).
 func (in *Interp) RunFunction(name, body string) error {
 	in.reset()
-	src := "def " + sanitizeName(name) + "(d):\n" + body + "\n"
-	if strings.TrimSpace(body) == "" {
-		return nil
-	}
-	fn, err := cachedDef(src)
-	if err != nil {
+	fn, err := cachedBody(name, "(d)", body)
+	if err != nil || fn == nil {
 		return err
 	}
 	return in.runTop(fn, map[string]Value{"d": &DataRef{in.Host}})
@@ -864,7 +902,7 @@ type DataRef struct{ h Host }
 
 func (in *Interp) String() string { return fmt.Sprintf("Interp(steps=%d)", in.steps) }
 
-var moduleCache sync.Map // source -> funcCacheEntry-like entry for modules
+var moduleCache cache // source -> moduleCacheEntry
 
 type moduleCacheEntry struct {
 	body []stmt
@@ -979,12 +1017,8 @@ func NewEvent(class string, attrs map[string]Value) *Object {
 // mode like RunFunction.
 func (in *Interp) RunHandler(name, body string, event *Object) error {
 	in.reset()
-	if strings.TrimSpace(body) == "" {
-		return nil
-	}
-	src := "def " + sanitizeName(name) + "(e, d):\n" + body + "\n"
-	fn, err := cachedDef(src)
-	if err != nil {
+	fn, err := cachedBody(name, "(e, d)", body)
+	if err != nil || fn == nil {
 		return err
 	}
 	d := &DataRef{in.Host}
