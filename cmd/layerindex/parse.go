@@ -34,6 +34,7 @@ func runParse(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var with multiFlag
 	fl.Var(&with, "with", "dependency layer directory (repeatable); the core layer may be one of them")
 	oldSyntax := fl.Bool("old-syntax", false, "use BitBake <= 1.50 override syntax (VAR_append, VAR_override)")
+	newSyntax := fl.Bool("new-syntax", false, "use BitBake >= 1.52 override syntax (VAR:append); default: detected from the core layer")
 	jobs := fl.Int("jobs", 0, "parallel recipe parses (default GOMAXPROCS)")
 	diags := fl.Bool("diags", false, "add diagnostics and unevaluated python to each record")
 	explain := fl.String("explain", "", "compare with a ground-truth JSONL file and print disagreements on stderr")
@@ -70,6 +71,13 @@ func runParse(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		deps = append(deps, l)
 	}
 	opts := bitbake.Options{OldSyntax: *oldSyntax, Jobs: *jobs}
+	if !*oldSyntax && !*newSyntax {
+		for _, l := range append([]bitbake.Layer{target}, deps...) {
+			if bitbake.IsCoreLayer(l.FS) {
+				opts.OldSyntax = bitbake.DetectOldSyntax(l.FS)
+			}
+		}
+	}
 	if *printVars != "" {
 		opts.ExtraVars = strings.Split(*printVars, ",")
 	}

@@ -356,3 +356,47 @@ python () {
 		t.Errorf("B not bounded")
 	}
 }
+
+func TestOldSyntaxLayer(t *testing.T) {
+	files := withFiles(miniCore, map[string]string{
+		"conf/bitbake.conf": strings.ReplaceAll(strings.ReplaceAll(miniCore["conf/bitbake.conf"],
+			"PROVIDES:prepend", "PROVIDES_prepend"), "INHERIT +=", "INHERIT +="),
+		"classes-global/base.bbclass": "DEPENDS_prepend = \"virtual/cc \"\nBB_RECIPE_VIRTUAL_PROVIDERS = \"virtual/cc\"\nPREFERRED_PROVIDER_virtual/cc = \"gcc-cross-${TARGET_ARCH}\"\n",
+		"recipes-core/foo/foo_1.0.bb": `DEPENDS = "zlib"
+DEPENDS_append = " openssl"
+DEPENDS_remove = "zlib"
+SRC_URI = "http://x/foo.tar.gz"
+SRC_URI_append_qemux86 = " file://qemu.patch"
+SRC_URI_append_arm = " file://arm.patch"
+RDEPENDS_${PN} = "bash"
+V = "base"
+V_qemuall = "qemuall"
+V_qemux86 = "qemux86"
+W:append = " colon"
+`,
+	})
+	core := testLayer("meta", files)
+	if !DetectOldSyntax(core.FS) {
+		t.Fatalf("old syntax not detected")
+	}
+	if DetectOldSyntax(testLayer("meta", miniCore).FS) {
+		t.Fatalf("new syntax detected as old")
+	}
+	cfg, err := NewConfig(core, nil, Options{OldSyntax: true, ExtraVars: []string{"V", "W", "RDEPENDS_foo", "RDEPENDS"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.ParseRecipe("recipes-core/foo/foo_1.0.bb")
+	want := map[string]string{
+		"DEPENDS": "gcc-cross-i686 openssl", "PROVIDES": "foo ", "SRC_URI": "http://x/foo.tar.gz file://qemu.patch",
+		"V": "qemux86", "W": " colon", "RDEPENDS_foo": "bash",
+	}
+	for k, v := range want {
+		if got := r.Vars[k]; got != v {
+			t.Errorf("%s = %q, want %q", k, got, v)
+		}
+	}
+	if !reflect.DeepEqual(r.Sources, []string{"http://x/foo.tar.gz"}) {
+		t.Errorf("sources = %v", r.Sources)
+	}
+}

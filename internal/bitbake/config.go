@@ -65,12 +65,13 @@ type Config struct {
 	base      *evaluator // frozen configuration state
 	globalInh map[string]bool
 
-	core       mountedLayer
-	target     *mountedLayer
-	deps       []mountedLayer
-	Diags      []Diag
-	filterIdx  map[string]string
-	filterOnce sync.Once
+	core          mountedLayer
+	legacyClasses bool
+	target        *mountedLayer
+	deps          []mountedLayer
+	Diags         []Diag
+	filterIdx     map[string]string
+	filterOnce    sync.Once
 }
 
 type mountedLayer struct {
@@ -154,6 +155,16 @@ func NewBase(core Layer, opts Options) (*Config, error) {
 	}
 
 	root := data.New()
+	if opts.OldSyntax {
+		root = data.NewOld()
+	}
+	if e, _ := c.vfs.stat(c.core.root + "/classes-recipe"); !e {
+		if e, _ := c.vfs.stat(c.core.root + "/classes-global"); !e {
+			// BitBake before 2.2 (kirkstone and older) looks for classes
+			// in classes/ only.
+			c.legacyClasses = true
+		}
+	}
 	root.Inline = inlineEval
 	root.Filter = filterEval
 	ev := &evaluator{cfg: c, d: root, classType: "global", dependSet: map[string]bool{}}
@@ -258,7 +269,7 @@ func NewBase(core Layer, opts Options) (*Config, error) {
 // are parsed on top of the base configuration, as layerindex-web's
 // setup_layer does. target may be the core layer itself.
 func (c *Config) WithLayer(target Layer, deps ...Layer) (*Config, error) {
-	n := &Config{opts: c.opts, vfs: newVFS(), stmts: c.stmts, files: c.files, core: c.core, globalInh: c.globalInh}
+	n := &Config{opts: c.opts, vfs: newVFS(), stmts: c.stmts, files: c.files, core: c.core, globalInh: c.globalInh, legacyClasses: c.legacyClasses}
 	n.vfs.mounts = append(n.vfs.mounts, c.vfs.mounts...)
 	used := map[string]bool{c.core.Name: true}
 	mountOf := func(l Layer) mountedLayer {
@@ -370,6 +381,34 @@ func IsCoreLayer(fsys fs.FS) bool {
 		}
 	}
 	return false
+}
+
+// DetectOldSyntax reports whether a core layer uses BitBake <= 1.50
+// override syntax (VAR_append) rather than VAR:append, judging from the
+// assignments in its conf/bitbake.conf and base class.
+func DetectOldSyntax(core fs.FS) bool {
+	old, nw := 0, 0
+	for _, p := range []string{"conf/bitbake.conf", "classes/base.bbclass", "classes-global/base.bbclass"} {
+		b, err := fs.ReadFile(core, p)
+		if err != nil {
+			continue
+		}
+		f := syntax.Parse(p, b, syntax.ModeFor(p))
+		for _, st := range f.Stmts {
+			if st.Kind != syntax.Assign {
+				continue
+			}
+			for _, kw := range []string{"append", "prepend", "remove"} {
+				if strings.Contains(st.Var, ":"+kw) {
+					nw++
+				}
+				if strings.Contains(st.Var, "_"+kw) {
+					old++
+				}
+			}
+		}
+	}
+	return old > nw
 }
 
 // sameFS reports whether two fs.FS values are the same file system

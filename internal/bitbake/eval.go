@@ -387,7 +387,11 @@ func (ev *evaluator) inherit(classes, file string, line int, deferred bool) erro
 			}
 		}
 		found := ""
-		for _, t := range []string{"classes-" + ev.classType, "classes"} {
+		dirs := []string{"classes-" + ev.classType, "classes"}
+		if ev.cfg.legacyClasses {
+			dirs = dirs[1:]
+		}
+		for _, t := range dirs {
 			f := class
 			if !isAbs(f) && !strings.HasSuffix(f, ".bbclass") {
 				f = t + "/" + class + ".bbclass"

@@ -123,6 +123,11 @@ type Store struct {
 
 	depth int
 
+	// sep is the override separator: ':' (BitBake >= 1.52) or '_' with
+	// old syntax, where ':' in names is also rewritten to '_' (1.46-1.50).
+	sep byte
+	old bool
+
 	Inline InlineFunc
 	Limits Limits
 	Stats  *Stats
@@ -146,7 +151,27 @@ type cacheEntry struct {
 
 // New returns an empty root store.
 func New() *Store {
-	return &Store{vars: map[string]*Var{}, ovr: map[string][]ovRef{}, defs: map[string]string{}, Limits: DefaultLimits, Stats: &Stats{}}
+	return &Store{vars: map[string]*Var{}, ovr: map[string][]ovRef{}, defs: map[string]string{}, Limits: DefaultLimits, Stats: &Stats{}, sep: ':'}
+}
+
+// NewOld returns an empty root store with BitBake <= 1.50 semantics:
+// VAR_append, VAR_remove, VAR_<override>, and ':' in names read as '_'.
+func NewOld() *Store {
+	s := New()
+	s.sep, s.old = '_', true
+	return s
+}
+
+// OldSyntax reports whether the store uses the old override syntax.
+func (s *Store) OldSyntax() bool { return s.old }
+
+// norm rewrites ':' to '_' in names with old syntax, as BitBake 1.46 and
+// 1.50 do at every datastore entry point.
+func (s *Store) norm(name string) string {
+	if s.old && strings.IndexByte(name, ':') >= 0 {
+		return strings.ReplaceAll(name, ":", "_")
+	}
+	return name
 }
 
 // Freeze marks the store read-only; it may then be shared by children
@@ -167,6 +192,8 @@ func (s *Store) Child() *Store {
 		Stats:   &Stats{},
 		Filter:  s.Filter,
 		Host:    s.Host,
+		sep:     s.sep,
+		old:     s.old,
 	}
 }
 
@@ -269,14 +296,29 @@ func (s *Store) overrideData(name string) []ovRef {
 
 func (s *Store) touch(name string) {
 	s.gen++
-	if s.ovValid && s.ovDeps != nil {
-		base := name
-		if i := strings.IndexByte(base, ':'); i >= 0 {
-			base = base[:i]
+	if !s.ovValid || s.ovDeps == nil {
+		return
+	}
+	if name == "OVERRIDES" {
+		s.ovValid = false
+		return
+	}
+	if s.old {
+		// '_' also occurs inside plain names: compare prefixes.
+		for dep := range s.ovDeps {
+			if name == dep || strings.HasPrefix(name, dep) && len(name) > len(dep) && name[len(dep)] == '_' {
+				s.ovValid = false
+				return
+			}
 		}
-		if s.ovDeps[base] || name == "OVERRIDES" {
-			s.ovValid = false
-		}
+		return
+	}
+	base := name
+	if i := strings.IndexByte(base, ':'); i >= 0 {
+		base = base[:i]
+	}
+	if s.ovDeps[base] {
+		s.ovValid = false
 	}
 }
 
@@ -284,21 +326,25 @@ func (s *Store) touch(name string) {
 // __setvar_regexp__ (lazy base, first keyword whose remainder is free of
 // upper-case letters).
 func setVarKeyword(name string) (base, keyword, override string, ok bool) {
-	for i := strings.IndexByte(name, ':'); i >= 0; {
-		rest := name[i:]
-		for _, kw := range [...]string{":append", ":prepend", ":remove"} {
+	return splitKeyword(name, ':')
+}
+
+func splitKeyword(name string, sep byte) (base, keyword, override string, ok bool) {
+	for i := strings.IndexByte(name, sep); i >= 0; {
+		rest := name[i+1:]
+		for _, kw := range [...]string{"append", "prepend", "remove"} {
 			if !strings.HasPrefix(rest, kw) {
 				continue
 			}
 			tail := rest[len(kw):]
 			if tail == "" {
-				return name[:i], kw[1:], "", true
+				return name[:i], kw, "", true
 			}
-			if tail[0] == ':' && !hasUpper(tail[1:]) {
-				return name[:i], kw[1:], tail[1:], true
+			if tail[0] == sep && !hasUpper(tail[1:]) {
+				return name[:i], kw, tail[1:], true
 			}
 		}
-		j := strings.IndexByte(name[i+1:], ':')
+		j := strings.IndexByte(name[i+1:], sep)
 		if j < 0 {
 			break
 		}
@@ -323,7 +369,7 @@ func isOverrideStart(s string) bool {
 // updateOverrides registers name's override candidates
 // (_setvar_update_overrides).
 func (s *Store) updateOverrides(name string) {
-	i := strings.LastIndexByte(name, ':')
+	i := strings.LastIndexByte(name, s.sep)
 	if i < 0 {
 		return
 	}
@@ -332,7 +378,7 @@ func (s *Store) updateOverrides(name string) {
 	for isOverrideStart(override) {
 		s.addOverrideRef(short, ovRef{full: name, override: override})
 		override = ""
-		if j := strings.LastIndexByte(short, ':'); j >= 0 {
+		if j := strings.LastIndexByte(short, s.sep); j >= 0 {
 			override = name[j+1:]
 			short = name[:j]
 			if short == "" {
@@ -368,15 +414,15 @@ func (s *Store) ownOvr(short string) {
 
 // SetVar sets a variable as Python code does (d.setVar): pending
 // :append/:prepend/:remove and active override variants are dropped.
-func (s *Store) SetVar(name, value string) { s.setVar(name, value, false) }
+func (s *Store) SetVar(name, value string) { s.setVar(s.norm(name), value, false) }
 
 // SetVarParsing sets a variable as the parser does (setVar with
 // parsing=True): appends and override variants stay.
-func (s *Store) SetVarParsing(name, value string) { s.setVar(name, value, true) }
+func (s *Store) SetVarParsing(name, value string) { s.setVar(s.norm(name), value, true) }
 
 func (s *Store) setVar(name, value string, parsing bool) {
 	s.mustWrite()
-	if base, kw, ovr, ok := setVarKeyword(name); ok {
+	if base, kw, ovr, ok := splitKeyword(name, s.sep); ok {
 		v := s.local(base)
 		op := Op{Value: value, Override: ovr}
 		switch kw {
@@ -409,7 +455,7 @@ func (s *Store) setVar(name, value string, parsing bool) {
 			v = s.local(name)
 		}
 	}
-	if strings.IndexByte(name, ':') >= 0 {
+	if strings.IndexByte(name, s.sep) >= 0 {
 		s.updateOverrides(name)
 	}
 	v.Value, v.HasValue, v.Obj = value, true, nil
@@ -419,13 +465,14 @@ func (s *Store) setVar(name, value string, parsing bool) {
 // SetVarObject stores a non-string Python value (d.setVar(name, obj));
 // str is its string form, used where the value is expanded.
 func (s *Store) SetVarObject(name string, obj any, str string) {
+	name = s.norm(name)
 	s.SetVar(name, str)
 	s.local(name).Obj = obj
 }
 
 // GetObject returns a non-string value stored with SetVarObject.
 func (s *Store) GetObject(name string) (any, bool) {
-	if v := s.find(name); v != nil && v.Obj != nil && v.HasValue {
+	if v := s.find(s.norm(name)); v != nil && v.Obj != nil && v.HasValue {
 		return v.Obj, true
 	}
 	return nil, false
@@ -435,10 +482,10 @@ func (s *Store) overrideActive(o string) bool {
 	if s.ovSet[o] {
 		return true
 	}
-	if strings.IndexByte(o, ':') < 0 {
+	if strings.IndexByte(o, s.sep) < 0 {
 		return false
 	}
-	for _, p := range strings.Split(o, ":") {
+	for _, p := range strings.Split(o, string(s.sep)) {
 		if !s.ovSet[p] {
 			return false
 		}
@@ -448,9 +495,10 @@ func (s *Store) overrideActive(o string) bool {
 
 // SetDefault records a weak default (??=).
 func (s *Store) SetDefault(name, value string) {
+	name = s.norm(name)
 	v := s.local(name)
 	v.Default, v.HasDefault = value, true
-	if strings.IndexByte(name, ':') >= 0 {
+	if strings.IndexByte(name, s.sep) >= 0 {
 		s.updateOverrides(name)
 	}
 	s.touch(name)
@@ -458,6 +506,7 @@ func (s *Store) SetDefault(name, value string) {
 
 // SetFlag sets a variable flag.
 func (s *Store) SetFlag(name, flag, value string) {
+	name = s.norm(name)
 	if flag == "_defaultval" {
 		s.SetDefault(name, value)
 		return
@@ -470,6 +519,7 @@ func (s *Store) SetFlag(name, flag, value string) {
 // DelVar deletes a variable and its override registrations.
 func (s *Store) DelVar(name string) {
 	s.mustWrite()
+	name = s.norm(name)
 	if _, ok := s.vars[name]; !ok && strings.Contains(name, "${") {
 		s.dollarKeys = append(s.dollarKeys, name)
 	}
@@ -477,7 +527,7 @@ func (s *Store) DelVar(name string) {
 	if s.overrideData(name) != nil {
 		s.ovr[name] = nil
 	}
-	if i := strings.LastIndexByte(name, ':'); i >= 0 {
+	if i := strings.LastIndexByte(name, s.sep); i >= 0 {
 		override := name[i+1:]
 		short := name[:i]
 		for isOverrideStart(override) {
@@ -503,7 +553,7 @@ func (s *Store) DelVar(name string) {
 				}
 			}
 			override = ""
-			if j := strings.LastIndexByte(short, ':'); j >= 0 {
+			if j := strings.LastIndexByte(short, s.sep); j >= 0 {
 				override = name[j+1:]
 				short = name[:j]
 				if short == "" {
@@ -517,6 +567,7 @@ func (s *Store) DelVar(name string) {
 
 // DelFlag deletes a flag (and its weak default).
 func (s *Store) DelFlag(name, flag string) {
+	name = s.norm(name)
 	if s.find(name) == nil {
 		return
 	}
@@ -527,10 +578,14 @@ func (s *Store) DelFlag(name, flag string) {
 }
 
 // AppendVar is d.appendVar: a parsing-mode :append without override.
-func (s *Store) AppendVar(name, value string) { s.setVar(name+":append", value, true) }
+func (s *Store) AppendVar(name, value string) {
+	s.setVar(s.norm(name)+string(s.sep)+"append", value, true)
+}
 
 // PrependVar is d.prependVar.
-func (s *Store) PrependVar(name, value string) { s.setVar(name+":prepend", value, true) }
+func (s *Store) PrependVar(name, value string) {
+	s.setVar(s.norm(name)+string(s.sep)+"prepend", value, true)
+}
 
 // AppendFlag is d.appendVarFlag.
 func (s *Store) AppendFlag(name, flag, value string) {
@@ -547,7 +602,7 @@ func (s *Store) PrependFlag(name, flag, value string) {
 // Raw is getVar(name, expand=False, noweakdefault, parsing=True): the
 // variable's own content, without overrides or appends.
 func (s *Store) Raw(name string, noWeakDefault bool) (string, bool) {
-	v := s.find(name)
+	v := s.find(s.norm(name))
 	if v == nil {
 		return "", false
 	}
@@ -561,10 +616,11 @@ func (s *Store) Raw(name string, noWeakDefault bool) (string, bool) {
 }
 
 // Lookup returns the variable struct as seen from s (read-only).
-func (s *Store) Lookup(name string) *Var { return s.find(name) }
+func (s *Store) Lookup(name string) *Var { return s.find(s.norm(name)) }
 
 // GetFlag returns a flag (its weak default if unset), optionally expanded.
 func (s *Store) GetFlag(name, flag string, expand bool) (string, bool) {
+	name = s.norm(name)
 	if s.tracking != nil {
 		s.track(name)
 	}
@@ -593,7 +649,7 @@ func (s *Store) GetFlag(name, flag string, expand bool) (string, bool) {
 // Flags returns getVarFlags(name): public flags, with weak flag defaults
 // where the flag itself is unset.
 func (s *Store) Flags(name string) map[string]string {
-	v := s.find(name)
+	v := s.find(s.norm(name))
 	if v == nil || len(v.flags) == 0 {
 		return nil
 	}
@@ -661,8 +717,10 @@ func (s *Store) putCache(key string, e cacheEntry) {
 }
 
 func (s *Store) track(name string) {
-	if i := strings.IndexByte(name, ':'); i >= 0 {
-		name = name[:i]
+	if !s.old {
+		if i := strings.IndexByte(name, ':'); i >= 0 {
+			name = name[:i]
+		}
 	}
 	s.tracking[name] = true
 }
@@ -751,6 +809,7 @@ func (s *Store) getVar(name string, expand bool, noWeakDefault bool) (string, bo
 }
 
 func (s *Store) getVarRemoves(name string, expand bool, noWeakDefault bool) (string, bool, []string) {
+	name = s.norm(name)
 	if s.tracking != nil {
 		s.track(name)
 	}
@@ -815,7 +874,7 @@ func (s *Store) getVarRemoves(name string, expand bool, noWeakDefault bool) (str
 		}
 		if value != "" && s.filters != nil && s.Filter != nil {
 			base := name
-			if i := strings.IndexByte(base, ':'); i >= 0 {
+			if i := strings.IndexByte(base, s.sep); i >= 0 {
 				base = base[:i]
 			}
 			if f, ok := s.filters[base]; ok {
@@ -840,7 +899,7 @@ func (s *Store) qualifierActive(o string) bool {
 		return true
 	}
 	for {
-		i := strings.IndexByte(o, ':')
+		i := strings.IndexByte(o, s.sep)
 		part := o
 		if i >= 0 {
 			part = o[:i]
@@ -895,9 +954,9 @@ func (s *Store) selectOverride(l []ovRef) (string, bool) {
 					continue
 				}
 				cur := active[idx]
-				if strings.HasSuffix(cur.k, ":"+o) {
+				if strings.HasSuffix(cur.k, string(s.sep)+o) {
 					active = append(active[:idx], active[idx+1:]...)
-					set(strings.ReplaceAll(cur.k, ":"+o, ""), cur.v)
+					set(strings.ReplaceAll(cur.k, string(s.sep)+o, ""), cur.v)
 					mod = true
 				} else if cur.k == o {
 					match, found = cur.v, true
@@ -1032,7 +1091,7 @@ func quick(a []string) {
 // RenameVar is d.renameVar: moves content and :append/:prepend/:remove
 // lists (not other flags) and renames override variants recursively.
 func (s *Store) RenameVar(key, newkey string) {
-	s.renameVar(key, newkey, 0)
+	s.renameVar(s.norm(key), s.norm(newkey), 0)
 }
 
 func (s *Store) renameVar(key, newkey string, depth int) {
@@ -1067,7 +1126,7 @@ func (s *Store) renameVar(key, newkey string, depth int) {
 	if !found {
 		return
 	}
-	if strings.IndexByte(newkey, ':') >= 0 && !has {
+	if strings.IndexByte(newkey, s.sep) >= 0 && !has {
 		s.updateOverrides(newkey)
 	}
 	s.DelVar(key)
@@ -1076,7 +1135,7 @@ func (s *Store) renameVar(key, newkey string, depth int) {
 // GetFlagNoDefault returns a flag's own value, unexpanded, ignoring its
 // weak default (getVarFlag with noweakdefault=True).
 func (s *Store) GetFlagNoDefault(name, flag string) (string, bool) {
-	v := s.find(name)
+	v := s.find(s.norm(name))
 	if v == nil {
 		return "", false
 	}
@@ -1111,4 +1170,4 @@ func (s *Store) ExpandVarref(name string) {
 
 // HasOverrides reports whether override variants of name were set
 // (d.hasOverrides).
-func (s *Store) HasOverrides(name string) bool { return len(s.overrideData(name)) > 0 }
+func (s *Store) HasOverrides(name string) bool { return len(s.overrideData(s.norm(name))) > 0 }

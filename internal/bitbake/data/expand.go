@@ -130,6 +130,19 @@ func (s *Store) subVars(str, varname string) string {
 // with the semantics of BitBake's regex \${@(?:{.*?}|.)+?} (lazy, with
 // one level of braces tried first), or -1.
 func pyMatchEnd(str string, i int) int {
+	return pyMatchEndNew(str, i)
+}
+
+// pyMatchEndOld is BitBake <= 1.50's \${@.+?}: up to the first "}".
+func pyMatchEndOld(str string, i int) int {
+	j := strings.IndexByte(str[i+3:], '}')
+	if j <= 0 || strings.IndexByte(str[i+3:i+3+j], '\n') >= 0 {
+		return -1
+	}
+	return i + 3 + j + 1
+}
+
+func pyMatchEndNew(str string, i int) int {
 	start := i + 3
 	limit := len(str)
 	if limit-start > maxPyExpr {
@@ -186,8 +199,12 @@ func (s *Store) subPython(str, varname string) (string, bool) {
 	var b strings.Builder
 	last := 0
 	changed := false
+	match := pyMatchEnd
+	if s.old {
+		match = pyMatchEndOld
+	}
 	for i := strings.Index(str, "${@"); i >= 0; {
-		end := pyMatchEnd(str, i)
+		end := match(str, i)
 		next := i + 1
 		if end > 0 {
 			next = end
