@@ -294,7 +294,7 @@ func (in *Interp) evalElts(elts []expr, sc *scope) ([]Value, error) {
 		}
 		items = append(items, v)
 	}
-	if err := in.checkSize(len(items)); err != nil {
+	if err := in.checkItems(len(items), len(items)); err != nil {
 		return nil, err
 	}
 	return items, nil
@@ -319,6 +319,9 @@ func (in *Interp) evalComp(c *compExpr, outer *scope) (Value, error) {
 				if err != nil {
 					return err
 				}
+				if err := in.checkItems(len(dict.keys)+1, 1); err != nil {
+					return err
+				}
 				return dict.set(k, v)
 			}
 			v, err := in.eval(c.elt, sc)
@@ -326,7 +329,7 @@ func (in *Interp) evalComp(c *compExpr, outer *scope) (Value, error) {
 				return err
 			}
 			items = append(items, v)
-			return in.checkSize(len(items))
+			return in.checkItems(len(items), 1)
 		}
 		cl := c.clauses[level]
 		iv, err := in.eval(cl.iter, sc)
@@ -743,7 +746,10 @@ func (in *Interp) binop(op string, l, r Value) (Value, error) {
 				if n < 0 {
 					n = 0
 				}
-				if err := in.checkSize(len(lst.items) * int(n)); err != nil || n > int64(in.Limits.MaxBytes) {
+				if n > int64(in.Limits.MaxBytes) {
+					return nil, &errBudget{"list repetition"}
+				}
+				if err := in.checkItems(len(lst.items)*int(n), len(lst.items)*int(n)); err != nil {
 					return nil, &errBudget{"list repetition"}
 				}
 				var items []Value
@@ -984,7 +990,7 @@ func (in *Interp) specialCall(name string, c *callExpr, sc *scope) (Value, error
 			return nil, err
 		}
 		acc.items = append(acc.items, v)
-		return None, in.checkSize(len(acc.items))
+		return None, in.checkItems(len(acc.items), 1)
 	case "__walrus__":
 		v, err := in.eval(c.args[1], sc)
 		if err != nil {

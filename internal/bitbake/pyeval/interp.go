@@ -70,10 +70,11 @@ type Limits struct {
 	Steps    int // expression and statement evaluations
 	Depth    int // nested calls
 	MaxBytes int // size of any one string or collection result
+	MaxAlloc int // total size of the strings and collections produced
 }
 
 // DefaultLimits are generous for real metadata and small for attacks.
-var DefaultLimits = Limits{Steps: 2_000_000, Depth: 60, MaxBytes: 4 << 20}
+var DefaultLimits = Limits{Steps: 2_000_000, Depth: 60, MaxBytes: 4 << 20, MaxAlloc: 64 << 20}
 
 // Interp evaluates code against one Host. It is not safe for concurrent
 // use; create one per datastore.
@@ -82,6 +83,7 @@ type Interp struct {
 	Limits Limits
 
 	steps   int
+	alloc   int
 	depth   int
 	inline  bool // inside an inline expression: unknown names fall back to getVar
 	recover bool // anonymous function mode: skip failed statements
@@ -100,11 +102,13 @@ type Shared struct {
 	libMods map[string]*Module
 	// Budget is the number of steps left for all evaluations sharing it.
 	Budget int
+	// Bytes is the allocation budget left (see Limits.MaxAlloc).
+	Bytes int
 }
 
 // NewShared returns shared state with a total step budget.
 func NewShared(budget int) *Shared {
-	return &Shared{libMods: map[string]*Module{}, Budget: budget}
+	return &Shared{libMods: map[string]*Module{}, Budget: budget, Bytes: 512 << 20}
 }
 
 // NewInterpShared returns an evaluator bound to h that shares module
@@ -146,6 +150,7 @@ func (in *Interp) step() error {
 
 func (in *Interp) reset() {
 	in.steps = 0
+	in.alloc = 0
 	in.depth = 0
 	in.Failed = in.Failed[:0]
 }
@@ -448,6 +453,9 @@ func (in *Interp) exec(st stmt, sc *scope) (ctrl, Value, error) {
 				return ctrlNone, nil, err
 			}
 			l.items = append(l.items, items...)
+			if err := in.checkItems(len(l.items), len(items)); err != nil {
+				return ctrlNone, nil, err
+			}
 			nv = l
 		} else {
 			nv, err = in.binop(s.op, cur, v)
@@ -890,9 +898,37 @@ func (in *Interp) iterate(v Value) ([]Value, error) {
 	return nil, newExc(excTypeError, "'%s' object is not iterable", typeName(v))
 }
 
+// itemCost is what one collection element counts for in the size
+// limits.
+const itemCost = 16
+
+// checkItems bounds a collection of total elements that grew by added.
+func (in *Interp) checkItems(total, added int) error {
+	if total*itemCost > in.Limits.MaxBytes {
+		return &errBudget{"collection size"}
+	}
+	return in.charge(added * itemCost)
+}
+
+// checkSize bounds one produced value and charges it to the evaluation's
+// allocation budget (MaxAlloc bytes, shared across a recipe when shared).
 func (in *Interp) checkSize(n int) error {
 	if n > in.Limits.MaxBytes {
 		return &errBudget{"value size"}
+	}
+	return in.charge(n)
+}
+
+func (in *Interp) charge(n int) error {
+	in.alloc += n
+	if in.alloc > in.Limits.MaxAlloc {
+		return &errBudget{"allocation"}
+	}
+	if in.shared != nil {
+		in.shared.Bytes -= n
+		if in.shared.Bytes < 0 {
+			return &errBudget{"total allocation"}
+		}
 	}
 	return nil
 }

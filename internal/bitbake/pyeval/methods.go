@@ -549,7 +549,7 @@ func (in *Interp) listMethod(l *List, name string, a []Value, kw map[string]Valu
 			return nil, argErr("append", 1, len(a))
 		}
 		l.items = append(l.items, a[0])
-		return None, in.checkSize(len(l.items))
+		return None, in.checkItems(len(l.items), 1)
 	case "extend":
 		if len(a) != 1 {
 			return nil, argErr("extend", 1, len(a))
@@ -559,7 +559,7 @@ func (in *Interp) listMethod(l *List, name string, a []Value, kw map[string]Valu
 			return nil, err
 		}
 		l.items = append(l.items, items...)
-		return None, in.checkSize(len(l.items))
+		return None, in.checkItems(len(l.items), len(items))
 	case "insert":
 		if len(a) != 2 {
 			return nil, argErr("insert", 2, len(a))
