@@ -60,10 +60,13 @@ type Limits struct {
 	Depth    int // nested variable expansions
 	MaxBytes int // length of one expanded value
 	Rounds   int // expansion passes over one value
+	// Work bounds the bytes produced by all expansions of a store and
+	// its short-lived copies (a child store starts afresh).
+	Work int
 }
 
 // DefaultLimits are far above what real metadata needs.
-var DefaultLimits = Limits{Depth: 120, MaxBytes: 8 << 20, Rounds: 50}
+var DefaultLimits = Limits{Depth: 120, MaxBytes: 2 << 20, Rounds: 50, Work: 256 << 20}
 
 // Stats counts inline Python evaluations of a store and its copies.
 type Stats struct {
@@ -121,12 +124,17 @@ type Store struct {
 	gen   uint64
 	cache map[string]cacheEntry
 
-	depth int
+	// exp is the expansion state shared by a store and its short-lived
+	// copies, so that recursion through d.createCopy() is bounded too.
+	exp *expState
 
 	// sep is the override separator: ':' (BitBake >= 1.52) or '_' with
 	// old syntax, where ':' in names is also rewritten to '_' (1.46-1.50).
 	sep byte
 	old bool
+
+	work *int // expansion bytes left, shared with copies
+	// expanding variables are reached through exp.
 
 	Inline InlineFunc
 	Limits Limits
@@ -151,7 +159,8 @@ type cacheEntry struct {
 
 // New returns an empty root store.
 func New() *Store {
-	return &Store{vars: map[string]*Var{}, ovr: map[string][]ovRef{}, defs: map[string]string{}, Limits: DefaultLimits, Stats: &Stats{}, sep: ':'}
+	work := DefaultLimits.Work
+	return &Store{vars: map[string]*Var{}, ovr: map[string][]ovRef{}, defs: map[string]string{}, Limits: DefaultLimits, Stats: &Stats{}, sep: ':', work: &work}
 }
 
 // NewOld returns an empty root store with BitBake <= 1.50 semantics:
@@ -181,7 +190,9 @@ func (s *Store) Freeze() { s.frozen = true }
 // Child returns a copy-on-write store layered over s. s is frozen.
 func (s *Store) Child() *Store {
 	s.frozen = true
+	work := s.Limits.Work
 	return &Store{
+		work:    &work,
 		parent:  s,
 		vars:    map[string]*Var{},
 		ovr:     map[string][]ovRef{},
@@ -204,6 +215,8 @@ func (s *Store) Copy() *Store {
 	was := s.frozen
 	c := s.Child()
 	s.frozen = was
+	c.work = s.work
+	c.exp = s.expState()
 	return c
 }
 
@@ -868,7 +881,19 @@ func (s *Store) getVarRemoves(name string, expand bool, noWeakDefault bool) (str
 		return value, has, removes
 	}
 	if has {
+		x := s.expState()
+		if x.expanding[s][name] {
+			// An indirect self reference: BitBake recurses until Python
+			// gives up; leave the value unexpanded.
+			s.Stats.errorf("variable " + name + " references itself indirectly")
+			return value, true, nil
+		}
+		if x.expanding[s] == nil {
+			x.expanding[s] = map[string]bool{}
+		}
+		x.expanding[s][name] = true
 		value = s.expand(value, name)
+		delete(x.expanding[s], name)
 		if value != "" && len(removes) > 0 {
 			value = s.applyRemoves(value, removes)
 		}
@@ -1171,3 +1196,20 @@ func (s *Store) ExpandVarref(name string) {
 // HasOverrides reports whether override variants of name were set
 // (d.hasOverrides).
 func (s *Store) HasOverrides(name string) bool { return len(s.overrideData(s.norm(name))) > 0 }
+
+// expState tracks nested expansions.
+type expState struct {
+	depth     int
+	expanding map[*Store]map[string]bool
+}
+
+func (s *Store) expState() *expState {
+	if s.exp == nil {
+		x := &expState{expanding: map[*Store]map[string]bool{}}
+		if s.frozen {
+			return x // never write to a shared store
+		}
+		s.exp = x
+	}
+	return s.exp
+}
