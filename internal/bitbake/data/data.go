@@ -189,7 +189,13 @@ func (s *Store) Freeze() { s.frozen = true }
 
 // Child returns a copy-on-write store layered over s. s is frozen.
 func (s *Store) Child() *Store {
-	s.frozen = true
+	if !s.frozen {
+		s.frozen = true
+	}
+	return s.newChild()
+}
+
+func (s *Store) newChild() *Store {
 	work := s.Limits.Work
 	return &Store{
 		work:    &work,
@@ -212,9 +218,7 @@ func (s *Store) Child() *Store {
 // evaluations (":=" or d.createCopy()). s must not be written while the
 // copy is in use.
 func (s *Store) Copy() *Store {
-	was := s.frozen
-	c := s.Child()
-	s.frozen = was
+	c := s.newChild()
 	c.work = s.work
 	c.exp = s.expState()
 	return c
