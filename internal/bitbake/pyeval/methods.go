@@ -35,6 +35,11 @@ func (in *Interp) getAttr(obj Value, name string) Value {
 	switch o := obj.(type) {
 	case *Module:
 		if v, ok := o.Attrs[name]; ok {
+			if dct, isDict := v.(*Dict); isDict && modules[o.Name] == o {
+				// Built-in module attributes are shared: hand out copies
+				// of mutable ones (os.environ).
+				return dct.copy()
+			}
 			return v
 		}
 		if sub := in.module(o.Name + "." + name); sub != nil {

@@ -332,6 +332,27 @@ def use(d):
 	}
 }
 
+func TestLookahead(t *testing.T) {
+	h := newHost()
+	h.funcs["m"] = "def m(p, s):\n    import re\n    return re.match(p, s) is not None"
+	tests := []struct {
+		pat, s string
+		want   string
+	}{
+		{"^(?!riscv32).*", "i686-oe-linux", "True"},
+		{"^(?!riscv32).*", "riscv32-oe-linux", "False"},
+		{"(?!i.86).*", "i686-oe-linux", "False"},
+		{"^(?=x86)(?!x86_64).*linux", "x86-oe-linux", "True"},
+		{"(i.86|x86_64).*-linux", "i686-oe-linux", "True"},
+	}
+	for _, tc := range tests {
+		got, err := NewInterp(h).EvalInline("m('" + tc.pat + "', '" + tc.s + "')")
+		if err != nil || got != tc.want {
+			t.Errorf("re.match(%q, %q) = %q, %v, want %s", tc.pat, tc.s, got, err, tc.want)
+		}
+	}
+}
+
 func TestURI(t *testing.T) {
 	h := newHost()
 	h.funcs["u"] = "def u(s):\n    x = bb.fetch.URI(s)\n    return '%s|%s|%s|%s|%s' % (x.scheme, x.hostname, x.path, x.params.get('branch', '-'), x.relative)"
