@@ -57,11 +57,21 @@ func (h *pyHost) Function(name string) (string, bool)         { return h.s.Def(n
 func (h *pyHost) SetFilter(name, expr string)                 { h.s.SetFilter(name, expr) }
 func (h *pyHost) SetVarObject(name string, v any, str string) { h.s.SetVarObject(name, v, str) }
 func (h *pyHost) VarObject(name string) (any, bool)           { return h.s.GetObject(name) }
-func (h *pyHost) Glob(pattern string) []string                { return h.ev.cfg.vfs.glob(pattern) }
-func (h *pyHost) MarkDependency(p string)                     { h.ev.markDependency(cleanPath(p)) }
-func (h *pyHost) HasOverrides(name string) bool               { return h.s.HasOverrides(name) }
-func (h *pyHost) FileExists(p string) (bool, bool)            { return h.ev.cfg.vfs.stat(p) }
-func (h *pyHost) PyModule(name string) (string, bool)         { return h.ev.cfg.pyModule(h.ev.pylibs, name) }
+func (h *pyHost) ReadFile(p string) (string, bool, bool) {
+	if !h.ev.cfg.vfs.inMount(p) {
+		return "", false, false
+	}
+	b, err := h.ev.cfg.vfs.readFile(p)
+	if err != nil {
+		return "", false, true
+	}
+	return string(b), true, true
+}
+func (h *pyHost) Glob(pattern string) []string        { return h.ev.cfg.vfs.glob(pattern) }
+func (h *pyHost) MarkDependency(p string)             { h.ev.markDependency(cleanPath(p)) }
+func (h *pyHost) HasOverrides(name string) bool       { return h.s.HasOverrides(name) }
+func (h *pyHost) FileExists(p string) (bool, bool)    { return h.ev.cfg.vfs.stat(p) }
+func (h *pyHost) PyModule(name string) (string, bool) { return h.ev.cfg.pyModule(h.ev.pylibs, name) }
 
 func (h *pyHost) CreateCopy() pyeval.Host {
 	return &pyHost{s: h.s.Copy(), ev: h.ev}

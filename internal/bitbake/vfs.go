@@ -190,3 +190,14 @@ func (v *vfs) glob(pattern string) []string {
 	}
 	return nil
 }
+
+// inMount reports whether p lies under one of the mounted roots.
+func (v *vfs) inMount(p string) bool {
+	p = cleanPath(p)
+	for _, m := range v.mounts {
+		if p == m.root || strings.HasPrefix(p, m.root+"/") {
+			return true
+		}
+	}
+	return false
+}

@@ -750,6 +750,12 @@ func (s *Store) needOverrides() {
 	}
 	saved := s.tracking
 	s.tracking = map[string]bool{}
+	// Lookups made to compute OVERRIDES run with other overrides: they
+	// are not re-entries of the expansions in progress.
+	x := s.expState()
+	savedExp := x.expanding[s]
+	x.expanding[s] = nil
+	defer func() { x.expanding[s] = savedExp }()
 	// While computing, nested lookups use the overrides as they stand
 	// (none in the first round), like BitBake's inoverride guard.
 	s.inOverride = true

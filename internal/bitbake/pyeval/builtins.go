@@ -590,9 +590,7 @@ func init() {
 		}
 		return unknownf("type()"), nil
 	})
-	def("open", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
-		return unknownf("open()"), nil
-	})
+	def("open", builtinOpen)
 	def("next", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
 		if len(a) >= 1 {
 			if l, ok := a[0].(*List); ok {

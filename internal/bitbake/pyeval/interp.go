@@ -51,6 +51,9 @@ type Host interface {
 	SetFilter(name, expr string)
 	// SetVarObject stores a non-string value (its string form is str).
 	SetVarObject(name string, v any, str string)
+	// ReadFile reads a file of the layers: inLayers is false for paths
+	// outside every layer (the evaluator then knows nothing about them).
+	ReadFile(path string) (data string, found, inLayers bool)
 	// Glob lists paths matching a pattern on the layers' file systems.
 	Glob(pattern string) []string
 	// VarObject returns a value stored with SetVarObject.
@@ -562,7 +565,7 @@ func (in *Interp) exec(st stmt, sc *scope) (ctrl, Value, error) {
 	case *tryStmt:
 		return in.execTry(s, sc)
 	case *withStmt:
-		return ctrlNone, nil, unsupported("with statement")
+		return in.execWith(s, sc)
 	case *importStmt:
 		for _, n := range s.names {
 			if n.attr == "*" {
@@ -1231,3 +1234,52 @@ func (in *Interp) Steps() int { return in.steps }
 // TopStmtHook, when set (profiling in tests), receives the steps spent in
 // each top-level statement of anonymous functions and handlers.
 var TopStmtHook func(fn string, line, steps int)
+
+// execWith supports context managers the evaluator knows: files opened
+// from the layers (and objects defining __enter__/__exit__).
+func (in *Interp) execWith(s *withStmt, sc *scope) (ctrl, Value, error) {
+	var exits []Value
+	for _, it := range s.items {
+		v, err := in.eval(it.ctx, sc)
+		if err != nil {
+			return ctrlNone, nil, err
+		}
+		var entered Value
+		switch x := v.(type) {
+		case *fileObj:
+			entered = x
+		case *Instance:
+			enter, err := in.instanceAttr(x, "__enter__")
+			if err != nil {
+				return ctrlNone, nil, err
+			}
+			if entered, err = in.call(enter, nil, nil); err != nil {
+				return ctrlNone, nil, err
+			}
+			exit, err := in.instanceAttr(x, "__exit__")
+			if err != nil {
+				return ctrlNone, nil, err
+			}
+			exits = append(exits, exit)
+		case *Unknown:
+			return ctrlNone, nil, unsupported("with on unknown value (%s)", x.Why)
+		default:
+			return ctrlNone, nil, unsupported("with on %s", typeName(v))
+		}
+		if it.target != nil {
+			if err := in.assign(it.target, entered, sc); err != nil {
+				return ctrlNone, nil, err
+			}
+		}
+	}
+	c, v, err := in.execBlock(s.body, sc)
+	for i := len(exits) - 1; i >= 0; i-- {
+		if _, ok := exits[i].(*Unknown); ok {
+			continue
+		}
+		if _, xerr := in.call(exits[i], []Value{None, None, None}, nil); xerr != nil && err == nil {
+			err = xerr
+		}
+	}
+	return c, v, err
+}

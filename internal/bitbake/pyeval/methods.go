@@ -87,6 +87,8 @@ func (in *Interp) getAttr(obj Value, name string) Value {
 		if name == "group" || name == "groups" || name == "start" || name == "end" || name == "span" || name == "groupdict" {
 			return &boundMethod{self: o, name: name}
 		}
+	case *fileObj:
+		return &boundMethod{self: o, name: name}
 	case *regexObj:
 		if name == "match" || name == "search" || name == "sub" || name == "findall" || name == "split" || name == "fullmatch" {
 			return &boundMethod{self: o, name: name}
@@ -168,6 +170,8 @@ func (in *Interp) callMethod(self Value, name string, a []Value, kw map[string]V
 		return o.method(name, a)
 	case *regexObj:
 		return in.regexMethod(o, name, a, kw)
+	case *fileObj:
+		return o.method(in, name, a)
 	}
 	return unknownf("method %s of %s", name, typeName(self)), nil
 }

@@ -593,6 +593,7 @@ func init() {
 	registerRe(reg)
 	registerEvents()
 	registerFetch()
+	registerJSON()
 	registerOEData()
 }
 

@@ -84,8 +84,12 @@ func (h *mapHost) PyModule(n string) (string, bool)       { s, ok := h.mods[n]; 
 func (h *mapHost) MarkDependency(p string)                {}
 func (h *mapHost) SetVarObject(n string, v any, s string) { h.vars[n] = s }
 func (h *mapHost) VarObject(n string) (any, bool)         { return nil, false }
-func (h *mapHost) Glob(p string) []string                 { return nil }
-func (h *mapHost) HasOverrides(n string) bool             { return false }
+func (h *mapHost) ReadFile(p string) (string, bool, bool) {
+	s, ok := h.mods["file:"+p]
+	return s, ok, strings.HasPrefix(p, "/layer/")
+}
+func (h *mapHost) Glob(p string) []string     { return nil }
+func (h *mapHost) HasOverrides(n string) bool { return false }
 
 func TestInlineExpressions(t *testing.T) {
 	h := newHost(
@@ -350,6 +354,31 @@ func TestLookahead(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("re.match(%q, %q) = %q, %v, want %s", tc.pat, tc.s, got, err, tc.want)
 		}
+	}
+}
+
+func TestFilesAndJSON(t *testing.T) {
+	h := newHost()
+	h.mods["file:/layer/m.json"] = "# header\n# EOC\n{\"b\": {\"files\": [\"/x\"]}, \"a\": [1, 2.5, true, null]}"
+	h.funcs["f"] = `def f(d):
+    import json
+    with open("/layer/m.json") as mf:
+        s = mf.read()
+        mf.seek(s.find("# EOC") + 6)
+        m = json.load(mf)
+    out = list(m.keys()) + m["b"]["files"] + [str(x) for x in m["a"]]
+    try:
+        open("/layer/missing")
+    except FileNotFoundError:
+        out.append("missing")
+    return " ".join(out)
+`
+	got, err := NewInterp(h).EvalInline(`f(d)`)
+	if want := "b a /x 1 2.5 True None missing"; err != nil || got != want {
+		t.Errorf("got %q, %v, want %q", got, err, want)
+	}
+	if _, err := NewInterp(h).EvalInline(`open("/etc/passwd").read()`); err == nil {
+		t.Errorf("reading outside the layers must be unknown")
 	}
 }
 

@@ -44,6 +44,23 @@ type Dict struct {
 	keys  []Value
 	vals  []Value
 	index map[string]int
+	// sharedIndex marks keys and index as shared with another dict
+	// (deepCopy): they are copied before the first change.
+	sharedIndex bool
+}
+
+// own un-shares keys and index before a change.
+func (d *Dict) own() {
+	if !d.sharedIndex {
+		return
+	}
+	d.keys = append([]Value(nil), d.keys...)
+	idx := make(map[string]int, len(d.index))
+	for k, v := range d.index {
+		idx[k] = v
+	}
+	d.index = idx
+	d.sharedIndex = false
 }
 
 // Set is a Python set (insertion-ordered here; Python's own order is
@@ -216,6 +233,7 @@ func (d *Dict) set(k, v Value) error {
 		d.vals[i] = v
 		return nil
 	}
+	d.own()
 	d.index[h] = len(d.keys)
 	d.keys = append(d.keys, k)
 	d.vals = append(d.vals, v)
@@ -234,6 +252,7 @@ func (d *Dict) del(k Value) (bool, error) {
 	if !ok {
 		return false, nil
 	}
+	d.own()
 	d.keys = append(d.keys[:i:i], d.keys[i+1:]...)
 	d.vals = append(d.vals[:i:i], d.vals[i+1:]...)
 	delete(d.index, h)
