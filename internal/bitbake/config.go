@@ -246,6 +246,10 @@ func NewBase(core Layer, opts Options) (*Config, error) {
 			return nil, fmt.Errorf("INHERIT %s: %w", cl, err)
 		}
 	}
+	if msg, _ := ev.fire(ev.handlers, "ConfigParsed", "", nil); msg != "" {
+		ev.diag("conf/bitbake.conf", 0, "ConfigParsed handler skipped the configuration: %s", msg)
+	}
+	ev.addBBPathLibs()
 	// The configuration's own file dependencies are not the recipes'.
 	ev.depends, ev.dependSet = nil, map[string]bool{}
 	ev.classType = "recipe"
@@ -316,6 +320,7 @@ func (c *Config) WithLayer(target Layer, deps ...Layer) (*Config, error) {
 			d.ExpandVarref("LAYERDIR")
 		}
 		d.DelVar("LAYERDIR")
+		ev.addBBPathLibs()
 	}
 	n.target.collection = n.collectionOf(*n.target)
 	n.Diags = append(append([]Diag(nil), c.Diags...), ev.diags...)
@@ -381,6 +386,33 @@ func IsCoreLayer(fsys fs.FS) bool {
 		}
 	}
 	return false
+}
+
+// addBBPathLibs adds the lib/ directory of every BBPATH entry to the
+// python module search path, as older OE-Core (oe_import) put them on
+// sys.path; addpylib directories keep precedence.
+func (ev *evaluator) addBBPathLibs() {
+	have := map[string]bool{}
+	for _, l := range ev.pylibs {
+		if l.namespace == "" {
+			have[l.dir] = true
+		}
+	}
+	libs := clip(ev.pylibs)
+	for _, dir := range strings.Split(ev.d.GetString("BBPATH"), ":") {
+		if dir == "" || !isAbs(dir) {
+			continue
+		}
+		lib := cleanPath(dir + "/lib")
+		if have[lib] {
+			continue
+		}
+		if e, isDir := ev.cfg.vfs.stat(lib); e && isDir {
+			have[lib] = true
+			libs = append(libs, pylib{dir: lib})
+		}
+	}
+	ev.pylibs = libs
 }
 
 // DetectOldSyntax reports whether a core layer uses BitBake <= 1.50
@@ -473,14 +505,19 @@ func (c *Config) filterFunc(libs []pylib, name string) (string, bool) {
 				if err != nil {
 					return nil
 				}
-				mod := l.namespace + "." + strings.ReplaceAll(strings.TrimSuffix(sub, ".py"), "/", ".")
+				mod := strings.ReplaceAll(strings.TrimSuffix(sub, ".py"), "/", ".")
+				if l.namespace != "" {
+					mod = l.namespace + "." + mod
+				}
 				mod = strings.TrimSuffix(mod, ".__init__")
 				lines := strings.Split(src, "\n")
 				for i := 1; i < len(lines); i++ {
 					if strings.HasPrefix(lines[i], "def ") && strings.HasPrefix(lines[i-1], "@bb.filter.filter_proc") {
 						fn := strings.TrimPrefix(lines[i], "def ")
 						if j := strings.IndexByte(fn, '('); j > 0 {
-							c.filterIdx[strings.TrimSpace(fn[:j])] = mod
+							if _, dup := c.filterIdx[strings.TrimSpace(fn[:j])]; !dup {
+								c.filterIdx[strings.TrimSpace(fn[:j])] = mod
+							}
 						}
 					}
 				}

@@ -111,7 +111,7 @@ func filterEval(expr, value string, s *data.Store) (string, error) {
 // directories, e.g. "oe.kernel" -> <core>/lib/oe/kernel.py.
 func (c *Config) pyModule(libs []pylib, name string) (string, bool) {
 	for _, l := range libs {
-		if name != l.namespace && !strings.HasPrefix(name, l.namespace+".") {
+		if l.namespace != "" && name != l.namespace && !strings.HasPrefix(name, l.namespace+".") {
 			continue
 		}
 		rel := strings.ReplaceAll(name, ".", "/")
