@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
-	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -279,6 +278,3 @@ func PatchStatus(b []byte) (status, extra string) {
 	}
 	return "", ""
 }
-
-// relPath cleans a layer-relative path.
-func relPath(p string) string { return path.Clean(strings.TrimPrefix(p, "./")) }

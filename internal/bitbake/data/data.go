@@ -12,7 +12,6 @@
 package data
 
 import (
-	"errors"
 	"strings"
 )
 
@@ -51,9 +50,6 @@ type ovRef struct {
 
 // InlineFunc evaluates the code of a ${@...} expression against s.
 type InlineFunc func(code string, s *Store) (string, error)
-
-// ErrSkip wraps a SkipRecipe raised inside an inline expression.
-var ErrSkip = errors.New("skip recipe")
 
 // Limits bound expansion.
 type Limits struct {

@@ -35,10 +35,6 @@ func globalModule(name string) *Module {
 	return nil
 }
 
-func lookupModule(name string) *Module {
-	return modules[name]
-}
-
 // argStr returns argument i as a string, or ok=false.
 func argStr(a []Value, i int) (string, bool) {
 	if i >= len(a) {
