@@ -32,6 +32,15 @@ func setOf(names ...string) map[string]bool {
 
 // getAttr resolves obj.name. Unknown attributes give Unknown.
 func (in *Interp) getAttr(obj Value, name string) Value {
+	switch name {
+	case "__str__", "__repr__":
+		if _, isU := obj.(*Unknown); !isU {
+			asRepr := name == "__repr__"
+			return fn(name, func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+				return in.strValue(obj, asRepr)
+			})
+		}
+	}
 	switch o := obj.(type) {
 	case *Module:
 		if v, ok := o.Attrs[name]; ok {

@@ -540,6 +540,21 @@ func init() {
 		"getcwd":  fn("getcwd", func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return unknownf("os.getcwd"), nil }),
 		"getpid":  fn("getpid", func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return unknownf("os.getpid"), nil }),
 		"listdir": fn("listdir", func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return unknownf("os.listdir"), nil }),
+		"access": fn("access", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+			if u := firstUnknown(a); u != nil {
+				return u, nil
+			}
+			p, ok := argStr(a, 0)
+			if !ok {
+				return unknownf("os.access argument"), nil
+			}
+			if _, found, inLayers := in.Host.ReadFile(p); inLayers {
+				e, _ := in.Host.FileExists(p)
+				return Bool(e || found), nil
+			}
+			return unknownf("os.access outside the layers"), nil
+		}),
+		"F_OK": Int(0), "R_OK": Int(4), "W_OK": Int(2), "X_OK": Int(1),
 		"getenv": fn("getenv", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
 			return kwOr(a, 1, kw, "default", None), nil
 		}),
