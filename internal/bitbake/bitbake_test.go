@@ -400,3 +400,16 @@ W:append = " colon"
 		t.Errorf("sources = %v", r.Sources)
 	}
 }
+
+func TestDistroName(t *testing.T) {
+	files := withFiles(miniCore, map[string]string{
+		"conf/distro/mydistro.conf": "#@NAME: My Distro\nDISTRO_NAME = \"My ${MACHINE} distro\"\n",
+	})
+	cfg, err := NewConfig(testLayer("meta", files), nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name, diags := cfg.DistroName("conf/distro/mydistro.conf"); name != "My qemux86 distro" || len(diags) != 0 {
+		t.Errorf("DistroName = %q, %v", name, diags)
+	}
+}

@@ -278,3 +278,17 @@ func PatchStatus(b []byte) (status, extra string) {
 	}
 	return "", ""
 }
+
+// DistroName parses a distro configuration file of the target layer
+// (layer-relative path, e.g. "conf/distro/poky.conf") on a copy of the
+// configuration and returns its DISTRO_NAME, which layerindex-web prefers
+// to the #@ comments as the distro's description.
+func (c *Config) DistroName(rel string) (string, []Diag) {
+	d := c.base.d.Child()
+	ev := c.base.fork(d, "global")
+	if err := ev.handle(c.TargetRoot()+"/"+strings.TrimPrefix(rel, "/"), true); err != nil {
+		ev.diag(rel, 0, "%v", err)
+	}
+	name, _ := d.Get("DISTRO_NAME")
+	return name, ev.diags
+}
