@@ -1009,9 +1009,17 @@ func (in *Interp) specialCall(name string, c *callExpr, sc *scope) (Value, error
 func (in *Interp) call(fn Value, args []Value, kw map[string]Value) (Value, error) {
 	switch f := fn.(type) {
 	case *Builtin:
-		return f.Fn(in, args, kw)
+		v, err := f.Fn(in, args, kw)
+		if err == nil {
+			err = in.chargeResult(v)
+		}
+		return v, err
 	case *boundMethod:
-		return in.callMethod(f.self, f.name, args, kw)
+		v, err := in.callMethod(f.self, f.name, args, kw)
+		if err == nil {
+			err = in.chargeResult(v)
+		}
+		return v, err
 	case *Function:
 		return in.callFunctionValue(f, args, kw)
 	case *ExcClass:
@@ -1138,4 +1146,17 @@ func (in *Interp) callFunction(f *Function, args []Value, kw map[string]Value) (
 		return v, nil
 	}
 	return None, nil
+}
+
+// chargeResult charges what a built-in function or method produced to
+// the allocation budget, so that loops over cheap-looking string
+// operations on large values stay bounded.
+func (in *Interp) chargeResult(v Value) error {
+	switch x := v.(type) {
+	case Str:
+		return in.checkSize(len(x))
+	case *List:
+		return in.checkItems(len(x.items), len(x.items))
+	}
+	return nil
 }

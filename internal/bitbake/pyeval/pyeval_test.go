@@ -382,6 +382,22 @@ func TestFilesAndJSON(t *testing.T) {
 	}
 }
 
+func TestGetSrcrev(t *testing.T) {
+	tests := []struct {
+		vars []string
+		want string
+	}{
+		{[]string{"SRC_URI", "git://h/p;branch=m file://a.patch", "SRCREV", "0123456789abcdef"}, "AUTOINC+0123456789"},
+		{[]string{"SRC_URI", "git://h/a;name=a git://h/b;name=b", "SRCREV_a", "aaaaaaaaaaaa", "SRCREV_b", "bbbb", "SRCREV_FORMAT", "a_b"}, "AUTOINC+aaaaaaaaaa_bbbb"},
+	}
+	for _, tc := range tests {
+		got, err := NewInterp(newHost(tc.vars...)).EvalInline(`bb.fetch2.get_srcrev(d)`)
+		if err != nil || got != tc.want {
+			t.Errorf("%v: got %q, %v, want %q", tc.vars, got, err, tc.want)
+		}
+	}
+}
+
 func TestURI(t *testing.T) {
 	h := newHost()
 	h.funcs["u"] = "def u(s):\n    x = bb.fetch.URI(s)\n    return '%s|%s|%s|%s|%s' % (x.scheme, x.hostname, x.path, x.params.get('branch', '-'), x.relative)"
