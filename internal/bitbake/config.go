@@ -189,6 +189,7 @@ func NewBase(core Layer, opts Options) (*Config, error) {
 		layer = strings.TrimRight(layer, "/")
 		d.SetVar("LAYERDIR", layer)
 		d.SetVar("LAYERDIR_RE", reEscape(layer))
+		ev.baseFile = layer + "/conf/layer.conf"
 		if err := ev.handle(layer+"/conf/layer.conf", true); err != nil {
 			return nil, fmt.Errorf("%s/conf/layer.conf: %w", layer, err)
 		}
@@ -237,6 +238,7 @@ func NewBase(core Layer, opts Options) (*Config, error) {
 		}
 	}
 
+	ev.baseFile = c.core.root + "/conf/bitbake.conf"
 	if err := ev.handle("conf/bitbake.conf", true); err != nil {
 		return nil, fmt.Errorf("conf/bitbake.conf: %w", err)
 	}
@@ -249,6 +251,7 @@ func NewBase(core Layer, opts Options) (*Config, error) {
 	if msg, _ := ev.fire(ev.handlers, "ConfigParsed", "", nil); msg != "" {
 		ev.diag("conf/bitbake.conf", 0, "ConfigParsed handler skipped the configuration: %s", msg)
 	}
+	ev.baseFile = ""
 	ev.addBBPathLibs()
 	// The configuration's own file dependencies are not the recipes'.
 	ev.depends, ev.dependSet = nil, map[string]bool{}
@@ -311,6 +314,7 @@ func (c *Config) WithLayer(target Layer, deps ...Layer) (*Config, error) {
 		order := append(append([]mountedLayer(nil), n.deps...), *n.target)
 		for _, l := range order {
 			d.SetVar("LAYERDIR", l.root)
+			ev.baseFile = l.root + "/conf/layer.conf"
 			if err := ev.handle(l.root+"/conf/layer.conf", true); err != nil {
 				if l.root == n.target.root {
 					return nil, fmt.Errorf("%s: conf/layer.conf: %w", l.Name, err)
@@ -320,6 +324,7 @@ func (c *Config) WithLayer(target Layer, deps ...Layer) (*Config, error) {
 			d.ExpandVarref("LAYERDIR")
 		}
 		d.DelVar("LAYERDIR")
+		ev.baseFile = ""
 		ev.addBBPathLibs()
 	}
 	n.target.collection = n.collectionOf(*n.target)
