@@ -35,6 +35,8 @@ type Recipe struct {
 	Sources []string
 	// Inherits are the classes inherited beyond the configuration's.
 	Inherits []string
+	// InheritsAll are all inherited classes, the configuration's included.
+	InheritsAll []string
 	// FileDeps are the files inside the layer BitBake read or probed for
 	// the recipe (layer-relative), conf/layer.conf excluded.
 	FileDeps []string
@@ -284,17 +286,22 @@ func (ev *evaluator) report(r *Recipe) {
 		}
 		r.Sources = append(r.Sources, u)
 	}
-	inh := map[string]bool{}
+	inh, all := map[string]bool{}, map[string]bool{}
 	for _, f := range ev.inherits {
-		if ev.cfg.globalInh[f] {
-			continue
+		name := strings.TrimSuffix(baseName(f), ".bbclass")
+		all[name] = true
+		if !ev.cfg.globalInh[f] {
+			inh[name] = true
 		}
-		inh[strings.TrimSuffix(baseName(f), ".bbclass")] = true
 	}
 	for k := range inh {
 		r.Inherits = append(r.Inherits, k)
 	}
+	for k := range all {
+		r.InheritsAll = append(r.InheritsAll, k)
+	}
 	sort.Strings(r.Inherits)
+	sort.Strings(r.InheritsAll)
 	root := ev.cfg.TargetRoot() + "/"
 	fd := map[string]bool{}
 	for _, f := range ev.depends {
@@ -337,6 +344,7 @@ func (r *Recipe) Record() map[string]any {
 	}
 	rec["sources"] = nonNil(r.Sources)
 	rec["inherits"] = strings.Join(r.Inherits, " ")
+	rec["inherits_all"] = strings.Join(r.InheritsAll, " ")
 	rec["filedeps"] = nonNil(r.FileDeps)
 	if r.Skipped {
 		rec["skipped"] = r.SkipReason
