@@ -171,7 +171,9 @@ func ClassifyFile(rel string) (LayerFile, bool) {
 // sub-directories that hold their own conf/layer.conf (nested layers) and
 // .git. Machines and distros get their #@ descriptions, patches their
 // Upstream-Status.
-func WalkLayer(fsys fs.FS) ([]LayerFile, error) {
+func WalkLayer(fsys fs.FS) ([]LayerFile, error) { return walkLayer(fsys, true) }
+
+func walkLayer(fsys fs.FS, details bool) ([]LayerFile, error) {
 	var out []LayerFile
 	err := fs.WalkDir(fsys, ".", func(p string, de fs.DirEntry, err error) error {
 		if err != nil {
@@ -196,6 +198,12 @@ func WalkLayer(fsys fs.FS) ([]LayerFile, error) {
 		if !ok {
 			return nil
 		}
+		if !details {
+			if lf.Kind == KindRecipe {
+				out = append(out, lf)
+			}
+			return nil
+		}
 		switch lf.Kind {
 		case KindMachine, KindDistro:
 			if b, err := readLimited(fsys, p); err == nil {
@@ -216,7 +224,7 @@ func WalkLayer(fsys fs.FS) ([]LayerFile, error) {
 // Recipes returns the layer-relative paths of the recipes of a layer, as
 // WalkLayer finds them.
 func Recipes(fsys fs.FS) ([]string, error) {
-	files, err := WalkLayer(fsys)
+	files, err := walkLayer(fsys, false)
 	var out []string
 	for _, f := range files {
 		if f.Kind == KindRecipe {

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Host is the datastore the code runs against (the "d" object).
@@ -203,14 +204,27 @@ func cachedExpr(code string) (expr, error) {
 	return e, err
 }
 
-type bodyKey struct{ name, params, body string }
+type bodyKey struct {
+	name, params string
+	body         strKey
+}
+
+// strKey identifies a string by its memory: sources come from cached
+// statements and library files, so the same text is the same string, and
+// hashing long sources on every lookup is avoided.
+type strKey struct {
+	p *byte
+	n int
+}
+
+func keyOf(s string) strKey { return strKey{unsafe.StringData(s), len(s)} }
 
 var bodyCache cache // bodyKey -> funcCacheEntry
 
 // cachedBody parses a function body (anonymous function, handler) as
 // "def name<params>:" followed by body; nil for an empty body.
 func cachedBody(name, params, body string) (*funcDef, error) {
-	k := bodyKey{name, params, body}
+	k := bodyKey{name, params, keyOf(body)}
 	if v, ok := bodyCache.Load(k); ok {
 		en := v.(funcCacheEntry)
 		return en.fn, en.err
@@ -226,7 +240,7 @@ func cachedBody(name, params, body string) (*funcDef, error) {
 
 // cachedDef parses a def source (one "def name(...):" with its body).
 func cachedDef(src string) (*funcDef, error) {
-	if v, ok := funcCache.Load(src); ok {
+	if v, ok := funcCache.Load(keyOf(src)); ok {
 		en := v.(funcCacheEntry)
 		return en.fn, en.err
 	}
@@ -243,7 +257,7 @@ func cachedDef(src string) (*funcDef, error) {
 			err = &SyntaxError{1, "no def found"}
 		}
 	}
-	funcCache.Store(src, funcCacheEntry{fn, err})
+	funcCache.Store(keyOf(src), funcCacheEntry{fn, err})
 	return fn, err
 }
 
@@ -971,7 +985,7 @@ func (in *Interp) libModule(name string) *Module {
 		return nil
 	}
 	var body []stmt
-	if v, ok := moduleCache.Load(src); ok {
+	if v, ok := moduleCache.Load(keyOf(src)); ok {
 		en := v.(moduleCacheEntry)
 		body = en.body
 		if en.err != nil {
@@ -979,7 +993,7 @@ func (in *Interp) libModule(name string) *Module {
 		}
 	} else {
 		b, err := parseModule(src)
-		moduleCache.Store(src, moduleCacheEntry{b, err})
+		moduleCache.Store(keyOf(src), moduleCacheEntry{b, err})
 		if err != nil {
 			return nil
 		}
