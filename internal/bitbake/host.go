@@ -57,6 +57,7 @@ func (h *pyHost) Function(name string) (string, bool)         { return h.s.Def(n
 func (h *pyHost) SetFilter(name, expr string)                 { h.s.SetFilter(name, expr) }
 func (h *pyHost) SetVarObject(name string, v any, str string) { h.s.SetVarObject(name, v, str) }
 func (h *pyHost) VarObject(name string) (any, bool)           { return h.s.GetObject(name) }
+func (h *pyHost) InLayers(p string) bool                      { return h.ev.cfg.vfs.inMount(p) }
 func (h *pyHost) ReadFile(p string) (string, bool, bool) {
 	if !h.ev.cfg.vfs.inMount(p) {
 		return "", false, false

@@ -55,6 +55,9 @@ type Host interface {
 	// ReadFile reads a file of the layers: inLayers is false for paths
 	// outside every layer (the evaluator then knows nothing about them).
 	ReadFile(path string) (data string, found, inLayers bool)
+	// InLayers reports whether a path lies in one of the layers (whether
+	// the evaluator can know if it exists).
+	InLayers(path string) bool
 	// Glob lists paths matching a pattern on the layers' file systems.
 	Glob(pattern string) []string
 	// VarObject returns a value stored with SetVarObject.

@@ -327,7 +327,49 @@ func init() {
 			return nil, newExc(excValueError, "Unsupported comparison operator %s", op)
 		}),
 		"which": fn("which", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
-			return unknownf("bb.utils.which"), nil
+			// bb.utils.which(path, item, direction=0, history=False): the
+			// first existing path/item. Directories outside the layers
+			// make the answer unknown unless an earlier one matched.
+			if u := firstUnknown(a); u != nil {
+				return u, nil
+			}
+			p, ok1 := argStr(a, 0)
+			item, ok2 := argStr(a, 1)
+			if !ok2 {
+				return unknownf("bb.utils.which arguments"), nil
+			}
+			if !ok1 {
+				p = ""
+			}
+			dirs := strings.Split(p, ":")
+			if t, _ := truth(kwOr(a, 2, kw, "direction", Int(0))); t {
+				for i, j := 0, len(dirs)-1; i < j; i, j = i+1, j-1 {
+					dirs[i], dirs[j] = dirs[j], dirs[i]
+				}
+			}
+			history := boolArg(a, 3, kw, "history", false)
+			var tried []Value
+			found := ""
+			for _, dir := range dirs {
+				cand := dir + "/" + item
+				if dir == "" {
+					cand = item
+				} else if strings.HasSuffix(dir, "/") {
+					cand = dir + item
+				}
+				tried = append(tried, Str(cand))
+				if !in.Host.InLayers(cand) {
+					return unknownf("bb.utils.which outside the layers"), nil
+				}
+				if e, _ := in.Host.FileExists(cand); e {
+					found = cand
+					break
+				}
+			}
+			if history {
+				return NewTuple(Str(found), &List{items: tried}), nil
+			}
+			return Str(found), nil
 		}),
 		"cpu_count": fn("cpu_count", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
 			return Int(2), nil
@@ -548,9 +590,9 @@ func init() {
 			if !ok {
 				return unknownf("os.access argument"), nil
 			}
-			if _, found, inLayers := in.Host.ReadFile(p); inLayers {
+			if in.Host.InLayers(p) {
 				e, _ := in.Host.FileExists(p)
-				return Bool(e || found), nil
+				return Bool(e), nil
 			}
 			return unknownf("os.access outside the layers"), nil
 		}),

@@ -88,6 +88,7 @@ func (h *mapHost) ReadFile(p string) (string, bool, bool) {
 	s, ok := h.mods["file:"+p]
 	return s, ok, strings.HasPrefix(p, "/layer/")
 }
+func (h *mapHost) InLayers(p string) bool     { return strings.HasPrefix(p, "/layer/") }
 func (h *mapHost) Glob(p string) []string     { return nil }
 func (h *mapHost) HasOverrides(n string) bool { return false }
 
