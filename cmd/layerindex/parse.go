@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"time"
 
@@ -46,10 +45,19 @@ func runParse(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fmt.Fprintln(stderr, "usage: layerindex parse [--with DEPLAYERDIR]... [flags] LAYERDIR")
 		fl.PrintDefaults()
 	}
-	if err := fl.Parse(args); err != nil {
-		return err
+	// Flags may also follow LAYERDIR.
+	var positional []string
+	for rest := args; ; {
+		if err := fl.Parse(rest); err != nil {
+			return err
+		}
+		if fl.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fl.Arg(0))
+		rest = fl.Args()[1:]
 	}
-	if fl.NArg() != 1 {
+	if len(positional) != 1 {
 		fl.Usage()
 		return errors.New("expected exactly one LAYERDIR")
 	}
@@ -59,7 +67,7 @@ func runParse(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		debug.SetGCPercent(400)
 	}
 	start := time.Now()
-	target, closeFn, err := openLayer(fl.Arg(0))
+	target, closeFn, err := openLayer(positional[0])
 	if err != nil {
 		return err
 	}
@@ -211,10 +219,6 @@ func explainAgainst(gtPath string, got map[string]accuracy.Record, recipes []*bi
 			byPath[r.Path] = r
 		}
 	}
-	fieldCount := map[string]int{}
-	for _, m := range rep.Mismatches {
-		fieldCount[m.Field]++
-	}
 	last := ""
 	for _, m := range rep.Mismatches {
 		if m.Path != last {
@@ -236,11 +240,6 @@ func explainAgainst(gtPath string, got map[string]accuracy.Record, recipes []*bi
 		}
 		fmt.Fprintf(out, "   %-13s %s\n", m.Field, accuracy.Diff(m))
 	}
-	var fields []string
-	for f := range fieldCount {
-		fields = append(fields, f)
-	}
-	sort.Strings(fields)
 	fmt.Fprint(out, rep.Summary())
 	return nil
 }
