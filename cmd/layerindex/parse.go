@@ -142,6 +142,7 @@ func runParse(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if *diags {
 			rec["diags"] = r.Diags
 			rec["python_failed"] = r.Failed
+			rec["python_steps"] = r.PythonSteps
 		}
 		b, err := json.Marshal(rec)
 		if err != nil {

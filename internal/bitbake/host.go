@@ -9,8 +9,9 @@ import (
 )
 
 // RecipeStepBudget bounds the Python evaluation steps spent on one
-// recipe (all inline expressions, anonymous functions and handlers).
-const RecipeStepBudget = 20_000_000
+// recipe (all inline expressions, anonymous functions and handlers). The
+// most demanding oe-core recipe needs about 130,000.
+const RecipeStepBudget = 4_000_000
 
 // pyState is the Python evaluation state of one evaluator.
 type pyState struct {

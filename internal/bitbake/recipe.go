@@ -65,6 +65,8 @@ type Recipe struct {
 	PythonOK     int
 	PythonFailed int
 	Failed       []string
+	// PythonSteps counts the evaluation steps spent on the recipe.
+	PythonSteps int
 }
 
 // Uncertain reports whether some Python could not be evaluated, so the
@@ -324,6 +326,7 @@ func (ev *evaluator) report(r *Recipe) {
 	r.Errors = ev.errors
 	st := d.Stats
 	r.PythonOK, r.PythonFailed = st.InlineOK, st.InlineFailed+ev.failedCount
+	r.PythonSteps = RecipeStepBudget - ev.py.shared.Budget
 	r.Failed = append(append(r.Failed, st.Failed...), ev.failed...)
 	for _, e := range st.Errors {
 		r.Diags = append(r.Diags, Diag{File: r.Path, Msg: e})

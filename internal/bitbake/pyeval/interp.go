@@ -81,7 +81,7 @@ type Limits struct {
 }
 
 // DefaultLimits are generous for real metadata and small for attacks.
-var DefaultLimits = Limits{Steps: 2_000_000, Depth: 60, MaxBytes: 4 << 20, MaxAlloc: 64 << 20}
+var DefaultLimits = Limits{Steps: 1_000_000, Depth: 60, MaxBytes: 4 << 20, MaxAlloc: 64 << 20}
 
 // Interp evaluates code against one Host. It is not safe for concurrent
 // use; create one per datastore.
