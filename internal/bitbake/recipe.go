@@ -43,7 +43,8 @@ type Recipe struct {
 	// ConfigOpts is the first non-empty of EXTRA_OEMESON, EXTRA_OECMAKE,
 	// EXTRA_OESCONS and EXTRA_OECONF.
 	ConfigOpts string
-	// PackageConfig holds the PACKAGECONFIG flags, unexpanded.
+	// PackageConfig holds the PACKAGECONFIG flags, unexpanded, as
+	// getVarFlags returns them (Record drops "doc", as layerindex does).
 	PackageConfig map[string]string
 
 	// Skipped is set when BitBake would skip the recipe in this
@@ -93,7 +94,9 @@ func (c *Config) ParseRecipe(rel string) *Recipe {
 	d := c.base.d.Child()
 	ev := c.base.fork(d, "recipe")
 	r := &Recipe{Path: rel}
-	if c.target != nil && c.target.collection == "core" {
+	if c.target == nil || c.target.collection == "core" {
+		// bblayers.conf lists the core layer only, so only its recipes
+		// get a layer name (FILE_LAYERNAME); other layers' stay unset.
 		d.SetVar("FILE_LAYERNAME", "core")
 	}
 	parsed := false
