@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -64,12 +65,13 @@ type Config struct {
 	base      *evaluator // frozen configuration state
 	globalInh map[string]bool
 
-	core       mountedLayer
-	target     *mountedLayer
-	deps       []mountedLayer
-	Diags      []Diag
-	filterIdx  map[string]string
-	filterOnce sync.Once
+	core          mountedLayer
+	legacyClasses bool
+	target        *mountedLayer
+	deps          []mountedLayer
+	Diags         []Diag
+	filterIdx     map[string]string
+	filterOnce    sync.Once
 }
 
 type mountedLayer struct {
@@ -99,20 +101,22 @@ func (c *Config) statements(p string, mode syntax.Mode) (*syntax.File, error) {
 	return e.file, e.err
 }
 
-func (c *Config) readCached(p string) ([]byte, error) {
+// readCached reads a library file once per configuration.
+func (c *Config) readCached(p string) (string, error) {
 	if v, ok := c.files.Load(p); ok {
-		if b, ok := v.([]byte); ok {
-			return b, nil
+		if s, ok := v.(string); ok {
+			return s, nil
 		}
-		return nil, fs.ErrNotExist
+		return "", fs.ErrNotExist
 	}
 	b, err := c.vfs.readFile(p)
 	if err != nil {
 		c.files.Store(p, false)
-		return nil, err
+		return "", err
 	}
-	c.files.Store(p, b)
-	return b, nil
+	s := string(b)
+	c.files.Store(p, s)
+	return s, nil
 }
 
 // relName shortens a virtual path for messages: paths inside the target
@@ -151,6 +155,16 @@ func NewBase(core Layer, opts Options) (*Config, error) {
 	}
 
 	root := data.New()
+	if opts.OldSyntax {
+		root = data.NewOld()
+	}
+	if e, _ := c.vfs.stat(c.core.root + "/classes-recipe"); !e {
+		if e, _ := c.vfs.stat(c.core.root + "/classes-global"); !e {
+			// BitBake before 2.2 (kirkstone and older) looks for classes
+			// in classes/ only.
+			c.legacyClasses = true
+		}
+	}
 	root.Inline = inlineEval
 	root.Filter = filterEval
 	ev := &evaluator{cfg: c, d: root, classType: "global", dependSet: map[string]bool{}}
@@ -175,6 +189,7 @@ func NewBase(core Layer, opts Options) (*Config, error) {
 		layer = strings.TrimRight(layer, "/")
 		d.SetVar("LAYERDIR", layer)
 		d.SetVar("LAYERDIR_RE", reEscape(layer))
+		ev.baseFile = layer + "/conf/layer.conf"
 		if err := ev.handle(layer+"/conf/layer.conf", true); err != nil {
 			return nil, fmt.Errorf("%s/conf/layer.conf: %w", layer, err)
 		}
@@ -223,6 +238,7 @@ func NewBase(core Layer, opts Options) (*Config, error) {
 		}
 	}
 
+	ev.baseFile = c.core.root + "/conf/bitbake.conf"
 	if err := ev.handle("conf/bitbake.conf", true); err != nil {
 		return nil, fmt.Errorf("conf/bitbake.conf: %w", err)
 	}
@@ -232,6 +248,11 @@ func NewBase(core Layer, opts Options) (*Config, error) {
 			return nil, fmt.Errorf("INHERIT %s: %w", cl, err)
 		}
 	}
+	if msg, _ := ev.fire(ev.handlers, "ConfigParsed", "", nil); msg != "" {
+		ev.diag("conf/bitbake.conf", 0, "ConfigParsed handler skipped the configuration: %s", msg)
+	}
+	ev.baseFile = ""
+	ev.addBBPathLibs()
 	// The configuration's own file dependencies are not the recipes'.
 	ev.depends, ev.dependSet = nil, map[string]bool{}
 	ev.classType = "recipe"
@@ -255,7 +276,7 @@ func NewBase(core Layer, opts Options) (*Config, error) {
 // are parsed on top of the base configuration, as layerindex-web's
 // setup_layer does. target may be the core layer itself.
 func (c *Config) WithLayer(target Layer, deps ...Layer) (*Config, error) {
-	n := &Config{opts: c.opts, vfs: newVFS(), stmts: c.stmts, files: c.files, core: c.core, globalInh: c.globalInh}
+	n := &Config{opts: c.opts, vfs: newVFS(), stmts: c.stmts, files: c.files, core: c.core, globalInh: c.globalInh, legacyClasses: c.legacyClasses}
 	n.vfs.mounts = append(n.vfs.mounts, c.vfs.mounts...)
 	used := map[string]bool{c.core.Name: true}
 	mountOf := func(l Layer) mountedLayer {
@@ -271,7 +292,7 @@ func (c *Config) WithLayer(target Layer, deps ...Layer) (*Config, error) {
 		n.vfs.add(m.root, l.FS)
 		return m
 	}
-	isCore := func(l Layer) bool { return l.FS == c.core.FS }
+	isCore := func(l Layer) bool { return sameFS(l.FS, c.core.FS) }
 	if isCore(target) {
 		t := c.core
 		n.target = &t
@@ -293,6 +314,7 @@ func (c *Config) WithLayer(target Layer, deps ...Layer) (*Config, error) {
 		order := append(append([]mountedLayer(nil), n.deps...), *n.target)
 		for _, l := range order {
 			d.SetVar("LAYERDIR", l.root)
+			ev.baseFile = l.root + "/conf/layer.conf"
 			if err := ev.handle(l.root+"/conf/layer.conf", true); err != nil {
 				if l.root == n.target.root {
 					return nil, fmt.Errorf("%s: conf/layer.conf: %w", l.Name, err)
@@ -302,6 +324,8 @@ func (c *Config) WithLayer(target Layer, deps ...Layer) (*Config, error) {
 			d.ExpandVarref("LAYERDIR")
 		}
 		d.DelVar("LAYERDIR")
+		ev.baseFile = ""
+		ev.addBBPathLibs()
 	}
 	n.target.collection = n.collectionOf(*n.target)
 	n.Diags = append(append([]Diag(nil), c.Diags...), ev.diags...)
@@ -314,7 +338,7 @@ func (c *Config) WithLayer(target Layer, deps ...Layer) (*Config, error) {
 // collectionOf finds the collection whose BBFILE_PATTERN matches the
 // layer's root.
 func (c *Config) collectionOf(l mountedLayer) string {
-	if l.FS == c.core.FS {
+	if sameFS(l.FS, c.core.FS) {
 		return "core"
 	}
 	d := c.base.d
@@ -369,6 +393,78 @@ func IsCoreLayer(fsys fs.FS) bool {
 	return false
 }
 
+// addBBPathLibs adds the lib/ directory of every BBPATH entry to the
+// python module search path, as older OE-Core (oe_import) put them on
+// sys.path; addpylib directories keep precedence.
+func (ev *evaluator) addBBPathLibs() {
+	have := map[string]bool{}
+	for _, l := range ev.pylibs {
+		if l.namespace == "" {
+			have[l.dir] = true
+		}
+	}
+	libs := clip(ev.pylibs)
+	for _, dir := range strings.Split(ev.d.GetString("BBPATH"), ":") {
+		if dir == "" || !isAbs(dir) {
+			continue
+		}
+		lib := cleanPath(dir + "/lib")
+		if have[lib] {
+			continue
+		}
+		if e, isDir := ev.cfg.vfs.stat(lib); e && isDir {
+			have[lib] = true
+			libs = append(libs, pylib{dir: lib})
+		}
+	}
+	ev.pylibs = libs
+}
+
+// DetectOldSyntax reports whether a core layer uses BitBake <= 1.50
+// override syntax (VAR_append) rather than VAR:append, judging from the
+// assignments in its conf/bitbake.conf and base class.
+func DetectOldSyntax(core fs.FS) bool {
+	old, nw := 0, 0
+	for _, p := range []string{"conf/bitbake.conf", "classes/base.bbclass", "classes-global/base.bbclass"} {
+		b, err := fs.ReadFile(core, p)
+		if err != nil {
+			continue
+		}
+		f := syntax.Parse(p, b, syntax.ModeFor(p))
+		for _, st := range f.Stmts {
+			if st.Kind != syntax.Assign {
+				continue
+			}
+			for _, kw := range []string{"append", "prepend", "remove"} {
+				if strings.Contains(st.Var, ":"+kw) {
+					nw++
+				}
+				if strings.Contains(st.Var, "_"+kw) {
+					old++
+				}
+			}
+		}
+	}
+	return old > nw
+}
+
+// sameFS reports whether two fs.FS values are the same file system
+// (fs.FS values may be uncomparable maps).
+func sameFS(a, b fs.FS) bool {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	if !va.IsValid() || !vb.IsValid() || va.Type() != vb.Type() {
+		return false
+	}
+	switch va.Kind() {
+	case reflect.Map, reflect.Pointer, reflect.Slice, reflect.Func, reflect.Chan, reflect.UnsafePointer:
+		return va.Pointer() == vb.Pointer()
+	}
+	if va.Type().Comparable() {
+		return va.Equal(vb)
+	}
+	return false
+}
+
 func sortedUnique(v []string) []string {
 	m := map[string]bool{}
 	var out []string
@@ -410,18 +506,23 @@ func (c *Config) filterFunc(libs []pylib, name string) (string, bool) {
 					return nil
 				}
 				sub := strings.TrimPrefix(strings.TrimPrefix(p, rel), "/")
-				b, err := c.readCached(dir + "/" + sub)
+				src, err := c.readCached(dir + "/" + sub)
 				if err != nil {
 					return nil
 				}
-				mod := l.namespace + "." + strings.ReplaceAll(strings.TrimSuffix(sub, ".py"), "/", ".")
+				mod := strings.ReplaceAll(strings.TrimSuffix(sub, ".py"), "/", ".")
+				if l.namespace != "" {
+					mod = l.namespace + "." + mod
+				}
 				mod = strings.TrimSuffix(mod, ".__init__")
-				lines := strings.Split(string(b), "\n")
+				lines := strings.Split(src, "\n")
 				for i := 1; i < len(lines); i++ {
 					if strings.HasPrefix(lines[i], "def ") && strings.HasPrefix(lines[i-1], "@bb.filter.filter_proc") {
 						fn := strings.TrimPrefix(lines[i], "def ")
 						if j := strings.IndexByte(fn, '('); j > 0 {
-							c.filterIdx[strings.TrimSpace(fn[:j])] = mod
+							if _, dup := c.filterIdx[strings.TrimSpace(fn[:j])]; !dup {
+								c.filterIdx[strings.TrimSpace(fn[:j])] = mod
+							}
 						}
 					}
 				}

@@ -58,6 +58,7 @@ type evaluator struct {
 	pylibs    []pylib
 
 	depth       int
+	baseFile    string // the file being parsed as base configuration
 	diags       []Diag
 	errors      int // parse errors BitBake would fail the recipe for
 	py          *pyState
@@ -259,8 +260,10 @@ func (ev *evaluator) exec(st *syntax.Stmt, file string) error {
 			d.SetFlag(h, "handler", "1")
 		}
 	case syntax.AddPylib:
+		// Honoured in files parsed as base configuration (bitbake.conf,
+		// layer.conf), not in their includes, as BitBake does.
 		parts := strings.Fields(st.Arg)
-		if len(parts) >= 2 && ev.classType == "global" {
+		if len(parts) >= 2 && file == ev.baseFile {
 			ev.pylibs = append(ev.pylibs, pylib{dir: cleanPath(d.Expand(parts[0])), namespace: parts[1]})
 		}
 	case syntax.AddFragments:
@@ -387,7 +390,11 @@ func (ev *evaluator) inherit(classes, file string, line int, deferred bool) erro
 			}
 		}
 		found := ""
-		for _, t := range []string{"classes-" + ev.classType, "classes"} {
+		dirs := []string{"classes-" + ev.classType, "classes"}
+		if ev.cfg.legacyClasses {
+			dirs = dirs[1:]
+		}
+		for _, t := range dirs {
 			f := class
 			if !isAbs(f) && !strings.HasSuffix(f, ".bbclass") {
 				f = t + "/" + class + ".bbclass"

@@ -9,8 +9,9 @@ import (
 )
 
 // RecipeStepBudget bounds the Python evaluation steps spent on one
-// recipe (all inline expressions, anonymous functions and handlers).
-const RecipeStepBudget = 20_000_000
+// recipe (all inline expressions, anonymous functions and handlers). The
+// most demanding oe-core recipe needs about 130,000.
+const RecipeStepBudget = 4_000_000
 
 // pyState is the Python evaluation state of one evaluator.
 type pyState struct {
@@ -41,24 +42,38 @@ func (h *pyHost) GetVarFlag(name, flag string, expand bool) (string, bool) {
 	return h.s.GetFlag(name, flag, expand)
 }
 
-func (h *pyHost) VarFlags(name string) map[string]string  { return h.s.Flags(name) }
-func (h *pyHost) SetVar(name, value string)               { h.s.SetVar(name, value) }
-func (h *pyHost) SetVarFlag(name, flag, value string)     { h.s.SetFlag(name, flag, value) }
-func (h *pyHost) AppendVar(name, value string)            { h.s.AppendVar(name, value) }
-func (h *pyHost) PrependVar(name, value string)           { h.s.PrependVar(name, value) }
-func (h *pyHost) AppendVarFlag(name, flag, value string)  { h.s.AppendFlag(name, flag, value) }
-func (h *pyHost) PrependVarFlag(name, flag, value string) { h.s.PrependFlag(name, flag, value) }
-func (h *pyHost) DelVar(name string)                      { h.s.DelVar(name) }
-func (h *pyHost) DelVarFlag(name, flag string)            { h.s.DelFlag(name, flag) }
-func (h *pyHost) RenameVar(from, to string)               { h.s.RenameVar(from, to) }
-func (h *pyHost) Expand(s string) (string, error)         { return h.s.Expand(s), nil }
-func (h *pyHost) Inherits(class string) bool              { return h.ev.inheritsClass(class) }
-func (h *pyHost) Function(name string) (string, bool)     { return h.s.Def(name) }
-func (h *pyHost) SetFilter(name, expr string)             { h.s.SetFilter(name, expr) }
-func (h *pyHost) MarkDependency(p string)                 { h.ev.markDependency(cleanPath(p)) }
-func (h *pyHost) HasOverrides(name string) bool           { return h.s.HasOverrides(name) }
-func (h *pyHost) FileExists(p string) (bool, bool)        { return h.ev.cfg.vfs.stat(p) }
-func (h *pyHost) PyModule(name string) (string, bool)     { return h.ev.cfg.pyModule(h.ev.pylibs, name) }
+func (h *pyHost) VarFlags(name string) map[string]string      { return h.s.Flags(name) }
+func (h *pyHost) SetVar(name, value string)                   { h.s.SetVar(name, value) }
+func (h *pyHost) SetVarFlag(name, flag, value string)         { h.s.SetFlag(name, flag, value) }
+func (h *pyHost) AppendVar(name, value string)                { h.s.AppendVar(name, value) }
+func (h *pyHost) PrependVar(name, value string)               { h.s.PrependVar(name, value) }
+func (h *pyHost) AppendVarFlag(name, flag, value string)      { h.s.AppendFlag(name, flag, value) }
+func (h *pyHost) PrependVarFlag(name, flag, value string)     { h.s.PrependFlag(name, flag, value) }
+func (h *pyHost) DelVar(name string)                          { h.s.DelVar(name) }
+func (h *pyHost) DelVarFlag(name, flag string)                { h.s.DelFlag(name, flag) }
+func (h *pyHost) RenameVar(from, to string)                   { h.s.RenameVar(from, to) }
+func (h *pyHost) Expand(s string) (string, error)             { return h.s.Expand(s), nil }
+func (h *pyHost) Inherits(class string) bool                  { return h.ev.inheritsClass(class) }
+func (h *pyHost) Function(name string) (string, bool)         { return h.s.Def(name) }
+func (h *pyHost) SetFilter(name, expr string)                 { h.s.SetFilter(name, expr) }
+func (h *pyHost) SetVarObject(name string, v any, str string) { h.s.SetVarObject(name, v, str) }
+func (h *pyHost) VarObject(name string) (any, bool)           { return h.s.GetObject(name) }
+func (h *pyHost) InLayers(p string) bool                      { return h.ev.cfg.vfs.inMount(p) }
+func (h *pyHost) ReadFile(p string) (string, bool, bool) {
+	if !h.ev.cfg.vfs.inMount(p) {
+		return "", false, false
+	}
+	b, err := h.ev.cfg.vfs.readFile(p)
+	if err != nil {
+		return "", false, true
+	}
+	return string(b), true, true
+}
+func (h *pyHost) Glob(pattern string) []string        { return h.ev.cfg.vfs.glob(pattern) }
+func (h *pyHost) MarkDependency(p string)             { h.ev.markDependency(cleanPath(p)) }
+func (h *pyHost) HasOverrides(name string) bool       { return h.s.HasOverrides(name) }
+func (h *pyHost) FileExists(p string) (bool, bool)    { return h.ev.cfg.vfs.stat(p) }
+func (h *pyHost) PyModule(name string) (string, bool) { return h.ev.cfg.pyModule(h.ev.pylibs, name) }
 
 func (h *pyHost) CreateCopy() pyeval.Host {
 	return &pyHost{s: h.s.Copy(), ev: h.ev}
@@ -98,13 +113,13 @@ func filterEval(expr, value string, s *data.Store) (string, error) {
 // directories, e.g. "oe.kernel" -> <core>/lib/oe/kernel.py.
 func (c *Config) pyModule(libs []pylib, name string) (string, bool) {
 	for _, l := range libs {
-		if name != l.namespace && !strings.HasPrefix(name, l.namespace+".") {
+		if l.namespace != "" && name != l.namespace && !strings.HasPrefix(name, l.namespace+".") {
 			continue
 		}
 		rel := strings.ReplaceAll(name, ".", "/")
 		for _, cand := range []string{joinPath(l.dir, rel+".py"), joinPath(l.dir, rel+"/__init__.py")} {
-			if b, err := c.readCached(cand); err == nil {
-				return string(b), true
+			if src, err := c.readCached(cand); err == nil {
+				return src, true
 			}
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
-	"path"
 	"regexp"
 	"sort"
 	"strings"
@@ -95,7 +94,11 @@ func parseDeps(s string) ([]Dependency, error) {
 	}
 	out := make([]Dependency, 0, len(order))
 	for _, k := range order {
-		out = append(out, Dependency{Name: k, Constraints: m[k]})
+		dep := Dependency{Name: k}
+		if len(m[k]) > 0 {
+			dep.Constraints = m[k]
+		}
+		out = append(out, dep)
 	}
 	return out, nil
 }
@@ -168,7 +171,9 @@ func ClassifyFile(rel string) (LayerFile, bool) {
 // sub-directories that hold their own conf/layer.conf (nested layers) and
 // .git. Machines and distros get their #@ descriptions, patches their
 // Upstream-Status.
-func WalkLayer(fsys fs.FS) ([]LayerFile, error) {
+func WalkLayer(fsys fs.FS) ([]LayerFile, error) { return walkLayer(fsys, true) }
+
+func walkLayer(fsys fs.FS, details bool) ([]LayerFile, error) {
 	var out []LayerFile
 	err := fs.WalkDir(fsys, ".", func(p string, de fs.DirEntry, err error) error {
 		if err != nil {
@@ -193,6 +198,12 @@ func WalkLayer(fsys fs.FS) ([]LayerFile, error) {
 		if !ok {
 			return nil
 		}
+		if !details {
+			if lf.Kind == KindRecipe {
+				out = append(out, lf)
+			}
+			return nil
+		}
 		switch lf.Kind {
 		case KindMachine, KindDistro:
 			if b, err := readLimited(fsys, p); err == nil {
@@ -213,7 +224,7 @@ func WalkLayer(fsys fs.FS) ([]LayerFile, error) {
 // Recipes returns the layer-relative paths of the recipes of a layer, as
 // WalkLayer finds them.
 func Recipes(fsys fs.FS) ([]string, error) {
-	files, err := WalkLayer(fsys)
+	files, err := walkLayer(fsys, false)
 	var out []string
 	for _, f := range files {
 		if f.Kind == KindRecipe {
@@ -276,5 +287,16 @@ func PatchStatus(b []byte) (status, extra string) {
 	return "", ""
 }
 
-// relPath cleans a layer-relative path.
-func relPath(p string) string { return path.Clean(strings.TrimPrefix(p, "./")) }
+// DistroName parses a distro configuration file of the target layer
+// (layer-relative path, e.g. "conf/distro/poky.conf") on a copy of the
+// configuration and returns its DISTRO_NAME, which layerindex-web prefers
+// to the #@ comments as the distro's description.
+func (c *Config) DistroName(rel string) (string, []Diag) {
+	d := c.base.d.Child()
+	ev := c.base.fork(d, "global")
+	if err := ev.handle(c.TargetRoot()+"/"+strings.TrimPrefix(rel, "/"), true); err != nil {
+		ev.diag(rel, 0, "%v", err)
+	}
+	name, _ := d.Get("DISTRO_NAME")
+	return name, ev.diags
+}

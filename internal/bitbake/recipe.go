@@ -4,7 +4,9 @@ import (
 	"errors"
 	"path"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
 
 	"layerindex/internal/bitbake/pyeval"
 )
@@ -33,13 +35,16 @@ type Recipe struct {
 	Sources []string
 	// Inherits are the classes inherited beyond the configuration's.
 	Inherits []string
+	// InheritsAll are all inherited classes, the configuration's included.
+	InheritsAll []string
 	// FileDeps are the files inside the layer BitBake read or probed for
 	// the recipe (layer-relative), conf/layer.conf excluded.
 	FileDeps []string
 	// ConfigOpts is the first non-empty of EXTRA_OEMESON, EXTRA_OECMAKE,
 	// EXTRA_OESCONS and EXTRA_OECONF.
 	ConfigOpts string
-	// PackageConfig holds the PACKAGECONFIG flags, unexpanded.
+	// PackageConfig holds the PACKAGECONFIG flags, unexpanded, as
+	// getVarFlags returns them (Record drops "doc", as layerindex does).
 	PackageConfig map[string]string
 
 	// Skipped is set when BitBake would skip the recipe in this
@@ -61,6 +66,8 @@ type Recipe struct {
 	PythonOK     int
 	PythonFailed int
 	Failed       []string
+	// PythonSteps counts the evaluation steps spent on the recipe.
+	PythonSteps int
 }
 
 // Uncertain reports whether some Python could not be evaluated, so the
@@ -87,7 +94,9 @@ func (c *Config) ParseRecipe(rel string) *Recipe {
 	d := c.base.d.Child()
 	ev := c.base.fork(d, "recipe")
 	r := &Recipe{Path: rel}
-	if c.target != nil && c.target.collection == "core" {
+	if c.target == nil || c.target.collection == "core" {
+		// bblayers.conf lists the core layer only, so only its recipes
+		// get a layer name (FILE_LAYERNAME); other layers' stay unset.
 		d.SetVar("FILE_LAYERNAME", "core")
 	}
 	parsed := false
@@ -185,7 +194,7 @@ func (ev *evaluator) fire(handlers []string, event, fn string, attrs map[string]
 		}
 		in := ev.py.interp(ev.d)
 		err := in.RunHandler(h, body, pyeval.NewEvent(event, a))
-		ev.noteFailed(in.Failed)
+		ev.noteFailed(h, in.Failed)
 		if err != nil {
 			if msg, skip := skipOf(err); skip {
 				return msg, true
@@ -203,8 +212,12 @@ func (ev *evaluator) fire(handlers []string, event, fn string, attrs map[string]
 func (ev *evaluator) runAnon() (string, bool) {
 	for _, a := range ev.anon {
 		in := ev.py.interp(ev.d)
+		t0 := time.Now()
 		err := in.RunFunction(a.name, a.body)
-		ev.noteFailed(in.Failed)
+		if anonTiming != nil {
+			anonTiming(a.name, time.Since(t0), in.Steps())
+		}
+		ev.noteFailed(ev.cfg.relName(a.file)+":anonymous@"+strconv.Itoa(a.line), in.Failed)
 		if err != nil {
 			if msg, skip := skipOf(err); skip {
 				return msg, true
@@ -221,10 +234,10 @@ func (ev *evaluator) runAnon() (string, bool) {
 	return "", false
 }
 
-func (ev *evaluator) noteFailed(failed []string) {
+func (ev *evaluator) noteFailed(where string, failed []string) {
 	for _, f := range failed {
 		if len(ev.failed) < 40 {
-			ev.failed = append(ev.failed, f)
+			ev.failed = append(ev.failed, where+": "+f)
 		}
 		ev.failedCount++
 	}
@@ -278,17 +291,22 @@ func (ev *evaluator) report(r *Recipe) {
 		}
 		r.Sources = append(r.Sources, u)
 	}
-	inh := map[string]bool{}
+	inh, all := map[string]bool{}, map[string]bool{}
 	for _, f := range ev.inherits {
-		if ev.cfg.globalInh[f] {
-			continue
+		name := strings.TrimSuffix(baseName(f), ".bbclass")
+		all[name] = true
+		if !ev.cfg.globalInh[f] {
+			inh[name] = true
 		}
-		inh[strings.TrimSuffix(baseName(f), ".bbclass")] = true
 	}
 	for k := range inh {
 		r.Inherits = append(r.Inherits, k)
 	}
+	for k := range all {
+		r.InheritsAll = append(r.InheritsAll, k)
+	}
 	sort.Strings(r.Inherits)
+	sort.Strings(r.InheritsAll)
 	root := ev.cfg.TargetRoot() + "/"
 	fd := map[string]bool{}
 	for _, f := range ev.depends {
@@ -311,6 +329,7 @@ func (ev *evaluator) report(r *Recipe) {
 	r.Errors = ev.errors
 	st := d.Stats
 	r.PythonOK, r.PythonFailed = st.InlineOK, st.InlineFailed+ev.failedCount
+	r.PythonSteps = RecipeStepBudget - ev.py.shared.Budget
 	r.Failed = append(append(r.Failed, st.Failed...), ev.failed...)
 	for _, e := range st.Errors {
 		r.Diags = append(r.Diags, Diag{File: r.Path, Msg: e})
@@ -331,6 +350,7 @@ func (r *Recipe) Record() map[string]any {
 	}
 	rec["sources"] = nonNil(r.Sources)
 	rec["inherits"] = strings.Join(r.Inherits, " ")
+	rec["inherits_all"] = strings.Join(r.InheritsAll, " ")
 	rec["filedeps"] = nonNil(r.FileDeps)
 	if r.Skipped {
 		rec["skipped"] = r.SkipReason
@@ -354,3 +374,7 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
+
+// anonTiming, when set (in tests), receives each anonymous function's run
+// time and step count.
+var anonTiming func(name string, d time.Duration, steps int)

@@ -168,3 +168,36 @@ func dirName(p string) string {
 }
 
 func baseName(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
+
+// glob expands a shell pattern over the mounted file systems (glob.glob);
+// the directory part up to the first wildcard must lie in one mount.
+func (v *vfs) glob(pattern string) []string {
+	pattern = cleanPath(pattern)
+	for _, m := range v.mounts {
+		if !strings.HasPrefix(pattern, m.root+"/") {
+			continue
+		}
+		rel := pattern[len(m.root)+1:]
+		matches, err := fs.Glob(m.fsys, rel)
+		if err != nil {
+			return nil
+		}
+		out := make([]string, len(matches))
+		for i, x := range matches {
+			out[i] = m.root + "/" + x
+		}
+		return out
+	}
+	return nil
+}
+
+// inMount reports whether p lies under one of the mounted roots.
+func (v *vfs) inMount(p string) bool {
+	p = cleanPath(p)
+	for _, m := range v.mounts {
+		if p == m.root || strings.HasPrefix(p, m.root+"/") {
+			return true
+		}
+	}
+	return false
+}

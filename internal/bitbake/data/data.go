@@ -12,7 +12,6 @@
 package data
 
 import (
-	"errors"
 	"strings"
 )
 
@@ -24,8 +23,11 @@ type Op struct {
 
 // Var is one variable's state (BitBake's per-variable dict).
 type Var struct {
-	Value      string
-	HasValue   bool
+	Value    string
+	HasValue bool
+	// Obj is a non-string value set from Python (d.setVar with an
+	// object); Value is then its string form.
+	Obj        any
 	Default    string // ??= (flag _defaultval)
 	HasDefault bool
 	Appends    []Op
@@ -49,18 +51,18 @@ type ovRef struct {
 // InlineFunc evaluates the code of a ${@...} expression against s.
 type InlineFunc func(code string, s *Store) (string, error)
 
-// ErrSkip wraps a SkipRecipe raised inside an inline expression.
-var ErrSkip = errors.New("skip recipe")
-
 // Limits bound expansion.
 type Limits struct {
 	Depth    int // nested variable expansions
 	MaxBytes int // length of one expanded value
 	Rounds   int // expansion passes over one value
+	// Work bounds the bytes produced by all expansions of a store and
+	// its short-lived copies (a child store starts afresh).
+	Work int
 }
 
 // DefaultLimits are far above what real metadata needs.
-var DefaultLimits = Limits{Depth: 120, MaxBytes: 8 << 20, Rounds: 50}
+var DefaultLimits = Limits{Depth: 120, MaxBytes: 2 << 20, Rounds: 50, Work: 256 << 20}
 
 // Stats counts inline Python evaluations of a store and its copies.
 type Stats struct {
@@ -97,11 +99,15 @@ type Store struct {
 	parent *Store
 	frozen bool
 
-	vars    map[string]*Var
-	ovr     map[string][]ovRef // overridedata; a nil slice stored under a key hides the parent's
-	defs    map[string]string  // python def sources by name
-	filters map[string]string  // variable filters (expressions), copied on write
-	ownFilt bool
+	vars   map[string]*Var
+	ovr    map[string][]ovRef // overridedata; a nil slice stored under a key hides the parent's
+	ovrOwn map[string]bool    // ovr lists this store may modify in place
+	// dollarKeys lists the names in vars that contain "${" (for
+	// ExpandKeys), in creation order.
+	dollarKeys []string
+	defs       map[string]string // python def sources by name
+	filters    map[string]string // variable filters (expressions), copied on write
+	ownFilt    bool
 
 	// Override state (need_overrides).
 	overrides  []string
@@ -114,7 +120,17 @@ type Store struct {
 	gen   uint64
 	cache map[string]cacheEntry
 
-	depth int
+	// exp is the expansion state shared by a store and its short-lived
+	// copies, so that recursion through d.createCopy() is bounded too.
+	exp *expState
+
+	// sep is the override separator: ':' (BitBake >= 1.52) or '_' with
+	// old syntax, where ':' in names is also rewritten to '_' (1.46-1.50).
+	sep byte
+	old bool
+
+	work *int // expansion bytes left, shared with copies
+	// expanding variables are reached through exp.
 
 	Inline InlineFunc
 	Limits Limits
@@ -139,7 +155,28 @@ type cacheEntry struct {
 
 // New returns an empty root store.
 func New() *Store {
-	return &Store{vars: map[string]*Var{}, ovr: map[string][]ovRef{}, defs: map[string]string{}, Limits: DefaultLimits, Stats: &Stats{}}
+	work := DefaultLimits.Work
+	return &Store{vars: map[string]*Var{}, ovr: map[string][]ovRef{}, defs: map[string]string{}, Limits: DefaultLimits, Stats: &Stats{}, sep: ':', work: &work}
+}
+
+// NewOld returns an empty root store with BitBake <= 1.50 semantics:
+// VAR_append, VAR_remove, VAR_<override>, and ':' in names read as '_'.
+func NewOld() *Store {
+	s := New()
+	s.sep, s.old = '_', true
+	return s
+}
+
+// OldSyntax reports whether the store uses the old override syntax.
+func (s *Store) OldSyntax() bool { return s.old }
+
+// norm rewrites ':' to '_' in names with old syntax, as BitBake 1.46 and
+// 1.50 do at every datastore entry point.
+func (s *Store) norm(name string) string {
+	if s.old && strings.IndexByte(name, ':') >= 0 {
+		return strings.ReplaceAll(name, ":", "_")
+	}
+	return name
 }
 
 // Freeze marks the store read-only; it may then be shared by children
@@ -148,8 +185,16 @@ func (s *Store) Freeze() { s.frozen = true }
 
 // Child returns a copy-on-write store layered over s. s is frozen.
 func (s *Store) Child() *Store {
-	s.frozen = true
+	if !s.frozen {
+		s.frozen = true
+	}
+	return s.newChild()
+}
+
+func (s *Store) newChild() *Store {
+	work := s.Limits.Work
 	return &Store{
+		work:    &work,
 		parent:  s,
 		vars:    map[string]*Var{},
 		ovr:     map[string][]ovRef{},
@@ -160,6 +205,8 @@ func (s *Store) Child() *Store {
 		Stats:   &Stats{},
 		Filter:  s.Filter,
 		Host:    s.Host,
+		sep:     s.sep,
+		old:     s.old,
 	}
 }
 
@@ -167,9 +214,9 @@ func (s *Store) Child() *Store {
 // evaluations (":=" or d.createCopy()). s must not be written while the
 // copy is in use.
 func (s *Store) Copy() *Store {
-	was := s.frozen
-	c := s.Child()
-	s.frozen = was
+	c := s.newChild()
+	c.work = s.work
+	c.exp = s.expState()
 	return c
 }
 
@@ -210,6 +257,9 @@ func (s *Store) local(name string) *Var {
 		nv = &Var{}
 	}
 	s.vars[name] = nv
+	if strings.Contains(name, "${") {
+		s.dollarKeys = append(s.dollarKeys, name)
+	}
 	return nv
 }
 
@@ -259,14 +309,29 @@ func (s *Store) overrideData(name string) []ovRef {
 
 func (s *Store) touch(name string) {
 	s.gen++
-	if s.ovValid && s.ovDeps != nil {
-		base := name
-		if i := strings.IndexByte(base, ':'); i >= 0 {
-			base = base[:i]
+	if !s.ovValid || s.ovDeps == nil {
+		return
+	}
+	if name == "OVERRIDES" {
+		s.ovValid = false
+		return
+	}
+	if s.old {
+		// '_' also occurs inside plain names: compare prefixes.
+		for dep := range s.ovDeps {
+			if name == dep || strings.HasPrefix(name, dep) && len(name) > len(dep) && name[len(dep)] == '_' {
+				s.ovValid = false
+				return
+			}
 		}
-		if s.ovDeps[base] || name == "OVERRIDES" {
-			s.ovValid = false
-		}
+		return
+	}
+	base := name
+	if i := strings.IndexByte(base, ':'); i >= 0 {
+		base = base[:i]
+	}
+	if s.ovDeps[base] {
+		s.ovValid = false
 	}
 }
 
@@ -274,21 +339,25 @@ func (s *Store) touch(name string) {
 // __setvar_regexp__ (lazy base, first keyword whose remainder is free of
 // upper-case letters).
 func setVarKeyword(name string) (base, keyword, override string, ok bool) {
-	for i := strings.IndexByte(name, ':'); i >= 0; {
-		rest := name[i:]
-		for _, kw := range [...]string{":append", ":prepend", ":remove"} {
+	return splitKeyword(name, ':')
+}
+
+func splitKeyword(name string, sep byte) (base, keyword, override string, ok bool) {
+	for i := strings.IndexByte(name, sep); i >= 0; {
+		rest := name[i+1:]
+		for _, kw := range [...]string{"append", "prepend", "remove"} {
 			if !strings.HasPrefix(rest, kw) {
 				continue
 			}
 			tail := rest[len(kw):]
 			if tail == "" {
-				return name[:i], kw[1:], "", true
+				return name[:i], kw, "", true
 			}
-			if tail[0] == ':' && !hasUpper(tail[1:]) {
-				return name[:i], kw[1:], tail[1:], true
+			if tail[0] == sep && !hasUpper(tail[1:]) {
+				return name[:i], kw, tail[1:], true
 			}
 		}
-		j := strings.IndexByte(name[i+1:], ':')
+		j := strings.IndexByte(name[i+1:], sep)
 		if j < 0 {
 			break
 		}
@@ -313,7 +382,7 @@ func isOverrideStart(s string) bool {
 // updateOverrides registers name's override candidates
 // (_setvar_update_overrides).
 func (s *Store) updateOverrides(name string) {
-	i := strings.LastIndexByte(name, ':')
+	i := strings.LastIndexByte(name, s.sep)
 	if i < 0 {
 		return
 	}
@@ -322,7 +391,7 @@ func (s *Store) updateOverrides(name string) {
 	for isOverrideStart(override) {
 		s.addOverrideRef(short, ovRef{full: name, override: override})
 		override = ""
-		if j := strings.LastIndexByte(short, ':'); j >= 0 {
+		if j := strings.LastIndexByte(short, s.sep); j >= 0 {
 			override = name[j+1:]
 			short = name[:j]
 			if short == "" {
@@ -339,22 +408,34 @@ func (s *Store) addOverrideRef(short string, ref ovRef) {
 			return
 		}
 	}
-	nl := make([]ovRef, len(l), len(l)+1)
+	if s.ovrOwn[short] {
+		s.ovr[short] = append(l, ref)
+		return
+	}
+	nl := make([]ovRef, len(l), len(l)+4)
 	copy(nl, l)
 	s.ovr[short] = append(nl, ref)
+	s.ownOvr(short)
+}
+
+func (s *Store) ownOvr(short string) {
+	if s.ovrOwn == nil {
+		s.ovrOwn = map[string]bool{}
+	}
+	s.ovrOwn[short] = true
 }
 
 // SetVar sets a variable as Python code does (d.setVar): pending
 // :append/:prepend/:remove and active override variants are dropped.
-func (s *Store) SetVar(name, value string) { s.setVar(name, value, false) }
+func (s *Store) SetVar(name, value string) { s.setVar(s.norm(name), value, false) }
 
 // SetVarParsing sets a variable as the parser does (setVar with
 // parsing=True): appends and override variants stay.
-func (s *Store) SetVarParsing(name, value string) { s.setVar(name, value, true) }
+func (s *Store) SetVarParsing(name, value string) { s.setVar(s.norm(name), value, true) }
 
 func (s *Store) setVar(name, value string, parsing bool) {
 	s.mustWrite()
-	if base, kw, ovr, ok := setVarKeyword(name); ok {
+	if base, kw, ovr, ok := splitKeyword(name, s.sep); ok {
 		v := s.local(base)
 		op := Op{Value: value, Override: ovr}
 		switch kw {
@@ -387,21 +468,37 @@ func (s *Store) setVar(name, value string, parsing bool) {
 			v = s.local(name)
 		}
 	}
-	if strings.IndexByte(name, ':') >= 0 {
+	if strings.IndexByte(name, s.sep) >= 0 {
 		s.updateOverrides(name)
 	}
-	v.Value, v.HasValue = value, true
+	v.Value, v.HasValue, v.Obj = value, true, nil
 	s.touch(name)
+}
+
+// SetVarObject stores a non-string Python value (d.setVar(name, obj));
+// str is its string form, used where the value is expanded.
+func (s *Store) SetVarObject(name string, obj any, str string) {
+	name = s.norm(name)
+	s.SetVar(name, str)
+	s.local(name).Obj = obj
+}
+
+// GetObject returns a non-string value stored with SetVarObject.
+func (s *Store) GetObject(name string) (any, bool) {
+	if v := s.find(s.norm(name)); v != nil && v.Obj != nil && v.HasValue {
+		return v.Obj, true
+	}
+	return nil, false
 }
 
 func (s *Store) overrideActive(o string) bool {
 	if s.ovSet[o] {
 		return true
 	}
-	if strings.IndexByte(o, ':') < 0 {
+	if strings.IndexByte(o, s.sep) < 0 {
 		return false
 	}
-	for _, p := range strings.Split(o, ":") {
+	for _, p := range strings.Split(o, string(s.sep)) {
 		if !s.ovSet[p] {
 			return false
 		}
@@ -411,9 +508,10 @@ func (s *Store) overrideActive(o string) bool {
 
 // SetDefault records a weak default (??=).
 func (s *Store) SetDefault(name, value string) {
+	name = s.norm(name)
 	v := s.local(name)
 	v.Default, v.HasDefault = value, true
-	if strings.IndexByte(name, ':') >= 0 {
+	if strings.IndexByte(name, s.sep) >= 0 {
 		s.updateOverrides(name)
 	}
 	s.touch(name)
@@ -421,6 +519,7 @@ func (s *Store) SetDefault(name, value string) {
 
 // SetFlag sets a variable flag.
 func (s *Store) SetFlag(name, flag, value string) {
+	name = s.norm(name)
 	if flag == "_defaultval" {
 		s.SetDefault(name, value)
 		return
@@ -433,30 +532,41 @@ func (s *Store) SetFlag(name, flag, value string) {
 // DelVar deletes a variable and its override registrations.
 func (s *Store) DelVar(name string) {
 	s.mustWrite()
+	name = s.norm(name)
+	if _, ok := s.vars[name]; !ok && strings.Contains(name, "${") {
+		s.dollarKeys = append(s.dollarKeys, name)
+	}
 	s.vars[name] = &Var{}
 	if s.overrideData(name) != nil {
 		s.ovr[name] = nil
 	}
-	if i := strings.LastIndexByte(name, ':'); i >= 0 {
+	if i := strings.LastIndexByte(name, s.sep); i >= 0 {
 		override := name[i+1:]
 		short := name[:i]
 		for isOverrideStart(override) {
 			if l := s.overrideData(short); l != nil {
-				var nl []ovRef
-				for _, r := range l {
-					if r.full != name || r.override != override {
-						nl = append(nl, r)
+				idx := -1
+				for i, r := range l {
+					if r.full == name && r.override == override {
+						idx = i
+						break
 					}
 				}
-				if len(nl) != len(l) {
-					if nl == nil {
-						nl = []ovRef{}
+				if idx >= 0 {
+					var nl []ovRef
+					if s.ovrOwn[short] {
+						nl = append(l[:idx], l[idx+1:]...)
+					} else {
+						nl = make([]ovRef, 0, len(l))
+						nl = append(nl, l[:idx]...)
+						nl = append(nl, l[idx+1:]...)
+						s.ownOvr(short)
 					}
 					s.ovr[short] = nl
 				}
 			}
 			override = ""
-			if j := strings.LastIndexByte(short, ':'); j >= 0 {
+			if j := strings.LastIndexByte(short, s.sep); j >= 0 {
 				override = name[j+1:]
 				short = name[:j]
 				if short == "" {
@@ -470,6 +580,7 @@ func (s *Store) DelVar(name string) {
 
 // DelFlag deletes a flag (and its weak default).
 func (s *Store) DelFlag(name, flag string) {
+	name = s.norm(name)
 	if s.find(name) == nil {
 		return
 	}
@@ -480,10 +591,14 @@ func (s *Store) DelFlag(name, flag string) {
 }
 
 // AppendVar is d.appendVar: a parsing-mode :append without override.
-func (s *Store) AppendVar(name, value string) { s.setVar(name+":append", value, true) }
+func (s *Store) AppendVar(name, value string) {
+	s.setVar(s.norm(name)+string(s.sep)+"append", value, true)
+}
 
 // PrependVar is d.prependVar.
-func (s *Store) PrependVar(name, value string) { s.setVar(name+":prepend", value, true) }
+func (s *Store) PrependVar(name, value string) {
+	s.setVar(s.norm(name)+string(s.sep)+"prepend", value, true)
+}
 
 // AppendFlag is d.appendVarFlag.
 func (s *Store) AppendFlag(name, flag, value string) {
@@ -500,7 +615,7 @@ func (s *Store) PrependFlag(name, flag, value string) {
 // Raw is getVar(name, expand=False, noweakdefault, parsing=True): the
 // variable's own content, without overrides or appends.
 func (s *Store) Raw(name string, noWeakDefault bool) (string, bool) {
-	v := s.find(name)
+	v := s.find(s.norm(name))
 	if v == nil {
 		return "", false
 	}
@@ -514,10 +629,11 @@ func (s *Store) Raw(name string, noWeakDefault bool) (string, bool) {
 }
 
 // Lookup returns the variable struct as seen from s (read-only).
-func (s *Store) Lookup(name string) *Var { return s.find(name) }
+func (s *Store) Lookup(name string) *Var { return s.find(s.norm(name)) }
 
 // GetFlag returns a flag (its weak default if unset), optionally expanded.
 func (s *Store) GetFlag(name, flag string, expand bool) (string, bool) {
+	name = s.norm(name)
 	if s.tracking != nil {
 		s.track(name)
 	}
@@ -546,7 +662,7 @@ func (s *Store) GetFlag(name, flag string, expand bool) (string, bool) {
 // Flags returns getVarFlags(name): public flags, with weak flag defaults
 // where the flag itself is unset.
 func (s *Store) Flags(name string) map[string]string {
-	v := s.find(name)
+	v := s.find(s.norm(name))
 	if v == nil || len(v.flags) == 0 {
 		return nil
 	}
@@ -614,8 +730,10 @@ func (s *Store) putCache(key string, e cacheEntry) {
 }
 
 func (s *Store) track(name string) {
-	if i := strings.IndexByte(name, ':'); i >= 0 {
-		name = name[:i]
+	if !s.old {
+		if i := strings.IndexByte(name, ':'); i >= 0 {
+			name = name[:i]
+		}
 	}
 	s.tracking[name] = true
 }
@@ -628,6 +746,12 @@ func (s *Store) needOverrides() {
 	}
 	saved := s.tracking
 	s.tracking = map[string]bool{}
+	// Lookups made to compute OVERRIDES run with other overrides: they
+	// are not re-entries of the expansions in progress.
+	x := s.expState()
+	savedExp := x.expanding[s]
+	x.expanding[s] = nil
+	defer func() { x.expanding[s] = savedExp }()
 	// While computing, nested lookups use the overrides as they stand
 	// (none in the first round), like BitBake's inoverride guard.
 	s.inOverride = true
@@ -704,6 +828,7 @@ func (s *Store) getVar(name string, expand bool, noWeakDefault bool) (string, bo
 }
 
 func (s *Store) getVarRemoves(name string, expand bool, noWeakDefault bool) (string, bool, []string) {
+	name = s.norm(name)
 	if s.tracking != nil {
 		s.track(name)
 	}
@@ -762,13 +887,25 @@ func (s *Store) getVarRemoves(name string, expand bool, noWeakDefault bool) (str
 		return value, has, removes
 	}
 	if has {
+		x := s.expState()
+		if x.expanding[s][name] {
+			// An indirect self reference: BitBake recurses until Python
+			// gives up; leave the value unexpanded.
+			s.Stats.errorf("variable " + name + " references itself indirectly")
+			return value, true, nil
+		}
+		if x.expanding[s] == nil {
+			x.expanding[s] = map[string]bool{}
+		}
+		x.expanding[s][name] = true
 		value = s.expand(value, name)
+		delete(x.expanding[s], name)
 		if value != "" && len(removes) > 0 {
 			value = s.applyRemoves(value, removes)
 		}
 		if value != "" && s.filters != nil && s.Filter != nil {
 			base := name
-			if i := strings.IndexByte(base, ':'); i >= 0 {
+			if i := strings.IndexByte(base, s.sep); i >= 0 {
 				base = base[:i]
 			}
 			if f, ok := s.filters[base]; ok {
@@ -793,7 +930,7 @@ func (s *Store) qualifierActive(o string) bool {
 		return true
 	}
 	for {
-		i := strings.IndexByte(o, ':')
+		i := strings.IndexByte(o, s.sep)
 		part := o
 		if i >= 0 {
 			part = o[:i]
@@ -848,9 +985,9 @@ func (s *Store) selectOverride(l []ovRef) (string, bool) {
 					continue
 				}
 				cur := active[idx]
-				if strings.HasSuffix(cur.k, ":"+o) {
+				if strings.HasSuffix(cur.k, string(s.sep)+o) {
 					active = append(active[:idx], active[idx+1:]...)
-					set(strings.ReplaceAll(cur.k, ":"+o, ""), cur.v)
+					set(strings.ReplaceAll(cur.k, string(s.sep)+o, ""), cur.v)
 					mod = true
 				} else if cur.k == o {
 					match, found = cur.v, true
@@ -919,14 +1056,13 @@ func (s *Store) Keys() []string {
 func (s *Store) ExpandKeys() {
 	todo := map[string]string{}
 	var keys []string
-	seen := map[string]bool{}
 	for d := s; d != nil; d = d.parent {
-		for k, v := range d.vars {
-			if seen[k] {
-				continue
+		for _, k := range d.dollarKeys {
+			v := d.vars[k]
+			if s.find(k) != v || v.empty() {
+				continue // shadowed by a nearer store, or deleted
 			}
-			seen[k] = true
-			if v.empty() || !strings.Contains(k, "${") {
+			if _, dup := todo[k]; dup {
 				continue
 			}
 			ek := s.Expand(k)
@@ -986,7 +1122,7 @@ func quick(a []string) {
 // RenameVar is d.renameVar: moves content and :append/:prepend/:remove
 // lists (not other flags) and renames override variants recursively.
 func (s *Store) RenameVar(key, newkey string) {
-	s.renameVar(key, newkey, 0)
+	s.renameVar(s.norm(key), s.norm(newkey), 0)
 }
 
 func (s *Store) renameVar(key, newkey string, depth int) {
@@ -1013,6 +1149,7 @@ func (s *Store) renameVar(key, newkey string, depth int) {
 			nl = append(nl, ovRef{full: strings.ReplaceAll(r.full, key, newkey), override: r.override})
 		}
 		s.ovr[newkey] = nl
+		s.ownOvr(newkey)
 		for _, r := range l {
 			s.renameVar(r.full, strings.ReplaceAll(r.full, key, newkey), depth+1)
 		}
@@ -1020,7 +1157,7 @@ func (s *Store) renameVar(key, newkey string, depth int) {
 	if !found {
 		return
 	}
-	if strings.IndexByte(newkey, ':') >= 0 && !has {
+	if strings.IndexByte(newkey, s.sep) >= 0 && !has {
 		s.updateOverrides(newkey)
 	}
 	s.DelVar(key)
@@ -1029,7 +1166,7 @@ func (s *Store) renameVar(key, newkey string, depth int) {
 // GetFlagNoDefault returns a flag's own value, unexpanded, ignoring its
 // weak default (getVarFlag with noweakdefault=True).
 func (s *Store) GetFlagNoDefault(name, flag string) (string, bool) {
-	v := s.find(name)
+	v := s.find(s.norm(name))
 	if v == nil {
 		return "", false
 	}
@@ -1064,4 +1201,21 @@ func (s *Store) ExpandVarref(name string) {
 
 // HasOverrides reports whether override variants of name were set
 // (d.hasOverrides).
-func (s *Store) HasOverrides(name string) bool { return len(s.overrideData(name)) > 0 }
+func (s *Store) HasOverrides(name string) bool { return len(s.overrideData(s.norm(name))) > 0 }
+
+// expState tracks nested expansions.
+type expState struct {
+	depth     int
+	expanding map[*Store]map[string]bool
+}
+
+func (s *Store) expState() *expState {
+	if s.exp == nil {
+		x := &expState{expanding: map[*Store]map[string]bool{}}
+		if s.frozen {
+			return x // never write to a shared store
+		}
+		s.exp = x
+	}
+	return s.exp
+}

@@ -241,3 +241,39 @@ func TestLimits(t *testing.T) {
 		t.Errorf("loop produced empty value")
 	}
 }
+
+func TestOldSyntax(t *testing.T) {
+	tests := []struct {
+		name string
+		ops  []op
+		get  string
+		want string
+	}{
+		{"append", []op{set("A", "x"), set("A_append", " y")}, "A", "x y"},
+		{"append qualified", []op{set("OVERRIDES", "qemux86:class-target"), set("A", "x"), set("A_append_qemux86", " y"), set("A_append_arm", " z")}, "A", "x y"},
+		{"override variant", []op{set("OVERRIDES", "linux:qemux86"), set("A", "x"), set("A_qemux86", "m"), set("A_linux", "l")}, "A", "m"},
+		{"package variable is an override", []op{set("OVERRIDES", "foo-dev"), set("RDEPENDS", "r"), set("RDEPENDS_foo-dev", "d")}, "RDEPENDS", "d"},
+		{"upper case suffix is no override", []op{set("BB_NUMBER_THREADS", "4")}, "BB_NUMBER_THREADS", "4"},
+		{"remove", []op{set("A", "a b c"), set("A_remove", "b")}, "A", "a  c"},
+		{"prepend", []op{set("A", "x"), set("A_prepend", "y ")}, "A", "y x"},
+		{"colon spelling accepted", []op{set("OVERRIDES", "qemux86"), set("A", "x"), set("A:append:qemux86", " y")}, "A", "x y"},
+		{"colon reads the underscore name", []op{set("A_b", "v")}, "A:b", "v"},
+		{"multi-part override", []op{set("OVERRIDES", "a:b"), set("A", "x"), set("A_a_b", "ab")}, "A", "ab"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewOld()
+			apply(t, s, tc.ops)
+			got, ok := s.Get(tc.get)
+			if !ok {
+				got = "<unset>"
+			}
+			if got != tc.want {
+				t.Errorf("%s = %q, want %q", tc.get, got, tc.want)
+			}
+		})
+	}
+	if end := pyMatchEndOld("${@{'a': 1}['a']}", 0); end != len("${@{'a': 1}") {
+		t.Errorf("old python regex end = %d", end)
+	}
+}

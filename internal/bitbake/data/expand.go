@@ -13,17 +13,25 @@ func (s *Store) Expand(str string) string { return s.expand(str, "") }
 // varname itself is left alone and reported, as BitBake refuses it).
 func (s *Store) ExpandVar(str, varname string) string { return s.expand(str, varname) }
 
-// maxPyExpr bounds the length of one ${@...} expression.
-const maxPyExpr = 1 << 16
+// maxPyExpr bounds the length of one ${@...} expression, and
+// maxPyPerPass the expressions evaluated in one expansion pass.
+const (
+	maxPyExpr    = 1 << 16
+	maxPyPerPass = 4096
+)
 
 func (s *Store) expand(str, varname string) string {
 	if !strings.Contains(str, "${") {
 		return str
 	}
-	s.depth++
-	defer func() { s.depth-- }()
-	if s.depth > s.Limits.Depth {
+	x := s.expState()
+	x.depth++
+	defer func() { x.depth-- }()
+	if x.depth > s.Limits.Depth {
 		s.Stats.errorf("expansion too deep at " + clip(varname))
+		return str
+	}
+	if *s.work < 0 {
 		return str
 	}
 	for round := 0; round < s.Limits.Rounds && strings.Contains(str, "${"); round++ {
@@ -43,6 +51,10 @@ func (s *Store) expand(str, varname string) string {
 		}
 		if len(str) > s.Limits.MaxBytes {
 			s.Stats.errorf("expansion of " + clip(varname) + " too large")
+			return old
+		}
+		if *s.work -= len(str); *s.work < 0 {
+			s.Stats.errorf("expansion work limit reached at " + clip(varname))
 			return old
 		}
 	}
@@ -130,7 +142,25 @@ func (s *Store) subVars(str, varname string) string {
 // with the semantics of BitBake's regex \${@(?:{.*?}|.)+?} (lazy, with
 // one level of braces tried first), or -1.
 func pyMatchEnd(str string, i int) int {
+	return pyMatchEndNew(str, i)
+}
+
+// pyMatchEndOld is BitBake <= 1.50's \${@.+?}: up to the first "}".
+func pyMatchEndOld(str string, i int) int {
+	j := strings.IndexByte(str[i+3:], '}')
+	if j <= 0 || strings.IndexByte(str[i+3:i+3+j], '\n') >= 0 {
+		return -1
+	}
+	return i + 3 + j + 1
+}
+
+func pyMatchEndNew(str string, i int) int {
 	start := i + 3
+	// Fast path: without "{" before the first "}" (after at least one
+	// character) the lazy match simply ends there.
+	if j := strings.IndexAny(str[start:], "{}\n"); j > 0 && str[start+j] == '}' {
+		return start + j + 1
+	}
 	limit := len(str)
 	if limit-start > maxPyExpr {
 		limit = start + maxPyExpr
@@ -186,8 +216,17 @@ func (s *Store) subPython(str, varname string) (string, bool) {
 	var b strings.Builder
 	last := 0
 	changed := false
+	match := pyMatchEnd
+	if s.old {
+		match = pyMatchEndOld
+	}
+	count := 0
 	for i := strings.Index(str, "${@"); i >= 0; {
-		end := pyMatchEnd(str, i)
+		if count++; count > maxPyPerPass {
+			s.Stats.errorf("too many ${@...} expressions in one value")
+			break
+		}
+		end := match(str, i)
 		next := i + 1
 		if end > 0 {
 			next = end

@@ -41,7 +41,7 @@ func init() {
 		if u, ok := a[0].(*Unknown); ok {
 			return u, nil
 		}
-		return Str(strOf(a[0])), nil
+		return in.strValue(a[0], false)
 	})
 	def("repr", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
 		if len(a) != 1 {
@@ -50,7 +50,7 @@ func init() {
 		if u, ok := a[0].(*Unknown); ok {
 			return u, nil
 		}
-		return Str(repr(a[0])), nil
+		return in.strValue(a[0], true)
 	})
 	def("int", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
 		if len(a) == 0 {
@@ -590,9 +590,7 @@ func init() {
 		}
 		return unknownf("type()"), nil
 	})
-	def("open", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
-		return unknownf("open()"), nil
-	})
+	def("open", builtinOpen)
 	def("next", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
 		if len(a) >= 1 {
 			if l, ok := a[0].(*List); ok {
@@ -671,4 +669,27 @@ func sortedKeys(m map[string]Value) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// strValue is str(v) or repr(v) bounded by the evaluator's size limit
+// and charged to its allocation budget.
+func (in *Interp) strValue(v Value, asRepr bool) (Value, error) {
+	if s, ok := v.(Str); ok && !asRepr {
+		return s, nil
+	}
+	switch v.(type) {
+	case *List, *Tuple, *Dict, *Set:
+		s, ok := reprLimit(v, in.Limits.MaxBytes)
+		if !ok {
+			return nil, &errBudget{"value size"}
+		}
+		return Str(s), in.checkSize(len(s))
+	}
+	var s string
+	if asRepr {
+		s = repr(v)
+	} else {
+		s = strOf(v)
+	}
+	return Str(s), in.checkSize(len(s))
 }

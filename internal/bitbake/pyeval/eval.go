@@ -294,7 +294,7 @@ func (in *Interp) evalElts(elts []expr, sc *scope) ([]Value, error) {
 		}
 		items = append(items, v)
 	}
-	if err := in.checkSize(len(items)); err != nil {
+	if err := in.checkItems(len(items), len(items)); err != nil {
 		return nil, err
 	}
 	return items, nil
@@ -319,6 +319,9 @@ func (in *Interp) evalComp(c *compExpr, outer *scope) (Value, error) {
 				if err != nil {
 					return err
 				}
+				if err := in.checkItems(len(dict.keys)+1, 1); err != nil {
+					return err
+				}
 				return dict.set(k, v)
 			}
 			v, err := in.eval(c.elt, sc)
@@ -326,7 +329,7 @@ func (in *Interp) evalComp(c *compExpr, outer *scope) (Value, error) {
 				return err
 			}
 			items = append(items, v)
-			return in.checkSize(len(items))
+			return in.checkItems(len(items), 1)
 		}
 		cl := c.clauses[level]
 		iv, err := in.eval(cl.iter, sc)
@@ -404,6 +407,9 @@ func (in *Interp) lookupName(name string, sc *scope) (Value, error) {
 	}
 	if name == "d" {
 		return &DataRef{in.Host}, nil
+	}
+	if m := globalModule(name); m != nil {
+		return m, nil
 	}
 	if src, ok := in.Host.Function(name); ok {
 		fn, err := cachedDef(src)
@@ -674,6 +680,13 @@ func (in *Interp) contains(container, item Value) (bool, error) {
 		return ok, err
 	case *Set:
 		return c.has(item)
+	case *DataRef:
+		name, ok := item.(Str)
+		if !ok {
+			return false, nil
+		}
+		_, set := c.h.GetVar(string(name), false)
+		return set, nil
 	case *noneType:
 		return false, newExc(excTypeError, "argument of type 'NoneType' is not iterable")
 	case *Unknown:
@@ -733,7 +746,10 @@ func (in *Interp) binop(op string, l, r Value) (Value, error) {
 				if n < 0 {
 					n = 0
 				}
-				if err := in.checkSize(len(lst.items) * int(n)); err != nil || n > int64(in.Limits.MaxBytes) {
+				if n > int64(in.Limits.MaxBytes) {
+					return nil, &errBudget{"list repetition"}
+				}
+				if err := in.checkItems(len(lst.items)*int(n), len(lst.items)*int(n)); err != nil {
 					return nil, &errBudget{"list repetition"}
 				}
 				var items []Value
@@ -974,7 +990,7 @@ func (in *Interp) specialCall(name string, c *callExpr, sc *scope) (Value, error
 			return nil, err
 		}
 		acc.items = append(acc.items, v)
-		return None, in.checkSize(len(acc.items))
+		return None, in.checkItems(len(acc.items), 1)
 	case "__walrus__":
 		v, err := in.eval(c.args[1], sc)
 		if err != nil {
@@ -993,9 +1009,17 @@ func (in *Interp) specialCall(name string, c *callExpr, sc *scope) (Value, error
 func (in *Interp) call(fn Value, args []Value, kw map[string]Value) (Value, error) {
 	switch f := fn.(type) {
 	case *Builtin:
-		return f.Fn(in, args, kw)
+		v, err := f.Fn(in, args, kw)
+		if err == nil {
+			err = in.chargeResult(v)
+		}
+		return v, err
 	case *boundMethod:
-		return in.callMethod(f.self, f.name, args, kw)
+		v, err := in.callMethod(f.self, f.name, args, kw)
+		if err == nil {
+			err = in.chargeResult(v)
+		}
+		return v, err
 	case *Function:
 		return in.callFunctionValue(f, args, kw)
 	case *ExcClass:
@@ -1122,4 +1146,17 @@ func (in *Interp) callFunction(f *Function, args []Value, kw map[string]Value) (
 		return v, nil
 	}
 	return None, nil
+}
+
+// chargeResult charges what a built-in function or method produced to
+// the allocation budget, so that loops over cheap-looking string
+// operations on large values stay bounded.
+func (in *Interp) chargeResult(v Value) error {
+	switch x := v.(type) {
+	case Str:
+		return in.checkSize(len(x))
+	case *List:
+		return in.checkItems(len(x.items), len(x.items))
+	}
+	return nil
 }

@@ -88,6 +88,7 @@ func paramSplit(s, sep string) *Dict {
 
 func registerFetch() {
 	m := modules["bb.fetch2"]
+	m.Attrs["get_srcrev"] = fn("get_srcrev", getSrcrev)
 	m.Attrs["URI"] = fn("URI", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
 		if u := firstUnknown(a); u != nil {
 			return u, nil
@@ -116,4 +117,109 @@ func registerFetch() {
 		}
 		return NewTuple(at["scheme"], host, path, user, at["password"], at["params"]), nil
 	})
+}
+
+// scmSchemes are the fetchers that support SRCREV.
+var scmSchemes = map[string]bool{"git": true, "gitsm": true, "gitannex": true, "svn": true, "hg": true,
+	"bzr": true, "repo": true, "p4": true, "cvs": true}
+
+// getSrcrev is bb.fetch2.get_srcrev for fixed revisions: "AUTOINC+" and
+// the first ten characters of SRCREV (or SRCREV_FORMAT with every name
+// replaced by its revision). A revision that needs the network (AUTOREV)
+// is Unknown.
+func getSrcrev(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+	h, ok := dataArg(a, kw)
+	if !ok {
+		return unknownf("get_srcrev without datastore"), nil
+	}
+	src, _ := h.GetVar("SRC_URI", true)
+	type scm struct{ names []string }
+	var scms []scm
+	for _, u := range strings.Fields(src) {
+		scheme, _, _ := strings.Cut(u, ":")
+		if !scmSchemes[scheme] {
+			continue
+		}
+		names := []string{"default"}
+		if _, params, ok := strings.Cut(u, ";"); ok {
+			for _, p := range strings.Split(params, ";") {
+				if k, v, _ := strings.Cut(p, "="); k == "name" && v != "" {
+					names = strings.Split(v, ",")
+				}
+			}
+		}
+		scms = append(scms, scm{names})
+	}
+	if len(scms) == 0 {
+		return nil, &Exception{Class: excFetchError, Args: []Value{Str("SRCREV was used yet no valid SCM was found in SRC_URI")}}
+	}
+	rev := func(name string) (string, bool) {
+		var r string
+		var set bool
+		if name != "default" {
+			r, set = h.GetVar("SRCREV_"+name, true)
+		}
+		if !set || r == "" {
+			r, set = h.GetVar("SRCREV", true)
+		}
+		if !set || r == "" || r == "INVALID" || r == "AUTOINC" || strings.Contains(r, "${") {
+			return "", false
+		}
+		if len(r) > 10 {
+			r = r[:10]
+		}
+		return r, true
+	}
+	if len(scms) == 1 && len(scms[0].names) == 1 {
+		r, ok := rev(scms[0].names[0])
+		if !ok {
+			return unknownf("get_srcrev needs the network"), nil
+		}
+		return Str("AUTOINC+" + r), nil
+	}
+	format, _ := h.GetVar("SRCREV_FORMAT", true)
+	if format == "" {
+		return nil, &Exception{Class: excFetchError, Args: []Value{Str("The SRCREV_FORMAT variable must be set when multiple SCMs are used.")}}
+	}
+	revs := map[string]string{}
+	var names []string
+	for _, s := range scms {
+		for _, n := range s.names {
+			r, ok := rev(n)
+			if !ok {
+				return unknownf("get_srcrev needs the network"), nil
+			}
+			if _, dup := revs[n]; !dup {
+				names = append(names, n)
+			}
+			revs[n] = r
+		}
+	}
+	// Longest names first, left to right, as BitBake's alternation does.
+	sortByLenDesc(names)
+	var b strings.Builder
+	for i := 0; i < len(format); {
+		matched := false
+		for _, n := range names {
+			if strings.HasPrefix(format[i:], n) {
+				b.WriteString(revs[n])
+				i += len(n)
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			b.WriteByte(format[i])
+			i++
+		}
+	}
+	return Str("AUTOINC+" + b.String()), nil
+}
+
+func sortByLenDesc(s []string) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && len(s[j]) > len(s[j-1]); j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
 }

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unsafe"
 )
 
 // Host is the datastore the code runs against (the "d" object).
@@ -48,6 +50,18 @@ type Host interface {
 	FileExists(path string) (exists, isDir bool)
 	// SetFilter installs a variable filter expression (d.setVarFilter).
 	SetFilter(name, expr string)
+	// SetVarObject stores a non-string value (its string form is str).
+	SetVarObject(name string, v any, str string)
+	// ReadFile reads a file of the layers: inLayers is false for paths
+	// outside every layer (the evaluator then knows nothing about them).
+	ReadFile(path string) (data string, found, inLayers bool)
+	// InLayers reports whether a path lies in one of the layers (whether
+	// the evaluator can know if it exists).
+	InLayers(path string) bool
+	// Glob lists paths matching a pattern on the layers' file systems.
+	Glob(pattern string) []string
+	// VarObject returns a value stored with SetVarObject.
+	VarObject(name string) (any, bool)
 	// MarkDependency records a file the recipe depends on
 	// (bb.parse.mark_dependency).
 	MarkDependency(path string)
@@ -63,10 +77,11 @@ type Limits struct {
 	Steps    int // expression and statement evaluations
 	Depth    int // nested calls
 	MaxBytes int // size of any one string or collection result
+	MaxAlloc int // total size of the strings and collections produced
 }
 
 // DefaultLimits are generous for real metadata and small for attacks.
-var DefaultLimits = Limits{Steps: 2_000_000, Depth: 60, MaxBytes: 4 << 20}
+var DefaultLimits = Limits{Steps: 1_000_000, Depth: 60, MaxBytes: 4 << 20, MaxAlloc: 64 << 20}
 
 // Interp evaluates code against one Host. It is not safe for concurrent
 // use; create one per datastore.
@@ -75,6 +90,7 @@ type Interp struct {
 	Limits Limits
 
 	steps   int
+	alloc   int
 	depth   int
 	inline  bool // inside an inline expression: unknown names fall back to getVar
 	recover bool // anonymous function mode: skip failed statements
@@ -93,11 +109,13 @@ type Shared struct {
 	libMods map[string]*Module
 	// Budget is the number of steps left for all evaluations sharing it.
 	Budget int
+	// Bytes is the allocation budget left (see Limits.MaxAlloc).
+	Bytes int
 }
 
 // NewShared returns shared state with a total step budget.
 func NewShared(budget int) *Shared {
-	return &Shared{libMods: map[string]*Module{}, Budget: budget}
+	return &Shared{libMods: map[string]*Module{}, Budget: budget, Bytes: 512 << 20}
 }
 
 // NewInterpShared returns an evaluator bound to h that shares module
@@ -139,13 +157,34 @@ func (in *Interp) step() error {
 
 func (in *Interp) reset() {
 	in.steps = 0
+	in.alloc = 0
 	in.depth = 0
 	in.Failed = in.Failed[:0]
 }
 
+// cache is a concurrent parse cache bounded in entries: a long-running
+// process parsing many layers must not grow without limit, so the cache
+// is emptied when full.
+type cache struct {
+	m sync.Map
+	n atomic.Int64
+}
+
+const maxCacheEntries = 50_000
+
+func (c *cache) Load(k any) (any, bool) { return c.m.Load(k) }
+
+func (c *cache) Store(k, v any) {
+	if c.n.Add(1) > maxCacheEntries {
+		c.m.Clear()
+		c.n.Store(1)
+	}
+	c.m.Store(k, v)
+}
+
 var (
-	exprCache sync.Map // code -> exprCacheEntry
-	funcCache sync.Map // source -> funcCacheEntry
+	exprCache cache // code -> exprCacheEntry
+	funcCache cache // source -> funcCacheEntry
 )
 
 type exprCacheEntry struct {
@@ -168,9 +207,43 @@ func cachedExpr(code string) (expr, error) {
 	return e, err
 }
 
+type bodyKey struct {
+	name, params string
+	body         strKey
+}
+
+// strKey identifies a string by its memory: sources come from cached
+// statements and library files, so the same text is the same string, and
+// hashing long sources on every lookup is avoided.
+type strKey struct {
+	p *byte
+	n int
+}
+
+func keyOf(s string) strKey { return strKey{unsafe.StringData(s), len(s)} }
+
+var bodyCache cache // bodyKey -> funcCacheEntry
+
+// cachedBody parses a function body (anonymous function, handler) as
+// "def name<params>:" followed by body; nil for an empty body.
+func cachedBody(name, params, body string) (*funcDef, error) {
+	k := bodyKey{name, params, keyOf(body)}
+	if v, ok := bodyCache.Load(k); ok {
+		en := v.(funcCacheEntry)
+		return en.fn, en.err
+	}
+	var fn *funcDef
+	var err error
+	if strings.TrimSpace(body) != "" {
+		fn, err = cachedDef("def " + sanitizeName(name) + params + ":\n" + body + "\n")
+	}
+	bodyCache.Store(k, funcCacheEntry{fn, err})
+	return fn, err
+}
+
 // cachedDef parses a def source (one "def name(...):" with its body).
 func cachedDef(src string) (*funcDef, error) {
-	if v, ok := funcCache.Load(src); ok {
+	if v, ok := funcCache.Load(keyOf(src)); ok {
 		en := v.(funcCacheEntry)
 		return en.fn, en.err
 	}
@@ -187,7 +260,7 @@ func cachedDef(src string) (*funcDef, error) {
 			err = &SyntaxError{1, "no def found"}
 		}
 	}
-	funcCache.Store(src, funcCacheEntry{fn, err})
+	funcCache.Store(keyOf(src), funcCacheEntry{fn, err})
 	return fn, err
 }
 
@@ -229,12 +302,8 @@ func (in *Interp) EvalExpr(code string, locals map[string]Value) (Value, error) 
 // that escapes is returned (e.g. SkipRecipe).
 func (in *Interp) RunFunction(name, body string) error {
 	in.reset()
-	src := "def " + sanitizeName(name) + "(d):\n" + body + "\n"
-	if strings.TrimSpace(body) == "" {
-		return nil
-	}
-	fn, err := cachedDef(src)
-	if err != nil {
+	fn, err := cachedBody(name, "(d)", body)
+	if err != nil || fn == nil {
 		return err
 	}
 	return in.runTop(fn, map[string]Value{"d": &DataRef{in.Host}})
@@ -250,7 +319,11 @@ func (in *Interp) runTop(fd *funcDef, args map[string]Value) error {
 	defer func() { in.recover = saved }()
 	sc := &scope{vars: args}
 	for _, st := range fd.body {
+		before := in.steps
 		c, _, err := in.exec(st, sc)
+		if TopStmtHook != nil {
+			TopStmtHook(fd.name, stmtLine(st), in.steps-before)
+		}
 		if err != nil {
 			if IsBudget(err) {
 				return err
@@ -261,12 +334,12 @@ func (in *Interp) runTop(fd *funcDef, args map[string]Value) error {
 				if exc.Class.isSubclass(ExcSkipRecipe) || exc.Class.isSubclass(ExcFatal) {
 					return err
 				}
-				in.noteFailure(err)
+				in.noteFailure(fmt.Errorf("line %d: %w", stmtLine(st), err))
 				continue
 			}
 			var u *Unsupported
 			if errors.As(err, &u) {
-				in.noteFailure(err)
+				in.noteFailure(fmt.Errorf("line %d: %w", stmtLine(st), err))
 				continue
 			}
 			return err
@@ -352,7 +425,7 @@ func (in *Interp) execBlock(body []stmt, sc *scope) (ctrl, Value, error) {
 		if err != nil {
 			var u *Unsupported
 			if in.recover && errors.As(err, &u) {
-				in.noteFailure(err)
+				in.noteFailure(fmt.Errorf("line %d: %w", stmtLine(st), err))
 				bindUnknown(st, sc, u)
 				continue
 			}
@@ -400,6 +473,9 @@ func (in *Interp) exec(st stmt, sc *scope) (ctrl, Value, error) {
 				return ctrlNone, nil, err
 			}
 			l.items = append(l.items, items...)
+			if err := in.checkItems(len(l.items), len(items)); err != nil {
+				return ctrlNone, nil, err
+			}
 			nv = l
 		} else {
 			nv, err = in.binop(s.op, cur, v)
@@ -506,7 +582,7 @@ func (in *Interp) exec(st stmt, sc *scope) (ctrl, Value, error) {
 	case *tryStmt:
 		return in.execTry(s, sc)
 	case *withStmt:
-		return ctrlNone, nil, unsupported("with statement")
+		return in.execWith(s, sc)
 	case *importStmt:
 		for _, n := range s.names {
 			if n.attr == "*" {
@@ -842,9 +918,37 @@ func (in *Interp) iterate(v Value) ([]Value, error) {
 	return nil, newExc(excTypeError, "'%s' object is not iterable", typeName(v))
 }
 
+// itemCost is what one collection element counts for in the size
+// limits.
+const itemCost = 16
+
+// checkItems bounds a collection of total elements that grew by added.
+func (in *Interp) checkItems(total, added int) error {
+	if total*itemCost > in.Limits.MaxBytes {
+		return &errBudget{"collection size"}
+	}
+	return in.charge(added * itemCost)
+}
+
+// checkSize bounds one produced value and charges it to the evaluation's
+// allocation budget (MaxAlloc bytes, shared across a recipe when shared).
 func (in *Interp) checkSize(n int) error {
 	if n > in.Limits.MaxBytes {
 		return &errBudget{"value size"}
+	}
+	return in.charge(n)
+}
+
+func (in *Interp) charge(n int) error {
+	in.alloc += n
+	if in.alloc > in.Limits.MaxAlloc {
+		return &errBudget{"allocation"}
+	}
+	if in.shared != nil {
+		in.shared.Bytes -= n
+		if in.shared.Bytes < 0 {
+			return &errBudget{"total allocation"}
+		}
 	}
 	return nil
 }
@@ -854,7 +958,7 @@ type DataRef struct{ h Host }
 
 func (in *Interp) String() string { return fmt.Sprintf("Interp(steps=%d)", in.steps) }
 
-var moduleCache sync.Map // source -> funcCacheEntry-like entry for modules
+var moduleCache cache // source -> moduleCacheEntry
 
 type moduleCacheEntry struct {
 	body []stmt
@@ -884,7 +988,7 @@ func (in *Interp) libModule(name string) *Module {
 		return nil
 	}
 	var body []stmt
-	if v, ok := moduleCache.Load(src); ok {
+	if v, ok := moduleCache.Load(keyOf(src)); ok {
 		en := v.(moduleCacheEntry)
 		body = en.body
 		if en.err != nil {
@@ -892,7 +996,7 @@ func (in *Interp) libModule(name string) *Module {
 		}
 	} else {
 		b, err := parseModule(src)
-		moduleCache.Store(src, moduleCacheEntry{b, err})
+		moduleCache.Store(keyOf(src), moduleCacheEntry{b, err})
 		if err != nil {
 			return nil
 		}
@@ -969,12 +1073,8 @@ func NewEvent(class string, attrs map[string]Value) *Object {
 // mode like RunFunction.
 func (in *Interp) RunHandler(name, body string, event *Object) error {
 	in.reset()
-	if strings.TrimSpace(body) == "" {
-		return nil
-	}
-	src := "def " + sanitizeName(name) + "(e, d):\n" + body + "\n"
-	fn, err := cachedDef(src)
-	if err != nil {
+	fn, err := cachedBody(name, "(e, d)", body)
+	if err != nil || fn == nil {
 		return err
 	}
 	d := &DataRef{in.Host}
@@ -1105,4 +1205,98 @@ func bindUnknownTarget(t expr, sc *scope, cause error) {
 			bindUnknownTarget(e, sc, cause)
 		}
 	}
+}
+
+// stmtLine returns the source line of a statement (relative to the
+// function body), or 0.
+func stmtLine(st stmt) int {
+	switch s := st.(type) {
+	case *exprStmt:
+		return s.line
+	case *assignStmt:
+		return s.line
+	case *augAssignStmt:
+		return s.line
+	case *ifStmt:
+		return s.line
+	case *forStmt:
+		return s.line
+	case *whileStmt:
+		return s.line
+	case *returnStmt:
+		return s.line
+	case *raiseStmt:
+		return s.line
+	case *tryStmt:
+		return s.line
+	case *withStmt:
+		return s.line
+	case *importStmt:
+		return s.line
+	case *delStmt:
+		return s.line
+	case *assertStmt:
+		return s.line
+	case *defStmt:
+		return s.line
+	case *classStmt:
+		return s.line
+	}
+	return 0
+}
+
+// Steps returns the evaluation steps of the last run.
+func (in *Interp) Steps() int { return in.steps }
+
+// TopStmtHook, when set (profiling in tests), receives the steps spent in
+// each top-level statement of anonymous functions and handlers.
+var TopStmtHook func(fn string, line, steps int)
+
+// execWith supports context managers the evaluator knows: files opened
+// from the layers (and objects defining __enter__/__exit__).
+func (in *Interp) execWith(s *withStmt, sc *scope) (ctrl, Value, error) {
+	var exits []Value
+	for _, it := range s.items {
+		v, err := in.eval(it.ctx, sc)
+		if err != nil {
+			return ctrlNone, nil, err
+		}
+		var entered Value
+		switch x := v.(type) {
+		case *fileObj:
+			entered = x
+		case *Instance:
+			enter, err := in.instanceAttr(x, "__enter__")
+			if err != nil {
+				return ctrlNone, nil, err
+			}
+			if entered, err = in.call(enter, nil, nil); err != nil {
+				return ctrlNone, nil, err
+			}
+			exit, err := in.instanceAttr(x, "__exit__")
+			if err != nil {
+				return ctrlNone, nil, err
+			}
+			exits = append(exits, exit)
+		case *Unknown:
+			return ctrlNone, nil, unsupported("with on unknown value (%s)", x.Why)
+		default:
+			return ctrlNone, nil, unsupported("with on %s", typeName(v))
+		}
+		if it.target != nil {
+			if err := in.assign(it.target, entered, sc); err != nil {
+				return ctrlNone, nil, err
+			}
+		}
+	}
+	c, v, err := in.execBlock(s.body, sc)
+	for i := len(exits) - 1; i >= 0; i-- {
+		if _, ok := exits[i].(*Unknown); ok {
+			continue
+		}
+		if _, xerr := in.call(exits[i], []Value{None, None, None}, nil); xerr != nil && err == nil {
+			err = xerr
+		}
+	}
+	return c, v, err
 }

@@ -32,9 +32,23 @@ func setOf(names ...string) map[string]bool {
 
 // getAttr resolves obj.name. Unknown attributes give Unknown.
 func (in *Interp) getAttr(obj Value, name string) Value {
+	switch name {
+	case "__str__", "__repr__":
+		if _, isU := obj.(*Unknown); !isU {
+			asRepr := name == "__repr__"
+			return fn(name, func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+				return in.strValue(obj, asRepr)
+			})
+		}
+	}
 	switch o := obj.(type) {
 	case *Module:
 		if v, ok := o.Attrs[name]; ok {
+			if dct, isDict := v.(*Dict); isDict && modules[o.Name] == o {
+				// Built-in module attributes are shared: hand out copies
+				// of mutable ones (os.environ).
+				return dct.copy()
+			}
 			return v
 		}
 		if sub := in.module(o.Name + "." + name); sub != nil {
@@ -82,6 +96,8 @@ func (in *Interp) getAttr(obj Value, name string) Value {
 		if name == "group" || name == "groups" || name == "start" || name == "end" || name == "span" || name == "groupdict" {
 			return &boundMethod{self: o, name: name}
 		}
+	case *fileObj:
+		return &boundMethod{self: o, name: name}
 	case *regexObj:
 		if name == "match" || name == "search" || name == "sub" || name == "findall" || name == "split" || name == "fullmatch" {
 			return &boundMethod{self: o, name: name}
@@ -163,6 +179,8 @@ func (in *Interp) callMethod(self Value, name string, a []Value, kw map[string]V
 		return o.method(name, a)
 	case *regexObj:
 		return in.regexMethod(o, name, a, kw)
+	case *fileObj:
+		return o.method(in, name, a)
 	}
 	return unknownf("method %s of %s", name, typeName(self)), nil
 }
@@ -549,7 +567,7 @@ func (in *Interp) listMethod(l *List, name string, a []Value, kw map[string]Valu
 			return nil, argErr("append", 1, len(a))
 		}
 		l.items = append(l.items, a[0])
-		return None, in.checkSize(len(l.items))
+		return None, in.checkItems(len(l.items), 1)
 	case "extend":
 		if len(a) != 1 {
 			return nil, argErr("extend", 1, len(a))
@@ -559,7 +577,7 @@ func (in *Interp) listMethod(l *List, name string, a []Value, kw map[string]Valu
 			return nil, err
 		}
 		l.items = append(l.items, items...)
-		return None, in.checkSize(len(l.items))
+		return None, in.checkItems(len(l.items), len(items))
 	case "insert":
 		if len(a) != 2 {
 			return nil, argErr("insert", 2, len(a))
@@ -897,8 +915,8 @@ func (in *Interp) dataMethod(dr *DataRef, name string, a []Value, kw map[string]
 			return "", false, nil
 		case *Unknown:
 			return "", false, unsupported("d.%s with unknown value (%s)", name, v.Why)
-		case *List, *Dict, *Tuple, *Set:
-			return "", false, unsupported("d.%s with a %s value", name, typeName(v))
+		case *List, *Dict, *Tuple, *Set, *Instance, *Object, *Function, *Class:
+			return "", false, errObjectValue
 		}
 		return strOf(a[i]), true, nil
 	}
@@ -907,6 +925,11 @@ func (in *Interp) dataMethod(dr *DataRef, name string, a []Value, kw map[string]
 		n, err := str(0)
 		if err != nil {
 			return nil, err
+		}
+		if obj, ok := h.VarObject(n); ok {
+			if v, ok := obj.(Value); ok {
+				return v, nil
+			}
 		}
 		exp := boolArg(a, 1, kw, "expand", true)
 		if name == "get" {
@@ -970,6 +993,10 @@ func (in *Interp) dataMethod(dr *DataRef, name string, a []Value, kw map[string]
 			return nil, err
 		}
 		v, ok, err := valueStr(1)
+		if err == errObjectValue {
+			h.SetVarObject(n, a[1], strOf(a[1]))
+			return None, nil
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -1126,6 +1153,9 @@ func (in *Interp) dataMethod(dr *DataRef, name string, a []Value, kw map[string]
 	}
 	return unknownf("d.%s", name), nil
 }
+
+// errObjectValue marks a non-string value given to a datastore setter.
+var errObjectValue = unsupported("non-string datastore value")
 
 func sortStrings(s []string) {
 	for i := 1; i < len(s); i++ {

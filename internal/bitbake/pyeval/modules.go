@@ -35,10 +35,6 @@ func globalModule(name string) *Module {
 	return nil
 }
 
-func lookupModule(name string) *Module {
-	return modules[name]
-}
-
 // argStr returns argument i as a string, or ok=false.
 func argStr(a []Value, i int) (string, bool) {
 	if i >= len(a) {
@@ -331,7 +327,49 @@ func init() {
 			return nil, newExc(excValueError, "Unsupported comparison operator %s", op)
 		}),
 		"which": fn("which", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
-			return unknownf("bb.utils.which"), nil
+			// bb.utils.which(path, item, direction=0, history=False): the
+			// first existing path/item. Directories outside the layers
+			// make the answer unknown unless an earlier one matched.
+			if u := firstUnknown(a); u != nil {
+				return u, nil
+			}
+			p, ok1 := argStr(a, 0)
+			item, ok2 := argStr(a, 1)
+			if !ok2 {
+				return unknownf("bb.utils.which arguments"), nil
+			}
+			if !ok1 {
+				p = ""
+			}
+			dirs := strings.Split(p, ":")
+			if t, _ := truth(kwOr(a, 2, kw, "direction", Int(0))); t {
+				for i, j := 0, len(dirs)-1; i < j; i, j = i+1, j-1 {
+					dirs[i], dirs[j] = dirs[j], dirs[i]
+				}
+			}
+			history := boolArg(a, 3, kw, "history", false)
+			var tried []Value
+			found := ""
+			for _, dir := range dirs {
+				cand := dir + "/" + item
+				if dir == "" {
+					cand = item
+				} else if strings.HasSuffix(dir, "/") {
+					cand = dir + item
+				}
+				tried = append(tried, Str(cand))
+				if !in.Host.InLayers(cand) {
+					return unknownf("bb.utils.which outside the layers"), nil
+				}
+				if e, _ := in.Host.FileExists(cand); e {
+					found = cand
+					break
+				}
+			}
+			if history {
+				return NewTuple(Str(found), &List{items: tried}), nil
+			}
+			return Str(found), nil
 		}),
 		"cpu_count": fn("cpu_count", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
 			return Int(2), nil
@@ -544,6 +582,21 @@ func init() {
 		"getcwd":  fn("getcwd", func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return unknownf("os.getcwd"), nil }),
 		"getpid":  fn("getpid", func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return unknownf("os.getpid"), nil }),
 		"listdir": fn("listdir", func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return unknownf("os.listdir"), nil }),
+		"access": fn("access", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+			if u := firstUnknown(a); u != nil {
+				return u, nil
+			}
+			p, ok := argStr(a, 0)
+			if !ok {
+				return unknownf("os.access argument"), nil
+			}
+			if in.Host.InLayers(p) {
+				e, _ := in.Host.FileExists(p)
+				return Bool(e), nil
+			}
+			return unknownf("os.access outside the layers"), nil
+		}),
+		"F_OK": Int(0), "R_OK": Int(4), "W_OK": Int(2), "X_OK": Int(1),
 		"getenv": fn("getenv", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
 			return kwOr(a, 1, kw, "default", None), nil
 		}),
@@ -571,6 +624,17 @@ func init() {
 		"whitespace":      Str(" \t\n\r\x0b\x0c"),
 	}))
 	reg(mod("errno", map[string]Value{"ENOENT": Int(2), "EEXIST": Int(17)}))
+	globFn := fn("glob", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
+		if u := firstUnknown(a); u != nil {
+			return u, nil
+		}
+		p, ok := argStr(a, 0)
+		if !ok {
+			return nil, newExc(excTypeError, "glob() needs a string pattern")
+		}
+		return StrList(in.Host.Glob(p)), nil
+	})
+	reg(mod("glob", map[string]Value{"glob": globFn, "iglob": globFn}))
 	reg(mod("collections", map[string]Value{
 		"OrderedDict": builtins["dict"].(*Builtin),
 		"defaultdict": fn("defaultdict", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
@@ -582,6 +646,7 @@ func init() {
 	registerRe(reg)
 	registerEvents()
 	registerFetch()
+	registerJSON()
 	registerOEData()
 }
 

@@ -1219,6 +1219,9 @@ func (p *pparser) fstring(t token) []fpart {
 				exprText = inner[:specAt]
 			}
 			if convAt >= 0 && (specAt < 0 || convAt < specAt) {
+				if convAt+1 >= len(exprText) {
+					panic(&SyntaxError{t.line, "f-string: missing conversion character"})
+				}
 				fp.conv = exprText[convAt+1]
 				exprText = exprText[:convAt]
 			}

@@ -77,12 +77,20 @@ func (h *mapHost) CreateCopy() Host {
 	n.funcs, n.mods, n.inherits = h.funcs, h.mods, h.inherits
 	return n
 }
-func (h *mapHost) Function(n string) (string, bool) { s, ok := h.funcs[n]; return s, ok }
-func (h *mapHost) FileExists(p string) (bool, bool) { return h.files[p], false }
-func (h *mapHost) SetFilter(n, e string)            { h.filters[n] = e }
-func (h *mapHost) PyModule(n string) (string, bool) { s, ok := h.mods[n]; return s, ok }
-func (h *mapHost) MarkDependency(p string)          {}
-func (h *mapHost) HasOverrides(n string) bool       { return false }
+func (h *mapHost) Function(n string) (string, bool)       { s, ok := h.funcs[n]; return s, ok }
+func (h *mapHost) FileExists(p string) (bool, bool)       { return h.files[p], false }
+func (h *mapHost) SetFilter(n, e string)                  { h.filters[n] = e }
+func (h *mapHost) PyModule(n string) (string, bool)       { s, ok := h.mods[n]; return s, ok }
+func (h *mapHost) MarkDependency(p string)                {}
+func (h *mapHost) SetVarObject(n string, v any, s string) { h.vars[n] = s }
+func (h *mapHost) VarObject(n string) (any, bool)         { return nil, false }
+func (h *mapHost) ReadFile(p string) (string, bool, bool) {
+	s, ok := h.mods["file:"+p]
+	return s, ok, strings.HasPrefix(p, "/layer/")
+}
+func (h *mapHost) InLayers(p string) bool     { return strings.HasPrefix(p, "/layer/") }
+func (h *mapHost) Glob(p string) []string     { return nil }
+func (h *mapHost) HasOverrides(n string) bool { return false }
 
 func TestInlineExpressions(t *testing.T) {
 	h := newHost(
@@ -326,6 +334,68 @@ def use(d):
 	got, err := NewInterp(h).EvalInline(`oe.ce.use(d)`)
 	if want := "<nativesdk-x-child> abab boom True"; err != nil || got != want {
 		t.Errorf("got %q, %v, want %q", got, err, want)
+	}
+}
+
+func TestLookahead(t *testing.T) {
+	h := newHost()
+	h.funcs["m"] = "def m(p, s):\n    import re\n    return re.match(p, s) is not None"
+	tests := []struct {
+		pat, s string
+		want   string
+	}{
+		{"^(?!riscv32).*", "i686-oe-linux", "True"},
+		{"^(?!riscv32).*", "riscv32-oe-linux", "False"},
+		{"(?!i.86).*", "i686-oe-linux", "False"},
+		{"^(?=x86)(?!x86_64).*linux", "x86-oe-linux", "True"},
+		{"(i.86|x86_64).*-linux", "i686-oe-linux", "True"},
+	}
+	for _, tc := range tests {
+		got, err := NewInterp(h).EvalInline("m('" + tc.pat + "', '" + tc.s + "')")
+		if err != nil || got != tc.want {
+			t.Errorf("re.match(%q, %q) = %q, %v, want %s", tc.pat, tc.s, got, err, tc.want)
+		}
+	}
+}
+
+func TestFilesAndJSON(t *testing.T) {
+	h := newHost()
+	h.mods["file:/layer/m.json"] = "# header\n# EOC\n{\"b\": {\"files\": [\"/x\"]}, \"a\": [1, 2.5, true, null]}"
+	h.funcs["f"] = `def f(d):
+    import json
+    with open("/layer/m.json") as mf:
+        s = mf.read()
+        mf.seek(s.find("# EOC") + 6)
+        m = json.load(mf)
+    out = list(m.keys()) + m["b"]["files"] + [str(x) for x in m["a"]]
+    try:
+        open("/layer/missing")
+    except FileNotFoundError:
+        out.append("missing")
+    return " ".join(out)
+`
+	got, err := NewInterp(h).EvalInline(`f(d)`)
+	if want := "b a /x 1 2.5 True None missing"; err != nil || got != want {
+		t.Errorf("got %q, %v, want %q", got, err, want)
+	}
+	if _, err := NewInterp(h).EvalInline(`open("/etc/passwd").read()`); err == nil {
+		t.Errorf("reading outside the layers must be unknown")
+	}
+}
+
+func TestGetSrcrev(t *testing.T) {
+	tests := []struct {
+		vars []string
+		want string
+	}{
+		{[]string{"SRC_URI", "git://h/p;branch=m file://a.patch", "SRCREV", "0123456789abcdef"}, "AUTOINC+0123456789"},
+		{[]string{"SRC_URI", "git://h/a;name=a git://h/b;name=b", "SRCREV_a", "aaaaaaaaaaaa", "SRCREV_b", "bbbb", "SRCREV_FORMAT", "a_b"}, "AUTOINC+aaaaaaaaaa_bbbb"},
+	}
+	for _, tc := range tests {
+		got, err := NewInterp(newHost(tc.vars...)).EvalInline(`bb.fetch2.get_srcrev(d)`)
+		if err != nil || got != tc.want {
+			t.Errorf("%v: got %q, %v, want %q", tc.vars, got, err, tc.want)
+		}
 	}
 }
 

@@ -165,6 +165,14 @@ func (in *Interp) regexMethod(ro *regexObj, name string, a []Value, kw map[strin
 	}
 	anchored := name == "match" || name == "fullmatch"
 	pat := ro.pat
+	if name == "match" || name == "search" || name == "fullmatch" {
+		if m, ok, handled := in.leadingLookahead(ro, name, a); handled {
+			if !ok {
+				return unknownf("regular expression %q not supported", ro.pat), nil
+			}
+			return m, nil
+		}
+	}
 	if name == "fullmatch" {
 		pat = "(?:" + pat + `)\z`
 	}
@@ -343,4 +351,80 @@ func allDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// leadingLookahead evaluates patterns that start with look-aheads at the
+// anchor, "^(?!X)R" or "(?=X)R" with re.match, which RE2 cannot compile:
+// the look-aheads are matched separately at position 0, then R. handled
+// is false when the pattern has no such prefix.
+func (in *Interp) leadingLookahead(ro *regexObj, name string, a []Value) (Value, bool, bool) {
+	p := ro.pat
+	anchored := name != "search"
+	if strings.HasPrefix(p, "^") {
+		p = p[1:]
+		anchored = true
+	}
+	if !anchored || !strings.HasPrefix(p, "(?=") && !strings.HasPrefix(p, "(?!") {
+		return nil, false, false
+	}
+	s, ok := argStr(a, 0)
+	if !ok {
+		return nil, false, true
+	}
+	for strings.HasPrefix(p, "(?=") || strings.HasPrefix(p, "(?!") {
+		neg := p[2] == '!'
+		end := closingParen(p)
+		if end < 0 {
+			return nil, false, true
+		}
+		inner := p[3:end]
+		p = p[end+1:]
+		re, err := compilePy(inner, ro.flags, true)
+		if err != nil {
+			return nil, false, true
+		}
+		if (re.FindStringIndex(s) != nil) == neg {
+			return None, true, true
+		}
+	}
+	rest := &regexObj{pat: p, flags: ro.flags}
+	if name == "search" {
+		name = "match"
+	}
+	if strings.Contains(p, "(?=") || strings.Contains(p, "(?!") || strings.Contains(p, "(?<") && !strings.Contains(p, "(?P<") {
+		return nil, false, true
+	}
+	v, err := in.regexMethod(rest, name, a, nil)
+	if err != nil {
+		return nil, false, true
+	}
+	if _, unknown := v.(*Unknown); unknown {
+		return nil, false, true
+	}
+	return v, true, true
+}
+
+// closingParen returns the index of the parenthesis closing p[0].
+func closingParen(p string) int {
+	depth := 0
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '\\':
+			i++
+		case '[':
+			for i++; i < len(p) && p[i] != ']'; i++ {
+				if p[i] == '\\' {
+					i++
+				}
+			}
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }

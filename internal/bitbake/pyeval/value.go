@@ -44,6 +44,23 @@ type Dict struct {
 	keys  []Value
 	vals  []Value
 	index map[string]int
+	// sharedIndex marks keys and index as shared with another dict
+	// (deepCopy): they are copied before the first change.
+	sharedIndex bool
+}
+
+// own un-shares keys and index before a change.
+func (d *Dict) own() {
+	if !d.sharedIndex {
+		return
+	}
+	d.keys = append([]Value(nil), d.keys...)
+	idx := make(map[string]int, len(d.index))
+	for k, v := range d.index {
+		idx[k] = v
+	}
+	d.index = idx
+	d.sharedIndex = false
 }
 
 // Set is a Python set (insertion-ordered here; Python's own order is
@@ -216,6 +233,7 @@ func (d *Dict) set(k, v Value) error {
 		d.vals[i] = v
 		return nil
 	}
+	d.own()
 	d.index[h] = len(d.keys)
 	d.keys = append(d.keys, k)
 	d.vals = append(d.vals, v)
@@ -234,6 +252,7 @@ func (d *Dict) del(k Value) (bool, error) {
 	if !ok {
 		return false, nil
 	}
+	d.own()
 	d.keys = append(d.keys[:i:i], d.keys[i+1:]...)
 	d.vals = append(d.vals[:i:i], d.vals[i+1:]...)
 	delete(d.index, h)
@@ -413,55 +432,95 @@ func floatRepr(f float64) string {
 	return s
 }
 
-// repr is Python's repr(v).
+// maxRepr bounds repr/str output of containers built without an
+// evaluator at hand.
+const maxRepr = 16 << 20
+
+// repr is Python's repr(v) (truncated beyond maxRepr).
 func repr(v Value) string {
-	switch x := v.(type) {
-	case Str:
-		return strRepr(string(x))
-	case *List:
-		return "[" + joinRepr(x.items) + "]"
-	case *Tuple:
-		if len(x.items) == 1 {
-			return "(" + repr(x.items[0]) + ",)"
-		}
-		return "(" + joinRepr(x.items) + ")"
-	case *Dict:
-		parts := make([]string, len(x.keys))
-		for i := range x.keys {
-			parts[i] = repr(x.keys[i]) + ": " + repr(x.vals[i])
-		}
-		return "{" + strings.Join(parts, ", ") + "}"
-	case *Set:
-		if len(x.d.keys) == 0 {
-			return "set()"
-		}
-		return "{" + joinRepr(x.d.keys) + "}"
-	case *noneType, Bool, Int, Float:
-		return strOf(v)
-	case *Function:
-		return "<function " + x.def.name + ">"
-	case *Builtin:
-		return "<built-in function " + x.Name + ">"
-	case *Module:
-		return "<module '" + x.Name + "'>"
-	case *ExcClass:
-		return "<class '" + x.Name + "'>"
-	case *Exception:
-		return x.Class.Name + "(" + joinRepr(x.Args) + ")"
-	case *Unknown:
-		return "<unknown: " + x.Why + ">"
-	case *DataRef:
-		return "<bb.data_smart.DataSmart object>"
-	}
-	return fmt.Sprintf("<%T>", v)
+	s, _ := reprLimit(v, maxRepr)
+	return s
 }
 
-func joinRepr(items []Value) string {
-	parts := make([]string, len(items))
-	for i, it := range items {
-		parts[i] = repr(it)
+// reprLimit renders repr(v), stopping once the output exceeds limit
+// (ok is then false).
+func reprLimit(v Value, limit int) (string, bool) {
+	var b strings.Builder
+	ok := reprTo(&b, v, limit, 0)
+	return b.String(), ok
+}
+
+func reprTo(b *strings.Builder, v Value, limit, depth int) bool {
+	if b.Len() > limit || depth > 100 {
+		return false
 	}
-	return strings.Join(parts, ", ")
+	seq := func(open, close string, items []Value, single bool) bool {
+		b.WriteString(open)
+		for i, it := range items {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if !reprTo(b, it, limit, depth+1) {
+				return false
+			}
+		}
+		if single && len(items) == 1 {
+			b.WriteString(",")
+		}
+		b.WriteString(close)
+		return b.Len() <= limit
+	}
+	switch x := v.(type) {
+	case Str:
+		b.WriteString(strRepr(string(x)))
+	case *List:
+		return seq("[", "]", x.items, false)
+	case *Tuple:
+		return seq("(", ")", x.items, true)
+	case *Dict:
+		b.WriteString("{")
+		for i := range x.keys {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			if !reprTo(b, x.keys[i], limit, depth+1) {
+				return false
+			}
+			b.WriteString(": ")
+			if !reprTo(b, x.vals[i], limit, depth+1) {
+				return false
+			}
+		}
+		b.WriteString("}")
+	case *Set:
+		if len(x.d.keys) == 0 {
+			b.WriteString("set()")
+			return true
+		}
+		return seq("{", "}", x.d.keys, false)
+	case *noneType, Bool, Int, Float:
+		b.WriteString(strOf(v))
+	case *Function:
+		b.WriteString("<function " + x.def.name + ">")
+	case *Builtin:
+		b.WriteString("<built-in function " + x.Name + ">")
+	case *Module:
+		b.WriteString("<module '" + x.Name + "'>")
+	case *ExcClass:
+		b.WriteString("<class '" + x.Name + "'>")
+	case *Exception:
+		b.WriteString(x.Class.Name)
+		return seq("(", ")", x.Args, false)
+	case *Unknown:
+		b.WriteString("<unknown: " + x.Why + ">")
+	case *DataRef:
+		b.WriteString("<bb.data_smart.DataSmart object>")
+	case *Instance:
+		b.WriteString("<" + x.Class.Name + " object>")
+	default:
+		fmt.Fprintf(b, "<%T>", v)
+	}
+	return b.Len() <= limit
 }
 
 func strRepr(s string) string {

@@ -1,0 +1,86 @@
+package pyeval
+
+import (
+	"testing"
+	"time"
+)
+
+var exprSeeds = []string{
+	`bb.utils.contains('DISTRO_FEATURES', 'x11', 'libx11', '', d)`,
+	`bb.utils.filter('DISTRO_FEATURES', 'wayland x11', d)`,
+	`'a' if d.getVar('A') == 'yes' else 'b'`,
+	`['x', ''][d.getVar('A') != 'no']`,
+	`' '.join([x for x in d.getVar('A').split() if x])`,
+	`oe.utils.conditional('A', 'yes', 't', 'f', d)`,
+	`"%s-%d" % ("a", 3) + "{0}".format(1) + f"{d.getVar('A')!r:>5}"`,
+	`{'a': [1, 2.5, None, True], (1, 2): {1, 2}}['a'][1:]`,
+	`d.getVar('A')[::-1].replace('a', 'b').startswith(('x', 'y'))`,
+	`lambda x, *a, k=1, **kw: x`,
+	`int("0x1f", 16) ** 2 // 3 % 5 << 2 >> 1 | 4 & 5 ^ 6`,
+	`not (1 < 2 <= 3 != 4) and None or "x" * 3`,
+	`os.path.join("/a", "b") + os.path.basename("/c/d") + os.uname()[4]`,
+	`"a" * 99999999999`,
+	`((((((((((((((((((((1))))))))))))))))))))`,
+	`"unterminated`,
+	`bb.fetch.URI("git://h/p;branch=m").params['branch']`,
+}
+
+var bodySeeds = []string{
+	"    x = d.getVar('A') or ''\n    for w in x.split():\n        d.appendVar('B', ' ' + w)\n",
+	"    while True:\n        pass\n",
+	"    def f(n):\n        return f(n + 1)\n    f(0)\n",
+	"    try:\n        {}['k']\n    except KeyError as e:\n        d.setVar('E', str(e))\n    finally:\n        pass\n",
+	"    class C(object):\n        def __init__(self, v):\n            self.v = v\n    c = C(1)\n    d.setVar('C', str(c.v))\n",
+	"    import re\n    if re.match('(a|b)+$', d.getVar('A') or ''):\n        raise bb.parse.SkipRecipe('skip')\n",
+	"    l = []\n    for i in range(1000):\n        l.append(str(i) * 1000)\n    d.setVar('L', ''.join(l))\n",
+	"    x = [1]\n    for i in range(40):\n        x = x + x\n",
+	"\tbad indentation\n",
+}
+
+func fuzzHost() *mapHost {
+	h := newHost("A", "a b yes", "DISTRO_FEATURES", "x11 opengl")
+	h.funcs["rec"] = "def rec(n):\n    return rec(n + 1)\n"
+	return h
+}
+
+// FuzzEvalInline checks that inline expressions never panic and finish
+// within the limits.
+func FuzzEvalInline(f *testing.F) {
+	for _, s := range exprSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, code string) {
+		in := NewInterp(fuzzHost())
+		in.Limits = Limits{Steps: 100_000, Depth: 40, MaxBytes: 1 << 20, MaxAlloc: 16 << 20}
+		start := time.Now()
+		v, _ := in.EvalInline(code)
+		if len(v) > 2<<20 {
+			t.Fatalf("result of %d bytes exceeds the size limit", len(v))
+		}
+		if el := time.Since(start); el > 5*time.Second {
+			t.Fatalf("evaluation took %v", el)
+		}
+	})
+}
+
+// FuzzRunFunction checks anonymous-function bodies the same way.
+func FuzzRunFunction(f *testing.F) {
+	for _, s := range bodySeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		h := fuzzHost()
+		in := NewInterp(h)
+		in.Limits = Limits{Steps: 100_000, Depth: 40, MaxBytes: 1 << 20, MaxAlloc: 16 << 20}
+		start := time.Now()
+		_ = in.RunFunction("__anon_fuzz", body)
+		if el := time.Since(start); el > 5*time.Second {
+			t.Fatalf("evaluation took %v", el)
+		}
+		for k, v := range h.vars {
+			if len(v) > 4<<20 {
+				t.Fatalf("variable %s of %d bytes", k, len(v))
+			}
+		}
+	})
+}
