@@ -13,6 +13,9 @@
 # a dedicated 2-core machine.
 #
 # Usage: bench/web.sh [sqlite|postgres|both] [SECONDS] [CONNECTIONS]
+#   WEBDATA=corpus: index the real layers of the shared corpus instead
+#   (openembedded-core + meta-openembedded's ten layers on master and
+#   scarthgap, through the real ingestion), as the issue's figures ask.
 #   PostgreSQL: a throw-away database is created through
 #   $LAYERINDEX_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres).
 # Needs wrk (apt-get install wrk), curl and psql (for PostgreSQL).
@@ -44,6 +47,14 @@ request = function()
   return wrk.format(nil, wrk.path .. sep .. "nocache=" .. math.random(1, 2^31))
 end
 LUA
+webdata_args=()
+detail_layer=meta-syn-1
+if [ "${WEBDATA:-}" = corpus ]; then
+  shared=${LAYERINDEX_SHARED:-}
+  for d in "$shared" ../shared /work/shared; do [ -n "$d" ] && [ -d "$d/corpus" ] && { shared=$(cd "$d" && pwd); break; }; done
+  webdata_args=(-corpus "$shared")
+  detail_layer=meta-oe
+fi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"
 
@@ -52,7 +63,7 @@ pages() {
   local busybox=$1
   cat <<LIST
 layer list|/layerindex/branch/master/layers/|226
-layer detail|/layerindex/branch/master/layer/meta-syn-1/|23
+layer detail|/layerindex/branch/master/layer/$detail_layer/|23
 search glib|/layerindex/branch/master/recipes/?q=glib|29
 search pn:busybox|/layerindex/branch/master/recipes/?q=pn%3Abusybox|29
 search depends:zlib|/layerindex/branch/master/recipes/?q=depends%3Azlib|29
@@ -64,8 +75,8 @@ run_db() {
   local name=$1; shift
   local args=("$@")
   echo
-  echo "== $name: loading the synthetic index"
-  "$tmp/webdata" "${args[@]}"
+  echo "== $name: loading the ${WEBDATA:-synthetic} index"
+  "$tmp/webdata" "${webdata_args[@]}" "${args[@]}"
   "$tmp/layerindex" serve --listen "127.0.0.1:$port" --embedded-worker=false --log-level warn "${args[@]}" >"$tmp/serve.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 200); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.05; done

@@ -4,7 +4,11 @@
 // written through the same store code the ingestion uses. bench/web.sh runs
 // it before starting the server.
 //
-// Usage: webdata -data-dir DIR | -database-url postgres://...
+// With -corpus SHARED it instead indexes the real layers of the shared
+// corpus (openembedded-core and the ten meta-openembedded layers, on master
+// and scarthgap) through the real ingestion: fetch, parse, store.
+//
+// Usage: webdata [-corpus SHARED] -data-dir DIR | -database-url postgres://...
 package main
 
 import (
@@ -22,6 +26,7 @@ import (
 func main() {
 	dataDir := flag.String("data-dir", "", "SQLite data directory (as layerindex serve --data-dir)")
 	dbURL := flag.String("database-url", "", "PostgreSQL URL")
+	corpusDir := flag.String("corpus", "", "index the real layers of this shared corpus directory instead of synthetic data")
 	flag.Parse()
 	ctx := context.Background()
 	var (
@@ -44,11 +49,17 @@ func main() {
 	}
 	t0 := time.Now()
 	s := store.New(conn.Gorm)
-	if err := storetest.Synthetic(ctx, s, storetest.RealisticSize); err != nil {
-		log.Fatal(err)
-	}
-	if err := addNamedRecipes(ctx, s); err != nil {
-		log.Fatal(err)
+	if *corpusDir != "" {
+		if err := indexCorpus(ctx, conn, *corpusDir); err != nil {
+			log.Fatal(err)
+		}
+	} else {
+		if err := storetest.Synthetic(ctx, s, storetest.RealisticSize); err != nil {
+			log.Fatal(err)
+		}
+		if err := addNamedRecipes(ctx, s); err != nil {
+			log.Fatal(err)
+		}
 	}
 	var n int64
 	conn.Gorm.Model(&store.Recipe{}).Count(&n)
