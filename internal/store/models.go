@@ -343,5 +343,5 @@ var Models = []any{
 	&RecipeBuildDep{}, &RecipePackageConfig{}, &RecipeFileDep{}, &RecipePatch{},
 	&Machine{}, &Distro{}, &BBClass{}, &BBAppend{}, &IncFile{}, &Update{}, &LayerUpdate{},
 	&IndexState{},
-	&UserToken{}, &AuthAttempt{}, &Mail{}, &LayerChange{},
+	&UserToken{}, &AuthAttempt{}, &Mail{}, &LayerChange{}, &APIToken{},
 }

@@ -36,6 +36,10 @@ func (s *Server) accountRoutes() {
 	e.GET("/layerindex/profile/", func(c echo.Context) error { return c.Redirect(http.StatusFound, "/accounts/profile/") })
 	e.GET("/accounts/delete/", s.deleteAccount)
 	e.POST("/accounts/delete/", s.deleteAccount)
+	e.POST("/accounts/tokens/", s.createAPIToken)
+	e.POST("/accounts/tokens/:id/revoke/", s.revokeAPIToken)
+	// The API endpoints that act, authenticated by API token (apitokens.go).
+	e.POST("/layerindex/api/layerItems/:id/reindex/", s.apiReindex)
 }
 
 // formData is what every form page renders.
@@ -449,15 +453,29 @@ func (s *Server) profile(c echo.Context) error {
 			return c.Redirect(http.StatusSeeOther, "/accounts/profile/")
 		}
 	}
+	return s.renderProfile(c, f, formStatus(c, f, false), "")
+}
+
+// renderProfile shows the account page; newToken is an API token just
+// created, shown this once.
+func (s *Server) renderProfile(c echo.Context, f *form, status int, newToken string) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
 	layers, err := s.store.LayersMaintainedBy(ctx, u.Email)
+	if err != nil {
+		return err
+	}
+	tokens, err := s.store.APITokens(ctx, u.ID)
 	if err != nil {
 		return err
 	}
 	data := struct {
 		formData
-		Layers []store.Layer
-	}{formData{pageData: s.formPage(c), Form: f}, layers}
-	return s.pages.render(c, formStatus(c, f, false), "profile", data)
+		Layers   []store.Layer
+		Tokens   []store.APIToken
+		NewToken string
+	}{formData{pageData: s.formPage(c), Form: f}, layers, tokens, newToken}
+	return s.pages.render(c, status, "profile", data)
 }
 
 // checkCurrentPassword checks the "current" field, counting failures

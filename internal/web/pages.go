@@ -12,6 +12,7 @@ import (
 // pageData is what the layout needs on every page.
 type pageData struct {
 	SiteName   string
+	BaseURL    string // the site's public URL, for examples shown on pages
 	Version    string
 	Branches   []store.Branch
 	BranchName string
@@ -51,7 +52,7 @@ func (s *Server) basePage(c echo.Context, branch string) pageData {
 		}
 	}
 	u := c.Request().URL
-	p := pageData{SiteName: s.opts.SiteName, Version: s.opts.Version, Branches: branches, BranchName: branch,
+	p := pageData{SiteName: s.opts.SiteName, BaseURL: s.opts.BaseURL, Version: s.opts.Version, Branches: branches, BranchName: branch,
 		BranchLinks: branchLinks(u, branches, branch), Path: u.Path, Query: u.Query()}
 	s.accountPage(c, &p)
 	return p
