@@ -4,6 +4,7 @@ import (
 	"context"
 	"path"
 	"slices"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -372,7 +373,7 @@ func loadRecipes(tx *gorm.DB, lbID int64) ([]*RecipeData, error) {
 }
 
 func deleteChildren(tx *gorm.DB, ids []int64) error {
-	for _, m := range []any{&RecipeSource{}, &RecipeBuildDep{}, &RecipePackageConfig{}, &RecipeFileDep{}, &RecipePatch{}} {
+	for _, m := range []any{&RecipeSource{}, &RecipeBuildDep{}, &RecipePackageConfig{}, &RecipePackageConfigDep{}, &RecipeFileDep{}, &RecipePatch{}} {
 		if err := tx.Where("recipe_id IN ?", ids).Delete(m).Error; err != nil {
 			return err
 		}
@@ -385,6 +386,7 @@ func insertChildren(tx *gorm.DB, lbID int64, rs []*RecipeData) error {
 		sources []RecipeSource
 		deps    []RecipeBuildDep
 		pcs     []RecipePackageConfig
+		pcDeps  []RecipePackageConfigDep
 		fds     []RecipeFileDep
 		patches []RecipePatch
 	)
@@ -397,9 +399,16 @@ func insertChildren(tx *gorm.DB, lbID int64, rs []*RecipeData) error {
 		for _, d := range r.BuildDeps {
 			deps = append(deps, RecipeBuildDep{RecipeID: id, Name: d})
 		}
+		seen := map[string]bool{}
 		for _, p := range r.PackageConfigs {
 			p.ID, p.RecipeID = 0, id
 			pcs = append(pcs, p)
+			for _, d := range strings.Fields(p.BuildDeps) {
+				if !seen[d] {
+					seen[d] = true
+					pcDeps = append(pcDeps, RecipePackageConfigDep{RecipeID: id, Name: d})
+				}
+			}
 		}
 		for _, f := range r.FileDeps {
 			fds = append(fds, RecipeFileDep{RecipeID: id, LayerBranchID: lbID, Path: f})
@@ -416,6 +425,9 @@ func insertChildren(tx *gorm.DB, lbID int64, rs []*RecipeData) error {
 		return err
 	}
 	if err := createAll(tx, pcs); err != nil {
+		return err
+	}
+	if err := createAll(tx, pcDeps); err != nil {
 		return err
 	}
 	if err := createAll(tx, fds); err != nil {

@@ -215,6 +215,14 @@ type RecipePackageConfig struct {
 	BuildDeps     string
 }
 
+// RecipePackageConfigDep is one build dependency of a recipe's PACKAGECONFIG
+// options (derived from RecipePackageConfig.BuildDeps when stored).
+type RecipePackageConfigDep struct {
+	ID       int64
+	RecipeID int64
+	Name     string
+}
+
 // RecipeFileDep is a file of the repository that a recipe read.
 type RecipeFileDep struct {
 	ID            int64
@@ -340,7 +348,7 @@ func (IndexState) TableName() string { return "index_state" }
 var Models = []any{
 	&User{}, &Session{}, &Branch{}, &YPCompatibleVersion{}, &Layer{}, &LayerBranch{},
 	&LayerMaintainer{}, &LayerDependency{}, &LayerNote{}, &Recipe{}, &RecipeSource{},
-	&RecipeBuildDep{}, &RecipePackageConfig{}, &RecipeFileDep{}, &RecipePatch{},
+	&RecipeBuildDep{}, &RecipePackageConfig{}, &RecipePackageConfigDep{}, &RecipeFileDep{}, &RecipePatch{},
 	&Machine{}, &Distro{}, &BBClass{}, &BBAppend{}, &IncFile{}, &Update{}, &LayerUpdate{},
 	&IndexState{},
 	&UserToken{}, &AuthAttempt{}, &Mail{}, &LayerChange{}, &APIToken{},

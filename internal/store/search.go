@@ -210,8 +210,8 @@ func (s *Store) SearchRecipes(ctx context.Context, branch *Branch, q RecipeQuery
 	}
 	for _, d := range q.Depends {
 		where = append(where, `(r.id IN (SELECT recipe_id FROM recipe_build_deps WHERE name = ?)
-  OR r.id IN (SELECT recipe_id FROM recipe_package_configs WHERE (' ' || build_deps || ' ') LIKE ? ESCAPE '\'))`)
-		args = append(args, d, likeContains(" "+d+" "))
+  OR r.id IN (SELECT recipe_id FROM recipe_package_config_deps WHERE name = ?))`)
+		args = append(args, d, d)
 	}
 	for _, c := range q.Inherits {
 		where = append(where, `(' ' || r.inherits || ' ') LIKE ? ESCAPE '\'`)
