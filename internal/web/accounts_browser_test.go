@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,28 +15,6 @@ import (
 	"layerindex/internal/store"
 )
 
-// acctChromium finds Debian's Chromium; without it the test skips, except
-// in CI.
-func acctChromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("LAYERINDEX_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("Chromium is required in CI but was not found (apt-get install chromium)")
-	}
-	t.Skip("Chromium not found (apt-get install chromium, or set LAYERINDEX_CHROMIUM); skipping the browser test")
-	return ""
-}
-
 // TestBrowserSubmitReviewPublish drives headless Chromium through a layer's
 // life: an anonymous visitor submits it (a field error first, then the
 // challenge; the GitHub preset fills the URL templates in the page), the
@@ -45,34 +22,8 @@ func acctChromium(t *testing.T) string {
 // repository check and publishes it. Screenshots go to
 // $LAYERINDEX_SCREENSHOTS/accounts (default: a temporary directory, logged).
 func TestBrowserSubmitReviewPublish(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	exe := acctChromium(t)
-	shots := os.Getenv("LAYERINDEX_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	shots = filepath.Join(shots, "accounts")
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", shots)
-
+	bctx, shots := startBrowser(t, "accounts")
 	e := newAcctEnv(t, db.SQLite, envOpts{})
-	actx, cancel := chromedp.NewExecAllocator(context.Background(),
-		chromedp.ExecPath(exe), chromedp.Flag("headless", true), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true), chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(bctx, 20*time.Second)

@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -15,72 +14,13 @@ import (
 	"layerindex/internal/db"
 )
 
-// chromium finds Debian's Chromium. Without it the browser test skips,
-// except in CI, where it must run (.ci/run installs it).
-func chromium(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{os.Getenv("LAYERINDEX_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
-		return p
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("Chromium is required in CI but was not found (apt-get install chromium)")
-	}
-	t.Skip("Chromium not found at /usr/bin/chromium (apt-get install chromium, or set LAYERINDEX_CHROMIUM); skipping the browser test")
-	return ""
-}
-
 // TestBrowser walks the site in headless Chromium as a person would: layer
 // list, release switch, type filter, searches, a recipe, a layer's machines
 // tab. It asserts on what is visible and saves a screenshot of each page in
 // $LAYERINDEX_SCREENSHOTS (default: a temporary directory, logged).
 func TestBrowser(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped in -short mode")
-	}
-	exe := chromium(t)
-	shots := os.Getenv("LAYERINDEX_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	if err := os.MkdirAll(shots, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshots in %s", shots)
-
+	bctx, shots := startBrowser(t, "")
 	f := loadBrowseFixture(t, db.SQLite)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(exe),
-		chromedp.Flag("headless", true),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	}
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	bctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	// The first Do starts the browser; its context must not time out, or
-	// the browser stops with it. Each step below gets its own deadline.
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
 	step := func() (context.Context, context.CancelFunc) { return context.WithTimeout(bctx, 20*time.Second) }
 
 	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
