@@ -145,23 +145,21 @@ func run(dialect, shared, pgAdmin string) error {
 	}
 	t0 = time.Now()
 	recipes := 0
-	for pending := mo; len(pending) > 0; {
-		var later []*store.LayerBranch
-		for _, lb := range pending {
-			r, err := update(lb)
-			switch {
-			case errors.Is(err, ingest.ErrMissingDependency):
-				later = append(later, lb)
-			case err != nil:
-				return fmt.Errorf("layer branch %d: %v\n%s", lb.ID, err, r.Log)
-			default:
-				recipes += r.Stats.Added
-			}
+	reqs := make([]ingest.Request, len(mo))
+	for i, lb := range mo {
+		reqs[i] = ingest.Request{LayerBranchID: lb.ID}
+	}
+	var firstErr error
+	ix.UpdateAll(ctx, reqs, func(req ingest.Request, r *ingest.Result, err error) {
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("layer branch %d: %v\n%s", req.LayerBranchID, err, r.Log)
 		}
-		if len(later) == len(pending) {
-			return fmt.Errorf("%d meta-openembedded layers cannot resolve their dependencies", len(later))
+		if err == nil {
+			recipes += r.Stats.Added
 		}
-		pending = later
+	})
+	if firstErr != nil {
+		return firstErr
 	}
 	fmt.Printf("%-9s meta-openembedded, 10 layers (clone + parse + store, %d recipes): %v\n", dialect, recipes, time.Since(t0).Round(time.Millisecond))
 

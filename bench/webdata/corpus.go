@@ -70,21 +70,18 @@ func indexCorpus(ctx context.Context, conn *db.DB, shared string) error {
 	}
 	cache := gitrepo.NewCache(filepath.Join(tmp, "repos"), gitrepo.Policy{AllowLocal: true}, gitrepo.DefaultLimits)
 	ix := ingest.New(conn.Gorm, cache, nil)
-	for pending := lbs; len(pending) > 0; {
-		var later []*store.LayerBranch
-		for _, lb := range pending {
-			_, err := ix.UpdateLayerBranch(ctx, ingest.Request{LayerBranchID: lb.ID})
-			switch {
-			case errors.Is(err, ingest.ErrMissingDependency):
-				later = append(later, lb)
-			case err != nil:
-				return fmt.Errorf("layer branch %d: %w", lb.ID, err)
-			}
+	reqs := make([]ingest.Request, len(lbs))
+	for i, lb := range lbs {
+		reqs[i] = ingest.Request{LayerBranchID: lb.ID}
+	}
+	var firstErr error
+	ix.UpdateAll(ctx, reqs, func(req ingest.Request, _ *ingest.Result, err error) {
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("layer branch %d: %w", req.LayerBranchID, err)
 		}
-		if len(later) == len(pending) {
-			return fmt.Errorf("%d layers cannot resolve their dependencies", len(later))
-		}
-		pending = later
+	})
+	if firstErr != nil {
+		return firstErr
 	}
 	return nil
 }

@@ -221,32 +221,22 @@ func runUpdate(ctx context.Context, args []string, e env) error {
 		})
 		return err
 	}
-	// Run in passes: a layer whose dependency is not indexed yet waits for
-	// the next pass, after the others have been indexed.
-	ix := a.indexer()
-	failed := 0
-	for pending := lbs; len(pending) > 0; {
-		var later []store.LayerBranch
-		for _, lb := range pending {
-			fmt.Fprintf(e.stdout, "== %s on %s\n", lb.Layer.Name, lb.Branch.Name)
-			res, err := ix.UpdateLayerBranch(ctx, ingest.Request{LayerBranchID: lb.ID, Force: force,
-				Sink: func(line string) { fmt.Fprintln(e.stdout, line) }})
-			switch {
-			case ctx.Err() != nil:
-				return ctx.Err()
-			case errors.Is(err, ingest.ErrMissingDependency) && len(pending) > 1:
-				later = append(later, lb)
-			case err != nil:
-				failed++
-			default:
-				fmt.Fprintf(e.stdout, "== %s: %s (update %d)\n", lb.Layer.Name, res.Status, res.LayerUpdateID)
-			}
+	names := map[int64]string{}
+	reqs := make([]ingest.Request, len(lbs))
+	for i, lb := range lbs {
+		names[lb.ID] = lb.Layer.Name + " on " + lb.Branch.Name
+		reqs[i] = ingest.Request{LayerBranchID: lb.ID, Force: force,
+			Sink: func(line string) { fmt.Fprintln(e.stdout, names[lb.ID]+": "+line) }}
+	}
+	failed := a.indexer().UpdateAll(ctx, reqs, func(req ingest.Request, res *ingest.Result, err error) {
+		if err == nil {
+			fmt.Fprintf(e.stdout, "== %s: %s (update %d)\n", names[req.LayerBranchID], res.Status, res.LayerUpdateID)
+		} else {
+			fmt.Fprintf(e.stdout, "== %s: failed\n", names[req.LayerBranchID])
 		}
-		if len(later) == len(pending) {
-			failed += len(later) // no progress: the dependencies are really missing
-			break
-		}
-		pending = later
+	})
+	if ctx.Err() != nil {
+		return ctx.Err()
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d layer update(s) failed", failed, len(lbs))

@@ -45,13 +45,13 @@ func TestAdminCLIIndexesCorpus(t *testing.T) {
 	mustRun(local, "layer", "add", "--name", "openembedded-core", "--vcs-url", oe, "--subdir", "meta", "--type", "A", "--publish")
 
 	out := mustRun(local, "update", "--wait")
-	for _, want := range []string{"== openembedded-core: succeeded", "== meta-oe: succeeded", "INFO: recipes: 956 added"} {
+	for _, want := range []string{"== openembedded-core on master: succeeded", "== meta-oe on master: succeeded", "INFO: recipes: 956 added"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("update output lacks %q:\n%s", want, lastLines(out, 40))
 		}
 	}
 	out = mustRun(local, "update", "--wait", "--layer", "meta-oe")
-	if !strings.Contains(out, "== meta-oe: skipped") {
+	if !strings.Contains(out, "== meta-oe on master: skipped") {
 		t.Errorf("second run not skipped:\n%s", lastLines(out, 20))
 	}
 	out = mustRun(local, "update", "--layer", "openembedded-core", "--branch", "master")

@@ -378,3 +378,46 @@ func configDigest(deps []depLayer, oldSyntax bool) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }
+
+// UpdateAll updates several layer branches one after another. A layer whose
+// required dependency is not indexed yet is tried again after the others,
+// so adding a set of layers at once (a fresh site, a mirror) indexes each on
+// top of its dependencies whatever the order given. done is called after
+// every attempt that is final (success or failure); it returns how many
+// updates failed.
+func (ix *Indexer) UpdateAll(ctx context.Context, reqs []Request, done func(Request, *Result, error)) int {
+	failed := 0
+	for pending := reqs; len(pending) > 0; {
+		var later []Request
+		for _, req := range pending {
+			res, err := ix.UpdateLayerBranch(ctx, req)
+			if ctx.Err() != nil {
+				return failed + 1
+			}
+			if errors.Is(err, ErrMissingDependency) && len(pending) > 1 {
+				later = append(later, req)
+				continue
+			}
+			if err != nil {
+				failed++
+			}
+			if done != nil {
+				done(req, res, err)
+			}
+		}
+		if len(later) == len(pending) {
+			// No progress: the dependencies are really missing. One more
+			// attempt each records why.
+			for _, req := range later {
+				res, err := ix.UpdateLayerBranch(ctx, req)
+				failed++
+				if done != nil {
+					done(req, res, err)
+				}
+			}
+			break
+		}
+		pending = later
+	}
+	return failed
+}
