@@ -27,6 +27,8 @@ var groundTruthLayers = []struct {
 	{"oe-core", "openembedded-core@35a2c6ed-meta.jsonl", "", "openembedded-core", "35a2c6ed7987763dadbe45ad86095e1aee1c7314", "meta"},
 	{"meta-oe", "meta-openembedded@43fd2c88-meta-oe.jsonl", "meta-openembedded@43fd2c88-meta-oe.facts.json", "meta-openembedded", "43fd2c88f1ab439bd933af2a7bf1c7b0db3e77dd", "meta-oe"},
 	{"meta-gnome", "meta-openembedded@43fd2c88-meta-gnome.jsonl", "meta-openembedded@43fd2c88-meta-gnome.facts.json", "meta-openembedded", "43fd2c88f1ab439bd933af2a7bf1c7b0db3e77dd", "meta-gnome"},
+	{"meta-virtualization", "meta-virtualization@4ba5825e.jsonl", "meta-virtualization@4ba5825e.facts.json", "meta-virtualization", "4ba5825ee16fcded87f4d555b4ed7a7615dc67ac", "."},
+	{"meta-swupdate", "meta-swupdate@5e069ecc.jsonl", "meta-swupdate@5e069ecc.facts.json", "meta-swupdate", "5e069ecc5c5d3567186880748a3a5480f7235dde", "."},
 }
 
 // corpusTrees unpacks corpus repositories and checks commits out, each
