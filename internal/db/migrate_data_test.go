@@ -47,7 +47,9 @@ func TestMigrationDropsPackageConfigFlags(t *testing.T) {
 		if err := s.CreateLayerBranch(ctx, lb); err != nil {
 			t.Fatal(err)
 		}
-		pc := func(f, deps string) store.RecipePackageConfig { return store.RecipePackageConfig{Feature: f, BuildDeps: deps} }
+		pc := func(f, deps string) store.RecipePackageConfig {
+			return store.RecipePackageConfig{Feature: f, BuildDeps: deps}
+		}
 		rd := func(pn string, pcs ...store.RecipePackageConfig) store.RecipeData {
 			return store.RecipeData{Recipe: store.Recipe{Filepath: "recipes", Filename: pn + "_1.0.bb", PN: pn, PV: "1.0"}, PackageConfigs: pcs}
 		}
