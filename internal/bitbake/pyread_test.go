@@ -59,6 +59,7 @@ def upd_seen():
 		"recipes-support/upd/upd/defconfig":      "CONFIG_LUA=y\n# CONFIG_SSL is not set\n",
 		"recipes-support/upd/upd-crates.inc":     "SRC_URI += \"crate://crates.io/foo/1.0\"\nCRATES = \"yes\"\n",
 		"recipes-support/img/img.bb":             "IMAGE_FEATURES[validitems] = \"ssh\"\nFEATURE_PACKAGES_tools = \"x\"\nIMAGE_FEATURES = \"ssh tools debug-tweaks\"\npython () {\n    valid = d.getVarFlag('IMAGE_FEATURES', 'validitems').split()\n    for var in d:\n        if var.startswith('FEATURE_PACKAGES_'):\n            valid.append(var[17:])\n    for f in d.getVar('IMAGE_FEATURES').split():\n        if f not in valid:\n            raise bb.parse.SkipRecipe(\"'%s' in IMAGE_FEATURES is not a valid image feature. Valid features: %s\" % (f, ' '.join(sorted(valid))))\n}\n",
+		"recipes-support/late/late_1.0.bb":       "python () {\n    bb.parse.BBHandler.inherit('autotools', d.getVar('FILE'), 0, d)\n}\n",
 		"recipes-support/img/not-skipped_1.0.bb": "FEATURE_PACKAGES_x = \"1\"\npython () {\n    if 'FEATURE_PACKAGES_x' not in d.keys():\n        raise bb.parse.SkipRecipe('no')\n}\n",
 	})
 	cfg, err := NewConfig(target, []Layer{core}, Options{ExtraVars: []string{"CRATES", "SEEN"}})
@@ -90,6 +91,12 @@ def upd_seen():
 	// parse.handle marks it; the defconfig is not (BitBake does not).
 	if want := []string{"recipes-support/upd/upd-crates.inc", "recipes-support/upd/upd_1.0.bb"}; !reflect.DeepEqual(r.FileDeps, want) {
 		t.Errorf("upd filedeps = %v, want %v", r.FileDeps, want)
+	}
+
+	r = cfg.ParseRecipe("recipes-support/late/late_1.0.bb")
+	check(r)
+	if want := []string{"autotools", "pkgconfig"}; !reflect.DeepEqual(r.Inherits, want) || !strings.Contains(r.Depends, "autoconf-native") {
+		t.Errorf("late: inherits %v DEPENDS %q", r.Inherits, r.Depends)
 	}
 
 	r = cfg.ParseRecipe("recipes-support/img/img.bb")
