@@ -55,7 +55,11 @@ type evaluator struct {
 	handlers  []string
 	depends   []string // __depends: files read or probed
 	dependSet map[string]bool
-	pylibs    []pylib
+	// reads are the paths Python read, tested or listed (nil for the
+	// configuration): not BitBake's file dependencies, but what an
+	// incremental update must also watch.
+	reads  map[string]bool
+	pylibs []pylib
 
 	depth       int
 	baseFile    string // the file being parsed as base configuration
@@ -117,6 +121,17 @@ func (ev *evaluator) markDependency(f string) {
 		ev.depends = append(ev.depends, f)
 	}
 }
+
+// markRead records a path Python read or tested; a directory it listed
+// or globbed is recorded with a trailing "/".
+func (ev *evaluator) markRead(p string) {
+	if ev.reads != nil && len(ev.reads) < maxReads {
+		ev.reads[p] = true
+	}
+}
+
+// maxReads bounds the paths recorded for one recipe.
+const maxReads = 10000
 
 func (ev *evaluator) inheritsClass(class string) bool {
 	needle := "/" + class + ".bbclass"

@@ -61,6 +61,7 @@ func (h *pyHost) SetVarObject(name string, v any, str string) { h.s.SetVarObject
 func (h *pyHost) VarObject(name string) (any, bool)           { return h.s.GetObject(name) }
 func (h *pyHost) InLayers(p string) bool                      { return h.ev.cfg.vfs.inMount(p) }
 func (h *pyHost) ReadFile(p string) (string, bool, bool) {
+	h.ev.markRead(cleanPath(p))
 	if !h.ev.cfg.vfs.inMount(p) {
 		return "", false, false
 	}
@@ -70,11 +71,25 @@ func (h *pyHost) ReadFile(p string) (string, bool, bool) {
 	}
 	return string(b), true, true
 }
-func (h *pyHost) Glob(pattern string) []string        { return h.ev.cfg.vfs.glob(pattern) }
 func (h *pyHost) MarkDependency(p string)             { h.ev.markDependency(cleanPath(p)) }
 func (h *pyHost) HasOverrides(name string) bool       { return h.s.HasOverrides(name) }
-func (h *pyHost) FileExists(p string) (bool, bool)    { return h.ev.cfg.vfs.stat(p) }
 func (h *pyHost) PyModule(name string) (string, bool) { return h.ev.cfg.pyModule(h.ev.pylibs, name) }
+
+func (h *pyHost) FileExists(p string) (bool, bool) {
+	h.ev.markRead(cleanPath(p))
+	return h.ev.cfg.vfs.stat(p)
+}
+
+// Glob expands a pattern over the layers; the directory it lists (up to
+// the first wildcard) is recorded as read.
+func (h *pyHost) Glob(pattern string) []string {
+	dir := pattern
+	if i := strings.IndexAny(dir, "*?["); i >= 0 {
+		dir = dir[:i]
+	}
+	h.ev.markRead(cleanPath(dirName(dir+"x")) + "/")
+	return h.ev.cfg.vfs.glob(pattern)
+}
 
 // Keys lists the datastore's variables (pyeval.KeyLister).
 func (h *pyHost) Keys(local bool) []string {
@@ -86,6 +101,7 @@ func (h *pyHost) Keys(local bool) []string {
 
 // ListDir is os.listdir over the layers (pyeval.DirLister).
 func (h *pyHost) ListDir(p string) ([]string, bool, bool) {
+	h.ev.markRead(cleanPath(p) + "/")
 	v := h.ev.cfg.vfs
 	if !v.inMount(p) {
 		return nil, false, false
@@ -134,6 +150,7 @@ func (h *pyHost) evaluator() *evaluator {
 	n := h.ev.fork(h.s, h.ev.classType)
 	n.py = &pyState{ev: n, shared: h.ev.py.shared}
 	n.depth = h.ev.depth
+	n.reads = h.ev.reads
 	h.ev = n
 	return n
 }

@@ -56,13 +56,28 @@ python () {
 def upd_seen():
     return seen
 `,
-		"recipes-support/upd/upd/defconfig":      "CONFIG_LUA=y\n# CONFIG_SSL is not set\n",
-		"recipes-support/upd/upd-crates.inc":     "SRC_URI += \"crate://crates.io/foo/1.0\"\nCRATES = \"yes\"\n",
-		"recipes-support/img/img.bb":             "IMAGE_FEATURES[validitems] = \"ssh\"\nFEATURE_PACKAGES_tools = \"x\"\nIMAGE_FEATURES = \"ssh tools debug-tweaks\"\npython () {\n    valid = d.getVarFlag('IMAGE_FEATURES', 'validitems').split()\n    for var in d:\n        if var.startswith('FEATURE_PACKAGES_'):\n            valid.append(var[17:])\n    for f in d.getVar('IMAGE_FEATURES').split():\n        if f not in valid:\n            raise bb.parse.SkipRecipe(\"'%s' in IMAGE_FEATURES is not a valid image feature. Valid features: %s\" % (f, ' '.join(sorted(valid))))\n}\n",
+		"recipes-support/upd/upd/defconfig":  "CONFIG_LUA=y\n# CONFIG_SSL is not set\n",
+		"recipes-support/upd/upd-crates.inc": "SRC_URI += \"crate://crates.io/foo/1.0\"\nCRATES = \"yes\"\n",
+		"recipes-support/img/img.bb":         "IMAGE_FEATURES[validitems] = \"ssh\"\nFEATURE_PACKAGES_tools = \"x\"\nIMAGE_FEATURES = \"ssh tools debug-tweaks\"\npython () {\n    valid = d.getVarFlag('IMAGE_FEATURES', 'validitems').split()\n    for var in d:\n        if var.startswith('FEATURE_PACKAGES_'):\n            valid.append(var[17:])\n    for f in d.getVar('IMAGE_FEATURES').split():\n        if f not in valid:\n            raise bb.parse.SkipRecipe(\"'%s' in IMAGE_FEATURES is not a valid image feature. Valid features: %s\" % (f, ' '.join(sorted(valid))))\n}\n",
+		"recipes-support/rd/rd_1.0.bb": `python () {
+    import glob
+    here = os.path.dirname(d.getVar('FILE'))
+    top = os.path.normpath(os.path.join(here, '../..'))
+    d.setVar('HAVE', str(os.path.exists(os.path.join(top, 'data/flag'))))
+    d.setVar('N', str(len(os.listdir(os.path.join(top, 'data')))))
+    d.setVar('G', str(len(glob.glob(os.path.join(top, 'more', '*.txt')))))
+    with open(os.path.join(here, 'rd/own.txt')) as f:
+        d.setVar('OWN', f.read().strip())
+}
+`,
+		"recipes-support/rd/rd/own.txt":          "own",
+		"data/a":                                 "",
+		"data/b":                                 "",
+		"more/x.txt":                             "",
 		"recipes-support/late/late_1.0.bb":       "python () {\n    bb.parse.BBHandler.inherit('autotools', d.getVar('FILE'), 0, d)\n}\n",
 		"recipes-support/img/not-skipped_1.0.bb": "FEATURE_PACKAGES_x = \"1\"\npython () {\n    if 'FEATURE_PACKAGES_x' not in d.keys():\n        raise bb.parse.SkipRecipe('no')\n}\n",
 	})
-	cfg, err := NewConfig(target, []Layer{core}, Options{ExtraVars: []string{"CRATES", "SEEN"}})
+	cfg, err := NewConfig(target, []Layer{core}, Options{ExtraVars: []string{"CRATES", "SEEN", "HAVE", "N", "G", "OWN"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +106,21 @@ def upd_seen():
 	// parse.handle marks it; the defconfig is not (BitBake does not).
 	if want := []string{"recipes-support/upd/upd-crates.inc", "recipes-support/upd/upd_1.0.bb"}; !reflect.DeepEqual(r.FileDeps, want) {
 		t.Errorf("upd filedeps = %v, want %v", r.FileDeps, want)
+	}
+
+	// Paths Python read, tested or listed are recorded apart from the
+	// file dependencies (BitBake does not count them), outside the
+	// recipe's own directory, which incremental updates watch anyway.
+	r = cfg.ParseRecipe("recipes-support/rd/rd_1.0.bb")
+	check(r)
+	if r.Vars["HAVE"] != "False" || r.Vars["N"] != "2" || r.Vars["G"] != "1" || r.Vars["OWN"] != "own" {
+		t.Errorf("rd: %v", r.Vars)
+	}
+	if want := []string{"data/", "data/flag", "more/"}; !reflect.DeepEqual(r.ReadDeps, want) {
+		t.Errorf("rd read deps = %v, want %v", r.ReadDeps, want)
+	}
+	if want := []string{"recipes-support/rd/rd_1.0.bb"}; !reflect.DeepEqual(r.FileDeps, want) {
+		t.Errorf("rd filedeps = %v", r.FileDeps)
 	}
 
 	r = cfg.ParseRecipe("recipes-support/late/late_1.0.bb")

@@ -40,6 +40,12 @@ type Recipe struct {
 	// FileDeps are the files inside the layer BitBake read or probed for
 	// the recipe (layer-relative), conf/layer.conf excluded.
 	FileDeps []string
+	// ReadDeps are further paths inside the layer that the recipe's
+	// Python read, tested for or listed (a directory listed or globbed
+	// ends with "/"), outside the recipe's own directory and not in
+	// FileDeps: BitBake does not record them, but a change to them can
+	// change the recipe.
+	ReadDeps []string
 	// ConfigOpts is the first non-empty of EXTRA_OEMESON, EXTRA_OECMAKE,
 	// EXTRA_OESCONS and EXTRA_OECONF.
 	ConfigOpts string
@@ -93,6 +99,7 @@ func (c *Config) ParseRecipe(rel string) *Recipe {
 	abs := c.TargetRoot() + "/" + rel
 	d := c.base.d.Child()
 	ev := c.base.fork(d, "recipe")
+	ev.reads = map[string]bool{}
 	r := &Recipe{Path: rel}
 	if c.target == nil || c.target.collection == "core" {
 		// bblayers.conf lists the core layer only, so only its recipes
@@ -321,6 +328,26 @@ func (ev *evaluator) report(r *Recipe) {
 		r.FileDeps = append(r.FileDeps, k)
 	}
 	sort.Strings(r.FileDeps)
+	own := path.Dir(r.Path) + "/"
+	for f := range ev.reads {
+		if !strings.HasPrefix(f, root) {
+			continue
+		}
+		rel := f[len(root):]
+		dir := strings.HasSuffix(rel, "/")
+		rel = path.Clean(rel)
+		if rel == "." || rel == ".." || strings.HasPrefix(rel, "../") {
+			continue
+		}
+		if dir {
+			rel += "/"
+		}
+		if fd[rel] || (own != "./" && strings.HasPrefix(rel, own)) {
+			continue
+		}
+		r.ReadDeps = append(r.ReadDeps, rel)
+	}
+	sort.Strings(r.ReadDeps)
 	for _, v := range []string{"EXTRA_OEMESON", "EXTRA_OECMAKE", "EXTRA_OESCONS", "EXTRA_OECONF"} {
 		if val := d.GetString(v); val != "" {
 			r.ConfigOpts = val

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io/fs"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/pressly/goose/v3"
@@ -50,16 +51,32 @@ func TestMigrationDropsPackageConfigFlags(t *testing.T) {
 		pc := func(f, deps string) store.RecipePackageConfig {
 			return store.RecipePackageConfig{Feature: f, BuildDeps: deps}
 		}
-		rd := func(pn string, pcs ...store.RecipePackageConfig) store.RecipeData {
-			return store.RecipeData{Recipe: store.Recipe{Filepath: "recipes", Filename: pn + "_1.0.bb", PN: pn, PV: "1.0"}, PackageConfigs: pcs}
+		// The rows as ingestion wrote them before 00009 (written directly:
+		// today's store writes tables the schema at 00008 lacks).
+		rd := func(pn string, pcs ...store.RecipePackageConfig) {
+			r := &store.Recipe{LayerBranchID: lb.ID, Filepath: "recipes", Filename: pn + "_1.0.bb", PN: pn, PV: "1.0"}
+			if err := conn.Gorm.Create(r).Error; err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, c := range pcs {
+				c.RecipeID = r.ID
+				if err := conn.Gorm.Create(&c).Error; err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range strings.Fields(c.BuildDeps) {
+					if !seen[d] {
+						seen[d] = true
+						if err := conn.Gorm.Create(&store.RecipePackageConfigDep{RecipeID: r.ID, Name: d}).Error; err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
 		}
-		if _, err := s.ApplyIndex(ctx, lb.ID, &store.IndexChange{Full: true, Upserts: []store.RecipeData{
-			rd("libblockdev", pc("doc", "gtk-doc-native"), pc("vardepvalue", ""), pc("python", "python3"), pc("lvm", "lvm2 python3")),
-			rd("plain", pc("vardepvalue", ""), pc("x11", "libx11")),
-			rd("none", pc("export", "")),
-		}}); err != nil {
-			t.Fatal(err)
-		}
+		rd("libblockdev", pc("doc", "gtk-doc-native"), pc("vardepvalue", ""), pc("python", "python3"), pc("lvm", "lvm2 python3"))
+		rd("plain", pc("vardepvalue", ""), pc("x11", "libx11"))
+		rd("none", pc("export", ""))
 		if _, err := p.UpTo(ctx, 9); err != nil {
 			t.Fatal(err)
 		}

@@ -73,6 +73,13 @@ func recipeData(r *bitbake.Recipe, subdir string, patches map[string]bitbake.Lay
 	for _, f := range r.FileDeps {
 		d.FileDeps = append(d.FileDeps, path.Join(subdir, f))
 	}
+	for _, f := range r.ReadDeps {
+		p := path.Join(subdir, f)
+		if strings.HasSuffix(f, "/") {
+			p += "/" // a directory listed
+		}
+		d.ReadDeps = append(d.ReadDeps, p)
+	}
 	d.Patches = recipePatches(r, patches)
 	return d
 }

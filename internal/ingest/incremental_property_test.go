@@ -44,12 +44,12 @@ var propertyLayers = map[string]propertyLayer{
 // TestIncrementalEqualsFull is a property test of incremental updates:
 // it commits random edits to the files recipes depend on (an .inc, a
 // class, a file the layer's layer.conf pulls in, a file created where
-// BitBake probed, a file beside a recipe, a recipe added, renamed or
-// deleted, an include deleted) and after each commit compares the index
+// BitBake probed, a file beside a recipe, a file or directory a recipe's
+// Python read, a recipe added, renamed or deleted, an include deleted) and after each commit compares the index
 // the incremental update stored with a first, full index of the same
 // commit: they must be identical, row for row, on both databases.
 //
-// It is seeded and reproducible. The CI form edits meta-swupdate in 5
+// It is seeded and reproducible. The CI form edits meta-swupdate in 6
 // commits; LAYERINDEX_PROPERTY_LAYER (meta-swupdate or
 // meta-virtualization), LAYERINDEX_PROPERTY_STEPS and
 // LAYERINDEX_PROPERTY_SEED choose a longer run.
@@ -59,7 +59,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 	if !ok {
 		t.Fatalf("LAYERINDEX_PROPERTY_LAYER=%s: not one of the corpus layers the test knows", layerName)
 	}
-	steps, err := strconv.Atoi(envOr("LAYERINDEX_PROPERTY_STEPS", "5"))
+	steps, err := strconv.Atoi(envOr("LAYERINDEX_PROPERTY_STEPS", "6"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,9 +159,9 @@ type editor struct {
 }
 
 // editKinds are the kinds of edit: each commit makes the next two in
-// turn (so that five commits cover them all; a kind with nothing to edit
+// turn (so that six commits cover them all; a kind with nothing to edit
 // passes to the next) and perhaps a random third.
-var editKinds = []string{"inc", "layerconf", "class", "probe", "beside", "rename", "delete-inc", "recipe", "add", "delete"}
+var editKinds = []string{"inc", "layerconf", "read", "class", "probe", "beside", "rename", "delete-inc", "recipe", "add", "delete"}
 
 // commitEdits makes two or three edits and commits them.
 func (g *editor) commitEdits(step int) []string {
@@ -358,6 +358,25 @@ func (g *editor) edit(kind string, step int) string {
 		}
 		g.appendTo(p, line)
 		return fmt.Sprintf("created probed %s (%d bytes copied) += %q", p, len(content), line)
+	case "read":
+		// A path a recipe's Python read, tested for or listed (outside its
+		// own directory): a file is edited or created, a directory gets a
+		// new file.
+		var rds []string
+		g.e.conn.Gorm.Model(&store.RecipeReadDep{}).Where("layer_branch_id = ?", g.lb.ID).Distinct().Order("path").Pluck("path", &rds)
+		p := g.pick(rds)
+		if p == "" {
+			return ""
+		}
+		if strings.HasSuffix(p, "/") {
+			p += fmt.Sprintf("edit-%d", step)
+		}
+		if st, err := os.Stat(filepath.Join(g.w.dir, p)); err == nil && st.IsDir() {
+			p += fmt.Sprintf("/edit-%d", step)
+		}
+		line := fmt.Sprintf("# edit %d", step)
+		g.appendTo(p, line)
+		return fmt.Sprintf("%s (read by Python) += %q", p, line)
 	case "beside":
 		// A file in a recipe's directory (a patch, a defconfig...).
 		recipeDirs := map[string]bool{}

@@ -18,6 +18,7 @@ type RecipeData struct {
 	BuildDeps      []string
 	PackageConfigs []RecipePackageConfig
 	FileDeps       []string // paths relative to the repository root
+	ReadDeps       []string // likewise; directories end with "/"
 	Patches        []RecipePatch
 }
 
@@ -282,7 +283,8 @@ func applyRecipes(tx *gorm.DB, lbID int64, ch *IndexChange) (IndexStats, error) 
 func sameRecipe(old, nu *RecipeData) bool {
 	a, b := old.Recipe, nu.Recipe
 	a.ID, b.ID, a.UpdatedAt, b.UpdatedAt, a.LayerBranchID, b.LayerBranchID = 0, 0, time.Time{}, time.Time{}, 0, 0
-	if a != b || !slices.Equal(old.BuildDeps, nu.BuildDeps) || !slices.Equal(old.FileDeps, nu.FileDeps) {
+	if a != b || !slices.Equal(old.BuildDeps, nu.BuildDeps) || !slices.Equal(old.FileDeps, nu.FileDeps) ||
+		!slices.Equal(old.ReadDeps, nu.ReadDeps) {
 		return false
 	}
 	if len(old.Sources) != len(nu.Sources) || len(old.PackageConfigs) != len(nu.PackageConfigs) || len(old.Patches) != len(nu.Patches) {
@@ -362,6 +364,15 @@ func loadRecipes(tx *gorm.DB, lbID int64) ([]*RecipeData, error) {
 			r.FileDeps = append(r.FileDeps, f.Path)
 		}
 	}
+	var rds []RecipeReadDep
+	if err := tx.Where("layer_branch_id = ?", lbID).Order("id").Find(&rds).Error; err != nil {
+		return nil, err
+	}
+	for _, f := range rds {
+		if r := byID[f.RecipeID]; r != nil {
+			r.ReadDeps = append(r.ReadDeps, f.Path)
+		}
+	}
 	var patches []RecipePatch
 	if err := tx.Where("recipe_id IN (?)", sub).Order("id").Find(&patches).Error; err != nil {
 		return nil, err
@@ -373,7 +384,7 @@ func loadRecipes(tx *gorm.DB, lbID int64) ([]*RecipeData, error) {
 }
 
 func deleteChildren(tx *gorm.DB, ids []int64) error {
-	for _, m := range []any{&RecipeSource{}, &RecipeBuildDep{}, &RecipePackageConfig{}, &RecipePackageConfigDep{}, &RecipeFileDep{}, &RecipePatch{}} {
+	for _, m := range []any{&RecipeSource{}, &RecipeBuildDep{}, &RecipePackageConfig{}, &RecipePackageConfigDep{}, &RecipeFileDep{}, &RecipeReadDep{}, &RecipePatch{}} {
 		if err := tx.Where("recipe_id IN ?", ids).Delete(m).Error; err != nil {
 			return err
 		}
@@ -388,6 +399,7 @@ func insertChildren(tx *gorm.DB, lbID int64, rs []*RecipeData) error {
 		pcs     []RecipePackageConfig
 		pcDeps  []RecipePackageConfigDep
 		fds     []RecipeFileDep
+		rds     []RecipeReadDep
 		patches []RecipePatch
 	)
 	for _, r := range rs {
@@ -413,6 +425,9 @@ func insertChildren(tx *gorm.DB, lbID int64, rs []*RecipeData) error {
 		for _, f := range r.FileDeps {
 			fds = append(fds, RecipeFileDep{RecipeID: id, LayerBranchID: lbID, Path: f})
 		}
+		for _, f := range r.ReadDeps {
+			rds = append(rds, RecipeReadDep{RecipeID: id, LayerBranchID: lbID, Path: f})
+		}
 		for _, p := range r.Patches {
 			p.ID, p.RecipeID = 0, id
 			patches = append(patches, p)
@@ -431,6 +446,9 @@ func insertChildren(tx *gorm.DB, lbID int64, rs []*RecipeData) error {
 		return err
 	}
 	if err := createAll(tx, fds); err != nil {
+		return err
+	}
+	if err := createAll(tx, rds); err != nil {
 		return err
 	}
 	return createAll(tx, patches)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"path"
 	"time"
 
 	"gorm.io/gorm"
@@ -139,14 +140,29 @@ func (s *Store) Dependencies(ctx context.Context, lbID int64) ([]LayerDependency
 }
 
 // RecipesUsingFiles returns the layer-relative paths of a layer branch's
-// recipes that read any of the given repository-relative files.
+// recipes that read any of the given repository-relative files: as file
+// dependencies (BitBake's, probed paths included), or from Python (a file
+// read or tested, or a directory listed, that is the file or one of its
+// directories).
 func (s *Store) RecipesUsingFiles(ctx context.Context, lbID int64, paths []string) ([]string, error) {
 	var rs []Recipe
 	if len(paths) == 0 {
 		return nil, nil
 	}
-	err := s.with(ctx).Where("id IN (?)",
-		s.db.Model(&RecipeFileDep{}).Select("recipe_id").Where("layer_branch_id = ? AND path IN ?", lbID, paths)).
+	reads := map[string]bool{}
+	for _, p := range paths {
+		reads[p] = true
+		for d := path.Dir(p); d != "." && d != "/" && d != ""; d = path.Dir(d) {
+			reads[d], reads[d+"/"] = true, true
+		}
+	}
+	readPaths := make([]string, 0, len(reads))
+	for p := range reads {
+		readPaths = append(readPaths, p)
+	}
+	err := s.with(ctx).Where("id IN (?) OR id IN (?)",
+		s.db.Model(&RecipeFileDep{}).Select("recipe_id").Where("layer_branch_id = ? AND path IN ?", lbID, paths),
+		s.db.Model(&RecipeReadDep{}).Select("recipe_id").Where("layer_branch_id = ? AND path IN ?", lbID, readPaths)).
 		Find(&rs).Error
 	out := make([]string, len(rs))
 	for i := range rs {

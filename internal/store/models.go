@@ -231,6 +231,17 @@ type RecipeFileDep struct {
 	Path          string
 }
 
+// RecipeReadDep is a path of the repository that a recipe's Python read,
+// tested for or listed (a directory listed ends with "/"). BitBake does
+// not count these as file dependencies, so they are not shown or served;
+// incremental updates re-parse the recipe when one changes.
+type RecipeReadDep struct {
+	ID            int64
+	RecipeID      int64
+	LayerBranchID int64
+	Path          string
+}
+
 // RecipePatch is a patch a recipe applies, with its Upstream-Status.
 type RecipePatch struct {
 	ID          int64
