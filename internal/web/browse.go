@@ -44,7 +44,7 @@ func (s *Server) visibleBranches(c echo.Context) []store.Branch {
 		return bs
 	}
 	bs, err := s.store.VisibleBranches(c.Request().Context())
-	if err != nil {
+	if err != nil && c.Request().Context().Err() == nil {
 		s.log.Warn("listing branches for the layout", "err", err)
 	}
 	c.Set("visibleBranches", bs)

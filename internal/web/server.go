@@ -147,7 +147,7 @@ func (s *Server) requestLog() echo.MiddlewareFunc {
 		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRemoteIP: true, LogError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelDebug
-			if v.Status >= 500 {
+			if v.Status >= 500 && !clientGone(c, v.Error) {
 				level = slog.LevelError
 			}
 			attrs := []slog.Attr{
@@ -161,6 +161,15 @@ func (s *Server) requestLog() echo.MiddlewareFunc {
 			return nil
 		},
 	})
+}
+
+// clientGone reports whether err comes from the client having gone away
+// (its request's context was cancelled) rather than from a fault here.
+func clientGone(c echo.Context, err error) bool {
+	if err == nil {
+		return false
+	}
+	return errors.Is(err, context.Canceled) || c.Request().Context().Err() != nil
 }
 
 // handleError renders errors: JSON under the API, an HTML page elsewhere.
@@ -181,6 +190,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 	case errors.Is(err, store.ErrNotFound):
 		code, msg = http.StatusNotFound, "Not found."
+	}
+	if clientGone(c, err) {
+		// Nobody is there to read an error page; a client cutting a request
+		// short (a closed tab, a benchmark's end) is not the server's fault.
+		s.log.Debug("request abandoned by the client", "method", c.Request().Method, "uri", c.Request().RequestURI, "err", err)
+		return
 	}
 	if code >= 500 {
 		s.log.Error("request failed", "method", c.Request().Method, "uri", c.Request().RequestURI, "err", err)
