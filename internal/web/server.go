@@ -18,6 +18,7 @@ import (
 	"layerindex/internal/auth"
 	"layerindex/internal/db"
 	"layerindex/internal/gitrepo"
+	"layerindex/internal/indexversion"
 	"layerindex/internal/jobs"
 	"layerindex/internal/store"
 	"layerindex/templates"
@@ -54,6 +55,9 @@ type Server struct {
 	opts  Options
 	acct  *accounts
 	cache *pageCache // nil: pages are not cached
+	// versions tells the index version to the page cache and the API
+	// (nil without the page cache: the API then reads it per request).
+	versions *indexversion.Watcher
 }
 
 // New builds the server and its routes.
@@ -78,7 +82,8 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 		opts:  opts,
 	}
 	if opts.PageCache {
-		s.cache = newPageCache(d, s.store, s.log)
+		s.versions = indexversion.Watch(d, s.store, s.log)
+		s.cache = newPageCache(d, s.versions)
 	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
@@ -113,8 +118,8 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 // Close releases what the server holds besides its handler (the page
 // cache's notification listener).
 func (s *Server) Close() {
-	if s.cache != nil {
-		s.cache.close()
+	if s.versions != nil {
+		s.versions.Close()
 	}
 }
 
