@@ -15,4 +15,3 @@ func TestAcceptsGzip(t *testing.T) {
 		}
 	}
 }
-

@@ -13,8 +13,8 @@ import (
 
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
-	"layerindex/internal/jobs"
 	"layerindex/internal/indexversion"
+	"layerindex/internal/jobs"
 	"layerindex/internal/store"
 	"layerindex/internal/store/storetest"
 	"layerindex/internal/web"
