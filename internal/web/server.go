@@ -58,6 +58,7 @@ type Server struct {
 	// versions tells the index version to the page cache and the API
 	// (nil without the page cache: the API then reads it per request).
 	versions *indexversion.Watcher
+	memo     indexMemo // data derived from the index, per version
 }
 
 // New builds the server and its routes.
