@@ -206,8 +206,8 @@ LAYERSERIES_COMPAT_core = "walnascar"
 PV = "${@bb.parse.vars_from_file(d.getVar('FILE', False),d)[1] or '1.0'}"
 PR = "r0"
 `,
-		"meta/classes-global/base.bbclass":           "# base\n",
-		"meta/recipes-core/zlib/zlib_1.3.bb":         "SUMMARY = \"Compression library\"\nLICENSE = \"Zlib\"\n",
+		"meta/classes-global/base.bbclass":          "# base\n",
+		"meta/recipes-core/zlib/zlib_1.3.bb":        "SUMMARY = \"Compression library\"\nLICENSE = \"Zlib\"\n",
 		"meta/recipes-core/busybox/busybox_1.36.bb": "SUMMARY = \"Small utilities\"\nLICENSE = \"GPL-2.0-only\"\nDEPENDS = \"zlib\"\n",
 	}
 	for i := range n {

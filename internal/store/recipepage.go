@@ -206,7 +206,6 @@ func baseName(n string) string {
 	return n
 }
 
-
 // appendApplies is upstream's BBAppend.matches_recipe: the same stem, or a
 // stem with % matching any run of characters.
 func appendApplies(appendFile, recipeFile string) bool {
