@@ -1,6 +1,6 @@
 // Command scale fills a database with a synthetic index the size of the
 // public layer index (layers.openembedded.org) across its release
-// branches: by default 400 layers on 6 branches, about 42,000 recipes per
+// branches: by default 400 layers on 6 branches, 45,000 recipes on the newest
 // branch (over 250,000 in all), written through the same store calls the
 // ingestion uses. The shapes are those of the real index: a few big layers
 // (oe-core and meta-oe have about a thousand recipes each) and a long tail
@@ -38,7 +38,7 @@ func main() {
 	dbURL := flag.String("database-url", "", "PostgreSQL URL")
 	nLayers := flag.Int("layers", 400, "published layers")
 	nBranches := flag.Int("branches", 6, "release branches")
-	perBranch := flag.Int("recipes", 42000, "recipes per branch (about)")
+	perBranch := flag.Int("recipes", 45000, "recipes on the newest branch (older ones hold fewer)")
 	flag.Parse()
 	ctx := context.Background()
 	var (

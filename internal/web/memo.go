@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/labstack/echo/v4"
+
 	"layerindex/internal/store"
 )
 
@@ -76,13 +78,41 @@ type memoSlot[T any] struct {
 	set func(*memoEntry[T])
 }
 
-// indexVersion is the current index version, for keying derived data.
-func (s *Server) indexVersion(ctx context.Context) (int64, error) {
-	if s.versions != nil {
-		v, err := s.versions.Current(ctx)
-		return v.Version, err
+// requestVersion holds the index version a request read first, so every
+// derived value it uses comes from one version and one read.
+type requestVersion struct {
+	read    bool
+	version int64
+}
+
+type requestVersionKey struct{}
+
+// withRequestVersion gives each request a place for its index version.
+func withRequestVersion(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), requestVersionKey{}, &requestVersion{})))
+		return next(c)
 	}
-	v, err := s.store.APIIndexVersion(ctx)
+}
+
+// indexVersion is the current index version, for keying derived data:
+// read once per request.
+func (s *Server) indexVersion(ctx context.Context) (int64, error) {
+	rv, _ := ctx.Value(requestVersionKey{}).(*requestVersion)
+	if rv != nil && rv.read {
+		return rv.version, nil
+	}
+	var v store.IndexVersion
+	var err error
+	if s.versions != nil {
+		v, err = s.versions.Current(ctx)
+	} else {
+		v, err = s.store.APIIndexVersion(ctx)
+	}
+	if err == nil && rv != nil {
+		rv.read, rv.version = true, v.Version
+	}
 	return v.Version, err
 }
 

@@ -102,6 +102,7 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 		},
 	}))
 	e.Use(s.requestLog())
+	e.Use(withRequestVersion)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection:         "0",
 		ContentTypeNosniff:    "nosniff",
