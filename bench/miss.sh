@@ -186,7 +186,7 @@ run_db() {
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }
 
-echo "cache-miss benchmark (${WEBDATA:-synthetic} index): wrk -t2 -c$conns -d${secs}s on $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "cache-miss benchmark (${WEBDATA:-synthetic} index${SQLITE_DIR:+, reusing $SQLITE_DIR}${PG_URL:+, reusing PostgreSQL}): wrk -t2 -c$conns -d${secs}s on $(nproc) cores; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ "$which_db" = sqlite ] || [ "$which_db" = both ]; then
   if [ -n "${SQLITE_DIR:-}" ]; then run_db SQLite reuse --data-dir "$SQLITE_DIR"
   else run_db SQLite "" --data-dir "$tmp/data"; fi
