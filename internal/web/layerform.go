@@ -334,7 +334,7 @@ func changes(old, nu *store.Layer, oldLB *store.LayerBranch, in *layerInput) []s
 		}
 	}
 	add("name", old.Name, nu.Name)
-	add("type", old.LayerType, nu.LayerType)
+	add("type", store.LayerTypeLabel(old.LayerType), store.LayerTypeLabel(nu.LayerType))
 	add("summary", old.Summary, nu.Summary)
 	add("description", old.Description, nu.Description)
 	add("repository", old.VCSURL, nu.VCSURL)

@@ -149,7 +149,7 @@ func (s *Server) storeSubmission(c echo.Context, who *store.User, branch *store.
 			return err
 		}
 		for _, a := range admins {
-			err := s.enqueueMail(tx, "submitted", []string{a.Email}, map[string]any{"Name": a.Name, "Layer": l.Name,
+			err := s.enqueueMail(tx, "submitted", []string{a.Email}, map[string]any{"Name": a.Name, "Layer": l.Name, "Type": store.LayerTypeLabel(l.LayerType),
 				"By": by, "Summary": l.Summary, "Repository": l.VCSURL, "Link": s.absURL("/layerindex/review/" + l.Name + "/")})
 			if err != nil {
 				return err
