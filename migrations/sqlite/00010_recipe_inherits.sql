@@ -4,7 +4,7 @@
 -- index instead of matching words inside every recipe's string (a scan of
 -- the branch: 14 ms per search on the real corpus, far more at the size of
 -- the public index).
--- Keep this file and ../postgres/00009_recipe_inherits.sql in step.
+-- Keep this file and ../postgres/00010_recipe_inherits.sql in step.
 CREATE TABLE recipe_inherits (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
     recipe_id INTEGER NOT NULL REFERENCES recipes (id) ON DELETE CASCADE,
