@@ -178,6 +178,11 @@ func (s *Server) cached(h echo.HandlerFunc) echo.HandlerFunc {
 		if !ok {
 			return h(ec)
 		}
+		// The page is rendered from this version: what it derives from the
+		// index is looked up at the same one, without reading it again.
+		if rv, _ := r.Context().Value(requestVersionKey{}).(*requestVersion); rv != nil {
+			rv.read, rv.version = true, version
+		}
 		key := r.RequestURI
 		if e := c.get(key, version); e != nil {
 			c.hits.Add(1)
