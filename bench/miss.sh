@@ -162,6 +162,10 @@ run_db() {
     out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency "${hdr[@]}" -s "$tmp/rotate.lua" "$base" -- "$tmp/$list.paths" "$bust")
     t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     n=$(awk '/requests in/ {print $1}' <<<"$out")
+    if [ -z "$n" ] || [ "$n" = 0 ]; then
+      printf '%-26s %9s  no request completed in %ss\n' "$label" 0 "$secs"
+      continue
+    fi
     cpu=$(awk -v a="$t0" -v b="$t1" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0fus", (b - a) / hz * 1e6 / n }')
     rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
     p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
