@@ -4,7 +4,7 @@
 -- them as file dependencies, so they are kept apart from recipe_file_deps and
 -- never shown; an incremental update re-parses the recipes whose read paths
 -- changed. Rows appear as layers are re-parsed (the parser version changed).
--- Keep this file and ../postgres/00010_recipe_read_deps.sql in step.
+-- Keep this file and ../postgres/00011_recipe_read_deps.sql in step.
 CREATE TABLE recipe_read_deps (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     recipe_id       INTEGER NOT NULL REFERENCES recipes (id) ON DELETE CASCADE,
