@@ -388,11 +388,11 @@ type workOpts struct {
 type pause int
 
 const (
-	noPause      pause = iota
-	notDue             // the run's next attempt is due later
-	locked             // another process is updating the layer branch
-	forDependency      // a dependency may be indexed meanwhile
-	forRetry           // a transient failure; the next attempt is scheduled
+	noPause       pause = iota
+	notDue              // the run's next attempt is due later
+	locked              // another process is updating the layer branch
+	forDependency       // a dependency may be indexed meanwhile
+	forRetry            // a transient failure; the next attempt is scheduled
 )
 
 type worked struct {

@@ -123,7 +123,9 @@ type discoverWorker struct {
 	q *Queue
 }
 
-func (w *discoverWorker) Timeout(*river.Job[DiscoverBranchesArgs]) time.Duration { return IngestTimeout }
+func (w *discoverWorker) Timeout(*river.Job[DiscoverBranchesArgs]) time.Duration {
+	return IngestTimeout
+}
 
 func (w *discoverWorker) Work(ctx context.Context, job *river.Job[DiscoverBranchesArgs]) error {
 	if w.q.handler == nil {
