@@ -458,6 +458,7 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 			return tx.FinishRun(ctx, run)
 		}})
 	if ierr == nil && res.Status == store.UpdateSucceeded {
+		s.logRun(run)
 		return w, nil // recorded with the index
 	}
 	// Record the outcome also when ctx was cancelled (the worker stops).
@@ -475,7 +476,15 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 	if err != nil && !errors.Is(err, store.ErrStale) {
 		return w, err
 	}
+	s.logRun(run)
 	return w, nil
+}
+
+// logRun notes the end (or pause) of an attempt in the process's log.
+func (s *Service) logRun(run *store.LayerUpdate) {
+	s.log.Info("update run attempt ended", "run", run.ID, "layer_branch", *run.LayerBranchID, "status", run.Status,
+		"attempt", run.Attempt, "added", run.RecipesAdded, "changed", run.RecipesChanged, "removed", run.RecipesRemoved,
+		"reason", run.Reason)
 }
 
 // record copies an attempt's result into its run.

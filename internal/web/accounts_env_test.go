@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"layerindex/internal/auth"
+	"layerindex/internal/catalog"
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
 	"layerindex/internal/gitrepo"
@@ -48,6 +49,7 @@ type acctEnv struct {
 	core  *store.Layer
 	admin *store.User
 	srv   *web.Server
+	cat   *catalog.Service
 }
 
 const adminPassword = "admin password 1"
@@ -56,6 +58,8 @@ type envOpts struct {
 	limits  *auth.Limits
 	proxies []string
 	noSMTP  bool
+	policy  *gitrepo.Policy // default: local repositories allowed
+	timing  catalog.Timing
 }
 
 func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
@@ -98,14 +102,23 @@ func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 	policy := gitrepo.Policy{AllowLocal: true}
 	repos := gitrepo.NewCache(t.TempDir(), policy, gitrepo.DefaultLimits)
 	e.q, err = jobs.New(ctx, e.conn, jobs.Options{Work: true, MaxWorkers: 4, PollInterval: 50 * time.Millisecond,
-		Indexer: ingest.New(e.conn.Gorm, repos, nil), Repos: repos,
 		Mail: jobs.MailOptions{Sender: sender, Sealer: sealer, From: "index@example.org"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.ts = httptest.NewUnstartedServer(nil)
-	opts := web.Options{Version: "test", BaseURL: "http://" + e.ts.Listener.Addr().String(), SecretKey: acctSecret,
-		RepoPolicy: policy, Limits: o.limits, Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	base := "http://" + e.ts.Listener.Addr().String()
+	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if o.policy != nil {
+		policy = *o.policy
+	}
+	e.cat, err = catalog.New(e.conn, e.q, catalog.Options{BaseURL: base, SecretKey: acctSecret, RepoPolicy: policy,
+		Indexer: ingest.New(e.conn.Gorm, repos, nil), Repos: repos, Logger: logger, Timing: o.timing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := web.Options{Version: "test", BaseURL: base, SecretKey: acctSecret, Catalog: e.cat,
+		RepoPolicy: policy, Limits: o.limits, Logger: logger}
 	for _, p := range o.proxies {
 		opts.TrustedProxies = append(opts.TrustedProxies, mustPrefix(t, p))
 	}
@@ -205,7 +218,7 @@ func (e *acctEnv) debugJobs() {
 	var ups []store.Update
 	e.conn.Gorm.Order("id").Find(&ups)
 	for _, u := range ups {
-		e.t.Logf("update %d: %s\n%s", u.ID, u.Status, u.Log)
+		e.t.Logf("update %d: %s\n%s", u.ID, u.Origin, u.Log)
 	}
 	var lus []store.LayerUpdate
 	e.conn.Gorm.Order("id").Find(&lus)

@@ -57,7 +57,7 @@ func loadBrowseFixture(t *testing.T, d db.Dialect) *browseFixture {
 	f.Recipes["meta-python/master/zlib"] = dupCh.Upserts[0].Recipe.ID
 	started := time.Now().Add(-2 * time.Hour).UTC()
 	finished := started.Add(95 * time.Second)
-	u := &store.Update{StartedAt: started, FinishedAt: &finished, Status: store.UpdateSucceeded, Log: "INFO: fetching\nWARNING: slow mirror\n"}
+	u := &store.Update{StartedAt: started, Log: "INFO: fetching\nWARNING: slow mirror\n"}
 	if err := s.CreateUpdate(ctx, u); err != nil {
 		t.Fatal(err)
 	}
