@@ -37,14 +37,12 @@ func (s *Service) AddBranch(ctx context.Context, a Actor, b *store.Branch) (int,
 			return err
 		}
 		for _, l := range ls {
-			queued, err := s.queueDiscovery(ctx, tx, l.ID, u)
-			if err != nil {
+			// A search already pending for the layer covers this branch too.
+			if _, err := s.queueDiscovery(ctx, tx, l.ID, u); err != nil {
 				return err
 			}
-			if queued {
-				n++
-			}
 		}
+		n = len(ls)
 		return nil
 	})
 	return n, err

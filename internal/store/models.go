@@ -335,7 +335,7 @@ type Update struct {
 	Log           string
 	JobID         *int64
 	TriggeredByID *int64
-	Origin        string
+	Origin        string `gorm:"default:refresh"`
 }
 
 // LayerUpdate is one run of one layer branch's update: its state, attempts,
@@ -358,11 +358,11 @@ type LayerUpdate struct {
 	Errors         int
 	Warnings       int
 	Log            string
-	Origin         string
+	Origin         string `gorm:"default:refresh"`
 	TriggeredByID  *int64
 	Force          bool
 	Attempt        int
-	MaxAttempts    int
+	MaxAttempts    int `gorm:"default:5"`
 	NextAttemptAt  *time.Time
 	JobID          *int64
 	// Reason is the one line that explains a failure (or, while retrying,
