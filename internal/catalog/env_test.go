@@ -176,7 +176,7 @@ func (e *env) waitFor(what string, cond func() bool) {
 func (e *env) mails(kind string) []jobs.MailArgs {
 	e.t.Helper()
 	var rows []struct{ Args string }
-	e.conn.Gorm.Raw("SELECT "+e.argsText()+" AS args FROM river_job WHERE kind = 'send_mail' ORDER BY id").Scan(&rows)
+	e.conn.Gorm.Raw("SELECT " + e.argsText() + " AS args FROM river_job WHERE kind = 'send_mail' ORDER BY id").Scan(&rows)
 	sealer, _ := mail.NewSealer(secret)
 	var out []jobs.MailArgs
 	for _, r := range rows {

@@ -169,6 +169,22 @@ func (s *Service) RequestUpdate(ctx context.Context, a Actor, req UpdateRequest)
 				return err
 			}
 			out.Runs = append(out.Runs, qs...)
+			if len(ls) == 1 && a.Origin != store.OriginRefresh {
+				what := "re-index requested"
+				if req.Force {
+					what = "full re-index requested"
+				}
+				if a.Origin == store.OriginAPI {
+					what += " through the API"
+				}
+				details := ""
+				if req.Branch != "" {
+					details = "branch " + req.Branch
+				}
+				if err := history(ctx, tx.Store, a, &l, what, details); err != nil {
+					return err
+				}
+			}
 			if !req.DiscoverNow && missingBranches(lbs, branches) {
 				queued, err := s.queueDiscovery(ctx, tx, l.ID, out.Update)
 				if err != nil {

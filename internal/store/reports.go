@@ -167,8 +167,8 @@ type UpdateRow struct {
 	Cancelled  int64
 	Errors     int64
 	Warnings   int64
-	FinishedAt *time.Time
-	Names      []string // "layer (branch)" of its first runs
+	FinishedAt *time.Time `gorm:"-"`
+	Names      []string   `gorm:"-"` // "layer (branch)" of its first runs
 }
 
 // Status is the request's status, derived from its runs: running while one
@@ -210,6 +210,7 @@ const updateRowsSQL = `SELECT u.id, u.started_at, u.reload, u.origin,
   COALESCE(SUM(lu.errors), 0) AS errors, COALESCE(SUM(lu.warnings), 0) AS warnings
 FROM (%s) u
 JOIN layer_updates lu ON lu.update_id = u.id
+JOIN layers l ON l.id = lu.layer_id AND l.status IN ('P', 'X')
 GROUP BY u.id, u.started_at, u.reload, u.origin
 ORDER BY u.started_at DESC, u.id DESC`
 
@@ -219,7 +220,8 @@ func (s *Store) Updates(ctx context.Context, p Page) (Paged[UpdateRow], error) {
 	p = p.norm()
 	out := Paged[UpdateRow]{Page: p}
 	db := s.with(ctx)
-	withRuns := "EXISTS (SELECT 1 FROM layer_updates lu WHERE lu.update_id = updates.id)"
+	// Runs of layers that are not public (submissions) never show.
+	withRuns := "EXISTS (SELECT 1 FROM layer_updates lu JOIN layers l ON l.id = lu.layer_id AND l.status IN ('P', 'X') WHERE lu.update_id = updates.id)"
 	if err := db.Model(&Update{}).Where(withRuns).Count(&out.Total).Error; err != nil {
 		return out, err
 	}
@@ -253,7 +255,7 @@ func (s *Store) fillUpdateRows(ctx context.Context, rows []UpdateRow) error {
   SELECT lu.update_id, lu.finished_at, l.name AS layer_name, b.name AS branch_name,
     ROW_NUMBER() OVER (PARTITION BY lu.update_id ORDER BY lu.id) AS n,
     ROW_NUMBER() OVER (PARTITION BY lu.update_id ORDER BY lu.finished_at DESC) AS last
-  FROM layer_updates lu JOIN layers l ON l.id = lu.layer_id JOIN branches b ON b.id = lu.branch_id
+  FROM layer_updates lu JOIN layers l ON l.id = lu.layer_id AND l.status IN ('P', 'X') JOIN branches b ON b.id = lu.branch_id
   WHERE lu.update_id IN ?) x
 WHERE n <= 3 OR last = 1 ORDER BY update_id, n`, ids).Scan(&names).Error
 	if err != nil {
@@ -294,23 +296,38 @@ func (s *Store) UpdatePage(ctx context.Context, id int64) (*UpdatePage, error) {
 	if err := translate(db.Where("id = ?", id).Take(&p.Update).Error); err != nil {
 		return nil, err
 	}
-	err := db.Raw(`SELECT lu.id, lu.update_id, lu.layer_id, lu.branch_id, lu.layer_branch_id, lu.started_at, lu.finished_at, lu.status,
-  lu.vcs_before_rev, lu.vcs_after_rev, lu.recipes_added, lu.recipes_changed, lu.recipes_removed, lu.errors, lu.warnings,
-  lu.origin, lu.force, lu.attempt, lu.max_attempts, lu.next_attempt_at, lu.reason,
-  l.name AS layer_name, b.name AS branch_name, l.status AS layer_status
+	err := db.Raw(`SELECT `+runColumns+`, l.name AS layer_name, b.name AS branch_name, l.status AS layer_status
 FROM layer_updates lu JOIN layers l ON l.id = lu.layer_id JOIN branches b ON b.id = lu.branch_id
 WHERE lu.update_id = ? AND l.status IN ? ORDER BY lu.id`, id, publishedStatuses).Scan(&p.LayerUpdates).Error
 	if err != nil {
 		return nil, err
 	}
-	var sums []UpdateRow
-	err = db.Raw(fmt.Sprintf(updateRowsSQL, "SELECT * FROM updates WHERE id = ?"), id).Scan(&sums).Error
-	if len(sums) == 1 {
-		p.Summary = sums[0]
-		err = s.fillUpdateRows(ctx, sums)
-		p.Summary = sums[0]
+	// The request's summary, from the runs just read.
+	sum := &p.Summary
+	sum.ID, sum.StartedAt, sum.Reload, sum.Origin = p.Update.ID, p.Update.StartedAt, p.Update.Reload, p.Update.Origin
+	for _, r := range p.LayerUpdates {
+		sum.Layers++
+		switch r.Status {
+		case UpdateQueued, UpdateRetrying:
+			sum.Waiting++
+		case UpdateRunning:
+			sum.Running++
+		case UpdateSucceeded:
+			sum.Succeeded++
+		case UpdateUnchanged:
+			sum.Unchanged++
+		case UpdateFailed:
+			sum.Failed++
+		case UpdateCancelled:
+			sum.Cancelled++
+		}
+		sum.Errors += int64(r.Errors)
+		sum.Warnings += int64(r.Warnings)
+		if r.FinishedAt != nil && (sum.FinishedAt == nil || r.FinishedAt.After(*sum.FinishedAt)) {
+			sum.FinishedAt = r.FinishedAt
+		}
 	}
-	return p, err
+	return p, nil
 }
 
 // LayerUpdatePage is one layer update with its log and, when the layer is

@@ -236,35 +236,22 @@ func (s *Store) PromoteRun(ctx context.Context, id int64) error {
 		Update("next_attempt_at", time.Now().UTC()).Error
 }
 
+// runColumns are a run's columns without its log (lists and summaries do
+// not need it).
+const runColumns = `lu.id, lu.update_id, lu.layer_id, lu.branch_id, lu.layer_branch_id, lu.started_at, lu.finished_at, lu.status,
+  lu.vcs_before_rev, lu.vcs_after_rev, lu.recipes_added, lu.recipes_changed, lu.recipes_removed, lu.errors, lu.warnings,
+  lu.origin, lu.triggered_by_id, lu.force, lu.attempt, lu.max_attempts, lu.next_attempt_at, lu.job_id, lu.reason`
+
 // LastRuns returns, for each of the layer branches, its newest run (queued
-// or not), keyed by layer branch id.
+// or not), keyed by layer branch id, in one query.
 func (s *Store) LastRuns(ctx context.Context, lbIDs []int64) (map[int64]LayerUpdate, error) {
 	out := map[int64]LayerUpdate{}
 	if len(lbIDs) == 0 {
 		return out, nil
 	}
 	var lus []LayerUpdate
-	err := s.with(ctx).Omit("log").Where("id IN (?)",
-		s.db.Model(&LayerUpdate{}).Select("MAX(id)").Where("layer_branch_id IN ?", lbIDs).Group("layer_branch_id")).
-		Find(&lus).Error
-	for _, lu := range lus {
-		out[*lu.LayerBranchID] = lu
-	}
-	return out, err
-}
-
-// LastIndexed returns, for each of the layer branches, the newest run that
-// ended in success or unchanged.
-func (s *Store) LastGoodRuns(ctx context.Context, lbIDs []int64) (map[int64]LayerUpdate, error) {
-	out := map[int64]LayerUpdate{}
-	if len(lbIDs) == 0 {
-		return out, nil
-	}
-	var lus []LayerUpdate
-	err := s.with(ctx).Omit("log").Where("id IN (?)",
-		s.db.Model(&LayerUpdate{}).Select("MAX(id)").
-			Where("layer_branch_id IN ? AND status IN ?", lbIDs, []string{UpdateSucceeded, UpdateUnchanged}).Group("layer_branch_id")).
-		Find(&lus).Error
+	err := s.with(ctx).Raw(`SELECT `+runColumns+` FROM layer_updates lu
+WHERE lu.id IN (SELECT MAX(id) FROM layer_updates WHERE layer_branch_id IN ? GROUP BY layer_branch_id)`, lbIDs).Scan(&lus).Error
 	for _, lu := range lus {
 		out[*lu.LayerBranchID] = lu
 	}

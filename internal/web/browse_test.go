@@ -292,8 +292,10 @@ func TestQueriesPerPage(t *testing.T) {
 			"updates":      "/layerindex/updates/",
 			"update":       fmt.Sprintf("/layerindex/updates/%d/", f.updateID),
 		}
-		limits := map[string]int64{"layer list": 2, "layer detail": 9, "layer tab": 9, "search": 2, "search all": 2,
-			"recipe": 7, "machines": 2, "duplicates": 5, "updates": 3, "update": 3}
+		// The layer page also reads its newest run; the updates list the
+		// layers of each request.
+		limits := map[string]int64{"layer list": 2, "layer detail": 10, "layer tab": 10, "search": 2, "search all": 2,
+			"recipe": 7, "machines": 2, "duplicates": 5, "updates": 4, "update": 3}
 		measure := func() map[string]int64 {
 			out := map[string]int64{}
 			for name, p := range pages {

@@ -188,20 +188,25 @@ func (s *Server) reindex(c echo.Context) error {
 			break
 		}
 	}
+	// One branch: its run's page; several: the request's, which lists them.
+	if len(req.Runs) == 1 {
+		return c.Redirect(http.StatusSeeOther, "/layerindex/layerupdate/"+strconv.FormatInt(req.Runs[0].Run.ID, 10)+"/")
+	}
 	return c.Redirect(http.StatusSeeOther, "/layerindex/updates/"+strconv.FormatInt(req.Update.ID, 10)+"/")
 }
 
-// reindexStatus is where an earlier version sent re-index requests: the
-// update's own page now shows them.
+// reindexStatus shows a re-index request: the update's own page does
+// (/layerindex/layer/NAME/update/?update=ID redirects there).
 func (s *Server) reindexStatus(c echo.Context) error {
 	l, err := s.layerParam(c)
 	if err != nil {
 		return err
 	}
-	if id, err := strconv.ParseInt(c.QueryParam("update"), 10, 64); err == nil && id > 0 {
-		return c.Redirect(http.StatusSeeOther, "/layerindex/updates/"+strconv.FormatInt(id, 10)+"/")
+	id, err := strconv.ParseInt(c.QueryParam("update"), 10, 64)
+	if err != nil || id <= 0 {
+		return echo.NewHTTPError(http.StatusNotFound, "No such update request for "+l.Name+".")
 	}
-	return c.Redirect(http.StatusSeeOther, "/layerindex/layer/"+l.Name+"/manage/")
+	return c.Redirect(http.StatusSeeOther, "/layerindex/updates/"+strconv.FormatInt(id, 10)+"/")
 }
 
 // addLayerBranch adds a layer to another release branch, copying the

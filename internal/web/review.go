@@ -56,6 +56,8 @@ type managePage struct {
 	TestTree      string
 	Submitter     *store.User
 	RejectForm    *form
+	Runs          map[int64]store.LayerUpdate // each layer branch's newest run
+	PublicURL     string
 }
 
 func (s *Server) reviewLayer(c echo.Context) error {
@@ -86,12 +88,7 @@ func (s *Server) manage(c echo.Context, status int, reject *form) error {
 	p := &managePage{pageData: s.formPage(c), Layer: l, Admin: s.allowed(c, auth.ReviewLayers, nil),
 		Maintainers: map[int64][]store.LayerMaintainer{}, Deps: map[int64][]store.Layer{}, RejectForm: reject}
 	p.Review = p.Admin && l.Status == store.StatusNew
-	p.TypeLabel = l.LayerType
-	for _, t := range store.LayerTypes {
-		if t.Code == l.LayerType {
-			p.TypeLabel = t.Label
-		}
-	}
+	p.TypeLabel = store.LayerTypeLabel(l.LayerType)
 	if p.RejectForm == nil {
 		p.RejectForm = newForm(nil)
 	}
@@ -111,6 +108,22 @@ func (s *Server) manage(c echo.Context, status int, reject *form) error {
 		for _, d := range deps {
 			if dl, err := s.store.LayerByID(ctx, d.DependencyID); err == nil {
 				p.Deps[lb.ID] = append(p.Deps[lb.ID], *dl)
+			}
+		}
+	}
+	var lbIDs []int64
+	for _, lb := range p.LayerBranches {
+		lbIDs = append(lbIDs, lb.ID)
+	}
+	if p.Runs, err = s.store.LastRuns(ctx, lbIDs); err != nil {
+		return err
+	}
+	p.PublicURL = catalog.LayerPath("master", l.Name)
+	if len(p.LayerBranches) > 0 {
+		p.PublicURL = catalog.LayerPath(p.LayerBranches[0].Branch.Name, l.Name)
+		for _, lb := range p.LayerBranches {
+			if lb.Branch.Name == "master" {
+				p.PublicURL = catalog.LayerPath("master", l.Name)
 			}
 		}
 	}
