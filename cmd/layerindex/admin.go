@@ -81,7 +81,7 @@ func (m *maintainerFlag) Set(v string) error {
 
 func runLayer(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 || args[0] != "add" {
-		return usageErr("expected `layerindex layer add --name N --vcs-url URL [--subdir S] [--type A|B|S|D|M] [--summary …] [--branch B,…] [--maintainer \"Name <email>\"]… [--publish]`")
+		return usageErr("expected `layerindex layer add --name N --vcs-url URL [--subdir S] [--type T] [--summary …] [--branch B,…] [--maintainer \"Name <email>\"]… [--publish]`")
 	}
 	var name, url, subdir, typ, summary, description, branches, actual string
 	var maintainers maintainerFlag
@@ -90,7 +90,7 @@ func runLayer(ctx context.Context, args []string, e env) error {
 		fs.StringVar(&name, "name", "", "layer name (lowercase letters, digits, '.', '-')")
 		fs.StringVar(&url, "vcs-url", "", "repository URL to clone")
 		fs.StringVar(&subdir, "subdir", "", "subdirectory of the layer in the repository")
-		fs.StringVar(&typ, "type", store.TypeMisc, "A base, B machine (BSP), S software, D distribution, M miscellaneous")
+		fs.StringVar(&typ, "type", "misc", "layer type: "+store.LayerTypeNames)
 		fs.StringVar(&summary, "summary", "", "one-line summary")
 		fs.StringVar(&description, "description", "", "description")
 		fs.StringVar(&branches, "branch", "", "comma-separated release branches to index (default: master, or every branch if there is no master)")
@@ -107,8 +107,9 @@ func runLayer(ctx context.Context, args []string, e env) error {
 	if err := catalog.CheckLayerName(name); err != nil {
 		return usageErr("--name: %v", err)
 	}
-	if err := catalog.CheckLayerType(typ); err != nil {
-		return usageErr("--type must be one of A, B, S, D, M")
+	typ, ok := store.ParseLayerType(typ)
+	if !ok {
+		return usageErr("--type must be one of %s", store.LayerTypeNames)
 	}
 	a, err := openApp(ctx, cfg, newLogger(cfg, e.stderr))
 	if err != nil {
@@ -162,7 +163,7 @@ func runLayer(ctx context.Context, args []string, e env) error {
 	if publish {
 		what = "published; its update is queued"
 	}
-	fmt.Fprintf(e.stdout, "added layer %s (%s) on %s: %s\n", name, store.LayerTypeLabel(typ), strings.Join(names, ", "), what)
+	fmt.Fprintf(e.stdout, "added %s layer %s on %s: %s\n", store.LayerTypeLabel(typ), name, strings.Join(names, ", "), what)
 	return nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"layerindex/internal/bitbake"
 	"layerindex/internal/store"
 )
 
@@ -454,6 +455,9 @@ func (im *importer) index(ctx context.Context, id int64) (*store.IndexChange, er
 			rd.Patches = append(rd.Patches, p)
 		}
 		for _, x := range r.PackageConfigs {
+			if !bitbake.PackageConfigFeature(string(x.Feature)) {
+				continue // upstream stores bitbake.conf's [vardepvalue] as a feature
+			}
 			rd.PackageConfigs = append(rd.PackageConfigs, store.RecipePackageConfig{Feature: string(x.Feature),
 				WithOption: string(x.WithOption), WithoutOption: string(x.WithoutOption), BuildDeps: strings.Join(x.BuildDeps, " ")})
 		}

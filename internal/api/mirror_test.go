@@ -220,3 +220,38 @@ func testImport(t *testing.T, d db.Dialect) {
 		}
 	}
 }
+
+// TestImportKeepsOnlyPackageConfigFeatures: upstream stores bitbake.conf's
+// PACKAGECONFIG[vardepvalue] (and other BitBake flags) as if they were
+// features; an import keeps only the features, as ingestion does.
+func TestImportKeepsOnlyPackageConfigFeatures(t *testing.T) {
+	ctx := context.Background()
+	src := newEnv(t, db.SQLite)
+	zlib := src.fx.Recipes["openembedded-core/master/zlib"]
+	if err := src.db.Gorm.Exec(`INSERT INTO recipe_package_configs (recipe_id, feature, with_option, without_option, build_deps) VALUES
+		(?, 'vardepvalue', '${PACKAGECONFIG}', '', ''), (?, 'doc', 'This variable provides a means of enabling or disabling features', '', ''),
+		(?, 'vardeps', 'X', '', ''), (?, 'python', '--enable-python', '--disable-python', 'python3')`, zlib, zlib, zlib, zlib).Error; err != nil {
+		t.Fatal(err)
+	}
+	var before []string
+	src.db.Gorm.Table("recipe_package_configs").Where("recipe_id = ?", zlib).Order("feature").Pluck("feature", &before)
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		conn := dbtest.Migrated(t, d)
+		if _, err := api.Import(ctx, store.New(conn.Gorm), src.ts.URL, api.ImportOptions{Recipes: true}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		conn.Gorm.Raw(`SELECT c.feature FROM recipe_package_configs c JOIN recipes r ON r.id = c.recipe_id
+			JOIN layer_branches lb ON lb.id = r.layer_branch_id JOIN layers l ON l.id = lb.layer_id JOIN branches b ON b.id = lb.branch_id
+			WHERE r.pn = 'zlib' AND l.name = 'openembedded-core' AND b.name = 'master' ORDER BY c.feature`).Scan(&got)
+		var want []string
+		for _, f := range before {
+			if f != "vardepvalue" && f != "doc" && f != "vardeps" {
+				want = append(want, f)
+			}
+		}
+		if !slices.Equal(got, want) || !slices.Contains(got, "python") {
+			t.Errorf("imported features %v, want %v (the source has %v)", got, want, before)
+		}
+	})
+}

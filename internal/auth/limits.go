@@ -20,8 +20,14 @@ type Limit struct {
 // attacker cannot lock a person out from everywhere and one address cannot
 // try many accounts.
 type Limits struct {
-	LoginPerIP         Limit
-	LoginPerAccount    Limit
+	LoginPerIP      Limit
+	LoginPerAccount Limit
+	// ReauthPerAccount counts wrong passwords given by a signed-in user to
+	// confirm a change (email, password, deletion), per account id: apart
+	// from LoginPerAccount, so someone hammering the login of an account
+	// does not stop its owner, signed in, from changing the address, and a
+	// stolen session cannot guess the password freely.
+	ReauthPerAccount   Limit
 	RegisterPerIP      Limit
 	RegisterPerAccount Limit // per address registered: caps the mail one address can be sent
 	ResetPerIP         Limit
@@ -35,6 +41,7 @@ type Limits struct {
 var DefaultLimits = Limits{
 	LoginPerIP:         Limit{"login-ip", 30, 15 * time.Minute},
 	LoginPerAccount:    Limit{"login-account", 5, 15 * time.Minute},
+	ReauthPerAccount:   Limit{"reauth-account", 5, 15 * time.Minute},
 	RegisterPerIP:      Limit{"register-ip", 5, time.Hour},
 	RegisterPerAccount: Limit{"register-account", 3, time.Hour},
 	ResetPerIP:         Limit{"reset-ip", 10, time.Hour},

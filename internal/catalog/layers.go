@@ -111,7 +111,7 @@ func (s *Service) submit(ctx context.Context, tx *jobs.Tx, a Actor, branches []s
 	}
 	for _, ad := range admins {
 		err := s.EnqueueMail(tx, "submitted", []string{ad.Email}, map[string]any{"Name": ad.Name, "Layer": l.Name,
-			"By": a.email(), "Summary": l.Summary, "Repository": l.VCSURL, "Link": s.URL("/layerindex/review/" + l.Name + "/")})
+			"Type": store.LayerTypeLabel(l.LayerType), "By": a.email(), "Summary": l.Summary, "Repository": l.VCSURL, "Link": s.URL("/layerindex/review/" + l.Name + "/")})
 		if err != nil {
 			return nil, err
 		}

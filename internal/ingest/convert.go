@@ -55,7 +55,9 @@ func recipeData(r *bitbake.Recipe, subdir string, patches map[string]bitbake.Lay
 	}
 	features := make([]string, 0, len(r.PackageConfig))
 	for f := range r.PackageConfig {
-		features = append(features, f)
+		if bitbake.PackageConfigFeature(f) {
+			features = append(features, f)
+		}
 	}
 	sort.Strings(features)
 	for _, f := range features {

@@ -148,6 +148,43 @@ func TestIndexCorpusMatchesParser(t *testing.T) {
 			t.Errorf("%s DEPENDS stored %v, parsed %v", want[0].Path, deps, want[0].Depends)
 		}
 
+		// PACKAGECONFIG rows are the features only: not bitbake.conf's
+		// [vardepvalue] nor documentation.conf's [doc] that every recipe
+		// carries, while a feature named like a task flag ([python]) stays.
+		var features []struct {
+			RecipeID int64
+			Feature  string
+		}
+		e.conn.Gorm.Raw(`SELECT c.recipe_id, c.feature FROM recipe_package_configs c JOIN recipes r ON r.id = c.recipe_id
+			WHERE r.layer_branch_id = ?`, metaOE.ID).Scan(&features)
+		stored := map[int64][]string{}
+		for _, f := range features {
+			stored[f.RecipeID] = append(stored[f.RecipeID], f.Feature)
+		}
+		pcMismatches, python := 0, 0
+		for _, w := range want {
+			var wantF []string
+			for f := range w.PackageConfig {
+				if f != "vardepvalue" && f != "doc" {
+					wantF = append(wantF, f)
+				}
+				if f == "python" {
+					python++
+				}
+			}
+			gotF := stored[got[w.Path].ID]
+			sort.Strings(wantF)
+			sort.Strings(gotF)
+			if !slices.Equal(gotF, wantF) {
+				if pcMismatches++; pcMismatches < 5 {
+					t.Errorf("%s: stored PACKAGECONFIG features %v, parsed %v", w.Path, gotF, wantF)
+				}
+			}
+		}
+		if python == 0 || len(features) == 0 {
+			t.Errorf("no recipe with PACKAGECONFIG[python] (%d) or no features stored (%d)", python, len(features))
+		}
+
 		counts := map[bitbake.FileKind]int{}
 		for _, f := range wantFiles {
 			counts[f.Kind]++

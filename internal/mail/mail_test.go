@@ -24,7 +24,7 @@ func TestTemplates(t *testing.T) {
 		"email_change":     {"Name": "", "Link": link, "Hours": 48},
 		"email_changed":    {"NewEmail": "new@example.org"},
 		"password_changed": nil,
-		"submitted":        {"Name": "Admin", "Layer": "meta-foo", "By": "", "Summary": "S", "Repository": "https://r", "Link": link},
+		"submitted":        {"Name": "Admin", "Layer": "meta-foo", "Type": "Software", "By": "", "Summary": "S", "Repository": "https://r", "Link": link},
 		"published":        {"Names": "A and B", "Layer": "meta-foo", "Link": link},
 		"rejected":         {"Layer": "meta-foo", "Repository": "https://r", "Reason": "No license.\nAnd more."},
 		"maintainer_added": {"Name": "C", "Layer": "meta-foo", "By": "b@example.org", "Link": link},

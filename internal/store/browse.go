@@ -161,6 +161,32 @@ func LayerTypeLabel(code string) string {
 	return code
 }
 
+// ParseLayerType reads a layer type as a person writes it: its label
+// ("Machine (BSP)"), a short name (base, bsp, machine, software, distro,
+// distribution, misc, miscellaneous) or upstream's code (A, B, S, D, M),
+// in any case. ok is false for anything else.
+func ParseLayerType(s string) (code string, ok bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "bsp", "machine":
+		return TypeBSP, true
+	case "distro":
+		return TypeDistro, true
+	case "misc":
+		return TypeMisc, true
+	}
+	for _, t := range LayerTypes {
+		if s == strings.ToLower(t.Code) || s == strings.ToLower(t.Label) {
+			return t.Code, true
+		}
+	}
+	return "", false
+}
+
+// LayerTypeNames lists the short names ParseLayerType reads, in display
+// order, for help texts.
+const LayerTypeNames = "base, bsp (machine), software, distro, misc"
+
 // PublishedLayer finds a published layer by name.
 func (s *Store) PublishedLayer(ctx context.Context, name string) (*Layer, error) {
 	var l Layer

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -478,25 +479,29 @@ func (s *Server) renderProfile(c echo.Context, f *form, status int, newToken str
 	return s.pages.render(c, status, "profile", data)
 }
 
-// checkCurrentPassword checks the "current" field, counting failures
-// against the account's login limit (a stolen session must not allow
-// guessing the password).
-func (s *Server) checkCurrentPassword(c echo.Context, f *form, u *store.User) error {
+// checkCurrentPassword checks the "current" field of a signed-in user's
+// form. Wrong passwords count against the account's re-authentication
+// limit, not its login limit: the user is signed in, so a lockout of
+// password login (anyone can cause one by guessing) must not block them,
+// while a stolen session still cannot guess the password more than a few
+// times. limited reports that the limit refused the attempt.
+func (s *Server) checkCurrentPassword(c echo.Context, f *form, u *store.User) (limited bool, err error) {
 	ctx := c.Request().Context()
-	acct := limitCheck{s.acct.limits.LoginPerAccount, store.NormalizeEmail(u.Email)}
-	msg, err := s.limited(ctx, acct)
+	reauth := limitCheck{s.acct.limits.ReauthPerAccount, strconv.FormatInt(u.ID, 10)}
+	msg, err := s.limited(ctx, reauth)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if msg != "" {
 		f.fail("current", "%s", msg)
-		return nil
+		return true, nil
 	}
 	if !auth.CheckPassword(f.V("current"), u.PasswordHash) {
 		f.fail("current", "This is not your current password.")
-		return s.hit(ctx, acct)
+		return false, s.hit(ctx, reauth)
 	}
-	return nil
+	// The owner proved the password: earlier typos are forgiven.
+	return false, s.acct.limiter.Reset(ctx, reauth.lim, reauth.key)
 }
 
 func (s *Server) passwordChange(c echo.Context) error {
@@ -506,10 +511,12 @@ func (s *Server) passwordChange(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	f := newForm(nil)
+	limited := false
 	if c.Request().Method == http.MethodPost {
 		ps, _ := c.FormParams()
 		f = newForm(ps)
-		if err := s.checkCurrentPassword(c, f, u); err != nil {
+		var err error
+		if limited, err = s.checkCurrentPassword(c, f, u); err != nil {
 			return err
 		}
 		f.set("current", "")
@@ -535,7 +542,7 @@ func (s *Server) passwordChange(c echo.Context) error {
 			return c.Redirect(http.StatusSeeOther, "/accounts/profile/")
 		}
 	}
-	return s.pages.render(c, formStatus(c, f, false), "passwordchange", &formData{pageData: s.formPage(c), Form: f})
+	return s.pages.render(c, formStatus(c, f, limited), "passwordchange", &formData{pageData: s.formPage(c), Form: f})
 }
 
 func (s *Server) emailChange(c echo.Context) error {
@@ -545,6 +552,7 @@ func (s *Server) emailChange(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	f := newForm(nil)
+	limited := false
 	if c.Request().Method == http.MethodPost {
 		ps, _ := c.FormParams()
 		f = newForm(ps)
@@ -552,7 +560,8 @@ func (s *Server) emailChange(c echo.Context) error {
 		if f.OK() && store.NormalizeEmail(email) == store.NormalizeEmail(u.Email) {
 			f.fail("email", "This is already your address.")
 		}
-		if err := s.checkCurrentPassword(c, f, u); err != nil {
+		var err error
+		if limited, err = s.checkCurrentPassword(c, f, u); err != nil {
 			return err
 		}
 		f.set("current", "")
@@ -571,7 +580,7 @@ func (s *Server) emailChange(c echo.Context) error {
 			return c.Redirect(http.StatusSeeOther, "/accounts/profile/")
 		}
 	}
-	return s.pages.render(c, formStatus(c, f, false), "emailchange", &formData{pageData: s.formPage(c), Form: f})
+	return s.pages.render(c, formStatus(c, f, limited), "emailchange", &formData{pageData: s.formPage(c), Form: f})
 }
 
 func (s *Server) deleteAccount(c echo.Context) error {
@@ -581,12 +590,14 @@ func (s *Server) deleteAccount(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	f := newForm(nil)
+	limited := false
 	data := &formData{Form: f}
 	if c.Request().Method == http.MethodPost {
 		ps, _ := c.FormParams()
 		f = newForm(ps)
 		data.Form = f
-		if err := s.checkCurrentPassword(c, f, u); err != nil {
+		var err error
+		if limited, err = s.checkCurrentPassword(c, f, u); err != nil {
 			return err
 		}
 		f.set("current", "")
@@ -611,5 +622,5 @@ func (s *Server) deleteAccount(c echo.Context) error {
 		}
 	}
 	data.pageData = s.formPage(c)
-	return s.pages.render(c, formStatus(c, f, false), "deleteaccount", data)
+	return s.pages.render(c, formStatus(c, f, limited), "deleteaccount", data)
 }

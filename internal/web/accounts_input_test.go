@@ -32,7 +32,7 @@ func errorFor(body, field string) string {
 const script = `<script>alert(1)</script>`
 
 // TestLayerFormBadInput: every field of the layer form with empty, too
-// long, malformed and HTML input, and a duplicate name, gives an error next
+// long and malformed input, and a duplicate name, gives an error next
 // to that field, keeps the input (escaped), stores nothing and queues
 // nothing.
 func TestLayerFormBadInput(t *testing.T) {
@@ -61,8 +61,8 @@ func TestLayerFormBadInput(t *testing.T) {
 			{"name", "", ""}, {"name", long(41), ""}, {"name", "Meta_Foo", ""}, {"name", "-meta", ""},
 			{"name", "meta-", ""}, {"name", "meta--foo", ""}, {"name", script, ""}, {"name", "openembedded-core", ""},
 			{"layer_type", "", ""}, {"layer_type", "Z", ""}, {"layer_type", "A", ""},
-			{"summary", "", ""}, {"summary", long(201), ""}, {"summary", "<b>bold</b>", ""}, {"summary", "tab\x01", ""},
-			{"description", "", ""}, {"description", long(5001), ""}, {"description", script, ""},
+			{"summary", "", ""}, {"summary", long(201), ""}, {"summary", "tab\x01", ""},
+			{"description", "", ""}, {"description", long(5001), ""},
 			{"vcs_url", "", ""}, {"vcs_url", "https://example.org/" + long(250), ""}, {"vcs_url", "git@github.com:x/y.git", ""},
 			{"vcs_url", "ftp://example.org/x.git", ""}, {"vcs_url", "https://user:pw@example.org/x.git", ""},
 			{"vcs_url", "http://example.org/x.git", ""}, {"vcs_url", "https://127.0.0.1:8443/x.git", ""}, {"vcs_url", script, ""},
@@ -76,10 +76,10 @@ func TestLayerFormBadInput(t *testing.T) {
 			{"mailing_list_url", "mailto:not an email", ""}, {"mailing_list_url", "javascript:x", ""},
 			{"dep", "abc", ""}, {"dep", "999999", ""}, {"dep", int64s(unpublished.ID), ""},
 			{"web_preset", "bogus", ""},
-			{"m-0-name", "", ""}, {"m-0-name", long(256), ""}, {"m-0-name", script, ""},
+			{"m-0-name", "", ""}, {"m-0-name", long(256), ""},
 			{"m-0-email", "", ""}, {"m-0-email", "not-an-email", ""}, {"m-0-email", "a@b", ""},
 			{"m-0-email", long(250) + "@example.org", ""}, {"m-0-email", "Name <x@y.org>", ""}, {"m-0-email", "<x@y.org>", ""},
-			{"m-0-resp", long(201), ""}, {"m-0-resp", "<b>x</b>", ""},
+			{"m-0-resp", long(201), ""},
 			{"m-1-email", "ONE@example.org", ""}, // the same maintainer twice
 		}
 		valid := func(name string) url.Values {
@@ -163,7 +163,6 @@ func TestOtherFormsBadInput(t *testing.T) {
 		{anon, "/accounts/register/", "", url.Values{"email": {long + "@x.org"}, "password": {"good password"}, "password2": {"good password"}}, "email"},
 		{anon, "/accounts/register/", "", url.Values{"email": {script + "@x.org"}, "password": {"good password"}, "password2": {"good password"}}, "email"},
 		{anon, "/accounts/register/", "", url.Values{"email": {"a@x.org"}, "name": {long}, "password": {"good password"}, "password2": {"good password"}}, "name"},
-		{anon, "/accounts/register/", "", url.Values{"email": {"a@x.org"}, "name": {script}, "password": {"good password"}, "password2": {"good password"}}, "name"},
 		{anon, "/accounts/register/", "", url.Values{"email": {"a@x.org"}, "password": {"short"}, "password2": {"short"}}, "password"},
 		{anon, "/accounts/register/", "", url.Values{"email": {"a@x.org"}, "password": {strings.Repeat("p", 257)}, "password2": {strings.Repeat("p", 257)}}, "password"},
 		{anon, "/accounts/register/", "", url.Values{"email": {"a@x.org"}, "password": {"good password"}, "password2": {"other password"}}, "password2"},
@@ -172,14 +171,12 @@ func TestOtherFormsBadInput(t *testing.T) {
 		{anon, "/accounts/password_reset/", "", url.Values{"email": {"bad"}}, "email"},
 		{admin, "/layerindex/layer/meta-x/addnote/", "", url.Values{"text": {""}}, "text"},
 		{admin, "/layerindex/layer/meta-x/addnote/", "", url.Values{"text": {strings.Repeat("n", 2001)}}, "text"},
-		{admin, "/layerindex/layer/meta-x/addnote/", "", url.Values{"text": {script}}, "text"},
 		{admin, "/layerindex/review/meta-x/", "/layerindex/layer/meta-x/reject/", url.Values{"reason": {""}}, "reason"},
 		{admin, "/layerindex/review/meta-x/", "/layerindex/layer/meta-x/reject/", url.Values{"reason": {strings.Repeat("r", 2001)}}, "reason"},
 		{admin, "/layerindex/admin/branches/", "", url.Values{"name": {""}}, "name"},
 		{admin, "/layerindex/admin/branches/", "", url.Values{"name": {"bad name!"}}, "name"},
 		{admin, "/layerindex/admin/branches/", "", url.Values{"name": {"master"}}, "name"},
 		{admin, "/layerindex/admin/branches/", "", url.Values{"name": {"ok"}, "sort_priority": {"abc"}}, "sort_priority"},
-		{admin, "/layerindex/admin/branches/", "", url.Values{"name": {"ok"}, "short_description": {script}}, "short_description"},
 	}
 	users, notes, branches := e.count("users"), e.count("layer_notes"), e.count("branches")
 	for _, tc := range cases {

@@ -9,6 +9,8 @@ import (
 
 	"layerindex/internal/auth"
 	"layerindex/internal/db"
+	"layerindex/internal/db/dbtest"
+	"layerindex/internal/mail/mailtest"
 )
 
 // TestRateLimitsByClientAddress: behind a trusted proxy the limits key on
@@ -108,4 +110,71 @@ func TestForwardedForIgnoredWithoutProxy(t *testing.T) {
 			t.Fatalf("registration %d with X-Forwarded-For %s: %d, want %d", i, ip, r.code, want)
 		}
 	}
+}
+
+// TestLoginLockoutSparesSignedInUser: someone hammering an account's
+// password login locks that door, but the account's owner, signed in
+// already, can still change the email address (and password) with the
+// right password; wrong passwords in those forms are limited on their own
+// (per account, 5 in 15 minutes: then even the right one waits, with 429),
+// and they do not lock the owner out of password login.
+func TestLoginLockoutSparesSignedInUser(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		e := newAcctEnv(t, d, envOpts{})
+		e.user("dee@example.org", "dee password 1", false)
+		dee := e.client()
+		dee.login("dee@example.org", "dee password 1")
+
+		attacker := e.client()
+		attacker.get("/accounts/login/")
+		for i := 0; i < 6; i++ {
+			attacker.post("/accounts/login/", url.Values{"email": {"dee@example.org"}, "password": {"guess " + itoa(i)}})
+		}
+		owner := e.client()
+		owner.get("/accounts/login/")
+		if r := owner.post("/accounts/login/", url.Values{"email": {"dee@example.org"}, "password": {"dee password 1"}}); r.code != http.StatusTooManyRequests {
+			t.Fatalf("password login after the attack: %d, want 429", r.code)
+		}
+
+		dee.get("/accounts/email/")
+		r := dee.post("/accounts/email/", url.Values{"email": {"dee@new.example.org"}, "current": {"dee password 1"}})
+		if r.code != http.StatusSeeOther {
+			t.Fatalf("email change by the signed-in owner during the lockout: %d %v", r.code, fieldErrors(r.body))
+		}
+		e.sink.Wait(t, mailWait, "to the new address", mailtest.To("dee@new.example.org", "Confirm your new email"))
+		dee.get("/accounts/password_change/")
+		if r := dee.post("/accounts/password_change/", url.Values{"current": {"dee password 1"}, "password": {"dee password 2"}, "password2": {"dee password 2"}}); r.code != http.StatusSeeOther {
+			t.Fatalf("password change by the signed-in owner during the lockout: %d %v", r.code, fieldErrors(r.body))
+		}
+
+		// A stolen session guessing the password through the form.
+		dee.get("/accounts/email/")
+		for i := 0; i < 5; i++ {
+			r := dee.post("/accounts/email/", url.Values{"email": {"thief@example.org"}, "current": {"guess " + itoa(i)}})
+			if r.code != http.StatusUnprocessableEntity || errorFor(r.body, "current") != "This is not your current password." {
+				t.Fatalf("wrong password %d: %d %v", i, r.code, fieldErrors(r.body))
+			}
+		}
+		r = dee.post("/accounts/email/", url.Values{"email": {"thief@example.org"}, "current": {"dee password 2"}})
+		if r.code != http.StatusTooManyRequests || !strings.Contains(errorFor(r.body, "current"), "Too many attempts") {
+			t.Fatalf("sixth try in the email form: %d %v, want 429", r.code, fieldErrors(r.body))
+		}
+		dee.get("/accounts/delete/")
+		if r := dee.post("/accounts/delete/", url.Values{"current": {"dee password 2"}}); r.code != http.StatusTooManyRequests {
+			t.Fatalf("account deletion while the forms are limited: %d, want 429", r.code)
+		}
+		if _, err := e.st.UserByEmail(t.Context(), "dee@example.org"); err != nil {
+			t.Fatal("the account is gone")
+		}
+		// Guesses in the forms do not lock the owner out of password login
+		// (another account, whose login nobody attacked).
+		e.user("eve@example.org", "eve password 1", false)
+		eve := e.client()
+		eve.login("eve@example.org", "eve password 1")
+		eve.get("/accounts/email/")
+		for i := 0; i < 6; i++ {
+			eve.post("/accounts/email/", url.Values{"email": {"x@example.org"}, "current": {"guess " + itoa(i)}})
+		}
+		e.client().login("eve@example.org", "eve password 1")
+	})
 }

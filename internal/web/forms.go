@@ -54,10 +54,6 @@ func (f *form) fail(name, format string, a ...any) {
 // set replaces a value (a cleaned or derived one).
 func (f *form) set(name, v string) { f.Values.Set(name, v) }
 
-// htmlTag matches the start of an HTML tag or comment; "a < b" and "=>"
-// are fine.
-var htmlTag = regexp.MustCompile(`<[a-zA-Z/!?]`)
-
 // textOpts describes a free-text field.
 type textOpts struct {
 	required  bool
@@ -66,8 +62,10 @@ type textOpts struct {
 }
 
 // text validates and cleans a plain-text field: required, length, no
-// control characters, no HTML (everything is shown as text, so markup would
-// only ever appear as literal tags).
+// control characters. Any other character is plain text, "<" and ">"
+// included ("Name <email>", "<linux/ioctl.h>"): pages escape it on output
+// (html/template) and the emails are plain text, so markup is only ever
+// shown as the characters typed.
 func (f *form) text(name string, o textOpts) string {
 	v := strings.TrimSpace(f.V(name))
 	if !o.multiline {
@@ -85,8 +83,6 @@ func (f *form) text(name string, o textOpts) string {
 		f.fail(name, "At most %d characters, please (this has %d).", o.max, utf8.RuneCountInString(v))
 	case hasControl(v, o.multiline):
 		f.fail(name, "This contains control characters.")
-	case htmlTag.MatchString(v):
-		f.fail(name, "HTML is not allowed here; please use plain text.")
 	}
 	return v
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -54,7 +55,8 @@ func templateFuncs() template.FuncMap {
 			lu := asRun(v)
 			return lu != nil && !lu.Final()
 		},
-		"origin": originLabel,
+		"origin":  originLabel,
+		"linkify": linkify,
 	}
 }
 
@@ -127,6 +129,54 @@ func originLabel(o string) string {
 		return "requested on the command line"
 	}
 	return o
+}
+
+// webLink matches an http(s) URL in plain text: up to whitespace or a
+// character that cannot be part of a URL in prose.
+var webLink = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"'\x60]+`)
+
+// linkify shows plain text (a layer note) with its http and https URLs as
+// links: everything is escaped, and only a URL that parses with an http(s)
+// scheme and a host becomes an <a>, marked nofollow (the text is anyone's
+// input) and noopener. Other schemes (javascript:, data:) stay text.
+func linkify(s string) template.HTML {
+	var b strings.Builder
+	last := 0
+	for _, m := range webLink.FindAllStringIndex(s, -1) {
+		start, end := m[0], trimURLEnd(s[m[0]:m[1]])+m[0]
+		u, err := url.Parse(s[start:end])
+		if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+			continue
+		}
+		b.WriteString(template.HTMLEscapeString(s[last:start]))
+		href := template.HTMLEscapeString(s[start:end])
+		b.WriteString(`<a href="` + href + `" rel="nofollow noopener">` + href + `</a>`)
+		last = end
+	}
+	b.WriteString(template.HTMLEscapeString(s[last:]))
+	return template.HTML(b.String())
+}
+
+// trimURLEnd is the length of u without the punctuation that ends a
+// sentence or closes a parenthesis opened before it ("(see https://x.org/a).").
+func trimURLEnd(u string) int {
+	for len(u) > 0 {
+		switch c := u[len(u)-1]; c {
+		case '.', ',', ';', ':', '!', '?':
+		case ')':
+			if strings.Count(u, "(") >= strings.Count(u, ")") {
+				return len(u)
+			}
+		case ']':
+			if strings.Count(u, "[") >= strings.Count(u, "]") {
+				return len(u)
+			}
+		default:
+			return len(u)
+		}
+		u = u[:len(u)-1]
+	}
+	return 0
 }
 
 func containsStr(list []string, s string) bool {

@@ -1,0 +1,86 @@
+package db_test
+
+import (
+	"context"
+	"io/fs"
+	"slices"
+	"testing"
+
+	"github.com/pressly/goose/v3"
+
+	"layerindex/internal/db"
+	"layerindex/internal/db/dbtest"
+	"layerindex/internal/store"
+	"layerindex/migrations"
+)
+
+// TestMigrationDropsPackageConfigFlags: migration 00009 removes the
+// PACKAGECONFIG rows that are BitBake flags rather than features, keeps the
+// features, and derives the build dependencies of the recipes concerned
+// again from the rows that stay.
+func TestMigrationDropsPackageConfigFlags(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		ctx := context.Background()
+		conn := dbtest.Open(t, d)
+		dialect := goose.DialectSQLite3
+		if d == db.Postgres {
+			dialect = goose.DialectPostgres
+		}
+		sub, _ := fs.Sub(migrations.FS, string(d))
+		p, err := goose.NewProvider(dialect, conn.SQL, sub, goose.WithDisableGlobalRegistry(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.UpTo(ctx, 8); err != nil {
+			t.Fatal(err)
+		}
+		s := store.New(conn.Gorm)
+		b := &store.Branch{Name: "master", UpdatesEnabled: true}
+		l := &store.Layer{Name: "meta-x", Status: store.StatusPublished, LayerType: store.TypeSoftware, VCSURL: "https://example.org/x.git"}
+		if err := s.CreateBranch(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateLayer(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+		lb := &store.LayerBranch{LayerID: l.ID, BranchID: b.ID}
+		if err := s.CreateLayerBranch(ctx, lb); err != nil {
+			t.Fatal(err)
+		}
+		pc := func(f, deps string) store.RecipePackageConfig {
+			return store.RecipePackageConfig{Feature: f, BuildDeps: deps}
+		}
+		rd := func(pn string, pcs ...store.RecipePackageConfig) store.RecipeData {
+			return store.RecipeData{Recipe: store.Recipe{Filepath: "recipes", Filename: pn + "_1.0.bb", PN: pn, PV: "1.0"}, PackageConfigs: pcs}
+		}
+		if _, err := s.ApplyIndex(ctx, lb.ID, &store.IndexChange{Full: true, Upserts: []store.RecipeData{
+			rd("libblockdev", pc("doc", "gtk-doc-native"), pc("vardepvalue", ""), pc("python", "python3"), pc("lvm", "lvm2 python3")),
+			rd("plain", pc("vardepvalue", ""), pc("x11", "libx11")),
+			rd("none", pc("export", "")),
+		}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.UpTo(ctx, 9); err != nil {
+			t.Fatal(err)
+		}
+		rows := func(q string) map[string][]string {
+			var out []struct{ PN, V string }
+			if err := conn.Gorm.Raw(q).Scan(&out).Error; err != nil {
+				t.Fatal(err)
+			}
+			m := map[string][]string{}
+			for _, r := range out {
+				m[r.PN] = append(m[r.PN], r.V)
+			}
+			return m
+		}
+		features := rows(`SELECT r.pn, c.feature AS v FROM recipe_package_configs c JOIN recipes r ON r.id = c.recipe_id ORDER BY r.pn, c.feature`)
+		deps := rows(`SELECT r.pn, d.name AS v FROM recipe_package_config_deps d JOIN recipes r ON r.id = d.recipe_id ORDER BY r.pn, d.name`)
+		if !slices.Equal(features["libblockdev"], []string{"lvm", "python"}) || !slices.Equal(features["plain"], []string{"x11"}) || len(features["none"]) != 0 {
+			t.Errorf("features after the migration: %v", features)
+		}
+		if !slices.Equal(deps["libblockdev"], []string{"lvm2", "python3"}) || !slices.Equal(deps["plain"], []string{"libx11"}) || len(deps) != 2 {
+			t.Errorf("build dependencies after the migration: %v", deps)
+		}
+	})
+}
