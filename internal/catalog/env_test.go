@@ -35,6 +35,7 @@ type env struct {
 
 type envOpts struct {
 	work   bool // the queue works jobs (started by the test with e.start)
+	sweep  time.Duration
 	timing catalog.Timing
 	policy *gitrepo.Policy
 }
@@ -53,7 +54,7 @@ func newEnv(t *testing.T, d db.Dialect, o envOpts) *env {
 // open builds a queue and a catalog on conn, as a process would.
 func (e *env) open(conn *db.DB, o envOpts) (*jobs.Queue, *catalog.Service) {
 	e.t.Helper()
-	q, err := jobs.New(e.ctx, conn, jobs.Options{Work: o.work, IngestWorkers: 2, PollInterval: 50 * time.Millisecond})
+	q, err := jobs.New(e.ctx, conn, jobs.Options{Work: o.work, IngestWorkers: 2, PollInterval: 50 * time.Millisecond, SweepInterval: o.sweep})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -325,6 +325,37 @@ func TestSweepClosesDeadRuns(t *testing.T) {
 	})
 }
 
+// TestRunningWorkerSweeps: a worker that is running finds a run whose
+// process died by the periodic sweep (every minute by default; a second
+// here) and retries it.
+func TestRunningWorkerSweeps(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		e := newEnv(t, d, envOpts{work: true, sweep: time.Second})
+		master := e.branch("master")
+		e.start(e.q)
+		core := e.layer("openembedded-core", "meta", master)
+		lb := e.lb(core.ID, master.ID)
+		e.waitFor("the first run", func() bool { return e.runs(lb.ID)[0].Final() })
+		// A run another process was running when it died.
+		u := &store.Update{Origin: store.OriginCLI}
+		if err := e.st.CreateUpdate(e.ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		dead := &store.LayerUpdate{UpdateID: u.ID, LayerID: core.ID, BranchID: master.ID, LayerBranchID: &lb.ID,
+			StartedAt: time.Now(), Status: store.UpdateRunning, Attempt: 1, MaxAttempts: 5, Origin: store.OriginCLI, Force: true}
+		if err := e.conn.Gorm.Create(dead).Error; err != nil {
+			t.Fatal(err)
+		}
+		e.waitFor("the dead run to be retried", func() bool {
+			r := e.run(dead.ID)
+			return r.Final() && r.Attempt == 2
+		})
+		if r := e.run(dead.ID); r.Status != store.UpdateSucceeded || !strings.Contains(r.Log, "interrupted") {
+			t.Errorf("the swept run: %s\n%s", r.Status, r.Log)
+		}
+	})
+}
+
 // TestWaitingRunWithoutJobGetsOne: a waiting run whose job is gone (or
 // finished without working it) is given a new one by the sweep.
 func TestWaitingRunWithoutJobGetsOne(t *testing.T) {

@@ -41,6 +41,9 @@ type Options struct {
 	IngestWorkers int
 	// PollInterval overrides River's fetch poll interval (tests).
 	PollInterval time.Duration
+	// SweepInterval is how often dead update runs are looked for
+	// (default: a minute).
+	SweepInterval time.Duration
 	Logger       *slog.Logger
 	// Mail configures the mail worker (see mail.go).
 	Mail MailOptions
@@ -102,7 +105,7 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 			river.QueueDefault: {MaxWorkers: max(opts.MaxWorkers, 1)},
 			QueueIngest:        {MaxWorkers: max(opts.IngestWorkers, 1)},
 		}
-		cfg.PeriodicJobs = append(periodicJobs(), accountPeriodicJobs()...)
+		cfg.PeriodicJobs = append(periodicJobs(cmpDuration(opts.SweepInterval, time.Minute)), accountPeriodicJobs()...)
 		if opts.PollInterval > 0 {
 			cfg.FetchPollInterval = opts.PollInterval
 			cfg.FetchCooldown = min(opts.PollInterval, 100*time.Millisecond)
@@ -118,7 +121,7 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 
 // periodicJobs is the schedule. Every working client registers the same set;
 // only the elected leader inserts them.
-func periodicJobs() []*river.PeriodicJob {
+func periodicJobs(sweep time.Duration) []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return PurgeUpdatesArgs{}, nil },
@@ -130,7 +133,7 @@ func periodicJobs() []*river.PeriodicJob {
 			&river.PeriodicJobOpts{ID: "refresh_all", RunOnStart: true}),
 		// A run whose process died is found by its free lock within a
 		// minute and retried (every working process also sweeps on start).
-		river.NewPeriodicJob(river.PeriodicInterval(time.Minute),
+		river.NewPeriodicJob(river.PeriodicInterval(sweep),
 			func() (river.JobArgs, *river.InsertOpts) { return SweepRunsArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "sweep_runs"}),
 	}
