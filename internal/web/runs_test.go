@@ -27,9 +27,6 @@ func TestLayerPageTellsTheRun(t *testing.T) {
 		if r := anon.get(page); r.code != 200 || strings.Contains(r.body, "Index now") || strings.Contains(r.body, "/manage/") {
 			t.Fatalf("anonymous layer page: %d, shows actions: %v", r.code, strings.Contains(r.body, "Index now"))
 		}
-		if r := anon.get(page); !strings.Contains(r.body, "no update is queued") {
-			t.Errorf("a layer never indexed and with nothing queued should say so:\n%s", r.body)
-		}
 		other := e.client()
 		other.login("other@example.org", "other password 1")
 		if r := other.get(page); strings.Contains(r.body, "Index now") {
@@ -55,10 +52,14 @@ func TestLayerPageTellsTheRun(t *testing.T) {
 		if r := m.post("/layerindex/branch/master/edit/meta-shown/", edit); r.code != http.StatusSeeOther {
 			t.Fatalf("edit: %d %v", r.code, fieldErrors(r.body))
 		}
+		if r := anon.get(page); strings.Contains(r.body, "no update is queued") {
+			t.Errorf("after the URL edit the page says nothing is queued:\n%s", r.body)
+		}
+		// (The periodic refresh may have queued a run of its own first.)
 		var runs []store.LayerUpdate
-		e.conn.Gorm.Where("layer_id = ?", l.ID).Find(&runs)
-		if len(runs) != 1 || runs[0].Origin != store.OriginMaintainer {
-			t.Fatalf("runs after the URL edit: %+v", runs)
+		e.conn.Gorm.Where("layer_id = ? AND origin = ?", l.ID, store.OriginMaintainer).Find(&runs)
+		if len(runs) != 1 {
+			t.Fatalf("runs the URL edit queued: %+v", runs)
 		}
 		waitFor(t, "the run to end", func() bool {
 			var lu store.LayerUpdate
