@@ -44,7 +44,7 @@ type Options struct {
 	// SweepInterval is how often dead update runs are looked for
 	// (default: a minute).
 	SweepInterval time.Duration
-	Logger       *slog.Logger
+	Logger        *slog.Logger
 	// Mail configures the mail worker (see mail.go).
 	Mail MailOptions
 }
