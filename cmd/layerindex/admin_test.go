@@ -74,6 +74,20 @@ func TestAdminCLIIndexesCorpus(t *testing.T) {
 	if n != 956+1092 {
 		t.Errorf("%d recipes indexed, want %d", n, 956+1092)
 	}
+
+	// Issue 10 #5: a release branch added after the layers is found in
+	// their repositories, and `update --wait` says so.
+	out = mustRun(local, "branch", "add", "scarthgap", "--bitbake-branch", "2.8")
+	if !strings.Contains(out, "queued a search of 2 published layer(s) for a git branch scarthgap") {
+		t.Errorf("branch add: %s", out)
+	}
+	out = mustRun(local, "update", "--layer", "openembedded-core", "--branch", "scarthgap", "--wait")
+	for _, want := range []string{"openembedded-core: release branch scarthgap found in its repository",
+		"== openembedded-core on scarthgap: succeeded"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("update --branch scarthgap lacks %q:\n%s", want, lastLines(out, 20))
+		}
+	}
 }
 
 // TestServeIndexesPublishedLayer: a layer added with --publish is indexed
