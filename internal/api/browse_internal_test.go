@@ -18,13 +18,13 @@ func TestWantsHTML(t *testing.T) {
 		html           bool
 	}{
 		{"/layerindex/api/", browser, true},
-		{"/layerindex/api/", "", false},                         // BitBake's layerindexlib (urllib), upstream's importer
-		{"/layerindex/api/", "application/json", false},         // our importer
-		{"/layerindex/api/", "*/*", false},                      // curl, python-requests (kas)
+		{"/layerindex/api/", "", false},                 // BitBake's layerindexlib (urllib), upstream's importer
+		{"/layerindex/api/", "application/json", false}, // our importer
+		{"/layerindex/api/", "*/*", false},              // curl, python-requests (kas)
 		{"/layerindex/api/", "text/html", true},
 		{"/layerindex/api/", "text/*", true},
 		{"/layerindex/api/", "application/json, text/html", false},
-		{"/layerindex/api/", "text/html, application/json;q=0.1", false}, // same precedence: JSON is DRF's first renderer
+		{"/layerindex/api/", "text/html, application/json;q=0.1", false},  // same precedence: JSON is DRF's first renderer
 		{"/layerindex/api/", "text/html;level=1, application/json", true}, // more specific wins
 		{"/layerindex/api/", "application/json;indent=4, text/html", false},
 		{"/layerindex/api/", "image/png", false},
