@@ -30,6 +30,9 @@ func runServe(ctx context.Context, args []string, e env) error {
 		return usageErr("unexpected argument %q", rest[0])
 	}
 	log := newLogger(cfg, e.stderr)
+	if err := startDebug(ctx, cfg.DebugListen, log); err != nil {
+		return err
+	}
 
 	// Bind first: a busy port is the most common start-up failure and must
 	// not leave a freshly created data directory behind.

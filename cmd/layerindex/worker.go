@@ -19,6 +19,9 @@ func runWorker(ctx context.Context, args []string, e env) error {
 		return usageErr("unexpected argument %q", rest[0])
 	}
 	log := newLogger(cfg, e.stderr)
+	if err := startDebug(ctx, cfg.DebugListen, log); err != nil {
+		return err
+	}
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err

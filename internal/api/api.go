@@ -59,6 +59,10 @@ type Options struct {
 	// CacheBytes bounds the memory kept for recent responses (see cache);
 	// 0 means 64 MiB, a negative value turns the cache off.
 	CacheBytes int64
+	// IndexVersion tells the current index version (ETag, Last-Modified,
+	// cache key) without a query per request (package indexversion); nil
+	// reads it from the database every time.
+	IndexVersion func(context.Context) (store.IndexVersion, error)
 }
 
 type handler struct {
@@ -74,6 +78,9 @@ func Register(e *echo.Echo, s *store.Store, opts Options) {
 	}
 	if opts.CacheBytes == 0 {
 		opts.CacheBytes = 64 << 20
+	}
+	if opts.IndexVersion == nil {
+		opts.IndexVersion = s.APIIndexVersion
 	}
 	h := &handler{s: s, opts: opts, cache: newCache(opts.CacheBytes)}
 	g := e.Group(Prefix)
@@ -238,7 +245,7 @@ func badQuery(c echo.Context, err error) error {
 // 304 when the client already has it; done reports that the response was
 // written.
 func (h *handler) conditional(c echo.Context, base string) (v store.IndexVersion, done bool, err error) {
-	v, err = h.s.APIIndexVersion(c.Request().Context())
+	v, err = h.opts.IndexVersion(c.Request().Context())
 	if err != nil {
 		return v, false, err
 	}

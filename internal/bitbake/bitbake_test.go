@@ -269,12 +269,14 @@ func TestDependencyLayer(t *testing.T) {
 	if want := []string{"autotools", "depclass", "pkgconfig"}; !reflect.DeepEqual(r.Inherits, want) {
 		t.Errorf("inherits = %v", r.Inherits)
 	}
-	if want := "<TOPDIR>:<COREBASE>/meta:<LAYERDIR>/meta-dep:<LAYERDIR>/meta-target"; r.Vars["BBPATH"] != want {
+	// setup_layer parses the target's layer.conf before its dependencies'.
+	if want := "<TOPDIR>:<COREBASE>/meta:<LAYERDIR>/meta-target:<LAYERDIR>/meta-dep"; r.Vars["BBPATH"] != want {
 		t.Errorf("BBPATH = %q, want %q", r.Vars["BBPATH"], want)
 	}
-	// classes-recipe/depclass.bbclass was probed in the target layer
-	// before classes/depclass.bbclass was found in the dependency.
-	if want := []string{"classes-recipe/depclass.bbclass", "recipes-x/app/app_2.0.bb"}; !reflect.DeepEqual(r.FileDeps, want) {
+	// classes-recipe/depclass.bbclass and classes/depclass.bbclass were
+	// probed in the target layer before the class was found in the
+	// dependency.
+	if want := []string{"classes-recipe/depclass.bbclass", "classes/depclass.bbclass", "recipes-x/app/app_2.0.bb"}; !reflect.DeepEqual(r.FileDeps, want) {
 		t.Errorf("filedeps = %v", r.FileDeps)
 	}
 
@@ -315,6 +317,49 @@ func TestDependencyLayer(t *testing.T) {
 	}
 	if _, ok := got["nested/recipes-y/y/y_1.0.bb"]; ok {
 		t.Errorf("nested layer not skipped")
+	}
+}
+
+// TestFileDependencies checks the file dependencies layerindex stores
+// (what an incremental update re-parses by): files the target's
+// layer.conf pulls in, with the paths probed for them, are every recipe's;
+// paths are normalized.
+func TestFileDependencies(t *testing.T) {
+	core := testLayer("meta", miniCore)
+	dep := testLayer("meta-dep", map[string]string{
+		"conf/layer.conf":       "BBPATH .= \":${LAYERDIR}\"\nBBFILE_COLLECTIONS += \"dep\"\nBBFILE_PATTERN_dep = \"^${LAYERDIR}/\"\nrequire conf/dep-extra.inc\n",
+		"conf/dep-extra.inc":    "DEPEXTRA = \"1\"\n",
+		"conf/shared/flags.inc": "FLAGS = \"dep\"\n",
+	})
+	target := testLayer("meta-target", map[string]string{
+		"conf/layer.conf":                  "BBPATH .= \":${LAYERDIR}\"\nBBFILE_COLLECTIONS += \"target\"\nBBFILE_PATTERN_target = \"^${LAYERDIR}/\"\nrequire conf/distro/include/flags.inc\ninclude conf/shared/flags.inc\n",
+		"conf/distro/include/flags.inc":    "TARGETFLAGS = \"1\"\n",
+		"recipes-ti/bios/bios_1.0.bb":      "require ../includes/ti-paths.inc\n",
+		"recipes-ti/includes/ti-paths.inc": "TIPATHS = \"1\"\n",
+	})
+	cfg, err := NewConfig(target, []Layer{core, dep}, Options{ExtraVars: []string{"TARGETFLAGS", "TIPATHS", "FLAGS"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.ParseRecipe("recipes-ti/bios/bios_1.0.bb")
+	// The dependency is not on BBPATH yet when the target's layer.conf
+	// includes conf/shared/flags.inc: it is not found.
+	if _, ok := r.Vars["FLAGS"]; ok || r.Vars["TARGETFLAGS"] != "1" || r.Vars["TIPATHS"] != "1" || r.Errors != 0 {
+		t.Errorf("vars %v, diags %v", r.Vars, r.Diags)
+	}
+	want := []string{
+		// layer.conf's require: beside layer.conf first, then BBPATH.
+		"conf/conf/distro/include/flags.inc",
+		"conf/conf/shared/flags.inc",
+		// probed in the target for the dependency's layer.conf
+		"conf/dep-extra.inc",
+		"conf/distro/include/flags.inc",
+		"conf/shared/flags.inc",
+		"recipes-ti/bios/bios_1.0.bb",
+		"recipes-ti/includes/ti-paths.inc", // recipes-ti/bios/../includes/ti-paths.inc
+	}
+	if !reflect.DeepEqual(r.FileDeps, want) {
+		t.Errorf("filedeps = %v\nwant        %v", r.FileDeps, want)
 	}
 }
 

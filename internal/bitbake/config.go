@@ -271,9 +271,9 @@ func NewBase(core Layer, opts Options) (*Config, error) {
 }
 
 // WithLayer returns the configuration for parsing target's recipes: the
-// layer.conf files of the dependency layers (in the order given; the core
-// layer is skipped, its layer.conf is already parsed) and then of target
-// are parsed on top of the base configuration, as layerindex-web's
+// layer.conf files of target and then of the dependency layers (in the
+// order given; the core layer is skipped, its layer.conf is already
+// parsed) are parsed on top of the base configuration, as layerindex-web's
 // setup_layer does. target may be the core layer itself.
 func (c *Config) WithLayer(target Layer, deps ...Layer) (*Config, error) {
 	n := &Config{opts: c.opts, vfs: newVFS(), stmts: c.stmts, files: c.files, core: c.core, globalInh: c.globalInh, legacyClasses: c.legacyClasses}
@@ -311,7 +311,11 @@ func (c *Config) WithLayer(target Layer, deps ...Layer) (*Config, error) {
 	ev.cfg = n
 	n.base = ev
 	if !isCore(target) {
-		order := append(append([]mountedLayer(nil), n.deps...), *n.target)
+		// setup_layer parses the target's layer.conf first, then its
+		// dependencies': with the usual BBPATH .= ":${LAYERDIR}", BitBake
+		// searches the target layer before them, and the paths it probes
+		// there and does not find are file dependencies of the recipe.
+		order := append([]mountedLayer{*n.target}, n.deps...)
 		for _, l := range order {
 			d.SetVar("LAYERDIR", l.root)
 			ev.baseFile = l.root + "/conf/layer.conf"
@@ -330,7 +334,10 @@ func (c *Config) WithLayer(target Layer, deps ...Layer) (*Config, error) {
 	n.target.collection = n.collectionOf(*n.target)
 	n.Diags = append(append([]Diag(nil), c.Diags...), ev.diags...)
 	ev.diags = nil
-	ev.depends, ev.dependSet = nil, map[string]bool{}
+	// BitBake renames the base configuration's __depends to
+	// __base_depends, but the files the layer.conf files read on the copy
+	// (and the paths probed for them) stay in __depends, so they are file
+	// dependencies of every recipe; fork passes them on.
 	d.Freeze()
 	return n, nil
 }

@@ -83,7 +83,11 @@ func (ev *evaluator) fork(d *data.Store, classType string) *evaluator {
 		anon:      clip(ev.anon),
 		handlers:  clip(ev.handlers),
 		pylibs:    ev.pylibs,
-		dependSet: map[string]bool{},
+		depends:   clip(ev.depends),
+		dependSet: make(map[string]bool, len(ev.depends)),
+	}
+	for _, f := range ev.depends {
+		n.dependSet[f] = true
 	}
 	n.py = newPyState(n)
 	d.Host = n

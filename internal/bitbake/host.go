@@ -2,6 +2,7 @@ package bitbake
 
 import (
 	"errors"
+	"io/fs"
 	"strings"
 
 	"layerindex/internal/bitbake/data"
@@ -74,6 +75,78 @@ func (h *pyHost) MarkDependency(p string)             { h.ev.markDependency(clea
 func (h *pyHost) HasOverrides(name string) bool       { return h.s.HasOverrides(name) }
 func (h *pyHost) FileExists(p string) (bool, bool)    { return h.ev.cfg.vfs.stat(p) }
 func (h *pyHost) PyModule(name string) (string, bool) { return h.ev.cfg.pyModule(h.ev.pylibs, name) }
+
+// Keys lists the datastore's variables (pyeval.KeyLister).
+func (h *pyHost) Keys(local bool) []string {
+	if local {
+		return h.s.LocalKeys()
+	}
+	return h.s.Keys()
+}
+
+// ListDir is os.listdir over the layers (pyeval.DirLister).
+func (h *pyHost) ListDir(p string) ([]string, bool, bool) {
+	v := h.ev.cfg.vfs
+	if !v.inMount(p) {
+		return nil, false, false
+	}
+	fsys, rel, ok := v.resolve(p)
+	if !ok {
+		return nil, false, true
+	}
+	entries, err := fs.ReadDir(fsys, rel)
+	if err != nil {
+		return nil, false, true
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	return names, true, true
+}
+
+// ParseFile is bb.parse.handle(fn, d, True) from Python
+// (pyeval.MetadataParser).
+func (h *pyHost) ParseFile(p string) error {
+	ev := h.evaluator()
+	err := ev.handle(p, true)
+	if err == errNotFound {
+		return pyeval.ErrFileNotFound
+	}
+	return pyError(err)
+}
+
+// Inherit is bb.parse.BBHandler.inherit from Python
+// (pyeval.MetadataParser).
+func (h *pyHost) Inherit(classes, file string, line int) error {
+	return pyError(h.evaluator().inherit(classes, file, line, false))
+}
+
+// evaluator returns the evaluator that parses into h's datastore: the
+// recipe's own, or for a copy of it (d.createCopy()) a fork whose
+// inherits, file dependencies and anonymous functions stay with the
+// copy, as BitBake keeps them in variables of the datastore. The fork
+// shares the recipe's step budget and include depth.
+func (h *pyHost) evaluator() *evaluator {
+	if h.s == h.ev.d {
+		return h.ev
+	}
+	n := h.ev.fork(h.s, h.ev.classType)
+	n.py = &pyState{ev: n, shared: h.ev.py.shared}
+	n.depth = h.ev.depth
+	h.ev = n
+	return n
+}
+
+// pyError turns a parse result into what Python sees: SkipRecipe for a
+// skip, a ParseError otherwise.
+func pyError(err error) error {
+	var sk *errSkip
+	if errors.As(err, &sk) {
+		return &pyeval.Exception{Class: pyeval.ExcSkipRecipe, Args: []pyeval.Value{pyeval.Str(sk.msg)}}
+	}
+	return err
+}
 
 func (h *pyHost) CreateCopy() pyeval.Host {
 	return &pyHost{s: h.s.Copy(), ev: h.ev}

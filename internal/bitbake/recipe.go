@@ -307,11 +307,14 @@ func (ev *evaluator) report(r *Recipe) {
 	}
 	sort.Strings(r.Inherits)
 	sort.Strings(r.InheritsAll)
+	// layerindex keeps the __depends entries that start with the layer's
+	// directory, as paths relative to it (os.path.relpath, so normalized:
+	// "a/b/../c.inc" is "a/c.inc").
 	root := ev.cfg.TargetRoot() + "/"
 	fd := map[string]bool{}
 	for _, f := range ev.depends {
 		if strings.HasPrefix(f, root) && !strings.HasSuffix(f, "/conf/layer.conf") {
-			fd[f[len(root):]] = true
+			fd[path.Clean(f[len(root):])] = true
 		}
 	}
 	for k := range fd {

@@ -34,6 +34,7 @@ type Config struct {
 	LogLevel       string
 	LogFormat      string // text or json
 	UpdatePurge    time.Duration
+	DebugListen    string // address of Go's profiler (net/http/pprof); empty: off
 
 	SMTPHost     string
 	SMTPPort     int
@@ -60,6 +61,15 @@ var settings = []setting{
 			return fmt.Errorf("not a host:port address: %q", v)
 		}
 		c.Listen = v
+		return nil
+	}},
+	{"debug-listen", "LAYERINDEX_DEBUG_LISTEN", "", "address serving Go's profiler at /debug/pprof/ (keep it on loopback); empty: off", func(c *Config, v string) error {
+		if v != "" {
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("not a host:port address: %q", v)
+			}
+		}
+		c.DebugListen = v
 		return nil
 	}},
 	{"data-dir", "LAYERINDEX_DATA_DIR", "data", "directory for the SQLite database, secret key and repository cache", func(c *Config, v string) error {

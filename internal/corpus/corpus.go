@@ -78,8 +78,10 @@ func GroundTruth(tb testing.TB, name string) string {
 
 // Repos names the bare repositories inside each corpus tar file.
 var Repos = map[string]string{
-	"openembedded-core": "oe-core.git",
-	"meta-openembedded": "meta-openembedded.git",
+	"openembedded-core":   "oe-core.git",
+	"meta-openembedded":   "meta-openembedded.git",
+	"meta-virtualization": "meta-virtualization.git",
+	"meta-swupdate":       "meta-swupdate.git",
 }
 
 // Bare unpacks corpus/<name>.git.tar into a temporary directory and returns

@@ -119,11 +119,26 @@ func gormLogger(log *slog.Logger) logger.Interface {
 	if log == nil {
 		return logger.Discard
 	}
-	return logger.NewSlogLogger(log.With("component", "gorm"), logger.Config{
+	return cancelQuiet{logger.NewSlogLogger(log.With("component", "gorm"), logger.Config{
 		SlowThreshold:             500 * time.Millisecond,
 		LogLevel:                  logger.Warn,
 		IgnoreRecordNotFoundError: true,
-	})
+	})}
+}
+
+// cancelQuiet leaves out queries cut short because their request was
+// cancelled (a client that went away): not a database error.
+type cancelQuiet struct{ logger.Interface }
+
+func (q cancelQuiet) LogMode(l logger.LogLevel) logger.Interface {
+	return cancelQuiet{q.Interface.LogMode(l)}
+}
+
+func (q cancelQuiet) Trace(ctx context.Context, begin time.Time, fc func() (string, int64), err error) {
+	if err != nil && (errors.Is(err, context.Canceled) || ctx.Err() != nil) {
+		return
+	}
+	q.Interface.Trace(ctx, begin, fc, err)
 }
 
 // ListenPool returns a pgx pool used only for LISTEN/NOTIFY by a working River

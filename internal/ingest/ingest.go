@@ -27,7 +27,7 @@ import (
 
 // ParserVersion names the parser's output format and semantics; a change
 // forces a full re-parse of every layer branch on its next update.
-const ParserVersion = "bitbake-static-1"
+const ParserVersion = "bitbake-static-" + bitbake.Version
 
 // Indexer updates layer branches.
 type Indexer struct {

@@ -16,7 +16,7 @@ import (
 // each must move index_state on every insert, update and delete (migration
 // 00004).
 var apiTables = []string{"branches", "yp_compatible_versions", "layers", "layer_branches", "layer_maintainers",
-	"layer_dependencies", "layer_notes", "recipes", "recipe_sources", "recipe_build_deps", "recipe_package_configs", "recipe_package_config_deps",
+	"layer_dependencies", "layer_notes", "recipes", "recipe_sources", "recipe_build_deps", "recipe_package_configs", "recipe_package_config_deps", "recipe_inherits",
 	"recipe_file_deps", "recipe_patches", "machines", "distros", "bbclasses", "bbappends", "inc_files",
 	"updates", "layer_updates"}
 

@@ -392,7 +392,7 @@ func loadRecipes(tx *gorm.DB, lbID int64) ([]*RecipeData, error) {
 }
 
 func deleteChildren(tx *gorm.DB, ids []int64) error {
-	for _, m := range []any{&RecipeSource{}, &RecipeBuildDep{}, &RecipePackageConfig{}, &RecipePackageConfigDep{}, &RecipeFileDep{}, &RecipePatch{}} {
+	for _, m := range []any{&RecipeSource{}, &RecipeBuildDep{}, &RecipePackageConfig{}, &RecipePackageConfigDep{}, &RecipeInherit{}, &RecipeFileDep{}, &RecipePatch{}} {
 		if err := tx.Where("recipe_id IN ?", ids).Delete(m).Error; err != nil {
 			return err
 		}
@@ -406,6 +406,7 @@ func insertChildren(tx *gorm.DB, lbID int64, rs []*RecipeData) error {
 		deps    []RecipeBuildDep
 		pcs     []RecipePackageConfig
 		pcDeps  []RecipePackageConfigDep
+		inh     []RecipeInherit
 		fds     []RecipeFileDep
 		patches []RecipePatch
 	)
@@ -429,6 +430,13 @@ func insertChildren(tx *gorm.DB, lbID int64, rs []*RecipeData) error {
 				}
 			}
 		}
+		seenClass := map[string]bool{}
+		for _, c := range strings.Fields(r.Recipe.Inherits) {
+			if !seenClass[c] {
+				seenClass[c] = true
+				inh = append(inh, RecipeInherit{RecipeID: id, Name: c})
+			}
+		}
 		for _, f := range r.FileDeps {
 			fds = append(fds, RecipeFileDep{RecipeID: id, LayerBranchID: lbID, Path: f})
 		}
@@ -447,6 +455,9 @@ func insertChildren(tx *gorm.DB, lbID int64, rs []*RecipeData) error {
 		return err
 	}
 	if err := createAll(tx, pcDeps); err != nil {
+		return err
+	}
+	if err := createAll(tx, inh); err != nil {
 		return err
 	}
 	if err := createAll(tx, fds); err != nil {

@@ -223,6 +223,14 @@ type RecipePackageConfigDep struct {
 	Name     string
 }
 
+// RecipeInherit is one class a recipe inherits (derived from
+// Recipe.Inherits when stored), for inherits: searches.
+type RecipeInherit struct {
+	ID       int64
+	RecipeID int64
+	Name     string
+}
+
 // RecipeFileDep is a file of the repository that a recipe read.
 type RecipeFileDep struct {
 	ID            int64
@@ -348,7 +356,7 @@ func (IndexState) TableName() string { return "index_state" }
 var Models = []any{
 	&User{}, &Session{}, &Branch{}, &YPCompatibleVersion{}, &Layer{}, &LayerBranch{},
 	&LayerMaintainer{}, &LayerDependency{}, &LayerNote{}, &Recipe{}, &RecipeSource{},
-	&RecipeBuildDep{}, &RecipePackageConfig{}, &RecipePackageConfigDep{}, &RecipeFileDep{}, &RecipePatch{},
+	&RecipeBuildDep{}, &RecipePackageConfig{}, &RecipePackageConfigDep{}, &RecipeInherit{}, &RecipeFileDep{}, &RecipePatch{},
 	&Machine{}, &Distro{}, &BBClass{}, &BBAppend{}, &IncFile{}, &Update{}, &LayerUpdate{},
 	&IndexState{},
 	&UserToken{}, &AuthAttempt{}, &Mail{}, &LayerChange{}, &APIToken{},

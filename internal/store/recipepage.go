@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -84,7 +83,12 @@ type childRow struct {
 }
 
 // RecipePage loads a recipe of a published layer with everything around it.
-func (s *Store) RecipePage(ctx context.Context, id int64) (*RecipePage, error) {
+// branchIndex gives the BranchIndex of the recipe's branch (kept by the
+// caller per index version); nil loads it.
+func (s *Store) RecipePage(ctx context.Context, id int64, branchIndex func(ctx context.Context, branchID int64) (*BranchIndex, error)) (*RecipePage, error) {
+	if branchIndex == nil {
+		branchIndex = s.LoadBranchIndex
+	}
 	db := s.with(ctx)
 	p := &RecipePage{}
 	if err := translate(db.Where("id = ?", id).Take(&p.Recipe).Error); err != nil {
@@ -115,27 +119,17 @@ ORDER BY kind, n, id`, map[string]any{"id": id}).Scan(&rows).Error
 	if err != nil {
 		return nil, err
 	}
-	var depNames []string
-	seen := map[string]bool{}
-	want := func(n string) {
-		if !seen[n] {
-			seen[n] = true
-			depNames = append(depNames, n)
-		}
-	}
 	for _, r := range rows {
 		switch r.Kind {
 		case "a_src":
 			p.Sources = append(p.Sources, RecipeSource{ID: r.ID, RecipeID: id, URL: r.A, SHA256Sum: r.B})
 		case "b_dep":
 			p.Depends = append(p.Depends, DepProviders{Name: r.A})
-			want(r.A)
 		case "c_pc":
 			pc := PackageConfigRow{RecipePackageConfig: RecipePackageConfig{ID: r.ID, RecipeID: id, Feature: r.A,
 				WithOption: r.B, WithoutOption: r.C, BuildDeps: r.D}}
 			for _, d := range strings.Fields(r.D) {
 				pc.Deps = append(pc.Deps, DepProviders{Name: d})
-				want(d)
 			}
 			p.PackageConfigs = append(p.PackageConfigs, pc)
 		case "d_file":
@@ -152,21 +146,19 @@ ORDER BY kind, n, id`, map[string]any{"id": id}).Scan(&rows).Error
 	}
 	slices.SortStableFunc(p.PackageConfigs, func(a, b PackageConfigRow) int { return cmp.Compare(a.Feature, b.Feature) })
 
-	providers, err := s.providers(ctx, lb.BranchID, depNames)
+	x, err := branchIndex(ctx, lb.BranchID)
 	if err != nil {
 		return nil, err
 	}
 	for i := range p.Depends {
-		p.Depends[i].Providers = providers[p.Depends[i].Name]
+		p.Depends[i].Providers = x.Providers(p.Depends[i].Name)
 	}
 	for i := range p.PackageConfigs {
 		for j := range p.PackageConfigs[i].Deps {
-			p.PackageConfigs[i].Deps[j].Providers = providers[p.PackageConfigs[i].Deps[j].Name]
+			p.PackageConfigs[i].Deps[j].Providers = x.Providers(p.PackageConfigs[i].Deps[j].Name)
 		}
 	}
-	if p.Appends, err = s.recipeAppends(ctx, &p.Recipe, lb.BranchID); err != nil {
-		return nil, err
-	}
+	p.Appends = x.Appends(p.Recipe.Filename)
 	err = db.Raw(`
 SELECT r.id, r.pv, b.name AS branch_name
 FROM recipes r JOIN layer_branches lb ON lb.id = r.layer_branch_id JOIN branches b ON b.id = lb.branch_id
@@ -200,55 +192,6 @@ type providerRow struct {
 	IndexPreference int
 }
 
-// providers resolves dependency names to the recipes on the branch that
-// provide them: by PN, by PROVIDES, or as the native/nativesdk variant of
-// a recipe extended with BBCLASSEXTEND. One query for all names.
-func (s *Store) providers(ctx context.Context, branchID int64, names []string) (map[string][]Provider, error) {
-	out := map[string][]Provider{}
-	if len(names) == 0 {
-		return out, nil
-	}
-	pns := map[string]bool{}
-	var provConds []string
-	var provArgs []any
-	for _, n := range names {
-		pns[n] = true
-		if b := baseName(n); b != n {
-			pns[b] = true
-		}
-		provConds = append(provConds, `(' ' || r.provides || ' ') LIKE ? ESCAPE '\'`)
-		provArgs = append(provArgs, likeContains(" "+n+" "))
-	}
-	pnList := make([]string, 0, len(pns))
-	for n := range pns {
-		pnList = append(pnList, n)
-	}
-	slices.Sort(pnList)
-	var rows []providerRow
-	// By name through the PN index, and through PROVIDES among the few
-	// recipes that provide more than their own name (a partial index).
-	cols := `SELECT r.id AS id, r.pn AS pn, r.pv AS pv, r.provides AS provides, r.bbclassextend AS bbclassextend,
-       l.name AS layer_name, l.index_preference AS index_preference
-FROM recipes r JOIN layer_branches lb ON lb.id = r.layer_branch_id JOIN layers l ON l.id = lb.layer_id
-WHERE lb.branch_id = ? AND l.status IN ? AND NOT l.comparison AND `
-	err := s.with(ctx).Raw(cols+`r.pn IN ?
-UNION
-`+cols+`r.provides <> '' AND r.provides <> r.pn AND (`+strings.Join(provConds, " OR ")+`)
-ORDER BY index_preference DESC, layer_name, pn, id`,
-		append([]any{branchID, publishedStatuses, pnList, branchID, publishedStatuses}, provArgs...)...).Scan(&rows).Error
-	if err != nil {
-		return nil, err
-	}
-	for _, n := range names {
-		for _, r := range rows {
-			if provides(r, n) {
-				out[n] = append(out[n], Provider{RecipeID: r.ID, PN: r.PN, PV: r.PV, LayerName: r.LayerName})
-			}
-		}
-	}
-	return out, nil
-}
-
 // baseName strips the variant a BBCLASSEXTEND adds: foo-native, foo-cross,
 // nativesdk-foo become foo.
 func baseName(n string) string {
@@ -261,62 +204,6 @@ func baseName(n string) string {
 		return b
 	}
 	return n
-}
-
-func provides(r providerRow, name string) bool {
-	if r.PN == name || hasWord(r.Provides, name) {
-		return true
-	}
-	b := baseName(name)
-	if b == name || r.PN != b {
-		return false
-	}
-	switch {
-	case strings.HasSuffix(name, "-native"):
-		return hasWord(r.BBClassExtend, "native")
-	case strings.HasPrefix(name, "nativesdk-"):
-		return hasWord(r.BBClassExtend, "nativesdk")
-	}
-	return false
-}
-
-// recipeAppends finds the bbappends on the branch named for the recipe
-// (upstream's rule: NAME.bbappend or NAME_VERSION.bbappend) and marks those
-// that apply to its version (% matches any version suffix).
-func (s *Store) recipeAppends(ctx context.Context, r *Recipe, branchID int64) ([]AppendRow, error) {
-	stem := strings.TrimSuffix(r.Filename, ".bb")
-	prefix, _, _ := strings.Cut(stem, "_")
-	nameRE := regexp.MustCompile(`^` + regexp.QuoteMeta(prefix) + `(_[^_]*)?\.bbappend$`)
-	var rows []struct {
-		Filename, Filepath, LayerName         string
-		VCSSubdir                             string `gorm:"column:vcs_subdir"`
-		ActualBranch, BranchName, FileURLTmpl string
-	}
-	err := s.with(ctx).Raw(`
-SELECT a.filename, a.filepath, l.name AS layer_name, lb.vcs_subdir, lb.actual_branch, b.name AS branch_name,
-       l.vcs_web_file_base_url AS file_url_tmpl
-FROM bbappends a JOIN layer_branches lb ON lb.id = a.layer_branch_id JOIN layers l ON l.id = lb.layer_id
-JOIN branches b ON b.id = lb.branch_id
-WHERE lb.branch_id = ? AND l.status IN ? AND NOT l.comparison
-  AND (a.filename = ? OR a.filename LIKE ? ESCAPE '\')
-ORDER BY l.index_preference DESC, l.name, a.filepath, a.filename`,
-		branchID, publishedStatuses, prefix+".bbappend", escapeLike(prefix)+`\_%.bbappend`).Scan(&rows).Error
-	if err != nil {
-		return nil, err
-	}
-	var out []AppendRow
-	for _, a := range rows {
-		if !nameRE.MatchString(a.Filename) {
-			continue
-		}
-		lb := LayerBranch{VCSSubdir: a.VCSSubdir, ActualBranch: a.ActualBranch, Branch: &Branch{Name: a.BranchName}}
-		out = append(out, AppendRow{
-			Filename: a.Filename, Filepath: a.Filepath, LayerName: a.LayerName,
-			URL:     lb.FileURL(&Layer{VCSWebFileBaseURL: a.FileURLTmpl}, path.Join(a.Filepath, a.Filename)),
-			Applies: appendApplies(a.Filename, r.Filename),
-		})
-	}
-	return out, nil
 }
 
 // appendApplies is upstream's BBAppend.matches_recipe: the same stem, or a

@@ -214,8 +214,8 @@ func (s *Store) SearchRecipes(ctx context.Context, branch *Branch, q RecipeQuery
 		args = append(args, d, d)
 	}
 	for _, c := range q.Inherits {
-		where = append(where, `(' ' || r.inherits || ' ') LIKE ? ESCAPE '\'`)
-		args = append(args, likeContains(" "+c+" "))
+		where = append(where, "r.id IN (SELECT recipe_id FROM recipe_inherits WHERE name = ?)")
+		args = append(args, c)
 	}
 	if q.Layer != "" {
 		l, err := s.PublishedLayer(ctx, q.Layer)

@@ -43,8 +43,8 @@ func (s *Server) visibleBranches(c echo.Context) []store.Branch {
 	if bs, ok := c.Get("visibleBranches").([]store.Branch); ok {
 		return bs
 	}
-	bs, err := s.store.VisibleBranches(c.Request().Context())
-	if err != nil {
+	bs, err := s.memoBranches(c.Request().Context())
+	if err != nil && c.Request().Context().Err() == nil {
 		s.log.Warn("listing branches for the layout", "err", err)
 	}
 	c.Set("visibleBranches", bs)

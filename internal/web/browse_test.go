@@ -293,10 +293,14 @@ func TestQueriesPerPage(t *testing.T) {
 			"update":       fmt.Sprintf("/layerindex/updates/%d/", f.updateID),
 		}
 		limits := map[string]int64{"layer list": 2, "layer detail": 9, "layer tab": 9, "search": 2, "search all": 2,
-			"recipe": 7, "machines": 2, "duplicates": 5, "updates": 3, "update": 3}
+			"recipe": 5, "machines": 2, "duplicates": 5, "updates": 3, "update": 3}
 		measure := func() map[string]int64 {
 			out := map[string]int64{}
 			for name, p := range pages {
+				// What pages derive from the whole index (branches, a
+				// branch's providers) is read once per index version, by
+				// the first page that needs it: count a page's own queries.
+				get(t, f.ts.URL, p)
 				before := f.queries.Load()
 				if code, _, _ := get(t, f.ts.URL, p); code != 200 {
 					t.Fatalf("%s: %d", p, code)

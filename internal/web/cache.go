@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"container/list"
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,21 +12,20 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/labstack/echo/v4"
 
 	"layerindex/internal/db"
-	"layerindex/internal/store"
+	"layerindex/internal/indexversion"
 )
 
 // The page cache keeps rendered pages for anonymous visitors and serves
-// them again until the index changes. It is exact, not time-based: on
-// SQLite every request reads a change counter kept by triggers; on
-// PostgreSQL the server LISTENs to the notifications that triggers send on
-// commit, so a page is never older than the last commit plus the
-// notification's trip, and a lost connection disables the cache until it is
-// back. Requests with cookies or credentials are never served from it, so
+// them again until the index changes. It is exact, not time-based: pages
+// are kept per index version (package indexversion: on SQLite a change
+// counter kept by triggers, read per request; on PostgreSQL the version
+// pushed by the notifications that triggers send on commit, so a page is
+// never older than the last commit plus the notification's trip, on every
+// server of a deployment, and a lost connection disables the cache until it
+// is back). Requests with cookies or credentials are never served from it, so
 // per-user pages (log-in state) stay correct.
 
 const (
@@ -74,150 +72,25 @@ type pageCache struct {
 	lru     *list.List // front: most recently used
 	bytes   int
 
-	store   *store.Store
-	counter versionReads // SQLite: shared reads of the change counter
-	notify  bool         // versions come from notifications (PostgreSQL)
-	gen     atomic.Int64 // notification generation
-	live    atomic.Bool  // the notification listener is connected
-	stop    context.CancelFunc
-	done    chan struct{}
+	versions *indexversion.Watcher
+	notify   bool // PostgreSQL: cache only while versions are pushed
 
 	hits, misses atomic.Int64
 }
 
-func newPageCache(d *db.DB, st *store.Store, log interface{ Warn(string, ...any) }) *pageCache {
-	c := &pageCache{entries: map[string]*cacheEntry{}, lru: list.New(), store: st}
-	if d.Dialect == db.Postgres {
-		c.notify = true
-		ctx, cancel := context.WithCancel(context.Background())
-		c.stop, c.done = cancel, make(chan struct{})
-		go c.listen(ctx, d, log)
-	}
-	return c
-}
-
-// close stops the notification listener.
-func (c *pageCache) close() {
-	if c.stop != nil {
-		c.stop()
-		<-c.done
-	}
-}
-
-// listen keeps a LISTEN connection open and bumps the generation on every
-// notification; while it is down the cache is bypassed.
-func (c *pageCache) listen(ctx context.Context, d *db.DB, log interface{ Warn(string, ...any) }) {
-	defer close(c.done)
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := c.listenOnce(ctx, d)
-		c.live.Store(false)
-		if ctx.Err() != nil {
-			return
-		}
-		log.Warn("page cache: listening for index changes failed; pages are not cached meanwhile", "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(backoff*2, 10*time.Second)
-	}
-}
-
-func (c *pageCache) listenOnce(ctx context.Context, d *db.DB) error {
-	conn, err := listenConn(ctx, d)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "LISTEN "+store.IndexChannel); err != nil {
-		return err
-	}
-	// Whatever changed while nobody listened is unknown: start afresh.
-	c.gen.Add(1)
-	c.live.Store(true)
-	for {
-		if _, err := conn.WaitForNotification(ctx); err != nil {
-			return err
-		}
-		c.gen.Add(1)
-	}
-}
-
-// listenConn opens a connection of its own for LISTEN, with the settings
-// of the application's pool (database/sql cannot wait for notifications,
-// and the job queue's small LISTEN pool is River's).
-func listenConn(ctx context.Context, d *db.DB) (*pgx.Conn, error) {
-	sc, err := d.SQL.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var cfg *pgx.ConnConfig
-	err = sc.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
-		if !ok {
-			return fmt.Errorf("not a pgx connection: %T", dc)
-		}
-		cfg = c.Conn().Config().Copy()
-		return nil
-	})
-	sc.Close()
-	if err != nil {
-		return nil, err
-	}
-	return pgx.ConnectConfig(ctx, cfg)
+func newPageCache(d *db.DB, versions *indexversion.Watcher) *pageCache {
+	return &pageCache{entries: map[string]*cacheEntry{}, lru: list.New(), versions: versions, notify: d.Dialect == db.Postgres}
 }
 
 // version is the current index version, and false when pages must not be
-// cached now.
+// cached now: on PostgreSQL while the notification listener is down (a
+// change it missed would go unseen by the other servers' caches' peers).
 func (c *pageCache) version(ctx context.Context) (int64, bool) {
-	if c.notify {
-		return c.gen.Load(), c.live.Load()
+	if c.notify && !c.versions.Pushed() {
+		return 0, false
 	}
-	v, err := c.counter.read(ctx, time.Now(), c.store.IndexVersion)
-	return v, err == nil
-}
-
-// versionReads shares reads of SQLite's change counter between requests
-// without losing exactness: a request may use a value read by a query that
-// started after the request arrived, since that query sees every change
-// committed before. Under load one read serves many requests.
-type versionReads struct {
-	mu        sync.Mutex
-	changed   *sync.Cond // a read finished
-	reading   bool
-	readStart time.Time
-	lastStart time.Time // start of the last finished read
-	last      int64
-	lastErr   error
-}
-
-func (r *versionReads) read(ctx context.Context, arrival time.Time, query func(context.Context) (int64, error)) (int64, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.changed == nil {
-		r.changed = sync.NewCond(&r.mu)
-	}
-	for {
-		if !r.lastStart.IsZero() && !r.lastStart.Before(arrival) {
-			return r.last, r.lastErr
-		}
-		if r.reading {
-			r.changed.Wait() // then use it if it started in time, or start the next
-			continue
-		}
-		r.reading, r.readStart = true, time.Now()
-		r.mu.Unlock()
-		v, err := query(ctx)
-		r.mu.Lock()
-		r.reading = false
-		r.lastStart, r.last, r.lastErr = r.readStart, v, err
-		r.changed.Broadcast()
-		if err != nil {
-			return 0, err // a failed read (e.g. a cancelled request) is not shared
-		}
-	}
+	v, err := c.versions.Current(ctx)
+	return v.Version, err == nil
 }
 
 func (c *pageCache) get(key string, version int64) *cacheEntry {
@@ -304,6 +177,11 @@ func (s *Server) cached(h echo.HandlerFunc) echo.HandlerFunc {
 		version, ok := c.version(r.Context())
 		if !ok {
 			return h(ec)
+		}
+		// The page is rendered from this version: what it derives from the
+		// index is looked up at the same one, without reading it again.
+		if rv, _ := r.Context().Value(requestVersionKey{}).(*requestVersion); rv != nil {
+			rv.read, rv.version = true, version
 		}
 		key := r.RequestURI
 		if e := c.get(key, version); e != nil {

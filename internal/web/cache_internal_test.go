@@ -1,12 +1,8 @@
 package web
 
 import (
-	"context"
 	"net/http"
-	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 )
 
 func TestAcceptsGzip(t *testing.T) {
@@ -18,46 +14,4 @@ func TestAcceptsGzip(t *testing.T) {
 			t.Errorf("%q: %v, want %v", h, got, want)
 		}
 	}
-}
-
-// TestVersionReadsAreFresh: a request never uses a counter value older than
-// the last change committed before it arrived, however reads are shared.
-func TestVersionReadsAreFresh(t *testing.T) {
-	var committed atomic.Int64
-	var queries atomic.Int64
-	query := func(context.Context) (int64, error) {
-		queries.Add(1)
-		v := committed.Load() // the read's snapshot is taken when it starts
-		time.Sleep(50 * time.Microsecond)
-		return v, nil
-	}
-	var r versionReads
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	var wg sync.WaitGroup
-	var reads atomic.Int64
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				want := committed.Load()
-				got, err := r.read(context.Background(), time.Now(), query)
-				if err != nil || got < want {
-					t.Errorf("read %d (err %v) after change %d was committed", got, err, want)
-					return
-				}
-				reads.Add(1)
-			}
-		}()
-	}
-	for ctx.Err() == nil {
-		committed.Add(1)
-		time.Sleep(200 * time.Microsecond)
-	}
-	wg.Wait()
-	if reads.Load() == 0 || queries.Load() >= reads.Load() {
-		t.Errorf("%d requests used %d queries: reads are not shared", reads.Load(), queries.Load())
-	}
-	t.Logf("%d requests, %d queries, %d changes", reads.Load(), queries.Load(), committed.Load())
 }

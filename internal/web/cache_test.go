@@ -13,6 +13,7 @@ import (
 
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
+	"layerindex/internal/indexversion"
 	"layerindex/internal/jobs"
 	"layerindex/internal/store"
 	"layerindex/internal/store/storetest"
@@ -141,7 +142,7 @@ func TestPageCache(t *testing.T) {
 		}
 		// A lost LISTEN connection: changes made while it is down must not
 		// be hidden by cached pages, and caching resumes once it is back.
-		if err := conn.Gorm.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN %' AND pid <> pg_backend_pid()").Error; err != nil {
+		if err := conn.Gorm.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?", indexversion.ApplicationName).Error; err != nil {
 			t.Fatal(err)
 		}
 		fetch(list, false)

@@ -18,7 +18,11 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/", s.home)
-	api.Register(e, s.store, api.Options{BaseURL: s.opts.BaseURL, Version: s.opts.Version, Logger: s.log})
+	apiOpts := api.Options{BaseURL: s.opts.BaseURL, Version: s.opts.Version, Logger: s.log}
+	if s.versions != nil {
+		apiOpts.IndexVersion = s.versions.Current
+	}
+	api.Register(e, s.store, apiOpts)
 
 	// Accounts, submission, review, maintenance and administration
 	// (account.go, admin.go; handlers in submit.go, review.go, maintain.go).

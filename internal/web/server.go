@@ -18,6 +18,7 @@ import (
 	"layerindex/internal/auth"
 	"layerindex/internal/db"
 	"layerindex/internal/gitrepo"
+	"layerindex/internal/indexversion"
 	"layerindex/internal/jobs"
 	"layerindex/internal/store"
 	"layerindex/templates"
@@ -54,6 +55,10 @@ type Server struct {
 	opts  Options
 	acct  *accounts
 	cache *pageCache // nil: pages are not cached
+	// versions tells the index version to the page cache and the API
+	// (nil without the page cache: the API then reads it per request).
+	versions *indexversion.Watcher
+	memo     indexMemo // data derived from the index, per version
 }
 
 // New builds the server and its routes.
@@ -78,7 +83,8 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 		opts:  opts,
 	}
 	if opts.PageCache {
-		s.cache = newPageCache(d, s.store, s.log)
+		s.versions = indexversion.Watch(d, s.store, s.log)
+		s.cache = newPageCache(d, s.versions)
 	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true
@@ -96,6 +102,7 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 		},
 	}))
 	e.Use(s.requestLog())
+	e.Use(withRequestVersion)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection:         "0",
 		ContentTypeNosniff:    "nosniff",
@@ -113,8 +120,8 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 // Close releases what the server holds besides its handler (the page
 // cache's notification listener).
 func (s *Server) Close() {
-	if s.cache != nil {
-		s.cache.close()
+	if s.versions != nil {
+		s.versions.Close()
 	}
 }
 
@@ -147,7 +154,7 @@ func (s *Server) requestLog() echo.MiddlewareFunc {
 		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRemoteIP: true, LogError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			level := slog.LevelDebug
-			if v.Status >= 500 {
+			if v.Status >= 500 && !clientGone(c, v.Error) {
 				level = slog.LevelError
 			}
 			attrs := []slog.Attr{
@@ -161,6 +168,15 @@ func (s *Server) requestLog() echo.MiddlewareFunc {
 			return nil
 		},
 	})
+}
+
+// clientGone reports whether err comes from the client having gone away
+// (its request's context was cancelled) rather than from a fault here.
+func clientGone(c echo.Context, err error) bool {
+	if err == nil {
+		return false
+	}
+	return errors.Is(err, context.Canceled) || c.Request().Context().Err() != nil
 }
 
 // handleError renders errors: JSON under the API, an HTML page elsewhere.
@@ -181,6 +197,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 	case errors.Is(err, store.ErrNotFound):
 		code, msg = http.StatusNotFound, "Not found."
+	}
+	if clientGone(c, err) {
+		// Nobody is there to read an error page; a client cutting a request
+		// short (a closed tab, a benchmark's end) is not the server's fault.
+		s.log.Debug("request abandoned by the client", "method", c.Request().Method, "uri", c.Request().RequestURI, "err", err)
+		return
 	}
 	if code >= 500 {
 		s.log.Error("request failed", "method", c.Request().Method, "uri", c.Request().RequestURI, "err", err)

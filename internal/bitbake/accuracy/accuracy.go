@@ -1,8 +1,11 @@
 // Package accuracy compares parser output with BitBake ground truth using
-// the project's metric (shared/tools/accuracy.py): scalars after
-// whitespace folding with null == "", lists as sets of words, a recipe
-// missing from the output is a disagreement. It exists for the accuracy
-// test and for `layerindex parse --explain`.
+// the project's metrics: the core fields of shared/tools/accuracy.py
+// (Compare) and every key layerindex stores, as
+// shared/tools/accuracy_full.py measures them (CompareStored). Scalars are
+// compared after whitespace folding with null == "", lists as sets of
+// words, packageconfig as a map, skipped as a yes/no; a recipe missing
+// from the output is a disagreement. It exists for the accuracy tests and
+// for `layerindex parse --explain`.
 package accuracy
 
 import (
@@ -11,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -22,8 +26,24 @@ var (
 	List   = []string{"PROVIDES", "DEPENDS", "BBCLASSEXTEND", "inherits", "sources"}
 )
 
+// ExtraScalar and ExtraList are the further keys layerindex stores;
+// "packageconfig" (compared as a map) and "skipped" (compared as a
+// yes/no) complete them.
+var (
+	ExtraScalar = []string{"BPN", "PE", "PR", "SRCREV", "configopts"}
+	ExtraList   = []string{"SRC_URI", "filedeps", "inherits_all"}
+)
+
 // Fields is Scalar followed by List.
 func Fields() []string { return append(append([]string(nil), Scalar...), List...) }
+
+// StoredFields are all the keys layerindex stores, in accuracy_full.py's
+// order: Fields, ExtraScalar, ExtraList, packageconfig, skipped.
+func StoredFields() []string {
+	out := append(Fields(), ExtraScalar...)
+	out = append(out, ExtraList...)
+	return append(out, "packageconfig", "skipped")
+}
 
 // Record is one recipe: field name to JSON value.
 type Record map[string]any
@@ -91,23 +111,67 @@ func words(v any) map[string]bool {
 	return m
 }
 
-// Equal compares one field of two records by the metric.
-func Equal(field string, gt, got any) bool {
+func isList(field string) bool {
 	for _, l := range List {
 		if l == field {
-			a, b := words(gt), words(got)
-			if len(a) != len(b) {
-				return false
-			}
-			for w := range a {
-				if !b[w] {
-					return false
-				}
-			}
 			return true
 		}
 	}
+	for _, l := range ExtraList {
+		if l == field {
+			return true
+		}
+	}
+	return false
+}
+
+// Equal compares one field of two records by the metric.
+func Equal(field string, gt, got any) bool {
+	switch {
+	case field == "packageconfig":
+		return reflect.DeepEqual(orEmpty(gt), orEmpty(got))
+	case field == "skipped":
+		return truthy(gt) == truthy(got)
+	case isList(field):
+		a, b := words(gt), words(got)
+		if len(a) != len(b) {
+			return false
+		}
+		for w := range a {
+			if !b[w] {
+				return false
+			}
+		}
+		return true
+	}
 	return Norm(gt) == Norm(got)
+}
+
+// orEmpty is Python's "v or {}" for a decoded JSON value.
+func orEmpty(v any) any {
+	if !truthy(v) {
+		return map[string]any{}
+	}
+	return v
+}
+
+// truthy is Python's bool() for a decoded JSON value.
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case string:
+		return x != ""
+	case bool:
+		return x
+	case float64:
+		return x != 0
+	case []any:
+		return len(x) > 0
+	case map[string]any:
+		return len(x) > 0
+	}
+	return true
 }
 
 // Mismatch is one disagreeing field.
@@ -119,15 +183,29 @@ type Mismatch struct {
 // Report is the result of a comparison.
 type Report struct {
 	Total, Missing, Extra, AllAgree int
-	PerField                        map[string]int
-	Mismatches                      []Mismatch
+	// Fields are the compared keys, PerField the agreeing recipes per key.
+	Fields   []string
+	PerField map[string]int
+	// Stored is set for CompareStored's report.
+	Stored     bool
+	Mismatches []Mismatch
 	// Disagreeing lists the paths of recipes that differ on some field.
 	Disagreeing []string
 }
 
-// Compare applies the metric to candidate records against ground truth.
-func Compare(gt, got map[string]Record) *Report {
-	r := &Report{PerField: map[string]int{}}
+// Compare applies the core-field metric (accuracy.py) to candidate
+// records against ground truth.
+func Compare(gt, got map[string]Record) *Report { return compare(gt, got, Fields(), false) }
+
+// CompareStored applies accuracy_full.py's metric: every key layerindex
+// stores. A key the ground truth does not record (older ground truth
+// lacks configopts and packageconfig) counts as agreeing, as there.
+func CompareStored(gt, got map[string]Record) *Report {
+	return compare(gt, got, StoredFields(), true)
+}
+
+func compare(gt, got map[string]Record, fields []string, stored bool) *Report {
+	r := &Report{PerField: map[string]int{}, Fields: fields, Stored: stored}
 	paths := make([]string, 0, len(gt))
 	for p, rec := range gt {
 		if _, bad := rec["error"]; bad {
@@ -151,7 +229,11 @@ func Compare(gt, got map[string]Record) *Report {
 			continue
 		}
 		all := true
-		for _, f := range Fields() {
+		for _, f := range fields {
+			if _, recorded := g[f]; stored && !recorded && f != "skipped" {
+				r.PerField[f]++
+				continue
+			}
 			if Equal(f, g[f], c[f]) {
 				r.PerField[f]++
 				continue
@@ -180,19 +262,20 @@ func (r *Report) Pct(n int) float64 {
 func (r *Report) Summary() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "recipes: ground truth %d, missing %d, extra %d\n", r.Total, r.Missing, r.Extra)
-	for _, f := range Fields() {
+	for _, f := range r.Fields {
 		fmt.Fprintf(&b, "  %-14s %6.2f%%  (%d)\n", f, r.Pct(r.PerField[f]), r.Total-r.PerField[f]-r.Missing)
 	}
-	fmt.Fprintf(&b, "all fields agree: %d/%d = %.2f%%\n", r.AllAgree, r.Total, r.Pct(r.AllAgree))
+	what := "all fields agree"
+	if r.Stored {
+		what = "all stored keys agree"
+	}
+	fmt.Fprintf(&b, "%s: %d/%d = %.2f%%\n", what, r.AllAgree, r.Total, r.Pct(r.AllAgree))
 	return b.String()
 }
 
 // Diff describes a list-field mismatch as the words only in each side.
 func Diff(m Mismatch) string {
-	for _, l := range List {
-		if l != m.Field {
-			continue
-		}
+	if isList(m.Field) {
 		a, b := words(m.Want), words(m.Got)
 		var miss, extra []string
 		for w := range a {

@@ -181,8 +181,11 @@ type (
 	passStmt     struct{}
 	breakStmt    struct{}
 	continueStmt struct{}
-	globalStmt   struct{ names []string }
-	defStmt      struct {
+	globalStmt   struct {
+		names    []string
+		nonlocal bool
+	}
+	defStmt struct {
 		fn   *funcDef
 		line int
 	}

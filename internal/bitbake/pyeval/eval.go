@@ -387,10 +387,10 @@ func (in *Interp) evalComp(c *compExpr, outer *scope) (Value, error) {
 }
 
 func (in *Interp) lookupName(name string, sc *scope) (Value, error) {
-	if v, ok := sc.lookup(name); ok {
+	if v, ok := in.lookupScoped(sc, name); ok {
 		return v, nil
 	}
-	if v, ok := in.globals[name]; ok {
+	if v, ok := in.globalNS(sc, false)[name]; ok {
 		return v, nil
 	}
 	if in.filterLookup != nil {

@@ -104,19 +104,29 @@ func registerFetch() {
 		if !ok {
 			return unknownf("decodeurl argument"), nil
 		}
-		o := newURI(s)
-		at := o.Attrs
-		user := at["username"]
-		host := at["hostname"]
-		if hp, ok := at["hostport"].(Str); ok && hp != "" {
-			host = hp
-		}
-		path := at["path"]
-		if at["relative"] == True {
-			host, path = Str(""), Str(strings.TrimPrefix(strings.SplitN(strings.SplitN(s, ";", 2)[0], ":", 2)[1], "//"))
-		}
-		return NewTuple(at["scheme"], host, path, user, at["password"], at["params"]), nil
+		return NewTuple(decodeURL(s)...), nil
 	})
+	registerFetchData(m)
+}
+
+// decodeURL is bb.fetch2.decodeurl: scheme, host[:port], path ("/" when
+// empty), user, password and the parameters (a dict).
+func decodeURL(s string) []Value {
+	o := newURI(s)
+	at := o.Attrs
+	user := at["username"]
+	host := at["hostname"]
+	if hp, ok := at["hostport"].(Str); ok && hp != "" {
+		host = hp
+	}
+	path := at["path"]
+	if at["relative"] == True {
+		host, path = Str(""), Str(strings.TrimPrefix(strings.SplitN(strings.SplitN(s, ";", 2)[0], ":", 2)[1], "//"))
+	}
+	if path == Str("") {
+		path = Str("/")
+	}
+	return []Value{at["scheme"], host, path, user, at["password"], at["params"]}
 }
 
 // scmSchemes are the fetchers that support SRCREV.

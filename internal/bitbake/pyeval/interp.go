@@ -97,7 +97,7 @@ type Interp struct {
 	// Failed collects what was not supported during the current run.
 	Failed  []string
 	yields  []*List
-	globals map[string]Value // names bound by top-level imports in anon functions
+	globals map[string]Value // the metadata functions' globals without Shared
 	shared  *Shared
 	// filterLookup resolves filter functions while a filter runs.
 	filterLookup func(name string) (module string, ok bool)
@@ -107,6 +107,9 @@ type Interp struct {
 // library modules and a total step budget across nested evaluations.
 type Shared struct {
 	libMods map[string]*Module
+	// globals is the namespace of the metadata's functions (BitBake's
+	// method pool): what their global statements bind.
+	globals map[string]Value
 	// Budget is the number of steps left for all evaluations sharing it.
 	Budget int
 	// Bytes is the allocation budget left (see Limits.MaxAlloc).
@@ -389,18 +392,71 @@ func (in *Interp) noteFailure(err error) {
 
 // scope is a function's local namespace.
 type scope struct {
-	vars    map[string]Value
-	parent  *scope
-	globals map[string]bool
+	vars   map[string]Value
+	parent *scope
+	// declared holds the names a global ('g') or nonlocal ('n')
+	// statement of this function declared.
+	declared map[string]byte
+	// module marks the top-level namespace of a library module: the
+	// globals of the functions defined in it.
+	module bool
 }
 
-func (sc *scope) lookup(name string) (Value, bool) {
+// lookup finds a name along the enclosing scopes; a name declared global
+// is looked up in the global namespace only.
+func (in *Interp) lookupScoped(sc *scope, name string) (Value, bool) {
 	for s := sc; s != nil; s = s.parent {
+		switch s.declared[name] {
+		case 'g':
+			v, ok := in.globalNS(s, false)[name]
+			return v, ok
+		case 'n':
+			continue
+		}
 		if v, ok := s.vars[name]; ok {
 			return v, true
 		}
 	}
 	return nil, false
+}
+
+// globalNS returns the global namespace of the functions of scope sc:
+// the library module's namespace they were defined in, or for functions
+// of the metadata (and anonymous functions) BitBake's shared namespace,
+// kept per recipe. With create unset it may return nil.
+func (in *Interp) globalNS(sc *scope, create bool) map[string]Value {
+	for s := sc; s != nil; s = s.parent {
+		if s.module {
+			return s.vars
+		}
+	}
+	if in.shared != nil {
+		if in.shared.globals == nil && create {
+			in.shared.globals = map[string]Value{}
+		}
+		return in.shared.globals
+	}
+	if in.globals == nil && create {
+		in.globals = map[string]Value{}
+	}
+	return in.globals
+}
+
+// bind assigns a name in scope sc, honouring global and nonlocal.
+func (in *Interp) bind(sc *scope, name string, v Value) {
+	switch sc.declared[name] {
+	case 'g':
+		in.globalNS(sc, true)[name] = v
+		return
+	case 'n':
+		for s := sc.parent; s != nil && !s.module; s = s.parent {
+			if _, ok := s.vars[name]; ok {
+				s.vars[name] = v
+				return
+			}
+		}
+	}
+	sc.set(name, v)
 }
 
 func (sc *scope) set(name string, v Value) {
@@ -556,7 +612,19 @@ func (in *Interp) exec(st stmt, sc *scope) (ctrl, Value, error) {
 			return ctrlNone, nil, err
 		}
 		return ctrlReturn, v, nil
-	case *passStmt, *globalStmt:
+	case *passStmt:
+		return ctrlNone, nil, nil
+	case *globalStmt:
+		if sc.declared == nil {
+			sc.declared = map[string]byte{}
+		}
+		kind := byte('g')
+		if s.nonlocal {
+			kind = 'n'
+		}
+		for _, n := range s.names {
+			sc.declared[n] = kind
+		}
 		return ctrlNone, nil, nil
 	case *breakStmt:
 		return ctrlBreak, nil, nil
@@ -712,7 +780,7 @@ func (in *Interp) makeFunction(fd *funcDef, sc *scope) (*Function, error) {
 func (in *Interp) assign(t expr, v Value, sc *scope) error {
 	switch x := t.(type) {
 	case *nameExpr:
-		sc.set(x.name, v)
+		in.bind(sc, x.name, v)
 		return nil
 	case *tupleExpr:
 		return in.unpack(x.elts, v, sc)
@@ -913,6 +981,13 @@ func (in *Interp) iterate(v Value) ([]Value, error) {
 	case *Unknown:
 		return nil, unsupported("iteration over unknown value (%s)", x.Why)
 	case *DataRef:
+		keys, err := dataKeys(in, x.h, false)
+		if err != nil {
+			return nil, err
+		}
+		if l, ok := keys.(*List); ok {
+			return l.items, nil
+		}
 		return nil, unsupported("iteration over the datastore")
 	}
 	return nil, newExc(excTypeError, "'%s' object is not iterable", typeName(v))
@@ -1002,7 +1077,7 @@ func (in *Interp) libModule(name string) *Module {
 		}
 		body = b
 	}
-	sc := &scope{vars: map[string]Value{}}
+	sc := &scope{vars: map[string]Value{}, module: true}
 	savedRecover, savedInline := in.recover, in.inline
 	in.recover, in.inline = true, false
 	// Top-level statements of a module: defs, imports, constants. Errors

@@ -462,11 +462,9 @@ func (in *Interp) strMethod(s Str, name string, a []Value, kw map[string]Value) 
 		}
 		return NewTuple(Str(str[:i]), Str(sep), Str(str[i+len(sep):])), nil
 	case "splitlines":
-		lines := strings.Split(strings.ReplaceAll(str, "\r\n", "\n"), "\n")
-		if n := len(lines); n > 0 && lines[n-1] == "" {
-			lines = lines[:n-1]
-		}
-		return StrList(lines), nil
+		keep, _ := truth(kwOr(a, 0, kw, "keepends", False))
+		lines := splitLines(str, keep)
+		return StrList(lines), in.checkItems(len(lines), len(lines))
 	case "isdigit", "isnumeric", "isdecimal":
 		return Bool(str != "" && strings.IndexFunc(str, func(r rune) bool { return !unicode.IsDigit(r) }) < 0), nil
 	case "isalpha":
@@ -921,6 +919,8 @@ func (in *Interp) dataMethod(dr *DataRef, name string, a []Value, kw map[string]
 		return strOf(a[i]), true, nil
 	}
 	switch name {
+	case "keys", "localkeys":
+		return dataKeys(in, h, name == "localkeys")
 	case "getVar", "get":
 		n, err := str(0)
 		if err != nil {

@@ -447,7 +447,8 @@ func init() {
 			}
 			return None, nil
 		}),
-		"BBHandler": unknownf("bb.parse.BBHandler"),
+		"handle":    fn("handle", parseHandle),
+		"BBHandler": reg(mod("bb.parse.BBHandler", map[string]Value{"handle": fn("handle", parseHandle), "inherit": fn("inherit", bbhandlerInherit)})),
 	}))
 
 	noop := fn("noop", func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return None, nil })
@@ -500,7 +501,7 @@ func init() {
 				if !ok {
 					return nil, newExc(excTypeError, "join() argument must be str")
 				}
-				if strings.HasPrefix(s, "/") || out == "" {
+				if isAbsPath(s) || out == "" {
 					out = s
 				} else if strings.HasSuffix(out, "/") {
 					out += s
@@ -528,7 +529,7 @@ func init() {
 			if !ok {
 				return unknownf("isabs argument"), nil
 			}
-			return Bool(strings.HasPrefix(s, "/")), nil
+			return Bool(isAbsPath(s)), nil
 		}),
 		"splitext": fn("splitext", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
 			s, ok := argStr(a, 0)
@@ -581,7 +582,7 @@ func init() {
 		"getgid":  fn("getgid", func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return Int(0), nil }),
 		"getcwd":  fn("getcwd", func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return unknownf("os.getcwd"), nil }),
 		"getpid":  fn("getpid", func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return unknownf("os.getpid"), nil }),
-		"listdir": fn("listdir", func(in *Interp, a []Value, kw map[string]Value) (Value, error) { return unknownf("os.listdir"), nil }),
+		"listdir": fn("listdir", osListdir),
 		"access": fn("access", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {
 			if u := firstUnknown(a); u != nil {
 				return u, nil

@@ -421,8 +421,8 @@ func (p *pparser) smallStatement() stmt {
 			}
 			return st
 		case "global", "nonlocal":
+			g := &globalStmt{nonlocal: t.val == "nonlocal"}
 			p.next()
-			g := &globalStmt{}
 			for {
 				g.names = append(g.names, p.expectName())
 				if !p.isOp(",") {

@@ -172,7 +172,8 @@ var (
 	// ExcFatal is raised by bb.fatal (bb.BBHandledException in BitBake).
 	ExcFatal      = &ExcClass{Name: "BBHandledException", Parent: excException}
 	excParseError = &ExcClass{Name: "ParseError", Parent: excException}
-	excFetchError = &ExcClass{Name: "FetchError", Parent: excException}
+	excBBFetch    = &ExcClass{Name: "BBFetchException", Parent: excException}
+	excFetchError = &ExcClass{Name: "FetchError", Parent: excBBFetch}
 )
 
 func newExc(c *ExcClass, format string, args ...any) *Exception {

@@ -1,0 +1,152 @@
+package web
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"layerindex/internal/store"
+)
+
+// indexMemo keeps what pages derive from the whole index or a whole
+// branch — the release selector's branches, a branch's providers and
+// bbappends — for one index version, so a page rendered on a cache miss
+// does not read them again: they change only with the index, and pages ask
+// for them on every view. It is exact for the same reason the page cache
+// is: a value built after reading version v reflects at least v.
+type indexMemo struct {
+	mu       sync.Mutex
+	version  int64
+	branches *memoEntry[[]store.Branch]
+	indexes  map[int64]*memoEntry[*store.BranchIndex]
+}
+
+// memoEntry is one value, built once by the first caller while the others
+// wait for it.
+type memoEntry[T any] struct {
+	done chan struct{}
+	v    T
+	err  error
+}
+
+// memoBuildTimeout bounds a build, which outlives the request that started
+// it (others may be waiting for it).
+const memoBuildTimeout = time.Minute
+
+// memoGet returns the value for version, building it with build unless it
+// is built or being built; a failed build is not kept. slot is called
+// under the lock and returns the entry's place.
+func memoGet[T any](ctx context.Context, m *indexMemo, version int64, slot func() *memoSlot[T], build func(context.Context) (T, error)) (T, error) {
+	m.mu.Lock()
+	if version != m.version {
+		m.version, m.branches, m.indexes = version, nil, nil
+	}
+	sl := slot()
+	e := sl.get()
+	if e == nil {
+		e = &memoEntry[T]{done: make(chan struct{})}
+		sl.set(e)
+		m.mu.Unlock()
+		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), memoBuildTimeout)
+		e.v, e.err = build(bctx)
+		cancel()
+		close(e.done)
+		if e.err != nil {
+			m.mu.Lock()
+			if m.version == version && slot().get() == e {
+				slot().set(nil)
+			}
+			m.mu.Unlock()
+		}
+		return e.v, e.err
+	}
+	m.mu.Unlock()
+	select {
+	case <-e.done:
+		return e.v, e.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// memoSlot is where an entry lives in the memo.
+type memoSlot[T any] struct {
+	get func() *memoEntry[T]
+	set func(*memoEntry[T])
+}
+
+// requestVersion holds the index version a request read first, so every
+// derived value it uses comes from one version and one read.
+type requestVersion struct {
+	read    bool
+	version int64
+}
+
+type requestVersionKey struct{}
+
+// withRequestVersion gives each request a place for its index version.
+func withRequestVersion(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		c.SetRequest(r.WithContext(context.WithValue(r.Context(), requestVersionKey{}, &requestVersion{})))
+		return next(c)
+	}
+}
+
+// indexVersion is the current index version, for keying derived data:
+// read once per request.
+func (s *Server) indexVersion(ctx context.Context) (int64, error) {
+	rv, _ := ctx.Value(requestVersionKey{}).(*requestVersion)
+	if rv != nil && rv.read {
+		return rv.version, nil
+	}
+	var v store.IndexVersion
+	var err error
+	if s.versions != nil {
+		v, err = s.versions.Current(ctx)
+	} else {
+		v, err = s.store.APIIndexVersion(ctx)
+	}
+	if err == nil && rv != nil {
+		rv.read, rv.version = true, v.Version
+	}
+	return v.Version, err
+}
+
+// memoBranches is the branches of the release selector.
+func (s *Server) memoBranches(ctx context.Context) ([]store.Branch, error) {
+	v, err := s.indexVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := &s.memo
+	return memoGet(ctx, m, v, func() *memoSlot[[]store.Branch] {
+		return &memoSlot[[]store.Branch]{get: func() *memoEntry[[]store.Branch] { return m.branches },
+			set: func(e *memoEntry[[]store.Branch]) { m.branches = e }}
+	}, s.store.VisibleBranches)
+}
+
+// branchIndex is the BranchIndex of the branch at the current version.
+func (s *Server) branchIndex(ctx context.Context, branchID int64) (*store.BranchIndex, error) {
+	v, err := s.indexVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := &s.memo
+	return memoGet(ctx, m, v, func() *memoSlot[*store.BranchIndex] {
+		return &memoSlot[*store.BranchIndex]{get: func() *memoEntry[*store.BranchIndex] { return m.indexes[branchID] },
+			set: func(e *memoEntry[*store.BranchIndex]) {
+				if m.indexes == nil {
+					m.indexes = map[int64]*memoEntry[*store.BranchIndex]{}
+				}
+				if e == nil {
+					delete(m.indexes, branchID)
+				} else {
+					m.indexes[branchID] = e
+				}
+			}}
+	}, func(ctx context.Context) (*store.BranchIndex, error) { return s.store.LoadBranchIndex(ctx, branchID) })
+}
