@@ -164,7 +164,7 @@ func run(dialect, shared, pgAdmin string) error {
 	fmt.Printf("%-9s meta-openembedded, 10 layers (clone + parse + store, %d recipes): %v\n", dialect, recipes, time.Since(t0).Round(time.Millisecond))
 
 	t0 = time.Now()
-	if r, err := update(core); err != nil || r.Status != store.UpdateSkipped {
+	if r, err := update(core); err != nil || r.Status != store.UpdateUnchanged {
 		return fmt.Errorf("unchanged re-run: %v %s", err, r.Status)
 	}
 	fmt.Printf("%-9s unchanged re-run of oe-core (fetch + compare): %v\n", dialect, time.Since(t0).Round(time.Millisecond))

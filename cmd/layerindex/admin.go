@@ -5,12 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"regexp"
-	"sort"
+	netmail "net/mail"
 	"strings"
 
-	"layerindex/internal/ingest"
-	"layerindex/internal/jobs"
+	"layerindex/internal/catalog"
 	"layerindex/internal/store"
 )
 
@@ -31,14 +29,21 @@ func runBranch(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if len(rest) != 1 || !branchNameRe.MatchString(rest[0]) {
-		return usageErr("expected one branch name (letters, digits, '.', '-', '_')")
+	if len(rest) != 1 {
+		return usageErr("expected one branch name")
+	}
+	if err := catalog.CheckBranchName(rest[0]); err != nil {
+		return usageErr("branch name: %v", err)
 	}
 	a, err := openApp(ctx, cfg, newLogger(cfg, e.stderr))
 	if err != nil {
 		return err
 	}
 	defer a.close()
+	cat, err := a.queueOnly(ctx)
+	if err != nil {
+		return err
+	}
 	b := &store.Branch{Name: rest[0], BitbakeBranch: bitbakeBranch, ShortDescription: desc, UpdatesEnabled: true}
 	if bitbakeBranch == "" {
 		b.BitbakeBranch = rest[0]
@@ -46,28 +51,40 @@ func runBranch(ctx context.Context, args []string, e env) error {
 	if prio != 0 {
 		b.SortPriority = &prio
 	}
-	if err := store.New(a.db.Gorm).CreateBranch(ctx, b); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			return fmt.Errorf("branch %s already exists", b.Name)
-		}
+	n, err := cat.AddBranch(ctx, catalog.CLI, b)
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("branch %s already exists", b.Name)
+	} else if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "created branch %s\n", b.Name)
+	if n > 0 {
+		fmt.Fprintf(e.stdout, "queued a search of %d published layer(s) for a git branch %s; those that have one are added to it and indexed "+
+			"(run `layerindex update --branch %s --wait` to do it now)\n", n, b.Name, b.Name)
+	}
 	return nil
 }
 
-var (
-	branchNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$`)
-	// layerNameRe is upstream's rule: lowercase letters, digits, '.' and
-	// '-', no leading, trailing or doubled '-'.
-	layerNameRe = regexp.MustCompile(`^[a-z0-9.]+(-[a-z0-9.]+)*$`)
-)
+// maintainerFlag collects --maintainer "Name <email>" values.
+type maintainerFlag []store.LayerMaintainer
+
+func (m *maintainerFlag) String() string { return "" }
+
+func (m *maintainerFlag) Set(v string) error {
+	a, err := netmail.ParseAddress(v)
+	if err != nil || a.Name == "" {
+		return fmt.Errorf("expected \"Full Name <address@example.org>\"")
+	}
+	*m = append(*m, store.LayerMaintainer{Name: a.Name, Email: a.Address, Status: "A"})
+	return nil
+}
 
 func runLayer(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 || args[0] != "add" {
-		return usageErr("expected `layerindex layer add --name N --vcs-url URL [--subdir S] [--type T] [--summary …] [--branch B,…] [--publish]`")
+		return usageErr("expected `layerindex layer add --name N --vcs-url URL [--subdir S] [--type T] [--summary …] [--branch B,…] [--maintainer \"Name <email>\"]… [--publish]`")
 	}
 	var name, url, subdir, typ, summary, description, branches, actual string
+	var maintainers maintainerFlag
 	var publish bool
 	cfg, rest, err := loadConfig("layer add", args[1:], e, func(fs *flag.FlagSet) {
 		fs.StringVar(&name, "name", "", "layer name (lowercase letters, digits, '.', '-')")
@@ -78,6 +95,7 @@ func runLayer(ctx context.Context, args []string, e env) error {
 		fs.StringVar(&description, "description", "", "description")
 		fs.StringVar(&branches, "branch", "", "comma-separated release branches to index (default: master, or every branch if there is no master)")
 		fs.StringVar(&actual, "actual-branch", "", "git branch to read instead of the release branch's name")
+		fs.Var(&maintainers, "maintainer", "a maintainer, as \"Full Name <address>\" (repeat for several)")
 		fs.BoolVar(&publish, "publish", false, "publish at once and index it (otherwise it waits for review as a new layer)")
 	})
 	if err != nil {
@@ -86,8 +104,8 @@ func runLayer(ctx context.Context, args []string, e env) error {
 	if len(rest) > 0 {
 		return usageErr("unexpected argument %q", rest[0])
 	}
-	if !layerNameRe.MatchString(name) || len(name) > 40 {
-		return usageErr("--name must be lowercase letters, digits, '.' and '-' (no leading, trailing or doubled '-'), at most 40 characters")
+	if err := catalog.CheckLayerName(name); err != nil {
+		return usageErr("--name: %v", err)
 	}
 	typ, ok := store.ParseLayerType(typ)
 	if !ok {
@@ -98,9 +116,6 @@ func runLayer(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer a.close()
-	if _, err := a.repos().Policy.CheckURL(url); err != nil {
-		return err
-	}
 	st := store.New(a.db.Gorm)
 	var targets []store.Branch
 	all, err := st.UpdatableBranches(ctx)
@@ -128,45 +143,25 @@ func runLayer(ctx context.Context, args []string, e env) error {
 	if len(targets) == 0 {
 		return errors.New("no release branch exists yet; add one with `layerindex branch add master`")
 	}
-	q, err := jobs.New(ctx, a.db, jobs.Options{})
+	cat, err := a.queueOnly(ctx)
 	if err != nil {
 		return err
 	}
-	status := store.StatusNew
-	if publish {
-		status = store.StatusPublished
-	}
-	l := &store.Layer{Name: name, Status: status, LayerType: typ, Summary: summary, Description: description, VCSURL: url}
-	err = q.InTx(ctx, func(tx *jobs.Tx) error {
-		if err := tx.CreateLayer(ctx, l); err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				return fmt.Errorf("a layer named %s already exists", name)
-			}
-			return err
-		}
-		for _, b := range targets {
-			if err := tx.CreateLayerBranch(ctx, &store.LayerBranch{LayerID: l.ID, BranchID: b.ID, VCSSubdir: subdir,
-				ActualBranch: actual, UpdatesEnabled: true}); err != nil {
-				return err
-			}
-		}
-		if publish {
-			_, err := tx.Enqueue(jobs.UpdateLayerArgs{LayerID: l.ID}, nil)
-			return err
-		}
-		_, err := tx.Enqueue(jobs.ValidateLayerArgs{LayerID: l.ID}, nil)
-		return err
-	})
-	if err != nil {
+	in := catalog.LayerInput{Layer: store.Layer{Name: name, LayerType: typ, Summary: summary, Description: description, VCSURL: url},
+		Subdir: subdir, ActualBranch: actual, Maintainers: maintainers}
+	_, err = cat.AddLayer(ctx, catalog.CLI, targets, in, publish)
+	if errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("a layer named %s already exists", name)
+	} else if err != nil {
 		return err
 	}
 	var names []string
 	for _, b := range targets {
 		names = append(names, b.Name)
 	}
-	what := "new (waiting for review; its repository will be validated)"
+	what := "new (waiting for review; its repository will be checked and the administrators are told)"
 	if publish {
-		what = "published; an update job is queued"
+		what = "published; its update is queued"
 	}
 	fmt.Fprintf(e.stdout, "added %s layer %s on %s: %s\n", store.LayerTypeLabel(typ), name, strings.Join(names, ", "), what)
 	return nil
@@ -192,69 +187,76 @@ func runUpdate(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer a.close()
-	st := store.New(a.db.Gorm)
-	lbs, err := st.LayerBranchesToUpdate(ctx, layer, branch)
+	cat, err := a.queueOnly(ctx)
 	if err != nil {
 		return err
 	}
-	if len(lbs) == 0 {
-		return errors.New("nothing to update: no matching published layer with updates enabled on a matching branch")
+	// With --wait, new release branches are looked for here (the command
+	// may take its time); otherwise the search is queued with the runs.
+	req, err := cat.RequestUpdate(ctx, catalog.CLI, catalog.UpdateRequest{Layer: layer, Branch: branch, Force: force,
+		DiscoverNow: wait, Log: func(format string, args ...any) { fmt.Fprintf(e.stdout, format+"\n", args...) }})
+	var inv *catalog.InvalidError
+	if errors.Is(err, store.ErrNotFound) && layer != "" {
+		return fmt.Errorf("no layer called %s", layer)
+	} else if errors.As(err, &inv) {
+		return errors.New(inv.Msg)
+	} else if err != nil {
+		return err
 	}
-	lbs = dependencyOrder(lbs)
-	if !wait {
-		q, err := jobs.New(ctx, a.db, jobs.Options{})
+	st := store.New(a.db.Gorm)
+	names := map[int64]string{}
+	var ids, coreIDs []int64
+	for _, r := range req.Runs {
+		lb, err := st.LayerBranchByID(ctx, *r.Run.LayerBranchID)
 		if err != nil {
 			return err
 		}
-		err = q.InTx(ctx, func(tx *jobs.Tx) error {
-			for _, lb := range lbs {
-				res, err := tx.Enqueue(jobs.UpdateLayerBranchArgs{LayerBranchID: lb.ID, Force: force}, nil)
-				if err != nil {
-					return err
-				}
-				note := ""
-				if res.UniqueSkippedAsDuplicate {
-					note = " (already queued)"
-				}
-				fmt.Fprintf(e.stdout, "queued %s on %s as job %d%s\n", lb.Layer.Name, lb.Branch.Name, res.Job.ID, note)
+		names[r.Run.ID] = lb.Layer.Name + " on " + lb.Branch.Name
+		// The core layer first, so a fresh index of several layers parses
+		// each on top of it; runs waiting for other dependencies are
+		// tried again after the rest.
+		if lb.Collection == "core" || lb.Layer.Name == "openembedded-core" {
+			coreIDs = append(coreIDs, r.Run.ID)
+		} else {
+			ids = append(ids, r.Run.ID)
+		}
+	}
+	ids = append(coreIDs, ids...)
+	if !wait {
+		for _, r := range req.Runs {
+			note := ""
+			if r.Joined {
+				note = " (joined the update already waiting)"
 			}
-			return nil
-		})
+			fmt.Fprintf(e.stdout, "queued %s as run %d%s\n", names[r.Run.ID], r.Run.ID, note)
+		}
+		if req.Discovering > 0 {
+			fmt.Fprintf(e.stdout, "queued a search of %d layer(s) for release branches they are not on yet\n", req.Discovering)
+		}
+		return nil
+	}
+	runs, err := cat.WorkHere(ctx, ids, func(run *store.LayerUpdate, line string) {
+		fmt.Fprintln(e.stdout, names[run.ID]+": "+line)
+	})
+	if err != nil {
 		return err
 	}
-	names := map[int64]string{}
-	reqs := make([]ingest.Request, len(lbs))
-	for i, lb := range lbs {
-		names[lb.ID] = lb.Layer.Name + " on " + lb.Branch.Name
-		reqs[i] = ingest.Request{LayerBranchID: lb.ID, Force: force,
-			Sink: func(line string) { fmt.Fprintln(e.stdout, names[lb.ID]+": "+line) }}
-	}
-	failed := a.indexer().UpdateAll(ctx, reqs, func(req ingest.Request, res *ingest.Result, err error) {
-		if err == nil {
-			fmt.Fprintf(e.stdout, "== %s: %s (update %d)\n", names[req.LayerBranchID], res.Status, res.LayerUpdateID)
-		} else {
-			fmt.Fprintf(e.stdout, "== %s: failed\n", names[req.LayerBranchID])
+	failed := 0
+	for _, r := range runs {
+		switch r.Status {
+		case store.UpdateSucceeded, store.UpdateUnchanged:
+			fmt.Fprintf(e.stdout, "== %s: %s (run %d)\n", names[r.ID], r.Status, r.ID)
+		case store.UpdateRetrying:
+			failed++
+			fmt.Fprintf(e.stdout, "== %s: failed for now, retrying at %s: %s (run %d)\n", names[r.ID],
+				r.NextAttemptAt.Local().Format("15:04:05"), r.Reason, r.ID)
+		default:
+			failed++
+			fmt.Fprintf(e.stdout, "== %s: %s: %s (run %d)\n", names[r.ID], r.Status, r.Reason, r.ID)
 		}
-	})
-	if ctx.Err() != nil {
-		return ctx.Err()
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d layer update(s) failed", failed, len(lbs))
+		return fmt.Errorf("%d of %d layer update(s) failed", failed, len(runs))
 	}
 	return nil
-}
-
-// dependencyOrder puts core layers first and every layer after the
-// layers it depends on (as last indexed), so a fresh index of several
-// layers parses each on top of an indexed dependency.
-func dependencyOrder(lbs []store.LayerBranch) []store.LayerBranch {
-	sort.SliceStable(lbs, func(i, j int) bool {
-		ci, cj := lbs[i].Collection == "core", lbs[j].Collection == "core"
-		if ci != cj {
-			return ci
-		}
-		return lbs[i].Layer.Name == "openembedded-core" && lbs[j].Layer.Name != "openembedded-core"
-	})
-	return lbs
 }

@@ -36,7 +36,7 @@ func TestAdminCLIIndexesCorpus(t *testing.T) {
 	if code, _, stderr := runCmd(t, env, "", "layer", "add", "--name", "openembedded-core", "--vcs-url", oe); code != 1 || !strings.Contains(stderr, "local paths are not allowed") {
 		t.Errorf("local mirror without --allow-local-repos: %d %s", code, stderr)
 	}
-	if code, _, stderr := runCmd(t, env, "", "layer", "add", "--name", "Bad--Name", "--vcs-url", "https://example.org/x"); code != 2 || !strings.Contains(stderr, "--name must be") {
+	if code, _, stderr := runCmd(t, env, "", "layer", "add", "--name", "Bad--Name", "--vcs-url", "https://example.org/x"); code != 2 || !strings.Contains(stderr, "--name: Name must only contain") {
 		t.Errorf("bad name: %d %s", code, stderr)
 	}
 	// meta-oe is added first: `update --wait` must still index oe-core
@@ -50,15 +50,17 @@ func TestAdminCLIIndexesCorpus(t *testing.T) {
 			t.Errorf("update output lacks %q:\n%s", want, lastLines(out, 40))
 		}
 	}
-	out = mustRun(local, "update", "--wait", "--layer", "meta-oe")
-	if !strings.Contains(out, "== meta-oe on master: skipped") {
-		t.Errorf("second run not skipped:\n%s", lastLines(out, 20))
+	// Issue 10 #1: a run of an unchanged layer ends "unchanged" (it used
+	// to stay "running", its final write refused by a CHECK constraint).
+	out = mustRun(local, "update", "--wait", "--layer", "meta-oe", "--branch", "master")
+	if !strings.Contains(out, "== meta-oe on master: unchanged") {
+		t.Errorf("second run not unchanged:\n%s", lastLines(out, 20))
 	}
 	out = mustRun(local, "update", "--layer", "openembedded-core", "--branch", "master")
-	if !strings.Contains(out, "queued openembedded-core on master as job") {
+	if !strings.Contains(out, "queued openembedded-core on master as run") {
 		t.Errorf("queueing: %s", out)
 	}
-	if code, _, stderr := runCmd(t, local, "", "update", "--layer", "nope"); code != 1 || !strings.Contains(stderr, "nothing to update") {
+	if code, _, stderr := runCmd(t, local, "", "update", "--layer", "nope"); code != 1 || !strings.Contains(stderr, "no layer called nope") {
 		t.Errorf("unknown layer: %d %s", code, stderr)
 	}
 
@@ -71,6 +73,20 @@ func TestAdminCLIIndexesCorpus(t *testing.T) {
 	conn.Gorm.Table("recipes").Count(&n)
 	if n != 956+1092 {
 		t.Errorf("%d recipes indexed, want %d", n, 956+1092)
+	}
+
+	// Issue 10 #5: a release branch added after the layers is found in
+	// their repositories, and `update --wait` says so.
+	out = mustRun(local, "branch", "add", "scarthgap", "--bitbake-branch", "2.8")
+	if !strings.Contains(out, "queued a search of 2 published layer(s) for a git branch scarthgap") {
+		t.Errorf("branch add: %s", out)
+	}
+	out = mustRun(local, "update", "--layer", "openembedded-core", "--branch", "scarthgap", "--wait")
+	for _, want := range []string{"openembedded-core: release branch scarthgap found in its repository",
+		"== openembedded-core on scarthgap: succeeded"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("update --branch scarthgap lacks %q:\n%s", want, lastLines(out, 20))
+		}
 	}
 }
 
@@ -87,7 +103,7 @@ func TestServeIndexesPublishedLayer(t *testing.T) {
 	if code, out, stderr := runCmd(t, env, "", "layer", "add", "--name", "openembedded-core", "--vcs-url", oe, "--subdir", "meta", "--publish"); code != 0 {
 		t.Fatal(out, stderr)
 	}
-	p.waitLog(`msg="layer branch updated".*status=succeeded.*added=956`, 90*time.Second)
+	p.waitLog(`msg="update run attempt ended".*status=succeeded.*added=956`, 90*time.Second)
 	p.terminate(10 * time.Second)
 }
 

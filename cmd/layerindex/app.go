@@ -13,10 +13,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"layerindex/internal/catalog"
 	"layerindex/internal/config"
 	"layerindex/internal/db"
 	"layerindex/internal/gitrepo"
 	"layerindex/internal/ingest"
+	"layerindex/internal/jobs"
 )
 
 // loadConfig parses a command's flags and environment; errors are usage
@@ -70,6 +72,23 @@ func (a *app) repoPolicy() gitrepo.Policy {
 }
 
 func (a *app) indexer() *ingest.Indexer { return ingest.New(a.db.Gorm, a.repos(), a.log) }
+
+// catalog is the domain core on the queue q, able to work update runs in
+// this process.
+func (a *app) catalog(q *jobs.Queue) (*catalog.Service, error) {
+	return catalog.New(a.db, q, catalog.Options{BaseURL: a.cfg.BaseURL, SecretKey: a.cfg.SecretKey,
+		RepoPolicy: a.repoPolicy(), Indexer: a.indexer(), Repos: a.repos(), Logger: a.log})
+}
+
+// queue opens an insert-only job queue and the catalog on it: what the
+// administrative commands change the index through.
+func (a *app) queueOnly(ctx context.Context) (*catalog.Service, error) {
+	q, err := jobs.New(ctx, a.db, jobs.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return a.catalog(q)
+}
 
 // openApp prepares the data directory, connects to the database and applies
 // migrations. On failure it removes what it created, so a failed first start

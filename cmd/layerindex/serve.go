@@ -52,7 +52,12 @@ func runServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	cat, err := a.catalog(q)
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(a.db, q, web.Options{
+		Catalog:       cat,
 		Version:       version(),
 		BaseURL:       cfg.BaseURL,
 		WorkerRunning: cfg.EmbeddedWorker,
@@ -105,8 +110,6 @@ func jobOptions(a *app, work bool) jobs.Options {
 		IngestWorkers:   a.cfg.IngestWorkers,
 		UpdatePurge:     a.cfg.UpdatePurge,
 		SoftStopTimeout: jobGrace,
-		Indexer:         a.indexer(),
-		Repos:           a.repos(),
 		Logger:          a.log,
 		Mail:            a.mailOptions(),
 	}

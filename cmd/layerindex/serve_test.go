@@ -76,7 +76,7 @@ func insertPurgeJob(t *testing.T, ctx context.Context, conn *db.DB) int64 {
 	}
 	var id int64
 	err = q.InTx(ctx, func(tx *jobs.Tx) error {
-		if err := tx.CreateUpdate(ctx, &store.Update{StartedAt: time.Now().Add(-400 * 24 * time.Hour), Status: store.UpdateFailed}); err != nil {
+		if err := tx.CreateUpdate(ctx, &store.Update{StartedAt: time.Now().Add(-400 * 24 * time.Hour)}); err != nil {
 			return err
 		}
 		res, err := tx.Enqueue(jobs.PurgeUpdatesArgs{}, &river.InsertOpts{Tags: []string{"test"}, UniqueOpts: river.UniqueOpts{}})

@@ -31,6 +31,9 @@ func runWorker(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	if _, err := a.catalog(q); err != nil {
+		return err
+	}
 	if err := q.Start(ctx); err != nil {
 		return fmt.Errorf("starting the job worker: %w", err)
 	}

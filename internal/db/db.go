@@ -36,8 +36,9 @@ type DB struct {
 	SQL     *sql.DB
 	Dialect Dialect
 
-	url  string        // PostgreSQL URL, for the LISTEN pool
-	pool *pgxpool.Pool // PostgreSQL only; opened by ListenPool
+	url     string        // PostgreSQL URL, for the LISTEN pool
+	pool    *pgxpool.Pool // PostgreSQL only; opened by ListenPool
+	lockDir string        // SQLite only: where TryLock's lock files live
 }
 
 // connectTimeout bounds how long Open waits for the database to answer, so a
@@ -65,7 +66,7 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*DB, error)
 	// A few connections: readers proceed while a writer holds the lock.
 	sqlDB.SetMaxOpenConns(4)
 	sqlDB.SetMaxIdleConns(4)
-	d := &DB{Gorm: g, SQL: sqlDB, Dialect: SQLite}
+	d := &DB{Gorm: g, SQL: sqlDB, Dialect: SQLite, lockDir: filepath.Join(filepath.Dir(path), "locks")}
 	pctx, cancel := context.WithTimeout(ctx, connectTimeout)
 	defer cancel()
 	// A ping does not touch the file; a query does, and reports an unwritable

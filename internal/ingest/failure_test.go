@@ -55,11 +55,6 @@ func TestFailuresKeepThePreviousIndex(t *testing.T) {
 			if res == nil || res.Status != store.UpdateFailed || !strings.Contains(res.Log, "ERROR: ") || !strings.Contains(res.Log, wantErr) {
 				t.Fatalf("result %+v; log should hold an ERROR line with %q:\n%s", res, wantErr, logOf(res))
 			}
-			var lu store.LayerUpdate
-			e.conn.Gorm.First(&lu, res.LayerUpdateID)
-			if lu.Status != store.UpdateFailed || lu.Errors == 0 || lu.FinishedAt == nil || lu.Log != res.Log {
-				t.Errorf("stored layer update: %+v", lu)
-			}
 			intact(t)
 			return res
 		}
@@ -107,7 +102,7 @@ func TestFailuresKeepThePreviousIndex(t *testing.T) {
 			intact(t)
 		})
 		t.Run("recovers", func(t *testing.T) {
-			if r := e.update(core, false); r.Status != store.UpdateSkipped {
+			if r := e.update(core, false); r.Status != store.UpdateUnchanged {
 				t.Errorf("after the failures, an update of the unchanged layer: %s\n%s", r.Status, r.Log)
 			}
 		})

@@ -52,21 +52,25 @@ type Request struct {
 	LayerBranchID int64
 	// Force re-parses everything even if nothing changed.
 	Force bool
-	// UpdateID attaches the run to an existing update run; 0 creates one.
-	UpdateID    int64
-	TriggeredBy *int64
-	JobID       *int64
-	// Sink receives each log line as it is written.
+	// Sink receives each log line as it is written (when Log is nil).
 	Sink func(line string)
+	// Log, if set, is the run's log to write to (internal/catalog keeps
+	// one log across a run's attempts); nil starts a new one.
+	Log *Log
+	// Commit, if set, is called inside the transaction that stores a new
+	// index, after it is written: the caller records the run's outcome
+	// there, so a run is shown succeeded exactly when its index is stored.
+	// An error rolls the index back.
+	Commit func(ctx context.Context, tx *store.Store, res *Result) error
 }
 
 // Result is the outcome of an update.
 type Result struct {
-	Status        string // store.UpdateSucceeded, UpdateSkipped or UpdateFailed
-	UpdateID      int64
-	LayerUpdateID int64
-	Stats         store.IndexStats
-	Log           string
+	Status    string // store.UpdateSucceeded, UpdateUnchanged, UpdateFailed or UpdateCancelled
+	BeforeRev string // the revision the layer branch was indexed at before
+	AfterRev  string // the revision fetched (empty if the fetch failed)
+	Stats     store.IndexStats
+	Log       string
 }
 
 // Permanent marks failures that retrying cannot fix (a missing branch, a
@@ -85,64 +89,51 @@ func IsPermanent(err error) bool {
 
 func permanent(format string, a ...any) error { return &Permanent{fmt.Errorf(format, a...)} }
 
-// UpdateLayerBranch brings one layer branch's index up to date. Whatever
-// happens, a LayerUpdate with a readable log is recorded; on failure the
-// previous index is left untouched.
+// ErrStale is returned when the layer branch was indexed by someone else
+// while this update ran: its plan was built on a state that is gone, so
+// nothing is stored.
+var ErrStale = errors.New("the layer branch was indexed by another update meanwhile; nothing was stored")
+
+// UpdateLayerBranch brings one layer branch's index up to date. It records
+// nothing about the run itself (internal/catalog owns runs); it writes the
+// new index, the layer branch's indexed state and its dependencies in one
+// transaction, conditional on the layer branch still being at the revision
+// it started from. On failure the previous index is left untouched.
 func (ix *Indexer) UpdateLayerBranch(ctx context.Context, req Request) (*Result, error) {
+	log := req.Log
+	if log == nil {
+		log = NewLog(req.Sink)
+	}
+	res := &Result{Status: store.UpdateFailed}
 	lb, err := ix.store.LayerBranchByID(ctx, req.LayerBranchID)
 	if err != nil {
-		return nil, permanent("layer branch %d: %w", req.LayerBranchID, err)
+		err = permanent("layer branch %d: %w", req.LayerBranchID, err)
+		log.error("%v", err)
+		res.Log = log.String()
+		return res, err
 	}
-	res := &Result{UpdateID: req.UpdateID}
-	if res.UpdateID == 0 {
-		u := &store.Update{StartedAt: time.Now().UTC(), Reload: req.Force, TriggeredByID: req.TriggeredBy, JobID: req.JobID}
-		if err := ix.store.CreateUpdate(ctx, u); err != nil {
-			return nil, err
-		}
-		res.UpdateID = u.ID
-	}
-	lu := &store.LayerUpdate{UpdateID: res.UpdateID, LayerID: lb.LayerID, BranchID: lb.BranchID, LayerBranchID: &lb.ID,
-		VCSBeforeRev: lb.VCSLastRev}
-	if err := ix.store.StartLayerUpdate(ctx, lu); err != nil {
-		return nil, err
-	}
-	res.LayerUpdateID = lu.ID
-	log := newLog(req.Sink)
+	res.BeforeRev = lb.VCSLastRev
 	log.info("updating layer %s on branch %s (git branch %s, subdirectory %q)", lb.Layer.Name, lb.Branch.Name, lb.GitBranch(), lb.VCSSubdir)
 
-	u := &update{ix: ix, lb: lb, req: req, log: log, lu: lu}
+	u := &update{ix: ix, lb: lb, req: req, log: log, res: res}
 	runErr := u.run(ctx)
-
-	// Record the outcome, also when ctx was cancelled mid-run.
-	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-	defer cancel()
+	res.Stats = u.stats
+	if u.committed {
+		return res, nil // the log was completed inside the transaction
+	}
 	switch {
 	case runErr == nil && u.skipped:
-		lu.Status = store.UpdateSkipped
+		res.Status = store.UpdateUnchanged
 	case runErr == nil:
-		lu.Status = store.UpdateSucceeded
+		res.Status = store.UpdateSucceeded
 	case errors.Is(runErr, context.Canceled) || errors.Is(ctx.Err(), context.Canceled):
 		log.error("cancelled: the update was stopped before it finished; the previous index is unchanged")
-		lu.Status = store.UpdateCancelled
+		res.Status = store.UpdateCancelled
 	default:
 		log.error("%v", runErr)
-		if !IsPermanent(runErr) {
-			log.info("this looks temporary; the update will be retried")
-		}
-		lu.Status = store.UpdateFailed
 	}
-	log.info("finished in %s", time.Since(log.started).Round(time.Millisecond))
-	lu.Errors, lu.Warnings = log.counts()
-	lu.Log = log.String()
-	if !u.committed {
-		if err := ix.store.FinishLayerUpdate(fctx, lu); err != nil {
-			return nil, errors.Join(runErr, err)
-		}
-	}
-	if req.UpdateID == 0 {
-		ix.store.FinishUpdate(fctx, res.UpdateID, lu.Status, "")
-	}
-	res.Status, res.Stats, res.Log = lu.Status, u.stats, lu.Log
+	log.info("finished in %s", log.Elapsed().Round(time.Millisecond))
+	res.Log = log.String()
 	return res, runErr
 }
 
@@ -151,11 +142,11 @@ type update struct {
 	ix  *Indexer
 	lb  *store.LayerBranch
 	req Request
-	log *updateLog
-	lu  *store.LayerUpdate
+	log *Log
+	res *Result
 
 	skipped   bool
-	committed bool // the final transaction also saved lu
+	committed bool // the index transaction completed the log and committed
 	stats     store.IndexStats
 }
 
@@ -169,7 +160,7 @@ func (u *update) run(ctx context.Context) error {
 	if err != nil {
 		return permanent("branch %q does not exist in %s", lb.GitBranch(), lb.Layer.VCSURL)
 	}
-	u.lu.VCSAfterRev = head.Hash
+	u.res.AfterRev = head.Hash
 	log.info("fetched %s: %s is at %s (%s)", lb.Layer.VCSURL, lb.GitBranch(), head.Hash[:12], head.Time.UTC().Format(time.RFC3339))
 
 	tree, err := repo.Tree(head.Hash, lb.VCSSubdir)
@@ -269,7 +260,7 @@ func (u *update) run(ctx context.Context) error {
 
 	// One transaction: the new index, the layer branch's state, its
 	// dependencies and the log become visible together or not at all.
-	return u.ix.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+	err = u.ix.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		st := store.Tx(tx)
 		stats, err := st.ApplyIndex(ctx, lb.ID, ch)
 		if err != nil {
@@ -279,23 +270,24 @@ func (u *update) run(ctx context.Context) error {
 		if err := st.SetDependencies(ctx, lb.ID, depRows); err != nil {
 			return err
 		}
-		if err := st.SetIndexedState(ctx, lb.ID, store.IndexedState{Collection: facts.Collection, Version: facts.Version,
-			Rev: head.Hash, CommitTime: head.Time, ParserVersion: ParserVersion, ConfigDigest: digest}); err != nil {
+		err = st.SetIndexedStateFrom(ctx, lb.ID, lb.VCSLastRev, store.IndexedState{Collection: facts.Collection, Version: facts.Version,
+			Rev: head.Hash, CommitTime: head.Time, ParserVersion: ParserVersion, ConfigDigest: digest})
+		if errors.Is(err, store.ErrStale) {
+			return ErrStale
+		} else if err != nil {
 			return err
 		}
-		u.lu.RecipesAdded, u.lu.RecipesChanged, u.lu.RecipesRemoved = stats.Added, stats.Changed, stats.Removed
 		log.info("recipes: %d added, %d changed, %d removed, %d unchanged; %d machine(s), %d distro(s), %d class(es), %d bbappend(s), %d inc file(s)",
 			stats.Added, stats.Changed, stats.Removed, stats.Unchanged, len(ch.Machines), len(ch.Distros), len(ch.Classes), len(ch.Appends), len(ch.IncFiles))
-		u.lu.Status = store.UpdateSucceeded
-		log.info("finished in %s", time.Since(log.started).Round(time.Millisecond))
-		u.lu.Errors, u.lu.Warnings = log.counts()
-		u.lu.Log = log.String()
-		if err := st.FinishLayerUpdate(ctx, u.lu); err != nil {
-			return err
+		log.info("finished in %s", log.Elapsed().Round(time.Millisecond))
+		u.res.Status, u.res.Stats, u.res.Log = store.UpdateSucceeded, stats, log.String()
+		if u.req.Commit != nil {
+			return u.req.Commit(ctx, st, u.res)
 		}
-		u.committed = true
 		return nil
 	})
+	u.committed = err == nil
+	return err
 }
 
 func depList(ds []bitbake.Dependency) string {

@@ -205,10 +205,10 @@ func TestIndexCorpusMatchesParser(t *testing.T) {
 		}
 
 		// Nothing changed: the second run is skipped.
-		if r := e.update(metaOE, false); r.Status != store.UpdateSkipped {
+		if r := e.update(metaOE, false); r.Status != store.UpdateUnchanged {
 			t.Errorf("second run: %s\n%s", r.Status, r.Log)
 		}
-		if r := e.update(core, false); r.Status != store.UpdateSkipped {
+		if r := e.update(core, false); r.Status != store.UpdateUnchanged {
 			t.Errorf("second oe-core run: %s\n%s", r.Status, r.Log)
 		}
 	})

@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// updateLog is the human-readable log of one layer branch update, shown on
+// Log is the human-readable log of one layer branch update, shown on
 // public pages: one line per event, prefixed INFO:, WARNING: or ERROR: as
 // upstream's logs are (its counts are read from those prefixes).
-type updateLog struct {
+type Log struct {
 	mu       sync.Mutex
 	b        strings.Builder
 	lines    int
@@ -25,11 +25,26 @@ type updateLog struct {
 // counts still cover everything.
 const maxLogLines = 5000
 
-func newLog(sink func(string)) *updateLog {
-	return &updateLog{started: time.Now(), sink: sink}
+// NewLog starts a log; sink, if set, receives every line as it is written.
+func NewLog(sink func(string)) *Log {
+	return &Log{started: time.Now(), sink: sink}
 }
 
-func (l *updateLog) add(level, format string, a ...any) {
+// ContinueLog starts a log that goes on from an earlier one (a run's earlier
+// attempts): prior is kept as it is and new lines follow.
+func ContinueLog(prior string, sink func(string)) *Log {
+	l := NewLog(sink)
+	if prior != "" {
+		l.b.WriteString(prior)
+		if !strings.HasSuffix(prior, "\n") {
+			l.b.WriteByte('\n')
+		}
+		l.lines = strings.Count(l.b.String(), "\n")
+	}
+	return l
+}
+
+func (l *Log) add(level, format string, a ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch level {
@@ -53,17 +68,27 @@ func (l *updateLog) add(level, format string, a ...any) {
 	l.b.WriteByte('\n')
 }
 
-func (l *updateLog) info(format string, a ...any)  { l.add("INFO", format, a...) }
-func (l *updateLog) warn(format string, a ...any)  { l.add("WARNING", format, a...) }
-func (l *updateLog) error(format string, a ...any) { l.add("ERROR", format, a...) }
+func (l *Log) info(format string, a ...any)  { l.add("INFO", format, a...) }
+func (l *Log) warn(format string, a ...any)  { l.add("WARNING", format, a...) }
+func (l *Log) error(format string, a ...any) { l.add("ERROR", format, a...) }
 
-func (l *updateLog) String() string {
+// Info, Warn and Error add a line of that level.
+func (l *Log) Info(format string, a ...any)  { l.add("INFO", format, a...) }
+func (l *Log) Warn(format string, a ...any)  { l.add("WARNING", format, a...) }
+func (l *Log) Error(format string, a ...any) { l.add("ERROR", format, a...) }
+
+// Elapsed is the time since the log was started.
+func (l *Log) Elapsed() time.Duration { return time.Since(l.started) }
+
+func (l *Log) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
 }
 
-func (l *updateLog) counts() (errors, warnings int) {
+// Counts is how many ERROR and WARNING lines were written to this log
+// (not counting an earlier attempt's lines it continues).
+func (l *Log) Counts() (errors, warnings int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.errors, l.warnings

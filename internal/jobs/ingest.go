@@ -3,18 +3,10 @@ package jobs
 import (
 	"context"
 	"errors"
-	"fmt"
-	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
-
-	"layerindex/internal/bitbake"
-	"layerindex/internal/gitrepo"
-	"layerindex/internal/ingest"
-	"layerindex/internal/store"
 )
 
 // QueueIngest is where fetching and parsing run, apart from light jobs
@@ -23,164 +15,123 @@ import (
 const QueueIngest = "ingest"
 
 // pendingStates makes a job unique while it is queued, running or waiting
-// for a retry, but not once it has finished: a second click while a run is
-// pending is a no-op, a later click works (River's default also blocks on
+// for a retry, but not once it has finished (River's default also blocks on
 // completed jobs for a day).
 var pendingStates = []rivertype.JobState{
 	rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable,
 	rivertype.JobStateRunning, rivertype.JobStateScheduled,
 }
 
-// ingestTimeout bounds one update; a stuck fetch or a pathological layer
-// fails instead of holding a worker forever.
-const ingestTimeout = 15 * time.Minute
+// IngestTimeout bounds one attempt of an update; a stuck fetch or a
+// pathological layer fails instead of holding a worker forever.
+const IngestTimeout = 15 * time.Minute
 
-// UpdateLayerBranchArgs asks for one layer on one branch to be re-indexed.
-type UpdateLayerBranchArgs struct {
-	LayerBranchID int64 `json:"layer_branch_id" river:"unique"`
-	// Force is part of the uniqueness: a forced re-index asked for while
-	// an ordinary update is pending is queued, not merged into it.
-	Force       bool   `json:"force,omitempty" river:"unique"`
-	TriggeredBy *int64 `json:"triggered_by,omitempty"`
+// rescueAfter is when River gives a job still marked running to another
+// worker: its process died. It must exceed every job's timeout. Update runs
+// do not wait for it — the run sweep finds a dead run within a minute by
+// its free lock — but other jobs do.
+const rescueAfter = IngestTimeout + 5*time.Minute
+
+// Handler does the work behind the index's jobs; internal/catalog
+// implements it. The workers here only adapt River's jobs to it, so every
+// rule about runs, retries and validation has one owner whichever process
+// or front door started the work.
+type Handler interface {
+	// WorkRun works one attempt of update run runID for job jobID. It
+	// returns how long to wait before the job is worked again (0: the job
+	// is done; the run's row says how it ended).
+	WorkRun(ctx context.Context, runID, jobID int64) (again time.Duration, err error)
+	// DiscoverBranches finds release branches in a layer's repository that
+	// the layer has no layer branch for yet, adds them and queues their
+	// runs under update request updateID.
+	DiscoverBranches(ctx context.Context, layerID, updateID int64) error
+	// Refresh queues the periodic update of every published layer.
+	Refresh(ctx context.Context) error
+	// ValidateLayer checks a submitted layer's repository, attempt attempt
+	// of max; retryAt is when the next attempt will be made if this one
+	// fails transiently (zero on the last).
+	ValidateLayer(ctx context.Context, layerID int64, attempt, max int, retryAt time.Time) error
+	// SweepRuns closes runs whose process died and gives every waiting run
+	// a live job.
+	SweepRuns(ctx context.Context) error
+}
+
+// SetHandler installs the handler of ingestion jobs; call it before Start.
+// Without one, those jobs are cancelled (a process that only inserts jobs).
+func (q *Queue) SetHandler(h Handler) { q.handler = h }
+
+// errNoHandler cancels ingestion jobs in a process without a handler.
+var errNoHandler = errors.New("this process is not configured for ingestion")
+
+// UpdateRunArgs asks for one attempt of an update run (a layer branch's
+// update, recorded in layer_updates). Runs are unique per layer branch by
+// their own rule (one waiting, one running); the job is only the delivery.
+type UpdateRunArgs struct {
+	RunID int64 `json:"run_id"`
 }
 
 // Kind names the job in River.
-func (UpdateLayerBranchArgs) Kind() string { return "update_layer_branch" }
+func (UpdateRunArgs) Kind() string { return "update_run" }
 
-// InsertOpts: unique per layer branch while pending; five attempts with
-// River's backoff for transient failures.
-func (UpdateLayerBranchArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueIngest, MaxAttempts: 5,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+// InsertOpts: the ingest queue. Retries of the run are the catalog's (it
+// snoozes the job); River's attempts only cover failures to record them.
+func (UpdateRunArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueIngest, MaxAttempts: 10}
 }
 
-type updateLayerBranchWorker struct {
-	river.WorkerDefaults[UpdateLayerBranchArgs]
-	ix  *ingest.Indexer
-	log *slog.Logger
+type updateRunWorker struct {
+	river.WorkerDefaults[UpdateRunArgs]
+	q *Queue
 }
 
-func (w *updateLayerBranchWorker) Timeout(*river.Job[UpdateLayerBranchArgs]) time.Duration {
-	return ingestTimeout
-}
+func (w *updateRunWorker) Timeout(*river.Job[UpdateRunArgs]) time.Duration { return IngestTimeout }
 
-func (w *updateLayerBranchWorker) Work(ctx context.Context, job *river.Job[UpdateLayerBranchArgs]) error {
-	id := job.ID
-	res, err := w.ix.UpdateLayerBranch(ctx, ingest.Request{LayerBranchID: job.Args.LayerBranchID, Force: job.Args.Force,
-		TriggeredBy: job.Args.TriggeredBy, JobID: &id})
-	if res != nil {
-		w.log.Info("layer branch updated", "layer_branch", job.Args.LayerBranchID, "status", res.Status,
-			"added", res.Stats.Added, "changed", res.Stats.Changed, "removed", res.Stats.Removed, "layer_update", res.LayerUpdateID)
+func (w *updateRunWorker) Work(ctx context.Context, job *river.Job[UpdateRunArgs]) error {
+	if w.q.handler == nil {
+		return river.JobCancel(errNoHandler)
 	}
-	return jobError(err)
-}
-
-// jobError turns permanent failures into cancellations: they are recorded
-// in the update log and not retried for days.
-func jobError(err error) error {
-	if err != nil && ingest.IsPermanent(err) {
-		return river.JobCancel(err)
+	again, err := w.q.handler.WorkRun(ctx, job.Args.RunID, job.ID)
+	if err != nil {
+		return err
 	}
-	return err
+	if again > 0 {
+		return river.JobSnooze(again)
+	}
+	return nil
 }
 
-// UpdateLayerArgs asks for every branch of a layer to be re-indexed; new
-// release branches found in its repository get a layer branch first.
-type UpdateLayerArgs struct {
-	LayerID     int64  `json:"layer_id" river:"unique"`
-	Force       bool   `json:"force,omitempty" river:"unique"`
-	TriggeredBy *int64 `json:"triggered_by,omitempty"`
+// DiscoverBranchesArgs asks for a layer's repository to be searched for
+// release branches the layer is not on yet (how upstream picks up a new
+// release); what is found is queued under update request UpdateID.
+type DiscoverBranchesArgs struct {
+	LayerID  int64 `json:"layer_id" river:"unique"`
+	UpdateID int64 `json:"update_id"`
 }
 
 // Kind names the job in River.
-func (UpdateLayerArgs) Kind() string { return "update_layer" }
+func (DiscoverBranchesArgs) Kind() string { return "discover_branches" }
 
-// InsertOpts: unique per layer while pending.
-func (UpdateLayerArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueIngest, MaxAttempts: 5,
+// InsertOpts: unique per layer while pending; a few retries for a
+// repository that does not answer.
+func (DiscoverBranchesArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: QueueIngest, MaxAttempts: 3,
 		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
 }
 
-type updateLayerWorker struct {
-	river.WorkerDefaults[UpdateLayerArgs]
-	q     *Queue
-	repos *gitrepo.Cache
-	log   *slog.Logger
+type discoverWorker struct {
+	river.WorkerDefaults[DiscoverBranchesArgs]
+	q *Queue
 }
 
-func (w *updateLayerWorker) Timeout(*river.Job[UpdateLayerArgs]) time.Duration { return ingestTimeout }
-
-func (w *updateLayerWorker) Work(ctx context.Context, job *river.Job[UpdateLayerArgs]) error {
-	st := store.New(w.q.db.Gorm)
-	layer, err := st.LayerByID(ctx, job.Args.LayerID)
-	if err != nil {
-		return river.JobCancel(err)
-	}
-	branches, err := st.UpdatableBranches(ctx)
-	if err != nil {
-		return err
-	}
-	lbs, err := st.LayerBranchesOfLayer(ctx, layer.ID)
-	if err != nil {
-		return err
-	}
-	have := map[int64]*store.LayerBranch{}
-	for i := range lbs {
-		have[lbs[i].BranchID] = &lbs[i]
-	}
-	// Release branches without a layer branch: create one when the
-	// repository has a git branch of that name (how upstream discovers
-	// new releases), copying the subdirectory and maintainers.
-	var gitBranches map[string]bool
-	var created []store.LayerBranch
-	for _, b := range branches {
-		if have[b.ID] != nil || len(lbs) == 0 {
-			continue
-		}
-		if gitBranches == nil {
-			repo, err := w.repos.Fetch(ctx, layer.VCSURL)
-			if err != nil {
-				return jobError(err)
-			}
-			names, err := repo.Branches()
-			if err != nil {
-				return err
-			}
-			gitBranches = map[string]bool{}
-			for _, n := range names {
-				gitBranches[n] = true
-			}
-		}
-		if !gitBranches[b.Name] {
-			continue
-		}
-		lb, err := st.CopyLayerBranch(ctx, &lbs[0], b.ID)
-		if err != nil {
-			return err
-		}
-		w.log.Info("new release branch found in the repository", "layer", layer.Name, "branch", b.Name)
-		created = append(created, *lb)
-	}
-	return w.q.InTx(ctx, func(tx *Tx) error {
-		for _, lb := range append(lbs, created...) {
-			if !lb.UpdatesEnabled || !branchEnabled(branches, lb.BranchID) {
-				continue
-			}
-			if _, err := tx.Enqueue(UpdateLayerBranchArgs{LayerBranchID: lb.ID, Force: job.Args.Force, TriggeredBy: job.Args.TriggeredBy}, nil); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+func (w *discoverWorker) Timeout(*river.Job[DiscoverBranchesArgs]) time.Duration {
+	return IngestTimeout
 }
 
-func branchEnabled(bs []store.Branch, id int64) bool {
-	for _, b := range bs {
-		if b.ID == id {
-			return true
-		}
+func (w *discoverWorker) Work(ctx context.Context, job *river.Job[DiscoverBranchesArgs]) error {
+	if w.q.handler == nil {
+		return river.JobCancel(errNoHandler)
 	}
-	return false
+	return w.q.handler.DiscoverBranches(ctx, job.Args.LayerID, job.Args.UpdateID)
 }
 
 // RefreshAllArgs asks for every published layer to be brought up to date
@@ -201,21 +152,36 @@ type refreshAllWorker struct {
 }
 
 func (w *refreshAllWorker) Work(ctx context.Context, job *river.Job[RefreshAllArgs]) error {
-	layers, err := store.New(w.q.db.Gorm).LayersToRefresh(ctx)
-	if err != nil {
-		return err
+	if w.q.handler == nil {
+		return river.JobCancel(errNoHandler)
 	}
-	return w.q.InTx(ctx, func(tx *Tx) error {
-		params := make([]river.InsertManyParams, 0, len(layers))
-		for _, l := range layers {
-			params = append(params, river.InsertManyParams{Args: UpdateLayerArgs{LayerID: l.ID}})
-		}
-		if len(params) == 0 {
-			return nil
-		}
-		_, err := w.q.client.InsertManyTx(ctx, tx.sqlTx, params)
-		return err
-	})
+	return w.q.handler.Refresh(ctx)
+}
+
+// SweepRunsArgs asks for dead update runs to be found and closed (or
+// retried), and for every waiting run to have a live job.
+type SweepRunsArgs struct{}
+
+// Kind names the job in River.
+func (SweepRunsArgs) Kind() string { return "sweep_runs" }
+
+// InsertOpts: one pending sweep is enough.
+func (SweepRunsArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 1, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
+
+type sweepRunsWorker struct {
+	river.WorkerDefaults[SweepRunsArgs]
+	q *Queue
+}
+
+func (w *sweepRunsWorker) Timeout(*river.Job[SweepRunsArgs]) time.Duration { return time.Minute }
+
+func (w *sweepRunsWorker) Work(ctx context.Context, job *river.Job[SweepRunsArgs]) error {
+	if w.q.handler == nil {
+		return nil
+	}
+	return w.q.handler.SweepRuns(ctx)
 }
 
 // ValidateLayerArgs asks for a submitted layer's repository to be checked:
@@ -229,96 +195,99 @@ type ValidateLayerArgs struct {
 // Kind names the job in River.
 func (ValidateLayerArgs) Kind() string { return "validate_layer" }
 
+// validateAttempts bounds the checks of a repository that does not answer;
+// validateBackoff spaces them (the review page shows each failure and when
+// the next attempt is due).
+const validateAttempts = 4
+
+var validateBackoff = []time.Duration{30 * time.Second, 2 * time.Minute, 10 * time.Minute}
+
 // InsertOpts: unique per layer while pending.
 func (ValidateLayerArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: QueueIngest, MaxAttempts: 5,
+	return river.InsertOpts{Queue: QueueIngest, MaxAttempts: validateAttempts,
 		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
 }
 
 type validateLayerWorker struct {
 	river.WorkerDefaults[ValidateLayerArgs]
-	store *store.Store
-	repos *gitrepo.Cache
+	q *Queue
 }
 
 func (w *validateLayerWorker) Timeout(*river.Job[ValidateLayerArgs]) time.Duration {
-	return ingestTimeout
+	return IngestTimeout
+}
+
+// NextRetry spaces the checks as the review page announces them.
+func (w *validateLayerWorker) NextRetry(job *river.Job[ValidateLayerArgs]) time.Time {
+	return validateRetryAt(job.Attempt, time.Now())
+}
+
+func validateRetryAt(attempt int, now time.Time) time.Time {
+	i := min(max(attempt-1, 0), len(validateBackoff)-1)
+	return now.Add(validateBackoff[i])
 }
 
 func (w *validateLayerWorker) Work(ctx context.Context, job *river.Job[ValidateLayerArgs]) error {
-	layer, err := w.store.LayerByID(ctx, job.Args.LayerID)
-	if err != nil {
-		return river.JobCancel(err)
+	if w.q.handler == nil {
+		return river.JobCancel(errNoHandler)
 	}
-	lbs, err := w.store.LayerBranchesOfLayer(ctx, layer.ID)
-	if err != nil {
-		return err
+	var next time.Time
+	if job.Attempt < job.MaxAttempts {
+		next = validateRetryAt(job.Attempt, time.Now())
 	}
-	report, err := ValidateRepository(ctx, w.repos, layer, lbs)
-	if err != nil && !ingest.IsPermanent(err) {
-		return err // transient: retry before judging the submission
-	}
-	status := "ok"
-	if err != nil {
-		status = "failed"
-		report += "ERROR: " + err.Error() + "\n"
-	}
-	return w.store.SetValidation(ctx, layer.ID, status, report)
+	return w.q.handler.ValidateLayer(ctx, job.Args.LayerID, job.Attempt, job.MaxAttempts, next)
 }
 
-// ValidateRepository checks a layer's repository on each of its layer
-// branches and describes what it found. A permanent error means the
-// submission cannot be indexed as it stands.
-func ValidateRepository(ctx context.Context, repos *gitrepo.Cache, layer *store.Layer, lbs []store.LayerBranch) (string, error) {
-	var b strings.Builder
-	repo, err := repos.Fetch(ctx, layer.VCSURL)
-	if err != nil {
-		return b.String(), err
-	}
-	names, err := repo.Branches()
-	if err != nil {
-		return b.String(), err
-	}
-	fmt.Fprintf(&b, "INFO: cloned %s; branches: %s\n", layer.VCSURL, strings.Join(names, ", "))
-	if len(lbs) == 0 {
-		return b.String(), &ingest.Permanent{Err: errors.New("the layer has no branch to index")}
-	}
-	var problems []string
-	for _, lb := range lbs {
-		gb := lb.GitBranch()
-		head, err := repo.Branch(gb)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("branch %q not found", gb))
-			continue
-		}
-		tree, err := repo.Tree(head.Hash, lb.VCSSubdir)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("branch %s: %v", gb, err))
-			continue
-		}
-		facts, err := bitbake.ReadLayerFacts(tree)
-		if err != nil {
-			problems = append(problems, fmt.Sprintf("branch %s: no conf/layer.conf in %q", gb, lb.VCSSubdir))
-			continue
-		}
-		recipes, _ := bitbake.Recipes(tree)
-		fmt.Fprintf(&b, "INFO: branch %s at %s: collection %q, version %q, LAYERDEPENDS [%s], LAYERRECOMMENDS [%s], LAYERSERIES_COMPAT [%s], %d recipe(s)\n",
-			gb, head.Hash[:12], facts.Collection, facts.Version, names2(facts.Depends), names2(facts.Recommends),
-			strings.Join(facts.SeriesCompat, " "), len(recipes))
-		if facts.Collection == "" {
-			problems = append(problems, fmt.Sprintf("branch %s: conf/layer.conf sets no BBFILE_COLLECTIONS", gb))
-		}
-	}
-	if len(problems) > 0 {
-		return b.String(), &ingest.Permanent{Err: errors.New(strings.Join(problems, "; "))}
-	}
-	return b.String(), nil
+// Jobs queued by earlier versions, delivered to the handler in today's
+// terms so an upgrade loses none.
+
+// UpdateLayerBranchArgs is an earlier version's request to update one
+// layer branch.
+type UpdateLayerBranchArgs struct {
+	LayerBranchID int64 `json:"layer_branch_id"`
+	Force         bool  `json:"force,omitempty"`
 }
 
-func names2(ds []bitbake.Dependency) string {
-	var out []string
-	for _, d := range ds {
-		out = append(out, d.Name)
+// Kind names the job in River.
+func (UpdateLayerBranchArgs) Kind() string { return "update_layer_branch" }
+
+// UpdateLayerArgs is an earlier version's request to update every branch
+// of a layer.
+type UpdateLayerArgs struct {
+	LayerID int64 `json:"layer_id"`
+	Force   bool  `json:"force,omitempty"`
+}
+
+// Kind names the job in River.
+func (UpdateLayerArgs) Kind() string { return "update_layer" }
+
+// LegacyHandler turns an earlier version's jobs into today's requests.
+type LegacyHandler interface {
+	QueueLegacy(ctx context.Context, layerID, layerBranchID int64, force bool) error
+}
+
+type legacyBranchWorker struct {
+	river.WorkerDefaults[UpdateLayerBranchArgs]
+	q *Queue
+}
+
+func (w *legacyBranchWorker) Work(ctx context.Context, job *river.Job[UpdateLayerBranchArgs]) error {
+	h, ok := w.q.handler.(LegacyHandler)
+	if !ok {
+		return river.JobCancel(errNoHandler)
 	}
-	return strings.Join(out, " ")
+	return h.QueueLegacy(ctx, 0, job.Args.LayerBranchID, job.Args.Force)
+}
+
+type legacyLayerWorker struct {
+	river.WorkerDefaults[UpdateLayerArgs]
+	q *Queue
+}
+
+func (w *legacyLayerWorker) Work(ctx context.Context, job *river.Job[UpdateLayerArgs]) error {
+	h, ok := w.q.handler.(LegacyHandler)
+	if !ok {
+		return river.JobCancel(errNoHandler)
+	}
+	return h.QueueLegacy(ctx, job.Args.LayerID, 0, job.Args.Force)
 }

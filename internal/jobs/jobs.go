@@ -21,8 +21,6 @@ import (
 	"gorm.io/gorm"
 
 	"layerindex/internal/db"
-	"layerindex/internal/gitrepo"
-	"layerindex/internal/ingest"
 	"layerindex/internal/store"
 )
 
@@ -43,21 +41,21 @@ type Options struct {
 	IngestWorkers int
 	// PollInterval overrides River's fetch poll interval (tests).
 	PollInterval time.Duration
-	// Indexer and Repos do the ingestion work; without them ingestion jobs
-	// are cancelled with an error (processes that only insert jobs).
-	Indexer *ingest.Indexer
-	Repos   *gitrepo.Cache
-	Logger  *slog.Logger
+	// SweepInterval is how often dead update runs are looked for
+	// (default: a minute).
+	SweepInterval time.Duration
+	Logger        *slog.Logger
 	// Mail configures the mail worker (see mail.go).
 	Mail MailOptions
 }
 
 // Queue is the application's River client with the database it runs on.
 type Queue struct {
-	db     *db.DB
-	client *river.Client[*sql.Tx]
-	log    *slog.Logger
-	work   bool
+	db      *db.DB
+	client  *river.Client[*sql.Tx]
+	log     *slog.Logger
+	work    bool
+	handler Handler // set by SetHandler before Start
 }
 
 // New builds the River client for d. It does not start working; see Start.
@@ -84,10 +82,13 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 	q := &Queue{db: d, log: log, work: opts.Work}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &purgeUpdatesWorker{store: st, keep: cmpDuration(opts.UpdatePurge, 30*24*time.Hour), log: log})
-	river.AddWorker(workers, &updateLayerBranchWorker{ix: opts.Indexer, log: log})
-	river.AddWorker(workers, &updateLayerWorker{q: q, repos: opts.Repos, log: log})
+	river.AddWorker(workers, &updateRunWorker{q: q})
+	river.AddWorker(workers, &discoverWorker{q: q})
 	river.AddWorker(workers, &refreshAllWorker{q: q})
-	river.AddWorker(workers, &validateLayerWorker{store: st, repos: opts.Repos})
+	river.AddWorker(workers, &sweepRunsWorker{q: q})
+	river.AddWorker(workers, &validateLayerWorker{q: q})
+	river.AddWorker(workers, &legacyBranchWorker{q: q})
+	river.AddWorker(workers, &legacyLayerWorker{q: q})
 	addAccountWorkers(workers, st, opts.Mail, log)
 
 	cfg := &river.Config{
@@ -95,20 +96,20 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 		Workers:         workers,
 		SoftStopTimeout: cmpDuration(opts.SoftStopTimeout, 10*time.Second),
 		JobTimeout:      10 * time.Minute,
+		// A job whose process died is given to another worker after this
+		// (River's default is an hour).
+		RescueStuckJobsAfter: rescueAfter,
 	}
 	if opts.Work {
 		cfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: max(opts.MaxWorkers, 1)},
 			QueueIngest:        {MaxWorkers: max(opts.IngestWorkers, 1)},
 		}
-		cfg.PeriodicJobs = append(periodicJobs(), accountPeriodicJobs()...)
+		cfg.PeriodicJobs = append(periodicJobs(cmpDuration(opts.SweepInterval, time.Minute)), accountPeriodicJobs()...)
 		if opts.PollInterval > 0 {
 			cfg.FetchPollInterval = opts.PollInterval
 			cfg.FetchCooldown = min(opts.PollInterval, 100*time.Millisecond)
 		}
-	}
-	if opts.Indexer == nil || opts.Repos == nil {
-		cfg.WorkerMiddleware = append(cfg.WorkerMiddleware, &requireIngestion{})
 	}
 	client, err := river.NewClient(driver, cfg)
 	if err != nil {
@@ -120,7 +121,7 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 
 // periodicJobs is the schedule. Every working client registers the same set;
 // only the elected leader inserts them.
-func periodicJobs() []*river.PeriodicJob {
+func periodicJobs(sweep time.Duration) []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return PurgeUpdatesArgs{}, nil },
@@ -130,14 +131,25 @@ func periodicJobs() []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(30*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return RefreshAllArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "refresh_all", RunOnStart: true}),
+		// A run whose process died is found by its free lock within a
+		// minute and retried (every working process also sweeps on start).
+		river.NewPeriodicJob(river.PeriodicInterval(sweep),
+			func() (river.JobArgs, *river.InsertOpts) { return SweepRunsArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "sweep_runs"}),
 	}
 }
 
 // Start begins working jobs until ctx is cancelled or Stop is called. It is a
-// no-op for an insert-only queue.
+// no-op for an insert-only queue. A working process first sweeps the update
+// runs, so none stays "running" after the process that ran it died.
 func (q *Queue) Start(ctx context.Context) error {
 	if !q.work {
 		return nil
+	}
+	if q.handler != nil {
+		if err := q.handler.SweepRuns(ctx); err != nil {
+			q.log.Warn("sweeping update runs at start", "err", err)
+		}
 	}
 	return q.client.Start(ctx)
 }
@@ -176,6 +188,13 @@ func (t *Tx) Enqueue(args river.JobArgs, opts *river.InsertOpts) (*rivertype.Job
 	return t.client.InsertTx(t.ctx, t.sqlTx, args, opts)
 }
 
+// RetryJob makes a scheduled job due now, in the transaction (a request
+// that joins a run waiting for its next attempt brings the attempt forward).
+func (t *Tx) RetryJob(id int64) error {
+	_, err := t.client.JobRetryTx(t.ctx, t.sqlTx, id)
+	return err
+}
+
 // InTx runs fn in one database transaction. Rows written through tx and jobs
 // inserted with tx.Enqueue commit together when fn returns nil, and are all
 // rolled back when it returns an error or panics.
@@ -205,16 +224,4 @@ func cmpDuration(d, def time.Duration) time.Duration {
 		return d
 	}
 	return def
-}
-
-// requireIngestion cancels ingestion jobs in a client built without an
-// indexer, instead of letting them fail on a nil pointer.
-type requireIngestion struct{ river.MiddlewareDefaults }
-
-func (*requireIngestion) Work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
-	switch job.Kind {
-	case UpdateLayerBranchArgs{}.Kind(), UpdateLayerArgs{}.Kind(), ValidateLayerArgs{}.Kind():
-		return river.JobCancel(errors.New("this process is not configured for ingestion"))
-	}
-	return doInner(ctx)
 }

@@ -98,7 +98,7 @@ func TestPurgeJobWorked(t *testing.T) {
 
 		var jobID int64
 		err := q.InTx(ctx, func(tx *jobs.Tx) error {
-			if err := tx.CreateUpdate(ctx, &store.Update{StartedAt: time.Now().Add(-90 * 24 * time.Hour), Status: store.UpdateSucceeded}); err != nil {
+			if err := tx.CreateUpdate(ctx, &store.Update{StartedAt: time.Now().Add(-90 * 24 * time.Hour)}); err != nil {
 				return err
 			}
 			res, err := tx.Enqueue(jobs.PurgeUpdatesArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{}})

@@ -31,7 +31,7 @@ func TestIndexStateTriggers(t *testing.T) {
 		storetest.Load(t, s)
 		conn.Gorm.Exec(`INSERT INTO yp_compatible_versions (name) VALUES ('5.0')`)
 		conn.Gorm.Exec(`INSERT INTO recipe_patches (recipe_id, path) SELECT min(id), 'a.patch' FROM recipes`)
-		u := &store.Update{Status: store.UpdateSucceeded}
+		u := &store.Update{}
 		if err := s.CreateUpdate(ctx, u); err != nil {
 			t.Fatal(err)
 		}

@@ -300,28 +300,55 @@ type IncFile struct {
 	Path          string
 }
 
-// Update statuses.
+// Update run statuses: a run is queued, then running, then ends succeeded
+// (a new index stored), unchanged (nothing to parse), failed or cancelled; a
+// transient failure puts it back to waiting as retrying until its next
+// attempt. internal/catalog owns the transitions.
 const (
+	UpdateQueued    = "queued"
 	UpdateRunning   = "running"
+	UpdateRetrying  = "retrying"
 	UpdateSucceeded = "succeeded"
+	UpdateUnchanged = "unchanged"
 	UpdateFailed    = "failed"
-	UpdateSkipped   = "skipped"
 	UpdateCancelled = "cancelled"
 )
 
-// Update is one update run: a periodic refresh or one requested re-index.
+// UpdateFinal reports whether a run status is an end state.
+func UpdateFinal(status string) bool {
+	switch status {
+	case UpdateQueued, UpdateRunning, UpdateRetrying:
+		return false
+	}
+	return true
+}
+
+// Origins: what asked for an update.
+const (
+	OriginRefresh       = "refresh"       // the periodic refresh
+	OriginMaintainer    = "maintainer"    // a maintainer on the web site
+	OriginAdministrator = "administrator" // an administrator on the web site
+	OriginAPI           = "api"           // an API token
+	OriginWebhook       = "webhook"       // a repository's push notification
+	OriginCLI           = "cli"           // the command line
+)
+
+// Update is one request for updates (a periodic refresh, an "Index now", a
+// command, an API call): it groups the layer branch runs it queued. Its
+// status and end are derived from them.
 type Update struct {
 	ID            int64
 	StartedAt     time.Time
-	FinishedAt    *time.Time
-	Status        string
 	Reload        bool
 	Log           string
 	JobID         *int64
 	TriggeredByID *int64
+	Origin        string `gorm:"default:refresh"`
 }
 
-// LayerUpdate is one layer on one branch within an update run.
+// LayerUpdate is one run of one layer branch's update: its state, attempts,
+// outcome and readable log. StartedAt is when it started running (while
+// queued, when it was queued).
 type LayerUpdate struct {
 	ID             int64
 	UpdateID       int64
@@ -339,6 +366,27 @@ type LayerUpdate struct {
 	Errors         int
 	Warnings       int
 	Log            string
+	Origin         string `gorm:"default:refresh"`
+	TriggeredByID  *int64
+	Force          bool
+	Attempt        int
+	MaxAttempts    int `gorm:"default:5"`
+	NextAttemptAt  *time.Time
+	JobID          *int64
+	// Reason is the one line that explains a failure (or, while retrying,
+	// the last attempt's failure), shown on the layer and review pages.
+	Reason string
+}
+
+// Final reports whether the run has ended.
+func (u *LayerUpdate) Final() bool { return UpdateFinal(u.Status) }
+
+// Duration is how long the run took (0 until it ends).
+func (u *LayerUpdate) Duration() time.Duration {
+	if u.FinishedAt == nil || u.Status == UpdateQueued {
+		return 0
+	}
+	return u.FinishedAt.Sub(u.StartedAt)
 }
 
 // IndexState is the one row that database triggers change with every commit

@@ -151,41 +151,126 @@ ORDER BY b.sort_priority IS NULL, b.sort_priority, b.name`, args).Scan(&st.Branc
 	return st, err
 }
 
-// UpdateRow is an update run in the list, with its layer updates summed.
+// UpdateRow is an update request in the list, with its runs summed. Its
+// status is derived from its runs (see RunsStatus).
 type UpdateRow struct {
 	ID         int64
 	StartedAt  time.Time
-	FinishedAt *time.Time
-	Status     string
 	Reload     bool
+	Origin     string
 	Layers     int64
+	Waiting    int64
+	Running    int64
+	Succeeded  int64
+	Unchanged  int64
+	Failed     int64
+	Cancelled  int64
 	Errors     int64
 	Warnings   int64
+	FinishedAt *time.Time `gorm:"-"`
+	Names      []string   `gorm:"-"` // "layer (branch)" of its first runs
 }
 
-// Duration is how long the run took ("" while running).
+// Status is the request's status, derived from its runs: running while one
+// runs, queued while one waits, then failed if one failed, cancelled,
+// succeeded if one stored a new index, unchanged otherwise.
+func (u *UpdateRow) Status() string {
+	switch {
+	case u.Running > 0:
+		return UpdateRunning
+	case u.Waiting > 0:
+		return UpdateQueued
+	case u.Failed > 0:
+		return UpdateFailed
+	case u.Cancelled > 0:
+		return UpdateCancelled
+	case u.Succeeded > 0:
+		return UpdateSucceeded
+	}
+	return UpdateUnchanged
+}
+
+// Duration is how long the request took to complete (0 until it has).
 func (u *UpdateRow) Duration() time.Duration {
-	if u.FinishedAt == nil {
+	if u.FinishedAt == nil || u.Running+u.Waiting > 0 {
 		return 0
 	}
 	return u.FinishedAt.Sub(u.StartedAt)
 }
 
-// Updates lists a page of update runs, newest first.
+// updateRowsSQL sums the runs of the requests selected by %s.
+const updateRowsSQL = `SELECT u.id, u.started_at, u.reload, u.origin,
+  COUNT(lu.id) AS layers,
+  COALESCE(SUM(CASE WHEN lu.status IN ('queued', 'retrying') THEN 1 ELSE 0 END), 0) AS waiting,
+  COALESCE(SUM(CASE WHEN lu.status = 'running' THEN 1 ELSE 0 END), 0) AS running,
+  COALESCE(SUM(CASE WHEN lu.status = 'succeeded' THEN 1 ELSE 0 END), 0) AS succeeded,
+  COALESCE(SUM(CASE WHEN lu.status = 'unchanged' THEN 1 ELSE 0 END), 0) AS unchanged,
+  COALESCE(SUM(CASE WHEN lu.status = 'failed' THEN 1 ELSE 0 END), 0) AS failed,
+  COALESCE(SUM(CASE WHEN lu.status = 'cancelled' THEN 1 ELSE 0 END), 0) AS cancelled,
+  COALESCE(SUM(lu.errors), 0) AS errors, COALESCE(SUM(lu.warnings), 0) AS warnings
+FROM (%s) u
+JOIN layer_updates lu ON lu.update_id = u.id
+JOIN layers l ON l.id = lu.layer_id AND l.status IN ('P', 'X')
+GROUP BY u.id, u.started_at, u.reload, u.origin
+ORDER BY u.started_at DESC, u.id DESC`
+
+// Updates lists a page of update requests that queued runs, newest first,
+// each with the layers and branches of its first runs.
 func (s *Store) Updates(ctx context.Context, p Page) (Paged[UpdateRow], error) {
 	p = p.norm()
 	out := Paged[UpdateRow]{Page: p}
 	db := s.with(ctx)
-	if err := db.Model(&Update{}).Count(&out.Total).Error; err != nil {
+	// Runs of layers that are not public (submissions) never show.
+	withRuns := "EXISTS (SELECT 1 FROM layer_updates lu JOIN layers l ON l.id = lu.layer_id AND l.status IN ('P', 'X') WHERE lu.update_id = updates.id)"
+	if err := db.Model(&Update{}).Where(withRuns).Count(&out.Total).Error; err != nil {
 		return out, err
 	}
-	err := db.Raw(`SELECT u.id, u.started_at, u.finished_at, u.status, u.reload,
-  COUNT(lu.id) AS layers, COALESCE(SUM(lu.errors), 0) AS errors, COALESCE(SUM(lu.warnings), 0) AS warnings
-FROM (SELECT * FROM updates ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?) u
-LEFT JOIN layer_updates lu ON lu.update_id = u.id
-GROUP BY u.id, u.started_at, u.finished_at, u.status, u.reload
-ORDER BY u.started_at DESC, u.id DESC`, p.Size, p.Offset()).Scan(&out.Items).Error
-	return out, err
+	page := "SELECT * FROM updates WHERE " + withRuns + " ORDER BY started_at DESC, id DESC LIMIT ? OFFSET ?"
+	if err := db.Raw(fmt.Sprintf(updateRowsSQL, page), p.Size, p.Offset()).Scan(&out.Items).Error; err != nil {
+		return out, err
+	}
+	return out, s.fillUpdateRows(ctx, out.Items)
+}
+
+// fillUpdateRows adds each request's end (its last run's) and the names
+// of its first runs.
+func (s *Store) fillUpdateRows(ctx context.Context, rows []UpdateRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rows))
+	at := map[int64]*UpdateRow{}
+	for i := range rows {
+		ids[i] = rows[i].ID
+		at[rows[i].ID] = &rows[i]
+	}
+	var names []struct {
+		UpdateID   int64
+		FinishedAt *time.Time
+		LayerName  string
+		BranchName string
+		N          int64
+	}
+	err := s.with(ctx).Raw(`SELECT update_id, finished_at, layer_name, branch_name, n FROM (
+  SELECT lu.update_id, lu.finished_at, l.name AS layer_name, b.name AS branch_name,
+    ROW_NUMBER() OVER (PARTITION BY lu.update_id ORDER BY lu.id) AS n,
+    ROW_NUMBER() OVER (PARTITION BY lu.update_id ORDER BY lu.finished_at DESC) AS last
+  FROM layer_updates lu JOIN layers l ON l.id = lu.layer_id AND l.status IN ('P', 'X') JOIN branches b ON b.id = lu.branch_id
+  WHERE lu.update_id IN ?) x
+WHERE n <= 3 OR last = 1 ORDER BY update_id, n`, ids).Scan(&names).Error
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		r := at[n.UpdateID]
+		if n.N <= 3 {
+			r.Names = append(r.Names, n.LayerName+" ("+n.BranchName+")")
+		}
+		if n.FinishedAt != nil && (r.FinishedAt == nil || n.FinishedAt.After(*r.FinishedAt)) {
+			r.FinishedAt = n.FinishedAt
+		}
+	}
+	return nil
 }
 
 // LayerUpdateRow is a layer update with its layer and branch names.
@@ -196,17 +281,10 @@ type LayerUpdateRow struct {
 	LayerStatus string
 }
 
-// Duration is how long the layer update took (0 while running).
-func (u *LayerUpdateRow) Duration() time.Duration {
-	if u.FinishedAt == nil {
-		return 0
-	}
-	return u.FinishedAt.Sub(u.StartedAt)
-}
-
-// UpdatePage is one update run and its layer updates.
+// UpdatePage is one update request and its runs.
 type UpdatePage struct {
 	Update       Update
+	Summary      UpdateRow // its runs summed (status, end)
 	LayerUpdates []LayerUpdateRow
 }
 
@@ -218,12 +296,38 @@ func (s *Store) UpdatePage(ctx context.Context, id int64) (*UpdatePage, error) {
 	if err := translate(db.Where("id = ?", id).Take(&p.Update).Error); err != nil {
 		return nil, err
 	}
-	err := db.Raw(`SELECT lu.id, lu.update_id, lu.layer_id, lu.branch_id, lu.started_at, lu.finished_at, lu.status,
-  lu.vcs_before_rev, lu.vcs_after_rev, lu.recipes_added, lu.recipes_changed, lu.recipes_removed, lu.errors, lu.warnings,
-  l.name AS layer_name, b.name AS branch_name, l.status AS layer_status
+	err := db.Raw(`SELECT `+runColumns+`, l.name AS layer_name, b.name AS branch_name, l.status AS layer_status
 FROM layer_updates lu JOIN layers l ON l.id = lu.layer_id JOIN branches b ON b.id = lu.branch_id
-WHERE lu.update_id = ? AND l.status IN ? ORDER BY lu.started_at, lu.id`, id, publishedStatuses).Scan(&p.LayerUpdates).Error
-	return p, err
+WHERE lu.update_id = ? AND l.status IN ? ORDER BY lu.id`, id, publishedStatuses).Scan(&p.LayerUpdates).Error
+	if err != nil {
+		return nil, err
+	}
+	// The request's summary, from the runs just read.
+	sum := &p.Summary
+	sum.ID, sum.StartedAt, sum.Reload, sum.Origin = p.Update.ID, p.Update.StartedAt, p.Update.Reload, p.Update.Origin
+	for _, r := range p.LayerUpdates {
+		sum.Layers++
+		switch r.Status {
+		case UpdateQueued, UpdateRetrying:
+			sum.Waiting++
+		case UpdateRunning:
+			sum.Running++
+		case UpdateSucceeded:
+			sum.Succeeded++
+		case UpdateUnchanged:
+			sum.Unchanged++
+		case UpdateFailed:
+			sum.Failed++
+		case UpdateCancelled:
+			sum.Cancelled++
+		}
+		sum.Errors += int64(r.Errors)
+		sum.Warnings += int64(r.Warnings)
+		if r.FinishedAt != nil && (sum.FinishedAt == nil || r.FinishedAt.After(*sum.FinishedAt)) {
+			sum.FinishedAt = r.FinishedAt
+		}
+	}
+	return p, nil
 }
 
 // LayerUpdatePage is one layer update with its log and, when the layer is

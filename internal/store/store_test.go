@@ -14,6 +14,7 @@ import (
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
 	"layerindex/internal/store"
+	"layerindex/internal/store/storetest"
 )
 
 // TestModelsMatchSchema checks every GORM model against the migrated tables
@@ -77,14 +78,25 @@ func TestUserEmailUniqueIgnoringCase(t *testing.T) {
 func TestPurgeUpdatesKeepsRecentAndRunning(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		ctx := context.Background()
-		s := store.New(dbtest.Migrated(t, d).Gorm)
+		conn := dbtest.Migrated(t, d)
+		s := store.New(conn.Gorm)
+		storetest.Load(t, s)
+		var lb store.LayerBranch
+		if err := conn.Gorm.Order("id").Take(&lb).Error; err != nil {
+			t.Fatal(err)
+		}
 		old := time.Now().Add(-40 * 24 * time.Hour)
-		for _, u := range []*store.Update{
-			{StartedAt: old, Status: store.UpdateSucceeded},
-			{StartedAt: old, Status: store.UpdateRunning},
-			{StartedAt: time.Now(), Status: store.UpdateFailed},
-		} {
+		for _, c := range []struct {
+			started time.Time
+			status  string
+		}{{old, store.UpdateSucceeded}, {old, store.UpdateRunning}, {time.Now(), store.UpdateFailed}} {
+			u := &store.Update{StartedAt: c.started}
 			if err := s.CreateUpdate(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+			lu := &store.LayerUpdate{UpdateID: u.ID, LayerID: lb.LayerID, BranchID: lb.BranchID, LayerBranchID: &lb.ID,
+				StartedAt: c.started, Status: c.status, Origin: store.OriginRefresh}
+			if err := conn.Gorm.Create(lu).Error; err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -19,9 +19,7 @@ import (
 
 	"layerindex/internal/auth"
 	"layerindex/internal/jobs"
-	"layerindex/internal/mail"
 	"layerindex/internal/store"
-	"layerindex/templates"
 )
 
 // accounts is the state of the account side of the site: sessions, the
@@ -31,8 +29,6 @@ type accounts struct {
 	policy   auth.Policy
 	limiter  *auth.Limiter
 	limits   auth.Limits
-	mails    *mail.Templates
-	sealer   *mail.Sealer
 }
 
 // Keys on the echo context: the signed-in account, and whether the
@@ -48,19 +44,7 @@ func sessionLoaded(c echo.Context) bool { b, _ := c.Get(ctxSession).(bool); retu
 // installs the session, account and CSRF middleware.
 func (s *Server) setupAccounts() error {
 	secret := s.opts.SecretKey
-	if secret == "" {
-		// Tests and tools that never send mail: a key for this process only.
-		secret = randomSecret()
-	}
-	sealer, err := mail.NewSealer(secret)
-	if err != nil {
-		return err
-	}
 	base := strings.TrimRight(s.opts.BaseURL, "/")
-	mails, err := mail.LoadTemplates(templates.FS, mail.Site{Name: s.opts.SiteName, BaseURL: base})
-	if err != nil {
-		return err
-	}
 	limits := auth.DefaultLimits
 	if s.opts.Limits != nil {
 		limits = *s.opts.Limits
@@ -70,8 +54,6 @@ func (s *Server) setupAccounts() error {
 		policy:   auth.Policy{Maintainers: s.store},
 		limiter:  auth.NewLimiter(s.store, []byte(secret)),
 		limits:   limits,
-		mails:    mails,
-		sealer:   sealer,
 	}
 	s.echo.Use(s.sessionMiddleware, s.userMiddleware, s.csrfMiddleware)
 	return nil
@@ -286,17 +268,14 @@ func safeNext(next string) string {
 	return next
 }
 
-// enqueueMail renders an email and inserts its job in tx.
+// enqueueMail renders an email and inserts its job in tx (the catalog owns
+// mail; account pages send theirs through it too).
 func (s *Server) enqueueMail(tx *jobs.Tx, kind string, to []string, values map[string]any) error {
-	m, err := s.acct.mails.Render(kind, to, values)
-	if err != nil {
-		return err
-	}
-	return jobs.EnqueueMail(tx, s.acct.sealer, m)
+	return s.cat.EnqueueMail(tx, kind, to, values)
 }
 
 // absURL makes a site path absolute for mail.
-func (s *Server) absURL(p string) string { return s.acct.mails.URL(p) }
+func (s *Server) absURL(p string) string { return s.cat.URL(p) }
 
 // limited checks rate limits for the request and returns a message for the
 // form when one is exceeded.

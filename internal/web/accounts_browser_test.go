@@ -73,7 +73,7 @@ func TestBrowserSubmitReviewPublish(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS("#layer_type"), "S"),
 		fill("#summary", "A layer submitted from a browser"),
 		fill("#description", "It has a hello recipe.\nAnd two lines of description."),
-		fill("#vcs_url", e.repo),
+		fill("#vcs_url", e.repoURL),
 		fill("#vcs_subdir", "meta-test"),
 		fill("#vcs_web_url", "https://github.com/example/meta-browser"),
 		chromedp.Evaluate[chromedp.Void](`(() => { const s = document.getElementById("web_preset"); s.value = "github"; s.dispatchEvent(new Event("change")); })()`),

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cgi"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/netip"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"layerindex/internal/auth"
+	"layerindex/internal/catalog"
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
 	"layerindex/internal/gitrepo"
@@ -38,16 +40,20 @@ const acctSecret = "test-secret-key-0123456789abcdef0123"
 // server, a River worker, an SMTP sink and a local git repository holding a
 // small layer that submissions can point at.
 type acctEnv struct {
-	t     testing.TB
-	conn  *db.DB
-	st    *store.Store
-	q     *jobs.Queue
-	ts    *httptest.Server
-	sink  *mailtest.Sink
-	repo  string // path of a git repository with a layer in meta-test/
-	core  *store.Layer
-	admin *store.User
-	srv   *web.Server
+	t    testing.TB
+	conn *db.DB
+	st   *store.Store
+	q    *jobs.Queue
+	ts   *httptest.Server
+	sink *mailtest.Sink
+	repo string // path of a git repository with a layer in meta-test/
+	// repoURL serves repo over smart HTTP on loopback: what users submit
+	// (local paths are for administrators only).
+	repoURL string
+	core    *store.Layer
+	admin   *store.User
+	srv     *web.Server
+	cat     *catalog.Service
 }
 
 const adminPassword = "admin password 1"
@@ -56,6 +62,8 @@ type envOpts struct {
 	limits  *auth.Limits
 	proxies []string
 	noSMTP  bool
+	policy  *gitrepo.Policy // default: local repositories allowed
+	timing  catalog.Timing
 }
 
 func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
@@ -64,6 +72,7 @@ func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 	e := &acctEnv{t: t, conn: dbtest.Migrated(t, d), sink: mailtest.Start(t)}
 	e.st = store.New(e.conn.Gorm)
 	e.repo = layerRepo(t)
+	e.repoURL = httpGitServer(t, e.repo)
 
 	master := &store.Branch{Name: "master", UpdatesEnabled: true}
 	if err := e.st.CreateBranch(ctx, master); err != nil {
@@ -95,17 +104,26 @@ func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 			t.Fatal(err)
 		}
 	}
-	policy := gitrepo.Policy{AllowLocal: true}
+	policy := gitrepo.Policy{AllowLocal: true, AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
 	repos := gitrepo.NewCache(t.TempDir(), policy, gitrepo.DefaultLimits)
 	e.q, err = jobs.New(ctx, e.conn, jobs.Options{Work: true, MaxWorkers: 4, PollInterval: 50 * time.Millisecond,
-		Indexer: ingest.New(e.conn.Gorm, repos, nil), Repos: repos,
 		Mail: jobs.MailOptions{Sender: sender, Sealer: sealer, From: "index@example.org"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.ts = httptest.NewUnstartedServer(nil)
-	opts := web.Options{Version: "test", BaseURL: "http://" + e.ts.Listener.Addr().String(), SecretKey: acctSecret,
-		RepoPolicy: policy, Limits: o.limits, Logger: slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	base := "http://" + e.ts.Listener.Addr().String()
+	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if o.policy != nil {
+		policy = *o.policy
+	}
+	e.cat, err = catalog.New(e.conn, e.q, catalog.Options{BaseURL: base, SecretKey: acctSecret, RepoPolicy: policy,
+		Indexer: ingest.New(e.conn.Gorm, repos, nil), Repos: repos, Logger: logger, Timing: o.timing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := web.Options{Version: "test", BaseURL: base, SecretKey: acctSecret, Catalog: e.cat,
+		RepoPolicy: policy, Limits: o.limits, Logger: logger}
 	for _, p := range o.proxies {
 		opts.TrustedProxies = append(opts.TrustedProxies, mustPrefix(t, p))
 	}
@@ -159,7 +177,7 @@ func (e *acctEnv) layer(name, status string, maintainers ...string) *store.Layer
 	if err := e.st.CreateLayer(ctx, l); err != nil {
 		e.t.Fatal(err)
 	}
-	lb := &store.LayerBranch{LayerID: l.ID, BranchID: master.ID, VCSSubdir: "meta-test"}
+	lb := &store.LayerBranch{LayerID: l.ID, BranchID: master.ID, VCSSubdir: "meta-test", UpdatesEnabled: true}
 	if err := e.st.CreateLayerBranch(ctx, lb); err != nil {
 		e.t.Fatal(err)
 	}
@@ -205,7 +223,7 @@ func (e *acctEnv) debugJobs() {
 	var ups []store.Update
 	e.conn.Gorm.Order("id").Find(&ups)
 	for _, u := range ups {
-		e.t.Logf("update %d: %s\n%s", u.ID, u.Status, u.Log)
+		e.t.Logf("update %d: %s\n%s", u.ID, u.Origin, u.Log)
 	}
 	var lus []store.LayerUpdate
 	e.conn.Gorm.Order("id").Find(&lus)
@@ -290,6 +308,24 @@ PR = "r0"
 		}
 	}
 	return dir
+}
+
+// httpGitServer serves a bare clone of the repository at dir over smart
+// HTTP with git-http-backend, as a forge would, and returns its URL.
+func httpGitServer(t testing.TB, dir string) string {
+	t.Helper()
+	backend := "/usr/lib/git-core/git-http-backend"
+	if _, err := os.Stat(backend); err != nil {
+		t.Fatalf("git-http-backend is required (Debian's git package): %v", err)
+	}
+	root := t.TempDir()
+	cmd := exec.Command("git", "clone", "-q", "--bare", dir, filepath.Join(root, "meta-test.git"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git clone --bare: %v\n%s", err, out)
+	}
+	srv := httptest.NewServer(&cgi.Handler{Path: backend, Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}})
+	t.Cleanup(srv.Close)
+	return srv.URL + "/meta-test.git"
 }
 
 // client is a browser without JavaScript: a cookie jar, no automatic
@@ -405,7 +441,7 @@ func fieldErrors(body string) []string {
 func (e *acctEnv) layerForm(name string) url.Values {
 	return url.Values{
 		"name": {name}, "layer_type": {"S"}, "summary": {"A test layer"}, "description": {"It holds a hello recipe."},
-		"vcs_url": {e.repo}, "vcs_subdir": {"meta-test"}, "vcs_web_url": {"https://github.com/example/" + name},
+		"vcs_url": {e.repoURL}, "vcs_subdir": {"meta-test"}, "vcs_web_url": {"https://github.com/example/" + name},
 		"web_preset": {"github"}, "dep": {int64s(e.core.ID)},
 		"m-0-name": {"Maintainer One"}, "m-0-email": {"one@example.org"}, "m-0-resp": {"everything"},
 		"m-1-name": {"Maintainer Two"}, "m-1-email": {"Two@Example.org"},

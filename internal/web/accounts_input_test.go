@@ -8,6 +8,7 @@ import (
 
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
+	"layerindex/internal/gitrepo"
 	"layerindex/internal/store"
 )
 
@@ -36,7 +37,9 @@ const script = `<script>alert(1)</script>`
 // nothing.
 func TestLayerFormBadInput(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		e := newAcctEnv(t, d, envOpts{})
+		// The site's policy: https only, no private addresses (local
+		// mirrors are for administrators, whom this user is not).
+		e := newAcctEnv(t, d, envOpts{policy: &gitrepo.Policy{AllowLocal: true}})
 		e.user("sub@example.org", "sub password", false)
 		unpublished := e.layer("meta-unpublished", store.StatusNew, "x@example.org")
 		c := e.client()
@@ -79,8 +82,13 @@ func TestLayerFormBadInput(t *testing.T) {
 			{"m-0-resp", long(201), ""},
 			{"m-1-email", "ONE@example.org", ""}, // the same maintainer twice
 		}
+		valid := func(name string) url.Values {
+			f := e.layerForm(name)
+			f.Set("vcs_url", "https://git.example.org/"+name+".git")
+			return f
+		}
 		for _, tc := range cases {
-			form := e.layerForm("meta-new")
+			form := valid("meta-new")
 			if tc.field == "web_preset" || strings.HasPrefix(tc.field, "vcs_web_") {
 				form.Del("web_preset")
 			}
@@ -105,8 +113,17 @@ func TestLayerFormBadInput(t *testing.T) {
 				t.Errorf("%s=%.30q: the input was not kept", tc.field, tc.value)
 			}
 		}
+		// Local repositories are for administrators, whatever the policy.
+		for _, u := range []string{e.repo, "file://" + e.repo, "../../..", "file:///etc/"} {
+			form := valid("meta-new")
+			form.Set("vcs_url", u)
+			if r := c.post("/layerindex/submit/", form); r.code != http.StatusUnprocessableEntity ||
+				!strings.Contains(errorFor(r.body, "vcs_url"), "only be set by administrators") {
+				t.Errorf("vcs_url=%q from a user: %d %q", u, r.code, errorFor(r.body, "vcs_url"))
+			}
+		}
 		// No maintainer at all.
-		form := e.layerForm("meta-new")
+		form := valid("meta-new")
 		for _, k := range []string{"m-0-name", "m-0-email", "m-0-resp", "m-1-name", "m-1-email"} {
 			form.Del(k)
 		}
@@ -117,7 +134,7 @@ func TestLayerFormBadInput(t *testing.T) {
 			t.Fatalf("bad input stored something: layers %d→%d, jobs %d→%d", layers, e.count("layers"), jobs, queued())
 		}
 		// And the valid form goes through.
-		if r := c.post("/layerindex/submit/", e.layerForm("meta-new")); r.code != http.StatusSeeOther {
+		if r := c.post("/layerindex/submit/", valid("meta-new")); r.code != http.StatusSeeOther {
 			t.Fatalf("valid form after the bad ones: %d %v", r.code, fieldErrors(r.body))
 		}
 	})

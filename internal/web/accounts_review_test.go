@@ -199,24 +199,21 @@ func TestSubmitReviewPublish(t *testing.T) {
 			t.Fatalf("delete note: %d", r.code)
 		}
 
-		// Re-index: a unique job; the page shows its progress and the log.
+		// Re-index: the run's page shows its progress and then its log.
 		two.get("/layerindex/layer/meta-anon/manage/")
 		r = two.post("/layerindex/layer/meta-anon/update/", url.Values{"force": {"on"}})
-		if r.code != http.StatusSeeOther || !strings.HasPrefix(r.location, "/layerindex/layer/meta-anon/update/?job=") {
+		if r.code != http.StatusSeeOther || !strings.HasPrefix(r.location, "/layerindex/layerupdate/") {
 			t.Fatalf("re-index: %d %q", r.code, r.location)
 		}
 		status := r.location
 		waitFor(t, "the re-index to finish", func() bool {
 			r := two.get(status)
-			// "skipped" when the periodic refresh queued the layer first:
-			// ingestion's jobs are unique per layer branch, force or not.
-			return r.code == 200 && strings.Contains(r.body, "finished") &&
-				(strings.Contains(r.body, "succeeded") || strings.Contains(r.body, "skipped"))
+			return r.code == 200 && !strings.Contains(r.body, `http-equiv="refresh"`) && strings.Contains(r.body, "status-succeeded")
 		})
 		if r := two.get(status); !strings.Contains(r.body, "INFO:") {
 			t.Errorf("re-index page without the log:\n%s", r.body)
 		}
-		if r := two.get("/layerindex/layer/meta-anon/update/?job=nonsense"); r.code != http.StatusNotFound {
+		if r := two.get("/layerindex/layer/meta-anon/update/?update=nonsense"); r.code != http.StatusNotFound {
 			t.Errorf("bad job id: %d", r.code)
 		}
 

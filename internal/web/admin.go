@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"layerindex/internal/auth"
+	"layerindex/internal/catalog"
 	"layerindex/internal/store"
 )
 
@@ -168,21 +169,17 @@ func (s *Server) adminBranches(c echo.Context) error {
 		f = newForm(ps)
 		b := &store.Branch{Name: strings.TrimSpace(f.V("name"))}
 		f.set("name", b.Name)
-		switch {
-		case b.Name == "":
-			f.fail("name", "This field is required.")
-		case len(b.Name) > 50 || !layerName.MatchString(strings.ToLower(b.Name)) || strings.Contains(b.Name, ".."):
-			f.fail("name", "Use letters, digits, dots and dashes (at most 50 characters).")
-		}
+		f.failWith(catalog.CheckBranchName(b.Name))
 		branchForm(f, b)
 		if f.OK() {
-			err := s.store.CreateBranch(ctx, b)
+			n, err := s.cat.AddBranch(ctx, catalog.Web(currentUser(c)), b)
 			if errors.Is(err, store.ErrConflict) {
 				f.fail("name", "This branch already exists.")
 			} else if err != nil {
 				return err
 			} else {
-				s.flash(c, "The branch %s is added. Published layers get it at their next update when their repositories have it.", b.Name)
+				s.flash(c, "The branch %s is added. The repositories of %d published layer(s) are being searched for a git branch of that name; "+
+					"the layers that have one are added to it and indexed (see the updates page).", b.Name, n)
 				return c.Redirect(http.StatusSeeOther, "/layerindex/admin/branches/")
 			}
 		}
@@ -224,7 +221,7 @@ func (s *Server) adminBranch(c echo.Context) error {
 		}
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, "Branch "+b.Name+" not saved: "+strings.Join(msgs, " "))
 	}
-	if err := s.store.UpdateBranch(ctx, b); err != nil {
+	if err := s.cat.UpdateBranch(ctx, catalog.Web(currentUser(c)), b); err != nil {
 		return err
 	}
 	s.flash(c, "The branch %s is saved.", b.Name)

@@ -9,7 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"layerindex/internal/auth"
-	"layerindex/internal/jobs"
+	"layerindex/internal/catalog"
 	"layerindex/internal/store"
 )
 
@@ -94,8 +94,10 @@ func apiError(code int, msg string) error { return echo.NewHTTPError(code, msg) 
 // reindexQueued is one branch update queued by apiReindex.
 type reindexQueued struct {
 	Branch  string `json:"branch"`
+	RunID   int64  `json:"run_id"`
 	JobID   int64  `json:"job_id"`
 	Already bool   `json:"already_queued"`
+	URL     string `json:"url"` // the run's page, with its log
 }
 
 // apiReindex queues a re-index of a layer (all its branches, or
@@ -126,40 +128,25 @@ func (s *Server) apiReindex(c echo.Context) error {
 		return apiError(http.StatusForbidden, "You do not have permission to perform this action: only the layer's maintainers and administrators can re-index it.")
 	}
 	force, _ := strconv.ParseBool(c.QueryParam("force"))
-	lbs, err := s.store.LayerBranchesOfLayer(ctx, l.ID)
-	if err != nil {
+	req, err := s.cat.RequestUpdate(ctx, catalog.API(who), catalog.UpdateRequest{LayerID: l.ID, Branch: c.QueryParam("branch"), Force: force})
+	var inv *catalog.InvalidError
+	if errors.As(err, &inv) {
+		return apiError(http.StatusBadRequest, inv.Msg)
+	} else if err != nil {
 		return err
 	}
-	branch := c.QueryParam("branch")
-	var targets []store.LayerBranch
-	for _, lb := range lbs {
-		if (branch == "" || lb.Branch.Name == branch) && lb.UpdatesEnabled && lb.Branch.UpdatesEnabled {
-			targets = append(targets, lb)
+	branchName := map[int64]string{}
+	if bs, err := s.store.AllBranches(ctx); err == nil {
+		for _, b := range bs {
+			branchName[b.ID] = b.Name
 		}
 	}
-	if len(targets) == 0 {
-		if branch != "" {
-			return apiError(http.StatusBadRequest, "The layer has no branch "+strconv.Quote(branch)+" with updates enabled.")
-		}
-		return apiError(http.StatusBadRequest, "The layer has no branch with updates enabled.")
+	queued := []reindexQueued{}
+	for _, r := range req.Runs {
+		queued = append(queued, reindexQueued{Branch: branchName[r.Run.BranchID], RunID: r.Run.ID, JobID: *r.Run.JobID, Already: r.Joined,
+			URL: s.absURL("/layerindex/layerupdate/" + strconv.FormatInt(r.Run.ID, 10) + "/")})
 	}
-	var queued []reindexQueued
-	err = s.jobs.InTx(ctx, func(tx *jobs.Tx) error {
-		for _, lb := range targets {
-			res, err := tx.Enqueue(jobs.UpdateLayerBranchArgs{LayerBranchID: lb.ID, Force: force, TriggeredBy: &who.ID}, nil)
-			if err != nil {
-				return err
-			}
-			queued = append(queued, reindexQueued{Branch: lb.Branch.Name, JobID: res.Job.ID, Already: res.UniqueSkippedAsDuplicate})
-		}
-		what := "re-index requested through the API"
-		if force {
-			what = "full re-index requested through the API"
-		}
-		return s.history(ctx, tx.Store, who, l, what, "")
-	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusAccepted, map[string]any{"layer": l.ID, "name": l.Name, "queued": queued})
+	return c.JSON(http.StatusAccepted, map[string]any{"layer": l.ID, "name": l.Name, "update": req.Update.ID,
+		"url": s.absURL("/layerindex/updates/" + strconv.FormatInt(req.Update.ID, 10) + "/"), "queued": queued,
+		"discovering_branches": req.Discovering > 0})
 }

@@ -123,7 +123,7 @@ func TestAPITokens(t *testing.T) {
 			t.Errorf("queued: %v", q)
 		}
 		var jobs int64
-		e.conn.Gorm.Table("river_job").Where("kind = ?", "update_layer_branch").Count(&jobs)
+		e.conn.Gorm.Table("river_job").Where("kind = ?", "update_run").Count(&jobs)
 		if jobs == 0 {
 			t.Error("no update job queued")
 		}

@@ -57,7 +57,7 @@ func loadBrowseFixture(t *testing.T, d db.Dialect) *browseFixture {
 	f.Recipes["meta-python/master/zlib"] = dupCh.Upserts[0].Recipe.ID
 	started := time.Now().Add(-2 * time.Hour).UTC()
 	finished := started.Add(95 * time.Second)
-	u := &store.Update{StartedAt: started, FinishedAt: &finished, Status: store.UpdateSucceeded, Log: "INFO: fetching\nWARNING: slow mirror\n"}
+	u := &store.Update{StartedAt: started, Log: "INFO: fetching\nWARNING: slow mirror\n"}
 	if err := s.CreateUpdate(ctx, u); err != nil {
 		t.Fatal(err)
 	}
@@ -292,8 +292,10 @@ func TestQueriesPerPage(t *testing.T) {
 			"updates":      "/layerindex/updates/",
 			"update":       fmt.Sprintf("/layerindex/updates/%d/", f.updateID),
 		}
-		limits := map[string]int64{"layer list": 2, "layer detail": 9, "layer tab": 9, "search": 2, "search all": 2,
-			"recipe": 5, "machines": 2, "duplicates": 5, "updates": 3, "update": 3}
+		// The layer page also reads its newest run; the updates list the
+		// layers of each request.
+		limits := map[string]int64{"layer list": 2, "layer detail": 10, "layer tab": 10, "search": 2, "search all": 2,
+			"recipe": 5, "machines": 2, "duplicates": 5, "updates": 4, "update": 3}
 		measure := func() map[string]int64 {
 			out := map[string]int64{}
 			for name, p := range pages {

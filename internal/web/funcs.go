@@ -49,8 +49,86 @@ func templateFuncs() template.FuncMap {
 		"classDir":   store.ClassDir,
 		"isURL":      func(s string) bool { return strings.Contains(s, "://") },
 		"branchPath": func(b string) string { return "/layerindex/branch/" + url.PathEscape(b) + "/" },
-		"linkify":    linkify,
+		"runState":   runState,
+		"sub64":      func(a int64, b int) int64 { return a - int64(b) },
+		"runActive": func(v any) bool {
+			lu := asRun(v)
+			return lu != nil && !lu.Final()
+		},
+		"origin":  originLabel,
+		"linkify": linkify,
 	}
+}
+
+// runState says where an update run stands, in one line: what a user
+// reading a layer or review page needs (its status, the attempt, when the
+// next is due, and why the last one failed).
+func runState(v any) string {
+	lu := asRun(v)
+	if lu == nil {
+		return ""
+	}
+	at := func(t *time.Time) string {
+		if t == nil {
+			return "soon"
+		}
+		return t.UTC().Format("15:04 UTC")
+	}
+	switch lu.Status {
+	case store.UpdateQueued:
+		return "queued " + ago(&lu.StartedAt) + " (" + originLabel(lu.Origin) + "), waiting for a worker"
+	case store.UpdateRunning:
+		s := "running since " + ago(&lu.StartedAt)
+		if lu.Attempt > 1 {
+			s += fmt.Sprintf(", attempt %d of %d", lu.Attempt, lu.MaxAttempts)
+		}
+		return s
+	case store.UpdateRetrying:
+		if strings.HasPrefix(lu.Reason, "waiting for") {
+			return lu.Reason + "; trying again at " + at(lu.NextAttemptAt)
+		}
+		return fmt.Sprintf("retrying, attempt %d of %d at %s; the last attempt failed: %s", lu.Attempt+1, lu.MaxAttempts,
+			at(lu.NextAttemptAt), lu.Reason)
+	case store.UpdateFailed:
+		return "failed: " + lu.Reason
+	case store.UpdateCancelled:
+		return "cancelled: " + lu.Reason
+	case store.UpdateUnchanged:
+		return "unchanged: nothing to re-index"
+	case store.UpdateSucceeded:
+		return fmt.Sprintf("succeeded: %d recipe(s) added, %d changed, %d removed", lu.RecipesAdded, lu.RecipesChanged, lu.RecipesRemoved)
+	}
+	return lu.Status
+}
+
+// asRun takes a run as templates hold it: a value or a pointer.
+func asRun(v any) *store.LayerUpdate {
+	switch r := v.(type) {
+	case *store.LayerUpdate:
+		return r
+	case store.LayerUpdate:
+		return &r
+	}
+	return nil
+}
+
+// originLabel says who asked for an update.
+func originLabel(o string) string {
+	switch o {
+	case store.OriginRefresh:
+		return "periodic refresh"
+	case store.OriginMaintainer:
+		return "requested by a maintainer"
+	case store.OriginAdministrator:
+		return "requested by an administrator"
+	case store.OriginAPI:
+		return "requested through the API"
+	case store.OriginWebhook:
+		return "pushed to the repository"
+	case store.OriginCLI:
+		return "requested on the command line"
+	}
+	return o
 }
 
 // webLink matches an http(s) URL in plain text: up to whitespace or a

@@ -3,30 +3,19 @@ package web
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/url"
 	"path"
 	"regexp"
 	"strconv"
 	"strings"
 
-	"github.com/go-git/go-git/v5/plumbing"
-
 	"layerindex/internal/auth"
+	"layerindex/internal/catalog"
 	"layerindex/internal/store"
 )
 
 // maxMaintainers bounds the maintainer rows of the layer form.
 const maxMaintainers = 20
-
-// layerInput is a validated layer form.
-type layerInput struct {
-	Layer       store.Layer
-	Subdir      string
-	Actual      string
-	Maintainers []store.LayerMaintainer
-	DependsOn   []int64
-}
 
 // maintainerRow is one row of the maintainer table as the template shows it.
 type maintainerRow struct {
@@ -49,15 +38,16 @@ type layerFormView struct {
 	SubmitLabel string
 }
 
-// branchRe is the conservative part of git's branch name rules; go-git's
-// Validate checks the rest (no "..", no ".lock", …).
-var branchRe = regexp.MustCompile(`^[A-Za-z0-9._/+-]+$`)
+// usagePathRe keeps a usage path to an ordinary relative path.
+var usagePathRe = regexp.MustCompile(`^[A-Za-z0-9._+-]+(/[A-Za-z0-9._+-]+)*$`)
 
-// layerName is upstream's rule: lowercase letters, digits, '.' and '-'.
-var layerName = regexp.MustCompile(`^[a-z0-9.-]+$`)
-
-// subdirRe keeps subdirectories to ordinary relative paths.
-var subdirRe = regexp.MustCompile(`^[A-Za-z0-9._+-]+(/[A-Za-z0-9._+-]+)*$`)
+// failWith shows a catalog rule's refusal beside its field.
+func (f *form) failWith(err error) {
+	var inv *catalog.InvalidError
+	if errors.As(err, &inv) {
+		f.fail(inv.Field, "%s", inv.Msg)
+	}
+}
 
 // layerFormValues fills a form from a stored layer.
 func layerFormValues(l *store.Layer, lb *store.LayerBranch, ms []store.LayerMaintainer, deps []store.LayerDependency) *form {
@@ -111,26 +101,19 @@ func maintainerRows(f *form) []maintainerRow {
 	return rows[:n]
 }
 
-// validateLayer checks the layer form. existing is the layer being edited
-// (nil for a submission); who decides whether type Base may be chosen.
-func (s *Server) validateLayer(ctx context.Context, f *form, who *store.User, existing *store.Layer, depChoices []store.Layer) (*layerInput, error) {
-	in := &layerInput{}
+// validateLayer checks the layer form with the catalog's rules (the same
+// the command line and the stored change apply). existing is the layer
+// being edited (nil for a submission); who decides whether type Base may
+// be chosen and whether a local repository may be set.
+func (s *Server) validateLayer(ctx context.Context, f *form, who *store.User, existing *store.Layer, depChoices []store.Layer) (*catalog.LayerInput, error) {
+	in := &catalog.LayerInput{}
 	l := &in.Layer
 
 	l.Name = strings.TrimSpace(f.V("name"))
 	f.set("name", l.Name)
-	switch {
-	case l.Name == "":
-		f.fail("name", "This field is required.")
-	case len(l.Name) > 40:
-		f.fail("name", "At most 40 characters, please.")
-	case !layerName.MatchString(l.Name):
-		f.fail("name", "Name must only contain lowercase letters, digits, dashes or periods.")
-	case strings.HasPrefix(l.Name, "-") || strings.HasSuffix(l.Name, "-"):
-		f.fail("name", "Name must not start or end with a dash.")
-	case strings.Contains(l.Name, "--"):
-		f.fail("name", "Name must not contain two dashes in a row.")
-	case existing == nil || existing.Name != l.Name:
+	if err := catalog.CheckLayerName(l.Name); err != nil {
+		f.failWith(err)
+	} else if existing == nil || existing.Name != l.Name {
 		if _, err := s.store.LayerByName(ctx, l.Name); err == nil {
 			f.fail("name", "A layer with this name already exists.")
 		} else if !errors.Is(err, store.ErrNotFound) {
@@ -139,16 +122,9 @@ func (s *Server) validateLayer(ctx context.Context, f *form, who *store.User, ex
 	}
 
 	l.LayerType = f.V("layer_type")
-	known := false
-	for _, t := range store.LayerTypes {
-		known = known || t.Code == l.LayerType
-	}
-	switch {
-	case l.LayerType == "":
-		f.fail("layer_type", "Choose a type.")
-	case !known:
-		f.fail("layer_type", "Choose one of the listed types.")
-	case l.LayerType == store.TypeBase:
+	if err := catalog.CheckLayerType(l.LayerType); err != nil {
+		f.failWith(err)
+	} else if l.LayerType == store.TypeBase {
 		ok, err := s.acct.policy.Allowed(ctx, who, auth.SetBaseType, existing)
 		if err != nil {
 			return nil, err
@@ -163,37 +139,19 @@ func (s *Server) validateLayer(ctx context.Context, f *form, who *store.User, ex
 
 	l.VCSURL = strings.TrimSpace(f.V("vcs_url"))
 	f.set("vcs_url", l.VCSURL)
-	switch {
-	case l.VCSURL == "":
+	if l.VCSURL == "" {
 		f.fail("vcs_url", "This field is required.")
-	case len(l.VCSURL) > 255:
-		f.fail("vcs_url", "At most 255 characters, please.")
-	default:
-		// The same check ingestion applies before cloning.
-		if _, err := s.opts.RepoPolicy.CheckURL(l.VCSURL); err != nil {
-			f.fail("vcs_url", "This repository URL cannot be used: %s.", strings.TrimPrefix(err.Error(), "repository URL refused: "))
-		}
+	} else if err := s.cat.CheckRepositoryURL(catalog.Web(who), l.VCSURL); err != nil {
+		f.failWith(err)
 	}
 
 	in.Subdir = strings.Trim(strings.TrimSpace(f.V("vcs_subdir")), "/")
 	f.set("vcs_subdir", in.Subdir)
-	switch {
-	case in.Subdir == "":
-	case len(in.Subdir) > 60:
-		f.fail("vcs_subdir", "At most 60 characters, please.")
-	case !subdirRe.MatchString(in.Subdir) || path.Clean(in.Subdir) != in.Subdir || strings.Contains("/"+in.Subdir+"/", "/../") || in.Subdir == "..":
-		f.fail("vcs_subdir", "Enter a path inside the repository, like meta-foo or layers/meta-foo.")
-	}
+	f.failWith(catalog.CheckSubdir(in.Subdir))
 
-	in.Actual = strings.TrimSpace(f.V("actual_branch"))
-	f.set("actual_branch", in.Actual)
-	if in.Actual != "" {
-		if len(in.Actual) > 80 {
-			f.fail("actual_branch", "At most 80 characters, please.")
-		} else if !branchRe.MatchString(in.Actual) || plumbing.NewBranchReferenceName(in.Actual).Validate() != nil || strings.HasPrefix(in.Actual, "-") {
-			f.fail("actual_branch", "This is not a valid git branch name.")
-		}
-	}
+	in.ActualBranch = strings.TrimSpace(f.V("actual_branch"))
+	f.set("actual_branch", in.ActualBranch)
+	f.failWith(catalog.CheckGitBranch(in.ActualBranch))
 
 	applyWebPreset(f)
 	l.VCSWebURL = f.webURL("vcs_web_url", 255, false)
@@ -209,7 +167,7 @@ func (s *Server) validateLayer(ctx context.Context, f *form, who *store.User, ex
 		l.UsageURL = f.webURL("usage_url", 255, false)
 	case len(l.UsageURL) > 255:
 		f.fail("usage_url", "At most 255 characters, please.")
-	case !subdirRe.MatchString(strings.TrimPrefix(l.UsageURL, "/")) || strings.Contains("/"+l.UsageURL+"/", "/../"):
+	case !usagePathRe.MatchString(strings.TrimPrefix(l.UsageURL, "/")) || strings.Contains("/"+l.UsageURL+"/", "/../"):
 		f.fail("usage_url", "Enter an http(s) URL, or the path of a file in the repository (like README.md).")
 	}
 
@@ -323,32 +281,6 @@ func expandWebURL(tmpl, branch, subdir, p string) string {
 	full := strings.Trim(path.Join(subdir, p), "/")
 	r := strings.NewReplacer("%branch%", url.PathEscape(branch), "%actual_branch%", url.PathEscape(branch), "%path%", full)
 	return r.Replace(tmpl)
-}
-
-// changes describes what an edit changed, for the history.
-func changes(old, nu *store.Layer, oldLB *store.LayerBranch, in *layerInput) []string {
-	var out []string
-	add := func(field, a, b string) {
-		if a != b {
-			out = append(out, fmt.Sprintf("%s: %q → %q", field, clip(a), clip(b)))
-		}
-	}
-	add("name", old.Name, nu.Name)
-	add("type", store.LayerTypeLabel(old.LayerType), store.LayerTypeLabel(nu.LayerType))
-	add("summary", old.Summary, nu.Summary)
-	add("description", old.Description, nu.Description)
-	add("repository", old.VCSURL, nu.VCSURL)
-	add("web URL", old.VCSWebURL, nu.VCSWebURL)
-	add("tree URL", old.VCSWebTreeBaseURL, nu.VCSWebTreeBaseURL)
-	add("file URL", old.VCSWebFileBaseURL, nu.VCSWebFileBaseURL)
-	add("commit URL", old.VCSWebCommitURL, nu.VCSWebCommitURL)
-	add("usage URL", old.UsageURL, nu.UsageURL)
-	add("mailing list", old.MailingListURL, nu.MailingListURL)
-	if oldLB != nil {
-		add("subdirectory", oldLB.VCSSubdir, in.Subdir)
-		add("actual branch", oldLB.ActualBranch, in.Actual)
-	}
-	return out
 }
 
 func clip(s string) string {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"layerindex/internal/auth"
 	"layerindex/internal/store"
 )
 
@@ -95,7 +96,25 @@ func (s *Server) layerDetail(c echo.Context) error {
 		Appends  store.Paged[store.BBAppend]
 		Updates  store.Paged[store.LayerUpdate]
 		Pager    pageInfo
+		// Run is the layer branch's newest update run, if any; Manage
+		// tells whether the visitor may edit the layer and index it.
+		Run    *store.LayerUpdate
+		Manage bool
 	}{pageData: s.browsePage(c, b, "layers"), Branch: b, O: o, Tab: tab, Tabs: layerTabs}
+	if o.LayerBranch != nil {
+		runs, err := s.store.LastRuns(ctx, []int64{o.LayerBranch.ID})
+		if err != nil {
+			return err
+		}
+		if r, ok := runs[o.LayerBranch.ID]; ok {
+			data.Run = &r
+		}
+	}
+	if currentUser(c) != nil {
+		if data.Manage = s.allowed(c, auth.EditLayer, o.Layer); data.Manage {
+			data.CSRF = s.acct.sessions.CSRFToken(ctx) // for the "Index now" form
+		}
+	}
 	status := http.StatusOK
 	if o.LayerBranch == nil {
 		// The layer exists, only not on this branch: say so and link the

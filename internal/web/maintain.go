@@ -1,19 +1,15 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/riverqueue/river/rivertype"
 
 	"layerindex/internal/auth"
-	"layerindex/internal/jobs"
+	"layerindex/internal/catalog"
 	"layerindex/internal/store"
 )
 
@@ -75,13 +71,20 @@ func (s *Server) editLayer(c echo.Context) error {
 			return err
 		}
 		if f.OK() {
-			err := s.saveLayerEdit(c, who, l, lb, ms, oldDeps, in)
+			ed, err := s.cat.EditLayer(ctx, catalog.Web(who), l.ID, b.ID, *in)
+			var inv *catalog.InvalidError
 			if errors.Is(err, store.ErrConflict) {
 				f.fail("name", "A layer with this name already exists.")
+			} else if errors.As(err, &inv) {
+				f.failWith(err)
 			} else if err != nil {
 				return err
 			} else {
-				s.flash(c, "Your changes to %s are saved.", in.Layer.Name)
+				msg := "Your changes to %s are saved."
+				if len(ed.Requeued) > 0 {
+					msg += " The change needs a new index: its update is queued."
+				}
+				s.flash(c, msg, in.Layer.Name)
 				return c.Redirect(http.StatusSeeOther, "/layerindex/layer/"+in.Layer.Name+"/manage/")
 			}
 		}
@@ -89,77 +92,6 @@ func (s *Server) editLayer(c echo.Context) error {
 	p := s.layerFormPage(c, f, view)
 	p.Layer = l
 	return s.pages.render(c, formStatus(c, f, false), "editlayer", p)
-}
-
-// saveLayerEdit writes an edit with its history entry and, in the same
-// transaction, a mail to each maintainer added (other than the editor).
-func (s *Server) saveLayerEdit(c echo.Context, who *store.User, l *store.Layer, lb *store.LayerBranch,
-	oldMs []store.LayerMaintainer, oldDeps []store.LayerDependency, in *layerInput) error {
-	ctx := c.Request().Context()
-	in.Layer.ID = l.ID
-	e := &store.LayerEdit{Layer: in.Layer, BranchID: lb.ID, Subdir: in.Subdir, Actual: in.Actual,
-		Maintainers: in.Maintainers, DependsOn: in.DependsOn}
-
-	details := changes(l, &in.Layer, lb, in)
-	var oldIDs []int64
-	for _, d := range oldDeps {
-		oldIDs = append(oldIDs, d.DependencyID)
-	}
-	slices.Sort(oldIDs)
-	newIDs := slices.Clone(in.DependsOn)
-	slices.Sort(newIDs)
-	depsChanged := !slices.Equal(oldIDs, newIDs)
-	if depsChanged {
-		details = append(details, "dependencies changed")
-	}
-	// Upstream forgets to rescan when only the subdirectory or branch
-	// changes (its defect #10); any of these makes the next update a full
-	// scan here.
-	e.ResetAllRevs = l.VCSURL != in.Layer.VCSURL
-	e.ResetRev = depsChanged || lb.VCSSubdir != in.Subdir || lb.ActualBranch != in.Actual
-
-	old := map[string]store.LayerMaintainer{}
-	for _, m := range oldMs {
-		old[store.NormalizeEmail(m.Email)] = m
-	}
-	var added []store.LayerMaintainer
-	for _, m := range in.Maintainers {
-		k := store.NormalizeEmail(m.Email)
-		o, had := old[k]
-		switch {
-		case !had:
-			details = append(details, "maintainer added: "+m.Name+" <"+m.Email+">")
-			if k != store.NormalizeEmail(who.Email) {
-				added = append(added, m)
-			}
-		case o.Name != m.Name || o.Responsibility != m.Responsibility || o.Status != m.Status:
-			details = append(details, "maintainer changed: "+m.Name+" <"+m.Email+">")
-		}
-		delete(old, k)
-	}
-	for _, m := range old {
-		details = append(details, "maintainer removed: "+m.Name+" <"+m.Email+">")
-	}
-	return s.jobs.InTx(ctx, func(tx *jobs.Tx) error {
-		if err := tx.ApplyLayerEdit(ctx, e); err != nil {
-			return err
-		}
-		if len(details) == 0 {
-			return nil
-		}
-		nl := in.Layer
-		if err := s.history(ctx, tx.Store, who, &nl, "edited", "branch "+lb.Branch.Name+": "+strings.Join(details, "; ")); err != nil {
-			return err
-		}
-		for _, m := range added {
-			err := s.enqueueMail(tx, "maintainer_added", []string{m.Email}, map[string]any{"Name": m.Name, "Layer": nl.Name,
-				"By": who.Email, "Link": s.absURL(layerURL(nl.Name))})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
 }
 
 // Notes.
@@ -202,18 +134,7 @@ func (s *Server) editNote(c echo.Context) error {
 		f = newForm(ps)
 		text := f.text("text", textOpts{required: true, max: 2000, multiline: true})
 		if f.OK() {
-			action := "note added"
-			if n.ID != 0 {
-				action = "note edited"
-			}
-			n.Text = text
-			err := s.jobs.InTx(ctx, func(tx *jobs.Tx) error {
-				if err := tx.SaveLayerNote(ctx, n); err != nil {
-					return err
-				}
-				return s.history(ctx, tx.Store, currentUser(c), l, action, clip(text))
-			})
-			if err != nil {
+			if err := s.cat.SaveNote(ctx, catalog.Web(currentUser(c)), l.ID, n.ID, text); err != nil {
 				return err
 			}
 			s.flash(c, "The note is saved.")
@@ -236,22 +157,15 @@ func (s *Server) deleteNote(c echo.Context) error {
 	if c.Request().Method == http.MethodGet {
 		return s.confirm(c, "Delete this note of "+l.Name+"?", n.Text, "Delete note", "/layerindex/layer/"+l.Name+"/manage/")
 	}
-	ctx := c.Request().Context()
-	err = s.jobs.InTx(ctx, func(tx *jobs.Tx) error {
-		if err := tx.DeleteLayerNote(ctx, l.ID, n.ID); err != nil {
-			return err
-		}
-		return s.history(ctx, tx.Store, currentUser(c), l, "note deleted", clip(n.Text))
-	})
-	if err != nil {
+	if err := s.cat.DeleteNote(c.Request().Context(), catalog.Web(currentUser(c)), l.ID, n.ID); err != nil {
 		return err
 	}
 	s.flash(c, "The note is deleted.")
 	return c.Redirect(http.StatusSeeOther, "/layerindex/layer/"+l.Name+"/manage/")
 }
 
-// reindex queues a re-index of every branch of a layer. The job is unique
-// per layer while pending: a second request joins the first.
+// reindex queues a re-index of every branch of a layer (joining runs
+// already waiting) and shows its progress on the update's page.
 func (s *Server) reindex(c echo.Context) error {
 	l, err := s.layerParam(c)
 	if err != nil {
@@ -260,92 +174,39 @@ func (s *Server) reindex(c echo.Context) error {
 	if err := s.require(c, auth.EditLayer, l); err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	who := currentUser(c)
-	force := c.FormValue("force") == "on"
-	var res *rivertype.JobInsertResult
-	err = s.jobs.InTx(ctx, func(tx *jobs.Tx) error {
-		var err error
-		res, err = tx.Enqueue(jobs.UpdateLayerArgs{LayerID: l.ID, Force: force, TriggeredBy: &who.ID}, nil)
-		if err != nil || res.UniqueSkippedAsDuplicate {
-			return err
-		}
-		what := "re-index requested"
-		if force {
-			what = "full re-index requested"
-		}
-		return s.history(ctx, tx.Store, who, l, what, "")
-	})
-	if err != nil {
+	req, err := s.cat.RequestUpdate(c.Request().Context(), catalog.Web(currentUser(c)),
+		catalog.UpdateRequest{LayerID: l.ID, Force: c.FormValue("force") == "on"})
+	var inv *catalog.InvalidError
+	if errors.As(err, &inv) {
+		return echo.NewHTTPError(http.StatusConflict, inv.Msg)
+	} else if err != nil {
 		return err
 	}
-	if res.UniqueSkippedAsDuplicate {
-		s.flash(c, "An update of %s is already queued or running; this is its progress.", l.Name)
+	for _, r := range req.Runs {
+		if r.Joined {
+			s.flash(c, "An update of %s was already waiting to run; this request joined it.", l.Name)
+			break
+		}
 	}
-	return c.Redirect(http.StatusSeeOther, "/layerindex/layer/"+l.Name+"/update/?job="+strconv.FormatInt(res.Job.ID, 10))
+	// One branch: its run's page; several: the request's, which lists them.
+	if len(req.Runs) == 1 {
+		return c.Redirect(http.StatusSeeOther, "/layerindex/layerupdate/"+strconv.FormatInt(req.Runs[0].Run.ID, 10)+"/")
+	}
+	return c.Redirect(http.StatusSeeOther, "/layerindex/updates/"+strconv.FormatInt(req.Update.ID, 10)+"/")
 }
 
-// reindexStatus shows a requested update: the job's state, then the logs
-// of the layer's branch updates since it was queued. The page refreshes
-// itself until everything finished.
+// reindexStatus shows a re-index request: the update's own page does
+// (/layerindex/layer/NAME/update/?update=ID redirects there).
 func (s *Server) reindexStatus(c echo.Context) error {
 	l, err := s.layerParam(c)
 	if err != nil {
 		return err
 	}
-	if err := s.require(c, auth.EditLayer, l); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	id, err := strconv.ParseInt(c.QueryParam("job"), 10, 64)
+	id, err := strconv.ParseInt(c.QueryParam("update"), 10, 64)
 	if err != nil || id <= 0 {
-		return echo.NewHTTPError(http.StatusNotFound, "No such update request.")
-	}
-	job, err := s.jobs.Client().JobGet(ctx, id)
-	var args jobs.UpdateLayerArgs
-	if err != nil || job.Kind != args.Kind() || json.Unmarshal(job.EncodedArgs, &args) != nil || args.LayerID != l.ID {
 		return echo.NewHTTPError(http.StatusNotFound, "No such update request for "+l.Name+".")
 	}
-	ups, err := s.store.LayerUpdatesSince(ctx, l.ID, job.CreatedAt.Add(-time.Second))
-	if err != nil {
-		return err
-	}
-	lbs, err := s.store.LayerBranchesOfLayer(ctx, l.ID)
-	if err != nil {
-		return err
-	}
-	branchName := map[int64]string{}
-	for _, lb := range lbs {
-		branchName[lb.BranchID] = lb.Branch.Name
-	}
-	finished := job.FinalizedAt != nil
-	running := false
-	for _, u := range ups {
-		running = running || u.Status == store.UpdateRunning
-	}
-	enabled := 0
-	for _, lb := range lbs {
-		if lb.UpdatesEnabled {
-			enabled++
-		}
-	}
-	done := finished && !running && (len(ups) >= enabled || job.State != rivertype.JobStateCompleted ||
-		time.Since(*job.FinalizedAt) > 15*time.Minute)
-	var errs []string
-	for _, e := range job.Errors {
-		errs = append(errs, e.Error)
-	}
-	data := struct {
-		pageData
-		Layer       *store.Layer
-		Job         *rivertype.JobRow
-		State       string
-		Errors      []string
-		Updates     []store.LayerUpdate
-		BranchNames map[int64]string
-		Done        bool
-	}{s.formPage(c), l, job, string(job.State), errs, ups, branchName, done}
-	return s.pages.render(c, http.StatusOK, "reindex", data)
+	return c.Redirect(http.StatusSeeOther, "/layerindex/updates/"+strconv.FormatInt(id, 10)+"/")
 }
 
 // addLayerBranch adds a layer to another release branch, copying the
@@ -369,26 +230,13 @@ func (s *Server) addLayerBranch(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	lbs, err := s.store.LayerBranchesOfLayer(ctx, l.ID)
-	if err != nil {
-		return err
-	}
-	err = s.jobs.InTx(ctx, func(tx *jobs.Tx) error {
-		if len(lbs) == 0 {
-			if err := tx.CreateLayerBranch(ctx, &store.LayerBranch{LayerID: l.ID, BranchID: b.ID, UpdatesEnabled: true}); err != nil {
-				return err
-			}
-		} else if _, err := tx.CopyLayerBranch(ctx, &lbs[0], b.ID); err != nil {
-			return err
-		}
-		return s.history(ctx, tx.Store, currentUser(c), l, "branch added", b.Name)
-	})
+	_, err = s.cat.AddLayerToBranch(ctx, catalog.Web(currentUser(c)), l.ID, b.ID)
 	if errors.Is(err, store.ErrConflict) {
 		return echo.NewHTTPError(http.StatusConflict, "The layer is already on "+b.Name+".")
 	}
 	if err != nil {
 		return err
 	}
-	s.flash(c, "%s is now on %s; edit its subdirectory or branch there if they differ.", l.Name, b.Name)
+	s.flash(c, "%s is now on %s and its update is queued; edit its subdirectory or branch there if they differ.", l.Name, b.Name)
 	return c.Redirect(http.StatusSeeOther, "/layerindex/layer/"+l.Name+"/manage/")
 }

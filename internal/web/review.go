@@ -1,28 +1,16 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"layerindex/internal/auth"
-	"layerindex/internal/jobs"
+	"layerindex/internal/catalog"
 	"layerindex/internal/store"
 )
-
-// history records who did what to a layer, in the transaction of the
-// change.
-func (s *Server) history(ctx context.Context, st *store.Store, who *store.User, l *store.Layer, action, details string) error {
-	c := &store.LayerChange{LayerID: &l.ID, LayerName: l.Name, Action: action, Details: details}
-	if who != nil {
-		c.UserID, c.UserEmail = &who.ID, who.Email
-	}
-	return st.AddLayerChange(ctx, c)
-}
 
 // layerParam loads the layer named in the URL.
 func (s *Server) layerParam(c echo.Context) (*store.Layer, error) {
@@ -68,6 +56,8 @@ type managePage struct {
 	TestTree      string
 	Submitter     *store.User
 	RejectForm    *form
+	Runs          map[int64]store.LayerUpdate // each layer branch's newest run
+	PublicURL     string
 }
 
 func (s *Server) reviewLayer(c echo.Context) error {
@@ -98,12 +88,7 @@ func (s *Server) manage(c echo.Context, status int, reject *form) error {
 	p := &managePage{pageData: s.formPage(c), Layer: l, Admin: s.allowed(c, auth.ReviewLayers, nil),
 		Maintainers: map[int64][]store.LayerMaintainer{}, Deps: map[int64][]store.Layer{}, RejectForm: reject}
 	p.Review = p.Admin && l.Status == store.StatusNew
-	p.TypeLabel = l.LayerType
-	for _, t := range store.LayerTypes {
-		if t.Code == l.LayerType {
-			p.TypeLabel = t.Label
-		}
-	}
+	p.TypeLabel = store.LayerTypeLabel(l.LayerType)
 	if p.RejectForm == nil {
 		p.RejectForm = newForm(nil)
 	}
@@ -123,6 +108,22 @@ func (s *Server) manage(c echo.Context, status int, reject *form) error {
 		for _, d := range deps {
 			if dl, err := s.store.LayerByID(ctx, d.DependencyID); err == nil {
 				p.Deps[lb.ID] = append(p.Deps[lb.ID], *dl)
+			}
+		}
+	}
+	var lbIDs []int64
+	for _, lb := range p.LayerBranches {
+		lbIDs = append(lbIDs, lb.ID)
+	}
+	if p.Runs, err = s.store.LastRuns(ctx, lbIDs); err != nil {
+		return err
+	}
+	p.PublicURL = catalog.LayerPath("master", l.Name)
+	if len(p.LayerBranches) > 0 {
+		p.PublicURL = catalog.LayerPath(p.LayerBranches[0].Branch.Name, l.Name)
+		for _, lb := range p.LayerBranches {
+			if lb.Branch.Name == "master" {
+				p.PublicURL = catalog.LayerPath("master", l.Name)
 			}
 		}
 	}
@@ -176,36 +177,8 @@ func (s *Server) publishLayer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	who := currentUser(c)
-	err = s.jobs.InTx(ctx, func(tx *jobs.Tx) error {
-		if err := tx.PublishLayer(ctx, l.ID); err != nil {
-			return err
-		}
-		if err := s.history(ctx, tx.Store, who, l, "published", ""); err != nil {
-			return err
-		}
-		// The first full index of every branch (new release branches in
-		// the repository are found and added by the job).
-		if _, err := tx.Enqueue(jobs.UpdateLayerArgs{LayerID: l.ID, Force: true, TriggeredBy: &who.ID}, nil); err != nil {
-			return err
-		}
-		ms, err := tx.MaintainersOfLayer(ctx, l.ID, false)
-		if err != nil {
-			return err
-		}
-		if len(ms) == 0 {
-			return nil
-		}
-		var names, to []string
-		for _, m := range ms {
-			names = append(names, m.Name)
-			to = append(to, m.Email)
-		}
-		return s.enqueueMail(tx, "published", to, map[string]any{"Names": joinNames(names), "Layer": l.Name,
-			"Link": s.absURL(layerURL(l.Name))})
-	})
-	if errors.Is(err, store.ErrNotFound) {
+	err = s.cat.Publish(c.Request().Context(), catalog.Web(currentUser(c)), l.ID)
+	if errors.Is(err, catalog.ErrNotWaiting) {
 		return echo.NewHTTPError(http.StatusConflict, "The layer "+l.Name+" is not waiting for review (it was already published).")
 	}
 	if err != nil {
@@ -213,20 +186,6 @@ func (s *Server) publishLayer(c echo.Context) error {
 	}
 	s.flash(c, "%s is published; its maintainers are notified and its indexing is queued.", l.Name)
 	return c.Redirect(http.StatusSeeOther, "/layerindex/layer/"+l.Name+"/manage/")
-}
-
-// layerURL is a layer's public page (the browse pages').
-func layerURL(name string) string { return "/layerindex/branch/master/layer/" + name + "/" }
-
-// joinNames makes "A", "A and B", "A, B and C".
-func joinNames(ns []string) string {
-	switch len(ns) {
-	case 0:
-		return ""
-	case 1:
-		return ns[0]
-	}
-	return strings.Join(ns[:len(ns)-1], ", ") + " and " + ns[len(ns)-1]
 }
 
 func (s *Server) rejectLayer(c echo.Context) error {
@@ -240,43 +199,16 @@ func (s *Server) rejectLayer(c echo.Context) error {
 	if l.Status != store.StatusNew {
 		return echo.NewHTTPError(http.StatusConflict, "Only layers waiting for review can be rejected; delete a published layer instead.")
 	}
-	ctx := c.Request().Context()
 	ps, _ := c.FormParams()
 	f := newForm(ps)
 	reason := f.text("reason", textOpts{required: true, max: 2000, multiline: true})
 	if !f.OK() {
 		return s.manage(c, http.StatusUnprocessableEntity, f)
 	}
-	who := currentUser(c)
-	err = s.jobs.InTx(ctx, func(tx *jobs.Tx) error {
-		ms, err := tx.MaintainersOfLayer(ctx, l.ID, true)
-		if err != nil {
-			return err
-		}
-		seen := map[string]bool{}
-		var to []string
-		add := func(e string) {
-			if k := store.NormalizeEmail(e); k != "" && !seen[k] {
-				seen[k] = true
-				to = append(to, e)
-			}
-		}
-		if l.SubmittedByID != nil {
-			if u, err := tx.UserByID(ctx, *l.SubmittedByID); err == nil {
-				add(u.Email)
-			}
-		}
-		for _, m := range ms {
-			add(m.Email)
-		}
-		if err := s.history(ctx, tx.Store, who, l, "rejected", reason); err != nil {
-			return err
-		}
-		if err := tx.DeleteLayer(ctx, l.ID); err != nil {
-			return err
-		}
-		return s.enqueueMail(tx, "rejected", to, map[string]any{"Layer": l.Name, "Repository": l.VCSURL, "Reason": reason})
-	})
+	err = s.cat.Reject(c.Request().Context(), catalog.Web(currentUser(c)), l.ID, reason)
+	if errors.Is(err, catalog.ErrNotWaiting) {
+		return echo.NewHTTPError(http.StatusConflict, "Only layers waiting for review can be rejected; delete a published layer instead.")
+	}
 	if err != nil {
 		return err
 	}
@@ -298,15 +230,7 @@ func (s *Server) deleteLayer(c echo.Context) error {
 			"This removes the layer and everything indexed for it on every branch. It cannot be undone.",
 			"Delete layer", "/layerindex/layer/"+l.Name+"/manage/")
 	}
-	ctx := c.Request().Context()
-	who := currentUser(c)
-	err = s.jobs.InTx(ctx, func(tx *jobs.Tx) error {
-		if err := s.history(ctx, tx.Store, who, l, "deleted", ""); err != nil {
-			return err
-		}
-		return tx.DeleteLayer(ctx, l.ID)
-	})
-	if err != nil {
+	if err := s.cat.DeleteLayer(c.Request().Context(), catalog.Web(currentUser(c)), l.ID); err != nil {
 		return err
 	}
 	s.flash(c, "The layer %s is deleted.", l.Name)

@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"layerindex/internal/auth"
+	"layerindex/internal/catalog"
 	"layerindex/internal/db"
 	"layerindex/internal/gitrepo"
 	"layerindex/internal/indexversion"
@@ -42,6 +43,9 @@ type Options struct {
 	// PageCache keeps rendered pages for anonymous visitors until the index
 	// changes (see cache.go); Close releases it.
 	PageCache bool
+	// Catalog makes every change of state; nil builds one that only queues
+	// work (for a process whose jobs are worked elsewhere, and tests).
+	Catalog *catalog.Service
 }
 
 // Server serves the site.
@@ -59,6 +63,7 @@ type Server struct {
 	// (nil without the page cache: the API then reads it per request).
 	versions *indexversion.Watcher
 	memo     indexMemo // data derived from the index, per version
+	cat      *catalog.Service
 }
 
 // New builds the server and its routes.
@@ -85,6 +90,17 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 	if opts.PageCache {
 		s.versions = indexversion.Watch(d, s.store, s.log)
 		s.cache = newPageCache(d, s.versions)
+	}
+	if opts.SecretKey == "" {
+		// Tests and tools that never send mail: a key for this process only.
+		s.opts.SecretKey = randomSecret()
+	}
+	s.cat = opts.Catalog
+	if s.cat == nil {
+		if s.cat, err = catalog.New(d, q, catalog.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL,
+			SecretKey: s.opts.SecretKey, RepoPolicy: opts.RepoPolicy, Logger: opts.Logger}); err != nil {
+			return nil, err
+		}
 	}
 	e := s.echo
 	e.HideBanner, e.HidePort = true, true

@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"layerindex/internal/auth"
-	"layerindex/internal/jobs"
+	"layerindex/internal/catalog"
 	"layerindex/internal/store"
 )
 
@@ -93,8 +93,11 @@ func (s *Server) submitLayer(c echo.Context) error {
 		}
 		if f.OK() {
 			err := s.storeSubmission(c, who, branch, in)
+			var inv *catalog.InvalidError
 			if errors.Is(err, store.ErrConflict) {
 				f.fail("name", "A layer with this name already exists.")
+			} else if errors.As(err, &inv) {
+				f.failWith(err)
 			} else if err != nil {
 				return err
 			} else {
@@ -122,41 +125,11 @@ func (s *Server) submitLayer(c echo.Context) error {
 	return s.pages.render(c, formStatus(c, f, limited), "submit", s.layerFormPage(c, f, view))
 }
 
-// storeSubmission writes the layer as new and, in the same transaction,
-// the validation job and a mail to every administrator.
-func (s *Server) storeSubmission(c echo.Context, who *store.User, branch *store.Branch, in *layerInput) error {
-	ctx := c.Request().Context()
-	return s.jobs.InTx(ctx, func(tx *jobs.Tx) error {
-		sub := &store.Submission{Layer: in.Layer, Branch: store.LayerBranch{BranchID: branch.ID, VCSSubdir: in.Subdir,
-			ActualBranch: in.Actual}, Maintainers: in.Maintainers, DependsOn: in.DependsOn}
-		by := ""
-		if who != nil {
-			sub.Layer.SubmittedByID = &who.ID
-			by = who.Email
-		}
-		if err := tx.CreateSubmission(ctx, sub); err != nil {
-			return err
-		}
-		l := &sub.Layer
-		if err := s.history(ctx, tx.Store, who, l, "submitted", "on branch "+branch.Name); err != nil {
-			return err
-		}
-		if _, err := tx.Enqueue(jobs.ValidateLayerArgs{LayerID: l.ID}, nil); err != nil {
-			return err
-		}
-		admins, err := tx.ActiveAdmins(ctx)
-		if err != nil {
-			return err
-		}
-		for _, a := range admins {
-			err := s.enqueueMail(tx, "submitted", []string{a.Email}, map[string]any{"Name": a.Name, "Layer": l.Name, "Type": store.LayerTypeLabel(l.LayerType),
-				"By": by, "Summary": l.Summary, "Repository": l.VCSURL, "Link": s.absURL("/layerindex/review/" + l.Name + "/")})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+// storeSubmission stores the layer as new through the catalog, which
+// queues the repository check and mails the administrators with it.
+func (s *Server) storeSubmission(c echo.Context, who *store.User, branch *store.Branch, in *catalog.LayerInput) error {
+	_, err := s.cat.Submit(c.Request().Context(), catalog.Web(who), []store.Branch{*branch}, *in)
+	return err
 }
 
 func (s *Server) submitThanks(c echo.Context) error {

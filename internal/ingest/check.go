@@ -1,0 +1,71 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"layerindex/internal/bitbake"
+	"layerindex/internal/gitrepo"
+	"layerindex/internal/store"
+)
+
+// CheckRepository checks a submitted layer's repository on each of its
+// layer branches — it can be cloned, has conf/layer.conf in the
+// subdirectory, and which collection, dependencies and branches it has —
+// and describes what it found for the administrators who review it. A
+// permanent error means the submission cannot be indexed as it stands.
+func CheckRepository(ctx context.Context, repos *gitrepo.Cache, layer *store.Layer, lbs []store.LayerBranch) (string, error) {
+	var b strings.Builder
+	repo, err := repos.Fetch(ctx, layer.VCSURL)
+	if err != nil {
+		return b.String(), err
+	}
+	names, err := repo.Branches()
+	if err != nil {
+		return b.String(), err
+	}
+	fmt.Fprintf(&b, "INFO: cloned %s; branches: %s\n", layer.VCSURL, strings.Join(names, ", "))
+	if len(lbs) == 0 {
+		return b.String(), &Permanent{Err: errors.New("the layer has no branch to index")}
+	}
+	var problems []string
+	for _, lb := range lbs {
+		gb := lb.GitBranch()
+		head, err := repo.Branch(gb)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("branch %q not found", gb))
+			continue
+		}
+		tree, err := repo.Tree(head.Hash, lb.VCSSubdir)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("branch %s: %v", gb, err))
+			continue
+		}
+		facts, err := bitbake.ReadLayerFacts(tree)
+		if err != nil {
+			problems = append(problems, fmt.Sprintf("branch %s: no conf/layer.conf in %q", gb, lb.VCSSubdir))
+			continue
+		}
+		recipes, _ := bitbake.Recipes(tree)
+		fmt.Fprintf(&b, "INFO: branch %s at %s: collection %q, version %q, LAYERDEPENDS [%s], LAYERRECOMMENDS [%s], LAYERSERIES_COMPAT [%s], %d recipe(s)\n",
+			gb, head.Hash[:12], facts.Collection, facts.Version, depNames(facts.Depends), depNames(facts.Recommends),
+			strings.Join(facts.SeriesCompat, " "), len(recipes))
+		if facts.Collection == "" {
+			problems = append(problems, fmt.Sprintf("branch %s: conf/layer.conf sets no BBFILE_COLLECTIONS", gb))
+		}
+	}
+	if len(problems) > 0 {
+		return b.String(), &Permanent{Err: errors.New(strings.Join(problems, "; "))}
+	}
+	return b.String(), nil
+}
+
+func depNames(ds []bitbake.Dependency) string {
+	var out []string
+	for _, d := range ds {
+		out = append(out, d.Name)
+	}
+	return strings.Join(out, " ")
+}
