@@ -35,28 +35,29 @@ type env struct {
 type command struct {
 	name, summary string
 	run           func(ctx context.Context, args []string, e env) error
+	sub           string // the subcommand, for commands that have one (`layer add`)
 }
 
 var commands []command
 
 func init() {
 	commands = []command{
-		{"serve", "serve the web site (and work jobs, unless --embedded-worker=false)", runServe},
-		{"worker", "work background jobs only (production: run beside `serve --embedded-worker=false`)", runWorker},
-		{"migrate", "apply database migrations and exit", runMigrate},
-		{"user", "manage accounts: `user create --email E [--admin]`", runUser},
-		{"branch", "add a release branch: `branch add NAME [--bitbake-branch B]`", runBranch},
-		{"layer", "add a layer: `layer add --name N --vcs-url URL [--subdir S] [--publish]`", runLayer},
-		{"update", "update layers: `update [--layer N] [--branch B] [--force] [--wait]`", runUpdate},
-		{"import", "mirror another layer index through its REST API: `import [--branch B] [--recipes] URL`", runImport},
+		{"serve", "serve the web site (and work jobs, unless --embedded-worker=false)", runServe, ""},
+		{"worker", "work background jobs only (production: run beside `serve --embedded-worker=false`)", runWorker, ""},
+		{"migrate", "apply database migrations and exit", runMigrate, ""},
+		{"user", "manage accounts: `user create --email E [--admin]`", runUser, "create"},
+		{"branch", "add a release branch: `branch add NAME [--bitbake-branch B]`", runBranch, "add"},
+		{"layer", "add a layer: `layer add --name N --vcs-url URL [--subdir S] [--type T] [--publish]`", runLayer, "add"},
+		{"update", "update layers: `update [--layer N] [--branch B] [--force] [--wait]`", runUpdate, ""},
+		{"import", "mirror another layer index through its REST API: `import [--branch B] [--recipes] URL`", runImport, ""},
 		{"parse", "parse a layer statically and print one JSON object per recipe", func(ctx context.Context, args []string, e env) error {
 			return runParse(ctx, args, e.stdout, e.stderr)
-		}},
-		{"version", "print the version", runVersion},
+		}, ""},
+		{"version", "print the version", runVersion, ""},
 		{"help", "show this help", func(ctx context.Context, args []string, e env) error {
 			usage(e.stdout)
 			return nil
-		}},
+		}, ""},
 	}
 }
 
@@ -85,12 +86,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		if c.name != name {
 			continue
 		}
+		if c.sub != "" && len(args) > 1 && isHelp(args[1]) {
+			fmt.Fprintf(stdout, "usage: layerindex %s %s [flags]\n\n%s\n\n`layerindex %s %s --help` lists its flags.\n",
+				c.name, c.sub, c.summary, c.name, c.sub)
+			return 0
+		}
 		err := c.run(ctx, args[1:], env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
 		switch {
 		case err == nil:
 			return 0
 		case errors.Is(err, config.ErrHelp):
-			usage(stdout)
+			var he *config.HelpError
+			if errors.As(err, &he) {
+				fmt.Fprint(stdout, he.Usage)
+			} else {
+				usage(stdout)
+			}
 			return 0
 		}
 		fmt.Fprintf(stderr, "layerindex %s: %s\n", name, oneLine(err.Error()))
@@ -102,6 +113,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	fmt.Fprintf(stderr, "layerindex: unknown command %q (run `layerindex help`)\n", name)
 	return 2
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help" || arg == "help"
 }
 
 // oneLine folds a multi-line error (pgx lists each connection attempt on its

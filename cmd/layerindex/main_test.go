@@ -25,7 +25,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "layerindex")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	// The README's build command, from the top of the checkout.
+	build := exec.Command("go", "build", "-o", binary, "./cmd/layerindex")
+	build.Dir = "../.."
 	build.Stdout, build.Stderr = os.Stdout, os.Stderr
 	if err := build.Run(); err != nil {
 		os.RemoveAll(dir)

@@ -49,6 +49,9 @@ func runParse(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	var positional []string
 	for rest := args; ; {
 		if err := fl.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil // the usage is printed
+			}
 			return err
 		}
 		if fl.NArg() == 0 {

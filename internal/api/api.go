@@ -98,6 +98,7 @@ func Register(e *echo.Echo, s *store.Store, opts Options) {
 		ExposeHeaders: []string{"ETag", "Link"},
 		MaxAge:        86400,
 	}))
+	g.Use(h.browsable)
 	g.Any("", h.root)
 	g.Any("/", h.root)
 	g.Any("/openapi.json", h.openapi)
@@ -154,7 +155,8 @@ func (h *handler) baseURL(c echo.Context) string {
 
 // query parses the query string the way upstream's Python does: a "%"
 // that starts no valid escape is kept as it is (net/url would drop the
-// whole parameter, silently widening a filter). Values must be UTF-8
+// whole parameter, silently widening a filter), and a parameter given
+// twice has its last value (Django's QueryDict.get). Values must be UTF-8
 // without NUL, which no database column holds.
 func query(c echo.Context) (url.Values, error) {
 	q := url.Values{}
@@ -167,7 +169,7 @@ func query(c echo.Context) (url.Values, error) {
 		if !utf8.ValidString(k) || !utf8.ValidString(v) || strings.ContainsRune(k+v, 0) {
 			return nil, fmt.Errorf("query parameter %q is not UTF-8 text", k)
 		}
-		q.Add(k, v)
+		q.Set(k, v)
 	}
 	switch q.Get("format") {
 	case "", "json", "api":
@@ -338,7 +340,7 @@ func (h *handler) dispatch(c echo.Context) error {
 	page := 0
 	if r.paged && id == "" {
 		if page, err = parsePage(params.Get("page")); err != nil {
-			return detail(c, http.StatusBadRequest, err.Error())
+			return detail(c, http.StatusNotFound, "Invalid page.")
 		}
 	}
 	base := h.baseURL(c)
@@ -346,8 +348,9 @@ func (h *handler) dispatch(c echo.Context) error {
 	if done || err != nil {
 		return err
 	}
-	key := strings.Join([]string{r.name, params.Get("filter"), params.Get("search"), params.Get("orderby"),
-		strconv.Itoa(page), base}, "\x00")
+	// Every parameter is part of the key: the pagination links repeat
+	// them all (page_size and unknown ones included, as upstream's do).
+	key := strings.Join([]string{r.name, params.Encode(), strconv.Itoa(page), base}, "\x00")
 	if id == "" && h.serveCached(c, key, v.Version) {
 		return nil
 	}
@@ -414,7 +417,9 @@ func (h *handler) dispatch(c echo.Context) error {
 }
 
 // parsePage reads ?page= of a paginated list: -1 is "last" (upstream
-// accepts the word), otherwise a number from 1.
+// accepts the word), otherwise a number from 1, blanks around it allowed
+// (as Python's int() does). Upstream answers anything else, 0 included,
+// with 404 "Invalid page.".
 func parsePage(s string) (int, error) {
 	switch s {
 	case "":
@@ -422,7 +427,7 @@ func parsePage(s string) (int, error) {
 	case "last":
 		return -1, nil
 	}
-	n, err := strconv.Atoi(s)
+	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 1 {
 		return 0, fmt.Errorf("invalid page %q: a number from 1, or last", s)
 	}

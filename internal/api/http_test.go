@@ -177,6 +177,18 @@ func TestPagination(t *testing.T) {
 		if want := api + "recipesExtended/?filter=layerbranch__branch__name%3Amaster&orderby=pn%3A-"; *p2.Previous != want {
 			t.Errorf("previous = %s", *p2.Previous)
 		}
+		// Other parameters, page_size included (upstream ignores it too),
+		// stay in both links, even when the list was cached without them.
+		ps := read(u + "&page_size=50")
+		if len(ps.Results) != 200 || ps.Next == nil || !strings.Contains(*ps.Next, "page_size=50") || !strings.Contains(*ps.Next, "page=2") {
+			t.Errorf("with page_size: %d results, next %v", len(ps.Results), ps.Next)
+		} else if ps2 := read(*ps.Next); ps2.Previous == nil || !strings.Contains(*ps2.Previous, "page_size=50") {
+			t.Errorf("page 2 with page_size: previous %v", ps2.Previous)
+		}
+		// A parameter given twice counts once, with its last value.
+		if p := read(api + "recipesExtended/?filter=pn:nosuch&filter=layerbranch__branch__name:master&page=2&page=1"); p.Count != 270 || len(p.Results) != 200 {
+			t.Errorf("repeated filter and page: count %d, %d results", p.Count, len(p.Results))
+		}
 		// The pages partition the ordered list.
 		var all []string
 		for _, raw := range append(p1.Results, p2.Results...) {

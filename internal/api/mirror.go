@@ -70,6 +70,14 @@ func (a *apiTime) UnmarshalJSON(b []byte) error {
 	return fmt.Errorf("unreadable date %q", s)
 }
 
+// time is the date, or the zero time for null (the store's "now").
+func (a apiTime) time() time.Time {
+	if a.t == nil {
+		return time.Time{}
+	}
+	return *a.t
+}
+
 // nstr is a string that may be null (upstream's nullable CharFields).
 type nstr string
 
@@ -93,6 +101,7 @@ type remoteBranch struct {
 	UpdatesEnabled   *bool
 	Comparison       bool
 	Hidden           bool
+	Updated          apiTime
 }
 
 type remoteLayer struct {
@@ -111,6 +120,7 @@ type remoteLayer struct {
 	MailingListURL    nstr `json:"mailing_list_url"`
 	IndexPreference   int  `json:"index_preference"`
 	Comparison        bool
+	Updated           apiTime
 }
 
 type remoteLayerBranch struct {
@@ -125,6 +135,7 @@ type remoteLayerBranch struct {
 	ActualBranch   nstr    `json:"actual_branch"`
 	LocalPath      nstr    `json:"local_path"`
 	UpdatesEnabled *bool   `json:"updates_enabled"`
+	Updated        apiTime
 }
 
 type remoteDependency struct {
@@ -169,6 +180,7 @@ type remoteRecipe struct {
 	Blacklisted   nstr
 	ConfigOpts    nstr `json:"configopts"`
 	SrcRev        nstr `json:"srcrev"`
+	Updated       apiTime
 	Sources       []struct {
 		URL       nstr `json:"url"`
 		SHA256Sum nstr `json:"sha256sum"`
@@ -203,6 +215,7 @@ type remoteNamed struct {
 	Filename    string
 	Filepath    nstr
 	Path        string
+	Updated     apiTime
 }
 
 type importer struct {
@@ -274,7 +287,8 @@ func Import(ctx context.Context, s *store.Store, rawURL string, opts ImportOptio
 		branchName[b.ID] = b.Name
 		m.Branches = append(m.Branches, store.Branch{Name: b.Name, BitbakeBranch: string(b.BitbakeBranch),
 			ShortDescription: string(b.ShortDescription), SortPriority: b.SortPriority,
-			UpdatesEnabled: b.UpdatesEnabled == nil || *b.UpdatesEnabled, Comparison: b.Comparison, Hidden: b.Hidden})
+			UpdatesEnabled: b.UpdatesEnabled == nil || *b.UpdatesEnabled, Comparison: b.Comparison, Hidden: b.Hidden,
+			UpdatedAt: b.Updated.time()})
 	}
 	for _, want := range opts.Branches {
 		if !slices.Contains(mapVals(branchName), want) {
@@ -303,7 +317,7 @@ func Import(ctx context.Context, s *store.Store, rawURL string, opts ImportOptio
 			VCSWebURL: string(l.VCSWebURL), VCSWebTreeBaseURL: string(l.VCSWebTreeBaseURL),
 			VCSWebFileBaseURL: string(l.VCSWebFileBaseURL), VCSWebCommitURL: string(l.VCSWebCommitURL),
 			UsageURL: string(l.UsageURL), MailingListURL: string(l.MailingListURL), IndexPreference: l.IndexPreference,
-			Comparison: l.Comparison}})
+			Comparison: l.Comparison, UpdatedAt: l.Updated.time()}})
 	}
 
 	var lbs []remoteLayerBranch
@@ -323,7 +337,8 @@ func Import(ctx context.Context, s *store.Store, rawURL string, opts ImportOptio
 		m.LayerBranches = append(m.LayerBranches, store.MirrorLayerBranch{Layer: ln, Branch: bn,
 			Collection: string(lb.Collection), Version: string(lb.Version), VCSSubdir: string(lb.VCSSubdir),
 			ActualBranch: string(lb.ActualBranch), LocalPath: string(lb.LocalPath),
-			UpdatesEnabled: lb.UpdatesEnabled == nil || *lb.UpdatesEnabled, Maintainers: []store.LayerMaintainer{}})
+			UpdatesEnabled: lb.UpdatesEnabled == nil || *lb.UpdatesEnabled, Updated: lb.Updated.time(),
+			Maintainers: []store.LayerMaintainer{}})
 	}
 
 	var deps []remoteDependency
@@ -396,7 +411,7 @@ func Import(ctx context.Context, s *store.Store, rawURL string, opts ImportOptio
 			return nil, fmt.Errorf("%s: %w", key, err)
 		}
 		st, err := s.MirrorIndex(ctx, localID, ch, store.MirrorState{Rev: string(lb.VCSLastRev),
-			LastFetch: lb.VCSLastFetch.t, LastCommit: lb.VCSLastCommit.t})
+			LastFetch: lb.VCSLastFetch.t, LastCommit: lb.VCSLastCommit.t, Updated: lb.Updated.t})
 		if err != nil {
 			return nil, fmt.Errorf("%s: writing the index: %w", key, err)
 		}
@@ -413,7 +428,7 @@ func Import(ctx context.Context, s *store.Store, rawURL string, opts ImportOptio
 // index fetches the complete index of remote layer branch id.
 func (im *importer) index(ctx context.Context, id int64) (*store.IndexChange, error) {
 	by := strconv.FormatInt(id, 10)
-	ch := &store.IndexChange{Full: true}
+	ch := &store.IndexChange{Full: true, KeepUpdated: true}
 	var recipes []remoteRecipe
 	switch {
 	case im.links["recipesExtended"] != "":
@@ -433,7 +448,7 @@ func (im *importer) index(ctx context.Context, id int64) (*store.IndexChange, er
 			PV: string(r.PV), PR: string(r.PR), PE: string(r.PE), Summary: string(r.Summary), Description: string(r.Description),
 			Section: string(r.Section), License: string(r.License), Homepage: string(r.Homepage), Bugtracker: string(r.Bugtracker),
 			Provides: string(r.Provides), BBClassExtend: string(r.BBClassExtend), Inherits: string(r.Inherits),
-			Blacklisted: string(r.Blacklisted), ConfigOpts: string(r.ConfigOpts), SrcRev: string(r.SrcRev)},
+			Blacklisted: string(r.Blacklisted), ConfigOpts: string(r.ConfigOpts), SrcRev: string(r.SrcRev), UpdatedAt: r.Updated.time()},
 			BuildDeps: r.StaticBuildDeps}
 		if p := rd.Recipe.Path(); seen[p] || r.Filename == "" {
 			continue // a layer holds one recipe per path
@@ -481,7 +496,7 @@ func (im *importer) index(ctx context.Context, id int64) (*store.IndexChange, er
 	} else if ok {
 		ch.Machines = []store.Machine{}
 		for _, x := range dedupeBy(named, func(x remoteNamed) string { return x.Name }) {
-			ch.Machines = append(ch.Machines, store.Machine{Name: x.Name, Description: string(x.Description)})
+			ch.Machines = append(ch.Machines, store.Machine{Name: x.Name, Description: string(x.Description), UpdatedAt: x.Updated.time()})
 		}
 	}
 	if ok, err := fetch("distros"); err != nil {
@@ -489,7 +504,7 @@ func (im *importer) index(ctx context.Context, id int64) (*store.IndexChange, er
 	} else if ok {
 		ch.Distros = []store.Distro{}
 		for _, x := range dedupeBy(named, func(x remoteNamed) string { return x.Name }) {
-			ch.Distros = append(ch.Distros, store.Distro{Name: x.Name, Description: string(x.Description)})
+			ch.Distros = append(ch.Distros, store.Distro{Name: x.Name, Description: string(x.Description), UpdatedAt: x.Updated.time()})
 		}
 	}
 	if ok, err := fetch("classes"); err != nil {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"layerindex/internal/api"
 	"layerindex/internal/db"
@@ -19,7 +20,8 @@ import (
 
 // snapshot reads every resource of the API at base and rewrites ids into
 // natural keys (names), so two indexes holding the same data compare equal
-// whatever their ids. Dates of local changes ("updated") are dropped.
+// whatever their ids. Dates ("updated") are kept: an import keeps the other
+// index's, which importers of this one compare.
 func snapshot(t *testing.T, base string) map[string][]string {
 	t.Helper()
 	branch := map[float64]string{}
@@ -36,7 +38,6 @@ func snapshot(t *testing.T, base string) map[string][]string {
 	}
 	rename := func(o map[string]any) {
 		delete(o, "id")
-		delete(o, "updated")
 		for k, m := range map[string]map[float64]string{"branch": branch, "layer": layer, "dependency": layer, "layerbranch": lb} {
 			if v, ok := o[k].(float64); ok {
 				o[k] = m[v]
@@ -137,6 +138,13 @@ func testImport(t *testing.T, d db.Dialect) {
 	if _, err := src.store.ApplyIndex(ctx, src.fx.LayerBranch["meta-python/master"].ID, &store.IndexChange{Full: true, Upserts: many}); err != nil {
 		t.Fatal(err)
 	}
+	// Dates well before the import: the mirror must show these, not its own.
+	old := time.Date(2021, 3, 4, 5, 6, 7, 0, time.UTC)
+	for _, table := range []string{"branches", "layers", "layer_branches", "recipes", "machines", "distros"} {
+		if err := src.db.Gorm.Exec("UPDATE "+table+" SET updated_at = ?", old).Error; err != nil {
+			t.Fatal(err)
+		}
+	}
 	want := snapshot(t, src.api)
 	{
 		conn := dbtest.Migrated(t, d)
@@ -152,6 +160,14 @@ func testImport(t *testing.T, d db.Dialect) {
 			t.Errorf("first import: %+v", res)
 		}
 		sameSnapshots(t, "after the first import", want, snapshot(t, dstAPI))
+		for _, name := range []string{"branches", "layerItems", "layerBranches", "recipes", "machines", "distros"} {
+			for _, o := range list(t, dstAPI+name+"/") {
+				if o["updated"] != "2021-03-04T05:06:07+00:00" {
+					t.Errorf("%s %v: updated %v, want the source's", name, o["id"], o["updated"])
+					break
+				}
+			}
+		}
 		v1, _ := dst.APIIndexVersion(ctx)
 
 		// Again: nothing changed there, so nothing is written here.
@@ -188,6 +204,8 @@ func testImport(t *testing.T, d db.Dialect) {
 		src.db.Gorm.Exec("UPDATE layers SET summary = 'Changed', status = 'X' WHERE name = 'meta-raspberrypi'")
 		src.db.Gorm.Exec("UPDATE layer_maintainers SET email = 'new@example.org' WHERE layer_branch_id = ?", oe.ID)
 		src.db.Gorm.Exec("UPDATE layer_notes SET text = 'New note.'")
+		src.db.Gorm.Exec("UPDATE layers SET updated_at = ? WHERE name = 'meta-raspberrypi'", old.Add(time.Hour))
+		src.db.Gorm.Exec("UPDATE layer_branches SET updated_at = ? WHERE id = ?", old.Add(2*time.Hour), oe.ID)
 		src.db.Gorm.Exec("DELETE FROM layer_branches WHERE id = ?", src.fx.LayerBranch["meta-oe/scarthgap"].ID)
 		res, err = api.Import(ctx, dst, src.ts.URL+"/", api.ImportOptions{Recipes: true})
 		if err != nil {

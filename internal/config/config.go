@@ -227,7 +227,11 @@ func Parse(command string, args []string, getenv func(string) string, extra func
 	fs.SetOutput(io.Discard)
 	vals := make([]string, len(settings))
 	for i, s := range settings {
-		fs.StringVar(&vals[i], s.flag, "", s.usage)
+		if s.boolean() {
+			fs.Var(boolFlag{&vals[i]}, s.flag, s.usage)
+		} else {
+			fs.StringVar(&vals[i], s.flag, "", s.usage)
+		}
 	}
 	if extra != nil {
 		extra(fs)
@@ -238,7 +242,7 @@ func Parse(command string, args []string, getenv func(string) string, extra func
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				return nil, nil, ErrHelp
+				return nil, nil, &HelpError{Usage: commandUsage(command, fs)}
 			}
 			return nil, nil, fmt.Errorf("%v (see `layerindex %s -h`)", err, command)
 		}
@@ -275,8 +279,68 @@ func Parse(command string, args []string, getenv func(string) string, extra func
 	return c, positional, nil
 }
 
+// boolean reports whether the setting is a yes/no switch (its default is
+// true or false): its flag may then be given alone (--allow-local-repos)
+// or with a value (--embedded-worker=false), as Go's boolean flags are.
+func (s setting) boolean() bool { return s.def == "true" || s.def == "false" }
+
+// boolFlag is a switch's flag: alone it means "true"; the setting's own
+// parser checks any value given.
+type boolFlag struct{ v *string }
+
+func (b boolFlag) String() string {
+	if b.v == nil {
+		return ""
+	}
+	return *b.v
+}
+func (b boolFlag) Set(v string) error { *b.v = v; return nil }
+func (b boolFlag) IsBoolFlag() bool   { return true }
+
 // ErrHelp is returned by Parse when -h or --help was given.
 var ErrHelp = errors.New("help requested")
+
+// HelpError is what Parse returns for -h or --help (errors.Is(err,
+// ErrHelp) holds): Usage is the command's help, its own flags first, then
+// the settings every command takes.
+type HelpError struct{ Usage string }
+
+func (e *HelpError) Error() string        { return ErrHelp.Error() }
+func (e *HelpError) Is(target error) bool { return target == ErrHelp }
+
+// commandUsage is the help of one command: its flags (those registered
+// beside the settings) with their meaning and default, then the settings.
+func commandUsage(command string, fs *flag.FlagSet) string {
+	isSetting := map[string]bool{}
+	for _, s := range settings {
+		isSetting[s.flag] = true
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage: layerindex %s [flags]\n", command)
+	own := false
+	fs.VisitAll(func(f *flag.Flag) {
+		if isSetting[f.Name] {
+			return
+		}
+		if !own {
+			b.WriteString("\nflags:\n")
+			own = true
+		}
+		kind, usage := flag.UnquoteUsage(f)
+		name := "--" + f.Name
+		if kind != "" {
+			name += " " + kind
+		}
+		fmt.Fprintf(&b, "  %-24s %s", name, usage)
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			fmt.Fprintf(&b, " (default %s)", f.DefValue)
+		}
+		b.WriteByte('\n')
+	})
+	b.WriteString("\nsettings (flag, environment variable, meaning):\n")
+	Usage(&b)
+	return b.String()
+}
 
 // Usage writes the table of settings, for -h and for the README.
 func Usage(w io.Writer) {

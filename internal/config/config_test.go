@@ -1,6 +1,7 @@
 package config
 
 import (
+	"flag"
 	"os"
 	"strings"
 	"testing"
@@ -33,13 +34,31 @@ func TestInvalidValuesNameTheirSource(t *testing.T) {
 		{nil, map[string]string{"DATABASE_URL": "sqlite:///x.db"}, "invalid DATABASE_URL: only postgres://"},
 		{nil, map[string]string{"LAYERINDEX_SECRET_KEY": "short"}, "invalid LAYERINDEX_SECRET_KEY"},
 		{[]string{"--base-url", "ftp://x"}, nil, "invalid --base-url"},
-		{[]string{"--embedded-worker", "perhaps"}, nil, "invalid --embedded-worker"},
+		{[]string{"--embedded-worker=perhaps"}, nil, "invalid --embedded-worker"},
 	}
 	for _, c := range cases {
 		_, _, err := Parse("serve", c.args, func(k string) string { return c.env[k] }, nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v %v: got %v, want %q", c.args, c.env, err, c.want)
 		}
+	}
+}
+
+// TestSwitches: yes/no settings are flags that may stand alone, before
+// other flags or arguments, or take a value.
+func TestSwitches(t *testing.T) {
+	none := func(string) string { return "" }
+	c, rest, err := Parse("layer add", []string{"--allow-local-repos", "--name", "x", "pos"}, none, func(fs *flag.FlagSet) { fs.String("name", "", "") })
+	if err != nil || !c.AllowLocal || c.AllowHTTP || len(rest) != 1 || rest[0] != "pos" {
+		t.Fatalf("--allow-local-repos alone: %+v %v %v", c, rest, err)
+	}
+	c, _, err = Parse("serve", []string{"--embedded-worker=false", "--allow-http-repos=true", "--allow-local-repos=0"}, none, nil)
+	if err != nil || c.EmbeddedWorker || !c.AllowHTTP || c.AllowLocal {
+		t.Fatalf("switches with values: %+v %v", c, err)
+	}
+	c, _, err = Parse("serve", nil, func(k string) string { return map[string]string{"LAYERINDEX_ALLOW_LOCAL_REPOS": "1"}[k] }, nil)
+	if err != nil || !c.AllowLocal || !c.EmbeddedWorker {
+		t.Fatalf("from the environment: %+v %v", c, err)
 	}
 }
 

@@ -11,7 +11,9 @@ import (
 // This file writes what `layerindex import` mirrors from another layer
 // index. Rows are matched by their natural keys (branch name, layer name,
 // layer and branch), compared, and written only when they differ, so a
-// second import of unchanged data writes nothing.
+// second import of unchanged data writes nothing. The other index's
+// "updated" dates are kept (a zero date means now): importers of this
+// index compare them to decide what changed.
 
 // MirrorDependency is a dependency of a mirrored layer branch, by layer name.
 type MirrorDependency struct {
@@ -28,11 +30,13 @@ type MirrorLayerBranch struct {
 	ActualBranch   string
 	LocalPath      string
 	UpdatesEnabled bool
+	Updated        time.Time         // at the other index; zero: now
 	Maintainers    []LayerMaintainer // ids ignored
 	Dependencies   []MirrorDependency
 }
 
-// MirrorLayer is a layer and its notes; ids and dates are ignored.
+// MirrorLayer is a layer and its notes; ids and the creation date are
+// ignored, UpdatedAt is kept (zero: now).
 type MirrorLayer struct {
 	Layer Layer
 	Notes []string
@@ -40,7 +44,7 @@ type MirrorLayer struct {
 
 // Mirror is the metadata of another index to write here.
 type Mirror struct {
-	Branches      []Branch // created when missing; existing branches are left as configured here
+	Branches      []Branch // created when missing (with their UpdatedAt); existing branches are left as configured here
 	Layers        []MirrorLayer
 	LayerBranches []MirrorLayerBranch
 	// Prune deletes local layer branches, on the mirrored branches, of
@@ -82,6 +86,8 @@ func (s *Store) Mirror(ctx context.Context, m *Mirror) (*MirrorResult, error) {
 			res.Branches.Created++
 		}
 
+		// Saves keep the other index's dates rather than stamping now.
+		keepDates := tx.Session(&gorm.Session{SkipHooks: true})
 		layerID := map[string]int64{}
 		for _, ml := range m.Layers {
 			l := ml.Layer
@@ -97,11 +103,18 @@ func (s *Store) Mirror(ctx context.Context, m *Mirror) (*MirrorResult, error) {
 			case err != nil:
 				return err
 			default:
-				l.ID, l.SubmittedByID, l.CreatedAt, l.UpdatedAt = have.ID, have.SubmittedByID, have.CreatedAt, have.UpdatedAt
+				l.ID, l.SubmittedByID, l.CreatedAt = have.ID, have.SubmittedByID, have.CreatedAt
+				undated := l.UpdatedAt.IsZero()
+				if undated || l.UpdatedAt.Equal(have.UpdatedAt) {
+					l.UpdatedAt = have.UpdatedAt
+				}
 				if l == have {
 					res.Layers.Unchanged++
 				} else {
-					if err := tx.Select("*").Omit("created_at", "submitted_by_id").Save(&l).Error; err != nil {
+					if undated {
+						l.UpdatedAt = time.Now().UTC()
+					}
+					if err := keepDates.Select("*").Omit("created_at", "submitted_by_id").Save(&l).Error; err != nil {
 						return err
 					}
 					res.Layers.Updated++
@@ -128,6 +141,9 @@ func (s *Store) Mirror(ctx context.Context, m *Mirror) (*MirrorResult, error) {
 			want.LayerID, want.BranchID = lid, bid
 			want.Collection, want.Version, want.VCSSubdir = mlb.Collection, mlb.Version, mlb.VCSSubdir
 			want.ActualBranch, want.LocalPath, want.UpdatesEnabled = mlb.ActualBranch, mlb.LocalPath, mlb.UpdatesEnabled
+			if !mlb.Updated.IsZero() && !mlb.Updated.Equal(lb.UpdatedAt) {
+				want.UpdatedAt = mlb.Updated.UTC()
+			}
 			switch {
 			case lb.ID == 0:
 				if err := tx.Omit("Layer", "Branch").Create(&want).Error; err != nil {
@@ -135,9 +151,14 @@ func (s *Store) Mirror(ctx context.Context, m *Mirror) (*MirrorResult, error) {
 				}
 				res.LayerBranches.Created++
 			case want != lb:
+				updated := want.UpdatedAt
+				if mlb.Updated.IsZero() {
+					updated = time.Now().UTC()
+				}
 				if err := tx.Model(&LayerBranch{}).Where("id = ?", lb.ID).Updates(map[string]any{
 					"collection": want.Collection, "version": want.Version, "vcs_subdir": want.VCSSubdir,
 					"actual_branch": want.ActualBranch, "local_path": want.LocalPath, "updates_enabled": want.UpdatesEnabled,
+					"updated_at": updated,
 				}).Error; err != nil {
 					return err
 				}
@@ -275,11 +296,13 @@ func mirrorDependencies(tx *gorm.DB, lbID int64, want []LayerDependency, c *Mirr
 // version other than its own, parses them afresh.
 const MirroredParser = "import"
 
-// MirrorState is what the other index says it last indexed.
+// MirrorState is what the other index says it last indexed, and the date
+// its layer branch last changed (nil: leave the date alone).
 type MirrorState struct {
 	Rev        string
 	LastFetch  *time.Time
 	LastCommit *time.Time
+	Updated    *time.Time
 }
 
 // MirrorIndexCurrent reports whether layer branch lbID already holds an
@@ -309,9 +332,13 @@ func (s *Store) MirrorIndex(ctx context.Context, lbID int64, ch *IndexChange, st
 			sameTime(lb.VCSLastCommit, st.LastCommit) {
 			return nil
 		}
+		updated := lb.UpdatedAt
+		if st.Updated != nil {
+			updated = st.Updated.UTC()
+		}
 		return tx.Model(&LayerBranch{}).Where("id = ?", lbID).Updates(map[string]any{
 			"vcs_last_rev": st.Rev, "vcs_last_fetch": utc(st.LastFetch), "vcs_last_commit": utc(st.LastCommit),
-			"parser_version": MirroredParser,
+			"parser_version": MirroredParser, "updated_at": updated,
 		}).Error
 	})
 	return stats, err

@@ -38,6 +38,12 @@ type IndexChange struct {
 	// Renames maps old recipe paths to new ones; a renamed recipe keeps its
 	// id (and is normally also in Upserts under its new path).
 	Renames map[string]string
+	// KeepUpdated means the recipes, machines and distros carry the date
+	// they last changed elsewhere (an import from another index, whose
+	// "updated" its own importers compare): it is stored as given, and a
+	// different date alone counts as a change. Otherwise written rows are
+	// dated now.
+	KeepUpdated bool
 
 	// The other contents are complete lists when non-nil (nil: unchanged).
 	// They are matched by name or path, so unchanged rows keep their ids.
@@ -62,21 +68,31 @@ type IndexStats struct {
 func (s *Store) ApplyIndex(ctx context.Context, lbID int64, ch *IndexChange) (IndexStats, error) {
 	var st IndexStats
 	err := s.with(ctx).Transaction(func(tx *gorm.DB) error {
+		if ch.KeepUpdated {
+			// No automatic "updated_at = now" on Save.
+			tx = tx.Session(&gorm.Session{SkipHooks: true})
+		}
 		var err error
 		st, err = applyRecipes(tx, lbID, ch)
 		if err != nil {
 			return err
 		}
 		now := time.Now().UTC()
+		dated := func(t *time.Time) {
+			if !ch.KeepUpdated || t.IsZero() {
+				*t = now
+			}
+		}
+		sameDate := func(a, b time.Time) bool { return !ch.KeepUpdated || a.Equal(b) }
 		if ch.Machines != nil {
 			err = syncByKey(tx, lbID, ch.Machines, func(m *Machine) string { return m.Name },
-				func(m *Machine) *int64 { return &m.ID }, func(m *Machine) { m.LayerBranchID, m.UpdatedAt = lbID, now },
-				func(a, b *Machine) bool { return a.Description == b.Description })
+				func(m *Machine) *int64 { return &m.ID }, func(m *Machine) { m.LayerBranchID = lbID; dated(&m.UpdatedAt) },
+				func(a, b *Machine) bool { return a.Description == b.Description && sameDate(a.UpdatedAt, b.UpdatedAt) })
 		}
 		if err == nil && ch.Distros != nil {
 			err = syncByKey(tx, lbID, ch.Distros, func(m *Distro) string { return m.Name },
-				func(m *Distro) *int64 { return &m.ID }, func(m *Distro) { m.LayerBranchID, m.UpdatedAt = lbID, now },
-				func(a, b *Distro) bool { return a.Description == b.Description })
+				func(m *Distro) *int64 { return &m.ID }, func(m *Distro) { m.LayerBranchID = lbID; dated(&m.UpdatedAt) },
+				func(a, b *Distro) bool { return a.Description == b.Description && sameDate(a.UpdatedAt, b.UpdatedAt) })
 		}
 		if err == nil && ch.Classes != nil {
 			err = syncByKey(tx, lbID, ch.Classes, func(c *BBClass) string { return c.BBClassType + "/" + c.Name },
@@ -210,7 +226,10 @@ func applyRecipes(tx *gorm.DB, lbID int64, ch *IndexChange) (IndexStats, error) 
 	for i := range ch.Upserts {
 		u := &ch.Upserts[i]
 		u.Recipe.LayerBranchID = lbID
-		u.Recipe.UpdatedAt = now
+		keepDate := ch.KeepUpdated && !u.Recipe.UpdatedAt.IsZero()
+		if !keepDate {
+			u.Recipe.UpdatedAt = now
+		}
 		p := u.Recipe.Path()
 		old, exists := byPath[p]
 		if !exists {
@@ -227,7 +246,7 @@ func applyRecipes(tx *gorm.DB, lbID int64, ch *IndexChange) (IndexStats, error) 
 			continue
 		}
 		u.Recipe.ID = old.Recipe.ID
-		if sameRecipe(old, u) {
+		if sameRecipe(old, u) && (!keepDate || old.Recipe.UpdatedAt.Equal(u.Recipe.UpdatedAt)) {
 			if !changed[u.Recipe.ID] {
 				st.Unchanged++
 			}

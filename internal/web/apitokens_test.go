@@ -57,6 +57,13 @@ func apiPost(t *testing.T, c *client, path, token string) (int, map[string]any) 
 func TestAPITokens(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		e := newAcctEnv(t, d, envOpts{})
+		// The periodic refresh runs once at start; once it is done it
+		// cannot have queued the update this test asks for first.
+		waitFor(t, "the start-up refresh", func() bool {
+			var n int64
+			e.conn.Gorm.Table("river_job").Where("kind = ? AND state = ?", "refresh_all", "completed").Count(&n)
+			return n > 0
+		})
 		e.user("maint@example.org", "maintainer pw 1", false)
 		e.user("other@example.org", "other user pw 1", false)
 		l := e.layer("meta-tok", store.StatusPublished, "Maint@Example.org")
