@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"layerindex/internal/bitbake/data"
 	"layerindex/internal/bitbake/syntax"
@@ -483,11 +485,25 @@ func anonFileName(f string) string {
 	return r.Replace(f)
 }
 
+// It looks for w with strings.Index and checks the characters around it
+// rather than splitting list: event masks and class lists are tested for
+// every handler and inherit of every recipe.
 func containsWord(list, w string) bool {
-	for _, x := range strings.Fields(list) {
-		if x == w {
+	if w == "" || strings.IndexFunc(w, unicode.IsSpace) >= 0 {
+		return false // strings.Fields yields neither
+	}
+	for i := 0; ; {
+		j := strings.Index(list[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(w)
+		before, _ := utf8.DecodeLastRuneInString(list[:j])
+		after, _ := utf8.DecodeRuneInString(list[end:])
+		if (j == 0 || unicode.IsSpace(before)) && (end == len(list) || unicode.IsSpace(after)) {
 			return true
 		}
+		i = j + 1
 	}
-	return false
 }

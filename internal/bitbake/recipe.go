@@ -188,7 +188,7 @@ func (ev *evaluator) fire(handlers []string, event, fn string, attrs map[string]
 		}
 		seen[h] = true
 		mask, _ := ev.d.GetFlag(h, "eventmask", true)
-		if f := strings.Fields(mask); len(f) > 0 && !containsWord(mask, "bb.event."+event) && !containsWord(mask, "*") {
+		if strings.TrimSpace(mask) != "" && !containsWord(mask, "bb.event."+event) && !containsWord(mask, "*") {
 			continue
 		}
 		body, ok := ev.d.Raw(h, false)

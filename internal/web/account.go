@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -249,7 +250,7 @@ func (s *Server) login(c echo.Context) error {
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
-			hash := dummyHash
+			hash := dummyHash()
 			if err == nil {
 				hash = u.PasswordHash
 			}
@@ -272,8 +273,14 @@ func (s *Server) login(c echo.Context) error {
 	return s.pages.render(c, status, "login", data)
 }
 
-// dummyHash is checked against when an address has no account.
-var dummyHash, _ = auth.HashPassword("no account has this password")
+// dummyHash is checked against when an address has no account. It is
+// computed on the first such login, not when the program starts: every
+// command of the binary (layerindex parse among them) would otherwise pay
+// an Argon2id hash, 19 MiB and tens of milliseconds, at start-up.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := auth.HashPassword("no account has this password")
+	return h
+})
 
 // loggedIn finishes a login whose password was right.
 func (s *Server) loggedIn(c echo.Context, u *store.User, acct limitCheck, next string, data *formData) error {

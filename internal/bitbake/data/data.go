@@ -102,6 +102,14 @@ type Store struct {
 	vars   map[string]*Var
 	ovr    map[string][]ovRef // overridedata; a nil slice stored under a key hides the parent's
 	ovrOwn map[string]bool    // ovr lists this store may modify in place
+	// ovrIdx indexes long owned ovr lists (position of each entry; a nil
+	// map when the list holds duplicates), and ovrDead counts their
+	// removed entries: a removal leaves a tombstone (an ovRef with an
+	// empty full name, which readers skip) instead of shifting the list,
+	// so renaming the hundreds of RECIPE_MAINTAINER:pn-${...} or
+	// FILES:${PN}-... variants of a recipe is not quadratic.
+	ovrIdx  map[string]map[ovRef]int
+	ovrDead map[string]int
 	// dollarKeys lists the names in vars that contain "${" (for
 	// ExpandKeys), in creation order.
 	dollarKeys []string
@@ -117,8 +125,16 @@ type Store struct {
 	ovDeps     map[string]bool // base names read while computing OVERRIDES
 	tracking   map[string]bool
 
-	gen   uint64
-	cache map[string]cacheEntry
+	// gen counts writes that can change a variable's value and fgen
+	// writes of flags: a cached expansion stays valid while gen is
+	// unchanged and, if it read a flag (flagDep), while fgen is too, so
+	// that d.setVarFlag in anonymous Python does not throw away every
+	// expansion. flagReads counts flag reads (transitively, including
+	// cache hits of expansions that read flags) to compute flagDep.
+	gen       uint64
+	fgen      uint64
+	flagReads uint64
+	cache     map[string]cacheEntry
 
 	// exp is the expansion state shared by a store and its short-lived
 	// copies, so that recursion through d.createCopy() is bounded too.
@@ -147,10 +163,23 @@ type Store struct {
 }
 
 type cacheEntry struct {
-	gen     uint64
-	value   string
-	ok      bool
-	removes []string
+	gen, fgen uint64
+	flagDep   bool // the expansion read a flag
+	value     string
+	ok        bool
+	removes   []string
+}
+
+// cached returns a valid cache entry for key.
+func (s *Store) cached(key string) (cacheEntry, bool) {
+	e, hit := s.cache[key]
+	if !hit || e.gen != s.gen || e.flagDep && e.fgen != s.fgen {
+		return e, false
+	}
+	if e.flagDep {
+		s.flagReads++
+	}
+	return e, true
 }
 
 // New returns an empty root store.
@@ -188,8 +217,17 @@ func (s *Store) Child() *Store {
 	if !s.frozen {
 		s.frozen = true
 	}
-	return s.newChild()
+	c := s.newChild()
+	// A recipe's store ends up with a thousand or more variables and
+	// cached expansions: sized up front, its maps are not rehashed
+	// again and again as they grow.
+	c.vars = make(map[string]*Var, childVars)
+	c.cache = make(map[string]cacheEntry, childVars/2)
+	return c
 }
+
+// childVars is the initial capacity of a child store's variable map.
+const childVars = 1024
 
 func (s *Store) newChild() *Store {
 	work := s.Limits.Work
@@ -403,26 +441,135 @@ func (s *Store) updateOverrides(name string) {
 
 func (s *Store) addOverrideRef(short string, ref ovRef) {
 	l := s.overrideData(short)
-	for _, r := range l {
-		if r == ref {
+	if s.ovrOwn[short] {
+		if m := s.ovrIndex(short, l); m != nil {
+			if _, dup := m[ref]; dup {
+				return
+			}
+			m[ref] = len(l)
+		} else if indexOf(l, ref) >= 0 {
 			return
 		}
-	}
-	if s.ovrOwn[short] {
 		s.ovr[short] = append(l, ref)
 		return
 	}
-	nl := make([]ovRef, len(l), len(l)+4)
-	copy(nl, l)
-	s.ovr[short] = append(nl, ref)
+	if indexOf(l, ref) >= 0 {
+		return
+	}
+	nl := make([]ovRef, 0, len(l)+4)
+	s.ovr[short] = append(appendLive(nl, l), ref)
 	s.ownOvr(short)
 }
 
+// ownOvr marks s.ovr[short] as a list of s's own, without an index yet.
 func (s *Store) ownOvr(short string) {
 	if s.ovrOwn == nil {
 		s.ovrOwn = map[string]bool{}
 	}
 	s.ovrOwn[short] = true
+	s.dropOvrIndex(short)
+}
+
+// setOvr replaces s.ovr[short] (nil hides the parent's list).
+func (s *Store) setOvr(short string, l []ovRef) {
+	s.ovr[short] = l
+	s.dropOvrIndex(short)
+}
+
+func (s *Store) dropOvrIndex(short string) {
+	if s.ovrIdx != nil {
+		delete(s.ovrIdx, short)
+		delete(s.ovrDead, short)
+	}
+}
+
+// ovrIdxMin is the length from which an owned ovr list is indexed.
+const ovrIdxMin = 16
+
+// ovrIndex returns the index of the owned list l = s.ovr[short], building
+// it for a long list; nil for a short list or one with duplicates.
+func (s *Store) ovrIndex(short string, l []ovRef) map[ovRef]int {
+	if m, ok := s.ovrIdx[short]; ok {
+		return m
+	}
+	if len(l) < ovrIdxMin {
+		return nil
+	}
+	m := make(map[ovRef]int, len(l)+len(l)/2)
+	for i, r := range l {
+		if r.full == "" {
+			continue
+		}
+		if _, dup := m[r]; dup {
+			m = nil
+			break
+		}
+		m[r] = i
+	}
+	if s.ovrIdx == nil {
+		s.ovrIdx, s.ovrDead = map[string]map[ovRef]int{}, map[string]int{}
+	}
+	s.ovrIdx[short] = m
+	return m
+}
+
+// removeOvrRef removes the first ref from overridedata[short].
+func (s *Store) removeOvrRef(short string, ref ovRef) {
+	l := s.overrideData(short)
+	if l == nil {
+		return
+	}
+	if !s.ovrOwn[short] {
+		idx := indexOf(l, ref)
+		if idx < 0 {
+			return
+		}
+		nl := make([]ovRef, 0, len(l))
+		nl = appendLive(nl, l[:idx])
+		nl = appendLive(nl, l[idx+1:])
+		s.ovr[short] = nl
+		s.ownOvr(short)
+		return
+	}
+	if m := s.ovrIndex(short, l); m != nil {
+		idx, ok := m[ref]
+		if !ok {
+			return
+		}
+		delete(m, ref)
+		l[idx] = ovRef{}
+		s.ovrDead[short]++
+		if s.ovrDead[short]*2 > len(l) {
+			// Mostly tombstones: compact in place; the index is rebuilt
+			// when next needed.
+			s.ovr[short] = appendLive(l[:0], l)
+			s.dropOvrIndex(short)
+		}
+		return
+	}
+	if idx := indexOf(l, ref); idx >= 0 {
+		s.ovr[short] = append(l[:idx], l[idx+1:]...)
+	}
+}
+
+// indexOf returns the position of the first ref in l, or -1.
+func indexOf(l []ovRef, ref ovRef) int {
+	for i, r := range l {
+		if r == ref {
+			return i
+		}
+	}
+	return -1
+}
+
+// appendLive appends the entries of l that are not tombstones.
+func appendLive(dst, l []ovRef) []ovRef {
+	for _, r := range l {
+		if r.full != "" {
+			dst = append(dst, r)
+		}
+	}
+	return dst
 }
 
 // SetVar sets a variable as Python code does (d.setVar): pending
@@ -457,14 +604,14 @@ func (s *Store) setVar(name, value string, parsing bool) {
 			s.needOverrides()
 			var active []string
 			for _, r := range l {
-				if s.overrideActive(r.override) {
+				if r.full != "" && s.overrideActive(r.override) {
 					active = append(active, r.full)
 				}
 			}
 			for _, a := range active {
 				s.DelVar(a)
 			}
-			s.ovr[name] = nil
+			s.setOvr(name, nil)
 			v = s.local(name)
 		}
 	}
@@ -526,7 +673,7 @@ func (s *Store) SetFlag(name, flag, value string) {
 	}
 	v := s.local(name)
 	v.setFlag(flag, value)
-	s.gen++
+	s.fgen++
 }
 
 // DelVar deletes a variable and its override registrations.
@@ -538,33 +685,13 @@ func (s *Store) DelVar(name string) {
 	}
 	s.vars[name] = &Var{}
 	if s.overrideData(name) != nil {
-		s.ovr[name] = nil
+		s.setOvr(name, nil)
 	}
 	if i := strings.LastIndexByte(name, s.sep); i >= 0 {
 		override := name[i+1:]
 		short := name[:i]
 		for isOverrideStart(override) {
-			if l := s.overrideData(short); l != nil {
-				idx := -1
-				for i, r := range l {
-					if r.full == name && r.override == override {
-						idx = i
-						break
-					}
-				}
-				if idx >= 0 {
-					var nl []ovRef
-					if s.ovrOwn[short] {
-						nl = append(l[:idx], l[idx+1:]...)
-					} else {
-						nl = make([]ovRef, 0, len(l))
-						nl = append(nl, l[:idx]...)
-						nl = append(nl, l[idx+1:]...)
-						s.ownOvr(short)
-					}
-					s.ovr[short] = nl
-				}
-			}
+			s.removeOvrRef(short, ovRef{full: name, override: override})
 			override = ""
 			if j := strings.LastIndexByte(short, s.sep); j >= 0 {
 				override = name[j+1:]
@@ -587,7 +714,7 @@ func (s *Store) DelFlag(name, flag string) {
 	v := s.local(name)
 	v.delFlag(flag)
 	v.delFlag("_defaultval_flag_" + flag)
-	s.gen++
+	s.fgen++
 }
 
 // AppendVar is d.appendVar: a parsing-mode :append without override.
@@ -629,11 +756,15 @@ func (s *Store) Raw(name string, noWeakDefault bool) (string, bool) {
 }
 
 // Lookup returns the variable struct as seen from s (read-only).
-func (s *Store) Lookup(name string) *Var { return s.find(s.norm(name)) }
+func (s *Store) Lookup(name string) *Var {
+	s.flagReads++
+	return s.find(s.norm(name))
+}
 
 // GetFlag returns a flag (its weak default if unset), optionally expanded.
 func (s *Store) GetFlag(name, flag string, expand bool) (string, bool) {
 	name = s.norm(name)
+	s.flagReads++
 	if s.tracking != nil {
 		s.track(name)
 	}
@@ -650,11 +781,11 @@ func (s *Store) GetFlag(name, flag string, expand bool) (string, bool) {
 	}
 	if expand {
 		key := name + "[" + flag + "]"
-		if e, hit := s.cache[key]; hit && e.gen == s.gen {
+		if e, hit := s.cached(key); hit {
 			return e.value, true
 		}
 		val = s.expand(val, key)
-		s.putCache(key, cacheEntry{value: val, ok: true})
+		s.putCache(key, cacheEntry{value: val, ok: true, flagDep: true})
 	}
 	return val, true
 }
@@ -662,6 +793,7 @@ func (s *Store) GetFlag(name, flag string, expand bool) (string, bool) {
 // Flags returns getVarFlags(name): public flags, with weak flag defaults
 // where the flag itself is unset.
 func (s *Store) Flags(name string) map[string]string {
+	s.flagReads++
 	v := s.find(s.norm(name))
 	if v == nil || len(v.flags) == 0 {
 		return nil
@@ -725,7 +857,7 @@ func (s *Store) putCache(key string, e cacheEntry) {
 	if s.cache == nil {
 		s.cache = map[string]cacheEntry{}
 	}
-	e.gen = s.gen
+	e.gen, e.fgen = s.gen, s.fgen
 	s.cache[key] = e
 }
 
@@ -833,10 +965,11 @@ func (s *Store) getVarRemoves(name string, expand bool, noWeakDefault bool) (str
 		s.track(name)
 	}
 	if expand {
-		if e, hit := s.cache[name]; hit && e.gen == s.gen {
+		if e, hit := s.cached(name); hit {
 			return e.value, e.ok, e.removes
 		}
 	}
+	flagReads := s.flagReads
 	var (
 		value    string
 		has      bool
@@ -918,7 +1051,7 @@ func (s *Store) getVarRemoves(name string, expand bool, noWeakDefault bool) (str
 		}
 	}
 	if !noWeakDefault {
-		s.putCache(name, cacheEntry{value: value, ok: has})
+		s.putCache(name, cacheEntry{value: value, ok: has, flagDep: s.flagReads != flagReads})
 	}
 	return value, has, nil
 }
@@ -961,7 +1094,7 @@ func (s *Store) selectOverride(l []ovRef) (string, bool) {
 		active = append(active, kv{k, v})
 	}
 	for _, r := range l {
-		if s.overrideActive(r.override) {
+		if r.full != "" && s.overrideActive(r.override) {
 			set(r.override, r.full)
 		}
 	}
@@ -1035,6 +1168,7 @@ func isSpace(c byte) bool {
 // Keys returns every variable name visible from s (set, with content or
 // flags), in no particular order.
 func (s *Store) Keys() []string {
+	s.flagReads++ // a variable with flags only is listed
 	seen := map[string]bool{}
 	var out []string
 	for d := s; d != nil; d = d.parent {
@@ -1144,6 +1278,7 @@ func (s *Store) renameVar(key, newkey string, depth int) {
 	}
 	if l := s.overrideData(key); l != nil {
 		found = true
+		l = appendLive(nil, l) // renaming changes the list
 		nl := make([]ovRef, 0, len(l))
 		for _, r := range l {
 			nl = append(nl, ovRef{full: strings.ReplaceAll(r.full, key, newkey), override: r.override})
@@ -1166,6 +1301,7 @@ func (s *Store) renameVar(key, newkey string, depth int) {
 // GetFlagNoDefault returns a flag's own value, unexpanded, ignoring its
 // weak default (getVarFlag with noweakdefault=True).
 func (s *Store) GetFlagNoDefault(name, flag string) (string, bool) {
+	s.flagReads++
 	v := s.find(s.norm(name))
 	if v == nil {
 		return "", false
@@ -1176,6 +1312,7 @@ func (s *Store) GetFlagNoDefault(name, flag string) (string, bool) {
 
 // LocalKeys returns the names set in this layer of the store only.
 func (s *Store) LocalKeys() []string {
+	s.flagReads++
 	out := make([]string, 0, len(s.vars))
 	for k, v := range s.vars {
 		if !v.empty() {

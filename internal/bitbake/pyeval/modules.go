@@ -141,21 +141,28 @@ func init() {
 			if val == "" {
 				return kwOr(a, 3, kw, "falsevalue", None), nil
 			}
-			have := fieldsSet(val)
 			want, err := in.wordSet(a[1])
 			if err != nil {
 				return nil, err
 			}
-			hit := !any
-			for w := range want {
-				if any && have[w] {
-					hit = true
-					break
+			// The value (DISTRO_FEATURES and the like, tested again and
+			// again) is scanned for the few wanted words rather than
+			// made into a set.
+			found := 0
+			if len(want) > 0 {
+				for w := range strings.FieldsSeq(val) {
+					if want[w] {
+						want[w] = false
+						found++
+						if any || found == len(want) {
+							break
+						}
+					}
 				}
-				if !any && !have[w] {
-					hit = false
-					break
-				}
+			}
+			hit := found == len(want)
+			if any {
+				hit = found > 0
 			}
 			if hit {
 				return kwOr(a, 2, kw, "truevalue", None), nil
