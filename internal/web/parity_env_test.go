@@ -5,6 +5,9 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -94,4 +97,61 @@ func (s *corpusSite) client() *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{t: s.t, base: s.ts.URL, http: &http.Client{Jar: jar, Timeout: 60 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+// gitRepo makes a git repository holding files, committed once, and
+// returns its path.
+func gitRepo(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "repo.git")
+	for p, c := range files {
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"init", "-q", "-b", "master"}, {"add", "."}, {"commit", "-qm", "a test layer"}} {
+		gitIn(t, dir, args...)
+	}
+	return dir
+}
+
+// gitIn runs git in dir with a fixed identity and no user configuration.
+func gitIn(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@example.org",
+		"GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@example.org", "GIT_CONFIG_GLOBAL=/dev/null")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// depsLayer is a small layer on top of oe-core for the dependency report:
+// app needs zlib (core), own-lib (itself) and, through a PACKAGECONFIG
+// option, openssl (core).
+var depsLayer = map[string]string{
+	"meta-deps/conf/layer.conf": `BBPATH .= ":${LAYERDIR}"
+BBFILES += "${LAYERDIR}/recipes-*/*/*.bb"
+BBFILE_COLLECTIONS += "deps-layer"
+BBFILE_PATTERN_deps-layer = "^${LAYERDIR}/"
+BBFILE_PRIORITY_deps-layer = "6"
+LAYERDEPENDS_deps-layer = "core"
+LAYERSERIES_COMPAT_deps-layer = "blacksail"
+`,
+	"meta-deps/recipes-app/app/app_1.0.bb": `SUMMARY = "An application"
+LICENSE = "MIT"
+DEPENDS = "zlib own-lib"
+PACKAGECONFIG ??= ""
+PACKAGECONFIG[ssl] = "--with-ssl,--without-ssl,openssl"
+`,
+	"meta-deps/recipes-app/own-lib/own-lib_1.0.bb": `SUMMARY = "A library of the layer"
+LICENSE = "BSD-3-Clause"
+`,
 }

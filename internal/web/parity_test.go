@@ -10,6 +10,7 @@ import (
 
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
+	"layerindex/internal/store"
 )
 
 // TestParityOnCorpus checks issue 17's pages on the real oe-core, indexed
@@ -18,6 +19,7 @@ func TestParityOnCorpus(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		s := newCorpusSite(t, d)
 		t.Run("BranchComparison", func(t *testing.T) { testBranchComparison(t, s) })
+		t.Run("RecipeDeps", func(t *testing.T) { testRecipeDeps(t, s) })
 	})
 }
 
@@ -179,6 +181,114 @@ func testBranchComparison(t *testing.T, s *corpusSite) {
 	} {
 		if r := c.get(path); r.code != code {
 			t.Errorf("%.80s: %d, want %d", path, r.code, code)
+		}
+	}
+}
+
+// testRecipeDeps checks the dependency report against the index's own
+// provider resolution (virtual/ names included), the cross-layer and
+// exclusion options on a small layer over oe-core, and the reverse view on
+// the recipe page.
+func testRecipeDeps(t *testing.T, s *corpusSite) {
+	ctx := s.ctx
+	deps := &store.Layer{Name: "meta-deps", Status: store.StatusPublished, LayerType: store.TypeSoftware,
+		Summary: "Deps", Description: "Deps.", VCSURL: gitRepo(t, depsLayer)}
+	if err := s.st.CreateLayer(ctx, deps); err != nil {
+		t.Fatal(err)
+	}
+	s.addLayerBranch(deps, s.master, "meta-deps")
+	c := s.client()
+
+	// The core layer on master, everything: each dependency's providers are
+	// the ones the recipe pages resolve.
+	x, err := s.st.LoadBranchIndex(ctx, s.master.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.get(fmt.Sprintf("/layerindex/recipe_deps/?branch=%d&layer=%d&format=csv", s.master.ID, s.core.ID))
+	rows, err := csv.NewReader(strings.NewReader(r.body)).ReadAll()
+	if err != nil || r.code != 200 {
+		t.Fatalf("csv: %d %v", r.code, err)
+	}
+	got := map[string][]string{} // recipe|dep → providers
+	virtual := 0
+	for _, row := range rows[1:] {
+		k := row[0] + "|" + row[3] + "|" + row[4]
+		if row[5] != "" {
+			got[k] = append(got[k], row[5]+"/"+row[8])
+		} else if _, ok := got[k]; !ok {
+			got[k] = []string{}
+		}
+		if strings.HasPrefix(row[3], "virtual/") && row[5] != "" {
+			virtual++
+		}
+	}
+	var wantPairs []struct{ PN, Name, Kind string }
+	s.conn.Gorm.Raw(`SELECT r.pn, d.name, 'DEPENDS' AS kind FROM recipe_build_deps d JOIN recipes r ON r.id = d.recipe_id WHERE r.layer_branch_id = ?
+UNION SELECT r.pn, d.name, 'PACKAGECONFIG' FROM recipe_package_config_deps d JOIN recipes r ON r.id = d.recipe_id WHERE r.layer_branch_id = ?`,
+		s.coreLB["master"].ID, s.coreLB["master"].ID).Scan(&wantPairs)
+	if len(wantPairs) < 1000 || virtual == 0 {
+		t.Fatalf("%d dependencies in oe-core, %d resolved virtual/ rows: the corpus should have many", len(wantPairs), virtual)
+	}
+	mismatch := 0
+	for _, p := range wantPairs {
+		var want []string
+		for _, pr := range x.Providers(p.Name) {
+			want = append(want, pr.PN+"/"+pr.LayerName)
+		}
+		g, ok := got[p.PN+"|"+p.Name+"|"+p.Kind]
+		if !ok || strings.Join(g, " ") != strings.Join(want, " ") {
+			if mismatch++; mismatch < 5 {
+				t.Errorf("%s needs %s: report %v, index %v", p.PN, p.Name, g, want)
+			}
+		}
+	}
+	if len(got) != len(wantPairs) {
+		t.Errorf("report has %d recipe dependencies, the database %d", len(got), len(wantPairs))
+	}
+
+	// meta-deps: everything, then only what other layers provide, then
+	// with the core layer left out as a provider.
+	base := fmt.Sprintf("/layerindex/recipe_deps/?branch=master&layer=meta-deps")
+	r = c.get(base)
+	for _, w := range []string{">own-lib<", ">zlib<", ">openssl<", "(PACKAGECONFIG)", "2 recipes of"} {
+		if !strings.Contains(r.body, w) {
+			t.Errorf("report of meta-deps lacks %q", w)
+		}
+	}
+	r = c.get(base + "&crosslayer=1&format=csv")
+	if strings.Contains(r.body, "app,1.0,MIT,own-lib,") || !strings.Contains(r.body, "app,1.0,MIT,zlib,DEPENDS,zlib,") ||
+		!strings.Contains(r.body, "app,1.0,MIT,openssl,PACKAGECONFIG,openssl,") {
+		t.Errorf("crosslayer report:\n%s", r.body)
+	}
+	r = c.get(base + fmt.Sprintf("&crosslayer=1&excludelayers=%d&format=csv", s.core.ID))
+	if !strings.Contains(r.body, "app,1.0,MIT,zlib,DEPENDS,,,,\n") {
+		t.Errorf("with the core layer left out, zlib has no provider:\n%s", r.body)
+	}
+
+	// The reverse view: zlib's page lists app (another layer) among the
+	// recipes that depend on it.
+	var zlib int64
+	s.conn.Gorm.Raw("SELECT id FROM recipes WHERE layer_branch_id = ? AND pn = 'zlib'", s.coreLB["master"].ID).Scan(&zlib)
+	r = c.get(fmt.Sprintf("/layerindex/recipe/%d/", zlib))
+	if i := strings.Index(r.body, `id="dependents"`); i < 0 || !strings.Contains(r.body[i:], ">app</a>") || !strings.Contains(r.body[i:], "meta-deps") {
+		t.Errorf("zlib's page does not list app as a dependent")
+	}
+	var own int64
+	s.conn.Gorm.Raw("SELECT r.id FROM recipes r JOIN layer_branches lb ON lb.id = r.layer_branch_id WHERE lb.layer_id = ? AND r.pn = 'own-lib'", deps.ID).Scan(&own)
+	r = c.get(fmt.Sprintf("/layerindex/recipe/%d/", own))
+	if !strings.Contains(r.body, "1 recipe on master name") {
+		t.Errorf("own-lib's page: dependents not counted")
+	}
+	for path, code := range map[string]int{
+		"/layerindex/recipe_deps/":                                               200,
+		"/layerindex/recipe_deps/?branch=master&layer=nowhere":                   404,
+		"/layerindex/recipe_deps/?branch=master&layer=meta-deps&excludelayers=x": 400,
+		"/layerindex/recipe_deps/?format=csv":                                    400,
+		"/layerindex/recipe_deps/?branch=scarthgap&layer=meta-deps":              200,
+	} {
+		if r := c.get(path); r.code != code {
+			t.Errorf("%s: %d, want %d", path, r.code, code)
 		}
 	}
 }
