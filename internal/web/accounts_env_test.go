@@ -31,6 +31,8 @@ import (
 	"layerindex/internal/mail/mailtest"
 	"layerindex/internal/store"
 	"layerindex/internal/web"
+
+	"layerindex/internal/prereq"
 )
 
 const acctSecret = "test-secret-key-0123456789abcdef0123"
@@ -64,6 +66,7 @@ type envOpts struct {
 	noSMTP  bool
 	policy  *gitrepo.Policy // default: local repositories allowed
 	timing  catalog.Timing
+	closed  bool // closed site mode
 }
 
 func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
@@ -123,7 +126,7 @@ func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 		t.Fatal(err)
 	}
 	opts := web.Options{Version: "test", BaseURL: base, SecretKey: acctSecret, Catalog: e.cat,
-		RepoPolicy: policy, Limits: o.limits, Logger: logger}
+		RepoPolicy: policy, Limits: o.limits, Logger: logger, ClosedSite: o.closed}
 	for _, p := range o.proxies {
 		opts.TrustedProxies = append(opts.TrustedProxies, mustPrefix(t, p))
 	}
@@ -314,10 +317,7 @@ PR = "r0"
 // HTTP with git-http-backend, as a forge would, and returns its URL.
 func httpGitServer(t testing.TB, dir string) string {
 	t.Helper()
-	backend := "/usr/lib/git-core/git-http-backend"
-	if _, err := os.Stat(backend); err != nil {
-		t.Fatalf("git-http-backend is required (Debian's git package): %v", err)
-	}
+	backend := prereq.File(t, "/usr/lib/git-core/git-http-backend", "Debian's git package")
 	root := t.TempDir()
 	cmd := exec.Command("git", "clone", "-q", "--bare", dir, filepath.Join(root, "meta-test.git"))
 	if out, err := cmd.CombinedOutput(); err != nil {
