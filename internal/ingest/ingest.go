@@ -248,8 +248,13 @@ func (u *update) run(ctx context.Context) error {
 		}
 		if r.Uncertain() {
 			uncertain++
+		}
+		// A recipe can be uncertain for its parse errors alone, which the
+		// diagnostics above already report: the Python warning is only
+		// for Python that was not evaluated.
+		if n := r.PythonFailed + len(r.Failed); n > 0 {
 			log.warn("%s: %d Python expression(s) could not be evaluated statically; some values may differ from BitBake's%s",
-				pl.parse[i], r.PythonFailed+len(r.Failed), firstFailed(r.Failed))
+				pl.parse[i], n, firstFailed(r.Failed))
 		}
 		ch.Upserts = append(ch.Upserts, recipeData(r, lb.VCSSubdir, patches))
 	}
