@@ -25,9 +25,11 @@ func SimulateParserBombs(marker string) {
 		if !hit {
 			return
 		}
-		var keep [][]byte
 		for {
-			keep = append(keep, make([]byte, 64<<20))
+			bombKeep = append(bombKeep, make([]byte, 64<<20))
 		}
 	}
 }
+
+// bombKeep holds what a simulated bomb allocates.
+var bombKeep [][]byte

@@ -529,12 +529,6 @@ func reprTo(b *strings.Builder, v Value, limit, depth int) bool {
 	return b.Len() <= limit
 }
 
-func strRepr(s string) string {
-	var b strings.Builder
-	strReprTo(&b, s)
-	return b.String()
-}
-
 func strReprTo(b *strings.Builder, s string) {
 	q := byte('\'')
 	if strings.Contains(s, "'") && !strings.Contains(s, "\"") {
