@@ -84,6 +84,16 @@ var memoryBombs = []string{
 	`'%s%s' % ('x' * 3000000, 'y' * 3000000)`,
 	`f'{"x" * 3000000}{"y" * 3000000}'`,
 	`('x' * 3000000).upper() + ('y' * 3000000).lower()`,
+	`('a ' * 2000000).split()`,
+	`('a,' * 2000000).split(',')`,
+	`('a\n' * 2000000).splitlines()`,
+	`list('x' * 4000000)`,
+	`[c for c in 'x' * 4000000]`,
+	`set('x' * 4000000)`,
+	`tuple('x' * 4000000)`,
+	`sorted('xy' * 2000000)`,
+	`list(enumerate('x' * 4000000))`,
+	`' '.join('x' * 4000000)`,
 	`'%s' % [' ' * 3000000, 'x' * 3000000]`,
 	`str({'a': 'x' * 3000000, 'b': 'y' * 3000000})`,
 }
@@ -176,6 +186,33 @@ func TestIntegerOverflowIsNotAValue(t *testing.T) {
 			}
 			continue
 		}
+		if err != nil || v != want {
+			t.Errorf("%s = %q, %v; want %q", code, v, err, want)
+		}
+	}
+}
+
+// TestSizeChecksCountExactly checks that the checks made before building
+// a value count what will be built, not a pessimistic bound: large but
+// legitimate values still evaluate.
+func TestSizeChecksCountExactly(t *testing.T) {
+	cases := map[string]string{
+		`len((' ' * 3000000 + 'a b').split())`:            "2",
+		`len(('x' * 3000000 + ',y').split(','))`:          "2",
+		`len(('a' * 3000000 + '\r\nb\r\n').splitlines())`: "2",
+		`len('%s' % ('x' * 3000000))`:                     "3000000",
+		`len('{:>3000000}'.format('x'))`:                  "3000000",
+		`len('x'.ljust(1000000, '\u20ac'))`:               "1000000",
+		`len(('\t' * 100000).expandtabs(4))`:              "400000",
+		`('a\tbc\td\n\tx').expandtabs(4)`:                 "a   bc  d\n    x",
+		`len(('ab' * 1000000).replace('a', 'xy'))`:        "3000000",
+		`len('x' * 4000000)`:                              "4000000",
+		`len(list(range(200000)))`:                        "200000",
+		`len([0] * 200000)`:                               "200000",
+	}
+	for code, want := range cases {
+		in := NewInterp(newHost())
+		v, err := in.EvalInline(code)
 		if err != nil || v != want {
 			t.Errorf("%s = %q, %v; want %q", code, v, err, want)
 		}

@@ -1227,6 +1227,12 @@ func (in *Interp) chargeResult(v Value) error {
 		return in.checkSize(len(x))
 	case *List:
 		return in.checkItems(len(x.items), len(x.items))
+	case *Tuple:
+		return in.checkItems(len(x.items), len(x.items))
+	case *Set:
+		return in.checkItems(len(x.d.keys), len(x.d.keys))
+	case *Dict:
+		return in.checkItems(2*len(x.keys), 2*len(x.keys))
 	}
 	return nil
 }

@@ -312,6 +312,20 @@ func (in *Interp) strMethod(s Str, name string, a []Value, kw map[string]Value) 
 		if !ok {
 			return bad()
 		}
+		// At most one part per separator, plus one: refused before the
+		// parts are built when that many could exceed the limit.
+		var parts int
+		if hasSep {
+			parts = strings.Count(str, sep) + 1
+		} else {
+			parts = countFields(str)
+		}
+		if maxs >= 0 && maxs+1 < int64(parts) {
+			parts = int(maxs + 1)
+		}
+		if err := in.checkItems(parts, 0); err != nil {
+			return nil, err
+		}
 		return StrList(pySplit(str, sep, hasSep, maxs, name == "rsplit")), nil
 	case "strip", "lstrip", "rstrip":
 		chars, ok := strArg(a, 0, "")
@@ -470,6 +484,9 @@ func (in *Interp) strMethod(s Str, name string, a []Value, kw map[string]Value) 
 		return NewTuple(Str(str[:i]), Str(sep), Str(str[i+len(sep):])), nil
 	case "splitlines":
 		keep, _ := truth(kwOr(a, 0, kw, "keepends", False))
+		if err := in.checkItems(strings.Count(str, "\n")+strings.Count(str, "\r")-strings.Count(str, "\r\n")+1, 0); err != nil {
+			return nil, err
+		}
 		lines := splitLines(str, keep)
 		return StrList(lines), in.checkItems(len(lines), len(lines))
 	case "isdigit", "isnumeric", "isdecimal":
@@ -1646,4 +1663,18 @@ func (in *Interp) strBounded(v Value, asRepr bool, done int) (string, error) {
 		return "", &errBudget{"value size"}
 	}
 	return s, nil
+}
+
+// countFields is the number of parts str.split() makes of s, counted
+// without building them.
+func countFields(s string) int {
+	n, in := 0, false
+	for _, r := range s {
+		space := isPySpace(r)
+		if !space && !in {
+			n++
+		}
+		in = !space
+	}
+	return n
 }
