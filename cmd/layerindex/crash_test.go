@@ -70,6 +70,8 @@ func crashSeed(t *testing.T) uint64 {
 }
 
 func TestCrashSafety(t *testing.T) {
+	// Mostly waiting on processes: beside the other process tests.
+	t.Parallel()
 	trials, seed := crashTrials(t), crashSeed(t)
 	t.Logf("crash suite: %d trials, LAYERINDEX_CRASH_SEED=%d", trials, seed)
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
