@@ -103,7 +103,7 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 		Logger:          log.With("component", "river"),
 		Workers:         workers,
 		SoftStopTimeout: cmpDuration(opts.SoftStopTimeout, 10*time.Second),
-		JobTimeout:      10 * time.Minute,
+		JobTimeout:      jobTimeout,
 		// River's own rescue of jobs left running, after their timeout
 		// and this (its default is an hour): for jobs of processes whose
 		// liveness is unknown; those of this application's processes are

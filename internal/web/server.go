@@ -46,6 +46,8 @@ type Options struct {
 	// Catalog makes every change of state; nil builds one that only queues
 	// work (for a process whose jobs are worked elsewhere, and tests).
 	Catalog *catalog.Service
+	// ClosedSite requires sign-in for every page and the API (closed.go).
+	ClosedSite bool
 }
 
 // Server serves the site.
@@ -63,7 +65,9 @@ type Server struct {
 	// (nil without the page cache: the API then reads it per request).
 	versions *indexversion.Watcher
 	memo     indexMemo // data derived from the index, per version
-	cat      *catalog.Service
+	// dependents is the recipe page's reverse dependency view (recipedeps.go).
+	dependents dependentsMemo
+	cat        *catalog.Service
 }
 
 // New builds the server and its routes.
