@@ -19,6 +19,7 @@ import (
 
 	"layerindex/internal/db"
 	"layerindex/internal/mail/mailtest"
+	"layerindex/internal/prereq"
 )
 
 // throwawayPostgres is a PostgreSQL server of the test's own (initdb into a
@@ -42,10 +43,7 @@ func startThrowawayPostgres(t *testing.T) *throwawayPostgres {
 	t.Helper()
 	bins, _ := filepath.Glob("/usr/lib/postgresql/*/bin/postgres")
 	if len(bins) == 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("PostgreSQL's server binaries (/usr/lib/postgresql/*/bin) are required in CI")
-		}
-		t.Skip("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin")
+		prereq.Missing(t, "PostgreSQL's server binaries (/usr/lib/postgresql/*/bin; apt-get install postgresql)")
 	}
 	sort.Strings(bins)
 	p := &throwawayPostgres{t: t, bin: filepath.Dir(bins[len(bins)-1])}
