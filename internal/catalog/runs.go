@@ -471,7 +471,11 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 	res, ierr := s.opts.Indexer.UpdateLayerBranch(ctx, ingest.Request{LayerBranchID: *run.LayerBranchID, Force: run.Force, Log: log,
 		Commit: func(ctx context.Context, tx *store.Store, res *ingest.Result) error {
 			record(run, res, log)
-			return tx.FinishRun(ctx, run)
+			if err := tx.FinishRun(ctx, run); err != nil {
+				return err
+			}
+			// What the feeds say this run did, with the index it stored.
+			return tx.AddRecipeChanges(ctx, run.ID, *run.LayerBranchID, res.Stats.Events)
 		}})
 	if ierr == nil && res.Status == store.UpdateSucceeded {
 		s.logRun(run)

@@ -61,6 +61,7 @@ func (s *Server) routes() {
 	page("/layerindex/updates/:id/", s.cached(s.updateDetail))
 	page("/layerindex/layerupdate/:id/", s.cached(s.layerUpdateDetail))
 	page("/layerindex/stats/", s.cached(s.stats))
+	s.feedRoutes()
 
 	assets := http.StripPrefix("/static/", http.FileServer(http.FS(static.FS)))
 	e.GET("/static/*", echo.WrapHandler(cacheFor(assets, 3600)))
