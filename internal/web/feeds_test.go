@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -244,6 +245,13 @@ func parseAtom(t *testing.T, body string) atomFeed {
 // found nothing new.
 func (e *acctEnv) index(layer string) {
 	e.t.Helper()
+	e.indexExpecting(layer, store.UpdateSucceeded, store.UpdateUnchanged)
+}
+
+// indexExpecting is index, expecting the runs to end in one of the
+// statuses.
+func (e *acctEnv) indexExpecting(layer string, statuses ...string) {
+	e.t.Helper()
 	req, err := e.cat.RequestUpdate(context.Background(), catalog.CLI, catalog.UpdateRequest{Layer: layer})
 	if err != nil {
 		e.t.Fatal(err)
@@ -254,7 +262,7 @@ func (e *acctEnv) index(layer string) {
 			e.conn.Gorm.Where("id = ?", q.Run.ID).Take(&run)
 			return run.Final()
 		})
-		if run.Status != store.UpdateSucceeded && run.Status != store.UpdateUnchanged {
+		if !slices.Contains(statuses, run.Status) {
 			e.debugJobs()
 			e.t.Fatalf("update of %s: %s: %s\n%s", layer, run.Status, run.Reason, run.Log)
 		}

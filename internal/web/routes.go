@@ -62,6 +62,7 @@ func (s *Server) routes() {
 	page("/layerindex/layerupdate/:id/", s.cached(s.layerUpdateDetail))
 	page("/layerindex/stats/", s.cached(s.stats))
 	s.feedRoutes()
+	page("/layerindex/branch/:branch/layer/:name/badge/:file", s.badgeImage)
 
 	assets := http.StripPrefix("/static/", http.FileServer(http.FS(static.FS)))
 	e.GET("/static/*", echo.WrapHandler(cacheFor(assets, 3600)))
