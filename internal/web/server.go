@@ -46,6 +46,8 @@ type Options struct {
 	// Catalog makes every change of state; nil builds one that only queues
 	// work (for a process whose jobs are worked elsewhere, and tests).
 	Catalog *catalog.Service
+	// ClosedSite requires sign-in for every page and the API (closed.go).
+	ClosedSite bool
 }
 
 // Server serves the site.
