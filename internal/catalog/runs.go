@@ -482,6 +482,7 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 		}})
 	if ierr == nil && res.Status == store.UpdateSucceeded {
 		s.logRun(run)
+		s.alert(ctx, run)
 		return w, nil // recorded with the index
 	}
 	// Record the outcome also when ctx was cancelled (the worker stops).
@@ -500,7 +501,18 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 		return w, err
 	}
 	s.logRun(run)
+	if err == nil {
+		s.alert(fctx, run)
+	}
 	return w, nil
+}
+
+// alert tells the maintainers when the run changed their layer branch's
+// health; a failure to queue the mail is logged, not the run's.
+func (s *Service) alert(ctx context.Context, run *store.LayerUpdate) {
+	if err := s.alertAfterRun(ctx, run); err != nil {
+		s.log.Error("queueing the maintainers' alert", "run", run.ID, "err", err)
+	}
 }
 
 // logRun notes the end (or pause) of an attempt in the process's log.

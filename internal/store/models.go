@@ -419,5 +419,5 @@ var Models = []any{
 	&Machine{}, &Distro{}, &BBClass{}, &BBAppend{}, &IncFile{}, &Update{}, &LayerUpdate{},
 	&IndexState{},
 	&UserToken{}, &AuthAttempt{}, &Mail{}, &LayerChange{}, &APIToken{},
-	&RecipeChange{}, &LayerHook{}, &HookDelivery{},
+	&RecipeChange{}, &LayerHook{}, &HookDelivery{}, &LayerBranchAlert{}, &AlertOptout{},
 }

@@ -1,11 +1,11 @@
 package web
 
 import (
-	"strconv"
-	"strings"
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,13 +22,38 @@ import (
 
 func isHook(c echo.Context) bool { return isHookPath(c.Request().URL.Path) }
 
-func isHookPath(p string) bool { return len(p) > len(hooksPrefix) && p[:len(hooksPrefix)] == hooksPrefix }
+func isHookPath(p string) bool {
+	return len(p) > len(hooksPrefix) && p[:len(hooksPrefix)] == hooksPrefix
+}
 
 const hooksPrefix = "/layerindex/hooks/"
 
 func (s *Server) hookRoutes() {
 	s.echo.POST(hooksPrefix+":name/", s.receiveHook)
 	s.echo.POST("/layerindex/layer/:name/hooksecret/", s.rotateHookSecret)
+	s.echo.POST("/layerindex/layer/:name/alerts/", s.setAlerts)
+}
+
+// setAlerts turns the signed-in user's alert mail about a layer on or off
+// (alerts=on|off).
+func (s *Server) setAlerts(c echo.Context) error {
+	l, err := s.layerParam(c)
+	if err != nil {
+		return err
+	}
+	if err := s.require(c, auth.EditLayer, l); err != nil {
+		return err
+	}
+	on := c.FormValue("alerts") == "on"
+	if err := s.cat.SetAlerts(c.Request().Context(), catalog.Web(currentUser(c)), l.ID, on); err != nil {
+		return err
+	}
+	if on {
+		s.flash(c, "You will be emailed when updates of %s start failing or recover.", l.Name)
+	} else {
+		s.flash(c, "You will no longer be emailed about updates of %s.", l.Name)
+	}
+	return c.Redirect(http.StatusSeeOther, "/layerindex/layer/"+l.Name+"/manage/#alerts")
 }
 
 // receiveHook answers 202 with what the delivery caused, 401 to a wrong
@@ -76,7 +101,7 @@ func (s *Server) receiveHook(c echo.Context) error {
 		return err
 	}
 	type run struct {
-		ID     int64 `json:"id"`
+		ID     int64  `json:"id"`
 		Branch string `json:"branch"`
 		Joined bool   `json:"joined"` // an update already waiting will do it
 		URL    string `json:"url"`

@@ -63,6 +63,8 @@ type managePage struct {
 	HookSecret     string
 	HookURL        string
 	HookDeliveries []store.HookDelivery
+	// AlertsOff: the visitor opted out of this layer's alert mail.
+	AlertsOff bool
 }
 
 func (s *Server) reviewLayer(c echo.Context) error {
@@ -136,6 +138,11 @@ func (s *Server) manage(c echo.Context, status int, reject *form) error {
 		lb := p.LayerBranches[0]
 		p.TestFile = expandWebURL(l.VCSWebFileBaseURL, lb.GitBranch(), lb.VCSSubdir, "conf/layer.conf")
 		p.TestTree = expandWebURL(l.VCSWebTreeBaseURL, lb.GitBranch(), lb.VCSSubdir, "conf")
+	}
+	if u := currentUser(c); u != nil {
+		if p.AlertsOff, err = s.store.AlertOptedOut(ctx, u.ID, l.ID); err != nil {
+			return err
+		}
 	}
 	if p.HookSecret, err = s.cat.HookSecret(ctx, l.ID); err != nil {
 		return err
