@@ -11,6 +11,7 @@ import (
 
 	"layerindex/internal/ingest"
 	"layerindex/internal/jobs"
+	"layerindex/internal/metrics"
 	"layerindex/internal/store"
 )
 
@@ -515,8 +516,14 @@ func (s *Service) alert(ctx context.Context, run *store.LayerUpdate) {
 	}
 }
 
-// logRun notes the end (or pause) of an attempt in the process's log.
+// logRun notes the end (or pause) of an attempt in the process's log and
+// its metrics.
 func (s *Service) logRun(run *store.LayerUpdate) {
+	d := time.Since(run.StartedAt)
+	if run.FinishedAt != nil {
+		d = run.FinishedAt.Sub(run.StartedAt)
+	}
+	metrics.Run(run.Status, d, run.RecipesAdded, run.RecipesChanged, run.RecipesRemoved, run.Errors, run.Warnings)
 	s.log.Info("update run attempt ended", "run", run.ID, "layer_branch", *run.LayerBranchID, "status", run.Status,
 		"attempt", run.Attempt, "added", run.RecipesAdded, "changed", run.RecipesChanged, "removed", run.RecipesRemoved,
 		"reason", run.Reason)

@@ -183,10 +183,10 @@ func addSlash(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // isBadge tells badge images (…/badge/KIND.svg), whose names end as files
-// do, apart from pages.
+// do, apart from pages (an unknown badge name is a 404, not a redirect).
 func isBadge(p string) bool {
-	dir, file := path.Split(p)
-	return strings.HasSuffix(dir, "/badge/") && (strings.HasSuffix(file, ".svg") || strings.HasSuffix(file, ".json"))
+	dir, _ := path.Split(p)
+	return strings.HasSuffix(dir, "/badge/")
 }
 
 // cleanInput refuses requests to the pages whose path or query holds
