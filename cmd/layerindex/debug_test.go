@@ -33,14 +33,23 @@ func TestDebugListen(t *testing.T) {
 	if code, _, _ := get(t, base+"/metrics"); code != 404 {
 		t.Errorf("the metrics are reachable through the site's address: %d", code)
 	}
-	code, body, _ := get(t, strings.TrimSuffix(url, "debug/pprof/")+"metrics")
-	if code != 200 {
-		t.Fatalf("metrics: %d %.200q", code, body)
-	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("metrics are not Prometheus text format: %v", err)
+	// The periodic jobs are queued once the worker is elected leader.
+	var fams map[string]*dto.MetricFamily
+	var body string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		var code int
+		code, body, _ = get(t, strings.TrimSuffix(url, "debug/pprof/")+"metrics")
+		if code != 200 {
+			t.Fatalf("metrics: %d %.200q", code, body)
+		}
+		parser := expfmt.NewTextParser(model.UTF8Validation)
+		var err error
+		if fams, err = parser.TextToMetricFamilies(strings.NewReader(body)); err != nil {
+			t.Fatalf("metrics are not Prometheus text format: %v", err)
+		}
+		if len(fams["layerindex_jobs"].GetMetric()) > 0 || time.Now().After(deadline) {
+			break
+		}
 	}
 	label := func(m *dto.Metric, name string) string {
 		for _, l := range m.GetLabel() {
