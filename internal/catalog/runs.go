@@ -479,7 +479,7 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 				return err
 			}
 			// What the feeds say this run did, with the index it stored.
-			return tx.AddRecipeChanges(ctx, run.ID, *run.LayerBranchID, res.Stats.Events)
+			return tx.AddRecipeEvents(ctx, run.ID, *run.LayerBranchID, res.Stats.Events)
 		}})
 	if ierr == nil && res.Status == store.UpdateSucceeded {
 		s.logRun(run)

@@ -7,16 +7,16 @@ import (
 	"time"
 )
 
-// Recipe change kinds (recipe_changes.kind).
+// Recipe change kinds (recipe_events.kind).
 const (
 	RecipeAdded    = "added"
 	RecipeRemoved  = "removed"
 	RecipeUpgraded = "upgraded" // PV changed
 )
 
-// RecipeChange is what one update run did to one recipe, by name: the rows
+// RecipeEvent is what one update run did to one recipe, by name: the rows
 // behind the Atom feeds of a layer branch and of a recipe name.
-type RecipeChange struct {
+type RecipeEvent struct {
 	ID            int64
 	LayerUpdateID int64
 	LayerBranchID int64
@@ -28,14 +28,14 @@ type RecipeChange struct {
 	CreatedAt     time.Time
 }
 
-// AddRecipeChanges records what run runID of layer branch lbID did to
+// AddRecipeEvents records what run runID of layer branch lbID did to
 // recipes, in the transaction that stores its index.
-func (s *Store) AddRecipeChanges(ctx context.Context, runID, lbID int64, evs []RecipeChange) error {
+func (s *Store) AddRecipeEvents(ctx context.Context, runID, lbID int64, evs []RecipeEvent) error {
 	if len(evs) == 0 {
 		return nil
 	}
 	now := time.Now().UTC()
-	rows := make([]RecipeChange, len(evs))
+	rows := make([]RecipeEvent, len(evs))
 	for i, e := range evs {
 		e.ID, e.LayerUpdateID, e.LayerBranchID, e.CreatedAt = 0, runID, lbID, now
 		rows[i] = e
@@ -99,7 +99,7 @@ func (s *Store) RecentlyPublished(ctx context.Context, limit int) ([]PublishedLa
 // RunChanges is one update run that changed recipes, with its changes.
 type RunChanges struct {
 	Run     LayerUpdate
-	Changes []RecipeChange
+	Changes []RecipeEvent
 }
 
 // ChangesOfLayerBranch lists the newest runs of a layer branch that added,
@@ -107,7 +107,7 @@ type RunChanges struct {
 func (s *Store) ChangesOfLayerBranch(ctx context.Context, lbID int64, limit int) ([]RunChanges, error) {
 	var runs []LayerUpdate
 	err := s.with(ctx).Omit("log").Where("layer_branch_id = ? AND EXISTS (?)", lbID,
-		s.db.Model(&RecipeChange{}).Select("1").Where("recipe_changes.layer_update_id = layer_updates.id")).
+		s.db.Model(&RecipeEvent{}).Select("1").Where("recipe_events.layer_update_id = layer_updates.id")).
 		Order("id DESC").Limit(limit).Find(&runs).Error
 	if err != nil || len(runs) == 0 {
 		return nil, err
@@ -116,11 +116,11 @@ func (s *Store) ChangesOfLayerBranch(ctx context.Context, lbID int64, limit int)
 	for i, r := range runs {
 		ids[i] = r.ID
 	}
-	var chs []RecipeChange
+	var chs []RecipeEvent
 	if err := s.with(ctx).Where("layer_update_id IN ?", ids).Order("kind, pn, id").Find(&chs).Error; err != nil {
 		return nil, err
 	}
-	by := map[int64][]RecipeChange{}
+	by := map[int64][]RecipeEvent{}
 	for _, c := range chs {
 		by[c.LayerUpdateID] = append(by[c.LayerUpdateID], c)
 	}
@@ -131,23 +131,23 @@ func (s *Store) ChangesOfLayerBranch(ctx context.Context, lbID int64, limit int)
 	return out, nil
 }
 
-// RecipeChangeRow is a change of a recipe name with where it happened.
-type RecipeChangeRow struct {
-	RecipeChange
+// RecipeEventRow is a change of a recipe name with where it happened.
+type RecipeEventRow struct {
+	RecipeEvent
 	LayerName  string
 	BranchName string
 }
 
 // ChangesOfRecipe lists the newest changes of recipes named pn on every
 // published layer and visible branch, newest first.
-func (s *Store) ChangesOfRecipe(ctx context.Context, pn string, limit int) ([]RecipeChangeRow, error) {
-	var out []RecipeChangeRow
-	err := s.with(ctx).Table("recipe_changes").
-		Select("recipe_changes.*, layers.name AS layer_name, branches.name AS branch_name").
-		Joins("JOIN layer_branches ON layer_branches.id = recipe_changes.layer_branch_id").
+func (s *Store) ChangesOfRecipe(ctx context.Context, pn string, limit int) ([]RecipeEventRow, error) {
+	var out []RecipeEventRow
+	err := s.with(ctx).Table("recipe_events").
+		Select("recipe_events.*, layers.name AS layer_name, branches.name AS branch_name").
+		Joins("JOIN layer_branches ON layer_branches.id = recipe_events.layer_branch_id").
 		Joins("JOIN layers ON layers.id = layer_branches.layer_id").
 		Joins("JOIN branches ON branches.id = layer_branches.branch_id").
-		Where("recipe_changes.pn = ? AND layers.status <> ? AND NOT branches.hidden", pn, StatusNew).
-		Order("recipe_changes.id DESC").Limit(limit).Scan(&out).Error
+		Where("recipe_events.pn = ? AND layers.status <> ? AND NOT branches.hidden", pn, StatusNew).
+		Order("recipe_events.id DESC").Limit(limit).Scan(&out).Error
 	return out, err
 }

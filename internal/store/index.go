@@ -59,7 +59,7 @@ type IndexStats struct {
 	Added, Changed, Removed, Unchanged int
 	// Events says by recipe name what was added, removed and upgraded
 	// (its PV changed), for the feeds; a re-parse that keeps PV is none.
-	Events []RecipeChange
+	Events []RecipeEvent
 }
 
 // ApplyIndex writes ch into the index of layer branch lbID, in one
@@ -251,7 +251,7 @@ func applyRecipes(tx *gorm.DB, lbID int64, ch *IndexChange) (IndexStats, error) 
 		u.Recipe.ID = old.Recipe.ID
 		if old.Recipe.PV != u.Recipe.PV {
 			id := u.Recipe.ID
-			st.Events = append(st.Events, RecipeChange{RecipeID: &id, PN: u.Recipe.PN, Kind: RecipeUpgraded,
+			st.Events = append(st.Events, RecipeEvent{RecipeID: &id, PN: u.Recipe.PN, Kind: RecipeUpgraded,
 				OldPV: old.Recipe.PV, NewPV: u.Recipe.PV})
 		}
 		if sameRecipe(old, u) && (!keepDate || old.Recipe.UpdatedAt.Equal(u.Recipe.UpdatedAt)) {
@@ -277,7 +277,7 @@ func applyRecipes(tx *gorm.DB, lbID int64, ch *IndexChange) (IndexStats, error) 
 		for p := range deleted {
 			r := byPath[p].Recipe
 			ids = append(ids, r.ID)
-			st.Events = append(st.Events, RecipeChange{PN: r.PN, Kind: RecipeRemoved, OldPV: r.PV})
+			st.Events = append(st.Events, RecipeEvent{PN: r.PN, Kind: RecipeRemoved, OldPV: r.PV})
 		}
 		for chunk := range slices.Chunk(ids, 500) {
 			if err := tx.Where("id IN ?", chunk).Delete(&Recipe{}).Error; err != nil {
@@ -299,7 +299,7 @@ func applyRecipes(tx *gorm.DB, lbID int64, ch *IndexChange) (IndexStats, error) 
 		for i, u := range inserts {
 			u.Recipe.ID = rows[i].ID
 			id := rows[i].ID
-			st.Events = append(st.Events, RecipeChange{RecipeID: &id, PN: u.Recipe.PN, Kind: RecipeAdded, NewPV: u.Recipe.PV})
+			st.Events = append(st.Events, RecipeEvent{RecipeID: &id, PN: u.Recipe.PN, Kind: RecipeAdded, NewPV: u.Recipe.PV})
 		}
 		if err := insertChildren(tx, lbID, inserts); err != nil {
 			return st, err

@@ -200,7 +200,7 @@ func (s *Server) feedRecipe(c echo.Context) error {
 		if ch.RecipeID != nil && ch.Kind != store.RecipeRemoved {
 			link = s.abs("/layerindex/recipe/" + strconv.FormatInt(*ch.RecipeID, 10) + "/")
 		}
-		title := describeChange(ch.RecipeChange) + " in " + ch.LayerName + " (" + ch.BranchName + ")"
+		title := describeChange(ch.RecipeEvent) + " in " + ch.LayerName + " (" + ch.BranchName + ")"
 		body := "<p>" + template.HTMLEscapeString(title) + `</p><p><a href="` +
 			template.HTMLEscapeString(s.abs("/layerindex/layerupdate/"+strconv.FormatInt(ch.LayerUpdateID, 10)+"/")) + `">The update's log</a></p>`
 		f.Entries = append(f.Entries, entry(s.tagID("recipe-change/"+strconv.FormatInt(ch.ID, 10)), title, ch.CreatedAt, link, body))
@@ -212,7 +212,7 @@ func (s *Server) feedRecipe(c echo.Context) error {
 }
 
 // describeChange says a recipe change in words: "zlib 1.3 → 1.3.1".
-func describeChange(ch store.RecipeChange) string {
+func describeChange(ch store.RecipeEvent) string {
 	switch ch.Kind {
 	case store.RecipeAdded:
 		return ch.PN + " " + ch.NewPV + " added"

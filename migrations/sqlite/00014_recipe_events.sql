@@ -2,8 +2,8 @@
 -- What each update run did to recipes, by name: added, removed, or upgraded
 -- (PV changed). The Atom feeds of a layer branch and of a recipe name are
 -- read from here; rows go with their run when old update logs are purged.
--- Keep this file and ../postgres/00013_recipe_changes.sql in step.
-CREATE TABLE recipe_changes (
+-- Keep this file and ../postgres/00014_recipe_events.sql in step.
+CREATE TABLE recipe_events (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     layer_update_id INTEGER NOT NULL REFERENCES layer_updates (id) ON DELETE CASCADE,
     layer_branch_id INTEGER NOT NULL REFERENCES layer_branches (id) ON DELETE CASCADE,
@@ -14,9 +14,9 @@ CREATE TABLE recipe_changes (
     new_pv          TEXT NOT NULL DEFAULT '',
     created_at      DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
-CREATE INDEX recipe_changes_layer_update_id_idx ON recipe_changes (layer_update_id);
-CREATE INDEX recipe_changes_layer_branch_id_idx ON recipe_changes (layer_branch_id, id);
-CREATE INDEX recipe_changes_pn_idx ON recipe_changes (pn, id);
+CREATE INDEX recipe_events_layer_update_id_idx ON recipe_events (layer_update_id);
+CREATE INDEX recipe_events_layer_branch_id_idx ON recipe_events (layer_branch_id, id);
+CREATE INDEX recipe_events_pn_idx ON recipe_events (pn, id);
 
 -- +goose Down
-DROP TABLE recipe_changes;
+DROP TABLE recipe_events;

@@ -4,7 +4,7 @@
 -- the deliveries received are remembered: accepted ones by their delivery
 -- id, so a replayed delivery is refused; all with their outcome, for the
 -- maintainer's page.
--- Keep this file and ../postgres/00014_webhooks.sql in step.
+-- Keep this file and ../postgres/00015_webhooks.sql in step.
 CREATE TABLE layer_hooks (
     layer_id   INTEGER PRIMARY KEY REFERENCES layers (id) ON DELETE CASCADE,
     secret     TEXT NOT NULL,
