@@ -1,8 +1,11 @@
 package main
 
 import (
+	"gorm.io/gorm"
+
 	"context"
 	"fmt"
+	"layerindex/internal/metrics"
 	"log/slog"
 	"net"
 	"net/http"
@@ -14,7 +17,10 @@ import (
 // on a listener of its own so it is never reachable through the site's
 // address: `go tool pprof http://ADDR/debug/pprof/profile` shows where a
 // running server or worker spends its time, /debug/pprof/heap its memory.
-func startDebug(ctx context.Context, addr string, log *slog.Logger) error {
+//
+// The same listener serves the Prometheus metrics at /metrics (db, when
+// set, is read for the job counts).
+func startDebug(ctx context.Context, addr string, log *slog.Logger, db *gorm.DB) error {
 	if addr == "" {
 		return nil
 	}
@@ -28,6 +34,7 @@ func startDebug(ctx context.Context, addr string, log *slog.Logger) error {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/metrics", metrics.Handler(db))
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()

@@ -30,9 +30,6 @@ func runServe(ctx context.Context, args []string, e env) error {
 		return usageErr("unexpected argument %q", rest[0])
 	}
 	log := newLogger(cfg, e.stderr)
-	if err := startDebug(ctx, cfg.DebugListen, log); err != nil {
-		return err
-	}
 
 	// Bind first: a busy port is the most common start-up failure and must
 	// not leave a freshly created data directory behind.
@@ -47,6 +44,9 @@ func runServe(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer a.close()
+	if err := startDebug(ctx, cfg.DebugListen, log, a.db.Gorm); err != nil {
+		return err
+	}
 
 	q, err := jobs.New(ctx, a.db, jobOptions(a, cfg.EmbeddedWorker))
 	if err != nil {

@@ -19,14 +19,14 @@ func runWorker(ctx context.Context, args []string, e env) error {
 		return usageErr("unexpected argument %q", rest[0])
 	}
 	log := newLogger(cfg, e.stderr)
-	if err := startDebug(ctx, cfg.DebugListen, log); err != nil {
-		return err
-	}
 	a, err := openApp(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer a.close()
+	if err := startDebug(ctx, cfg.DebugListen, log, a.db.Gorm); err != nil {
+		return err
+	}
 	q, err := jobs.New(ctx, a.db, jobOptions(a, true))
 	if err != nil {
 		return err

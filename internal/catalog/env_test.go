@@ -54,7 +54,9 @@ func newEnv(t *testing.T, d db.Dialect, o envOpts) *env {
 // open builds a queue and a catalog on conn, as a process would.
 func (e *env) open(conn *db.DB, o envOpts) (*jobs.Queue, *catalog.Service) {
 	e.t.Helper()
-	q, err := jobs.New(e.ctx, conn, jobs.Options{Work: o.work, IngestWorkers: 2, PollInterval: 50 * time.Millisecond, SweepInterval: o.sweep})
+	q, err := jobs.New(e.ctx, conn, jobs.Options{Work: o.work, IngestWorkers: 2, PollInterval: 50 * time.Millisecond, SweepInterval: o.sweep,
+		// The runs a test counts are its own.
+		NoStartRefresh: true})
 	if err != nil {
 		e.t.Fatal(err)
 	}

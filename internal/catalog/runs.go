@@ -11,6 +11,7 @@ import (
 
 	"layerindex/internal/ingest"
 	"layerindex/internal/jobs"
+	"layerindex/internal/metrics"
 	"layerindex/internal/store"
 )
 
@@ -474,10 +475,15 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 			// said went wrong is no longer true.
 			run.Reason, run.NextAttemptAt = "", nil
 			record(run, res, log)
-			return tx.FinishRun(ctx, run)
+			if err := tx.FinishRun(ctx, run); err != nil {
+				return err
+			}
+			// What the feeds say this run did, with the index it stored.
+			return tx.AddRecipeEvents(ctx, run.ID, *run.LayerBranchID, res.Stats.Events)
 		}})
 	if ierr == nil && res.Status == store.UpdateSucceeded {
 		s.logRun(run)
+		s.alert(ctx, run)
 		return w, nil // recorded with the index
 	}
 	// Record the outcome also when ctx was cancelled (the worker stops).
@@ -496,11 +502,28 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 		return w, err
 	}
 	s.logRun(run)
+	if err == nil {
+		s.alert(fctx, run)
+	}
 	return w, nil
 }
 
-// logRun notes the end (or pause) of an attempt in the process's log.
+// alert tells the maintainers when the run changed their layer branch's
+// health; a failure to queue the mail is logged, not the run's.
+func (s *Service) alert(ctx context.Context, run *store.LayerUpdate) {
+	if err := s.alertAfterRun(ctx, run); err != nil {
+		s.log.Error("queueing the maintainers' alert", "run", run.ID, "err", err)
+	}
+}
+
+// logRun notes the end (or pause) of an attempt in the process's log and
+// its metrics.
 func (s *Service) logRun(run *store.LayerUpdate) {
+	d := time.Since(run.StartedAt)
+	if run.FinishedAt != nil {
+		d = run.FinishedAt.Sub(run.StartedAt)
+	}
+	metrics.Run(run.Status, d, run.RecipesAdded, run.RecipesChanged, run.RecipesRemoved, run.Errors, run.Warnings)
 	s.log.Info("update run attempt ended", "run", run.ID, "layer_branch", *run.LayerBranchID, "status", run.Status,
 		"attempt", run.Attempt, "added", run.RecipesAdded, "changed", run.RecipesChanged, "removed", run.RecipesRemoved,
 		"reason", run.Reason)

@@ -48,7 +48,11 @@ type Options struct {
 	// SweepInterval is how often dead update runs and jobs are looked
 	// for (default: half of RescueAfter).
 	SweepInterval time.Duration
-	Logger        *slog.Logger
+	// NoStartRefresh leaves out the refresh of every layer that a
+	// working process's leader queues when it starts (then every half
+	// hour): tests that count the runs of a layer branch.
+	NoStartRefresh bool
+	Logger         *slog.Logger
 	// Mail configures the mail worker (see mail.go).
 	Mail MailOptions
 }
@@ -116,7 +120,7 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 			river.QueueDefault: {MaxWorkers: max(opts.MaxWorkers, 1)},
 			QueueIngest:        {MaxWorkers: max(opts.IngestWorkers, 1)},
 		}
-		cfg.PeriodicJobs = append(periodicJobs(cmpDuration(opts.SweepInterval, q.rescue/2)), accountPeriodicJobs()...)
+		cfg.PeriodicJobs = append(periodicJobs(cmpDuration(opts.SweepInterval, q.rescue/2), !opts.NoStartRefresh), accountPeriodicJobs()...)
 		if opts.PollInterval > 0 {
 			cfg.FetchPollInterval = opts.PollInterval
 			cfg.FetchCooldown = min(opts.PollInterval, 100*time.Millisecond)
@@ -132,7 +136,7 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 
 // periodicJobs is the schedule. Every working client registers the same set;
 // only the elected leader inserts them.
-func periodicJobs(sweep time.Duration) []*river.PeriodicJob {
+func periodicJobs(sweep time.Duration, refreshOnStart bool) []*river.PeriodicJob {
 	return []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(6*time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return PurgeUpdatesArgs{}, nil },
@@ -141,7 +145,7 @@ func periodicJobs(sweep time.Duration) []*river.PeriodicJob {
 		// fetch and a tree comparison.
 		river.NewPeriodicJob(river.PeriodicInterval(30*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return RefreshAllArgs{}, nil },
-			&river.PeriodicJobOpts{ID: "refresh_all", RunOnStart: true}),
+			&river.PeriodicJobOpts{ID: "refresh_all", RunOnStart: refreshOnStart}),
 		// A run or a job whose process died is found by its free lock
 		// within the rescue time and retried (every working process also
 		// sweeps on start).

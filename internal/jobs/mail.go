@@ -10,6 +10,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"layerindex/internal/mail"
+	"layerindex/internal/metrics"
 	"layerindex/internal/store"
 )
 
@@ -91,6 +92,7 @@ func (w *mailWorker) Work(ctx context.Context, job *river.Job[MailArgs]) error {
 		rec.Status, rec.Body = store.MailLogged, body
 	} else {
 		err := w.opts.Sender.Send(ctx, mail.MessageID(job.ID, w.opts.From), m)
+		metrics.Mail(err)
 		var perm *mail.Permanent
 		if errors.As(err, &perm) {
 			w.log.Warn("mail refused by the SMTP server", "kind", m.Kind, "to", rec.Recipients, "err", err)

@@ -57,6 +57,9 @@ type IndexChange struct {
 // IndexStats counts what ApplyIndex did to recipes.
 type IndexStats struct {
 	Added, Changed, Removed, Unchanged int
+	// Events says by recipe name what was added, removed and upgraded
+	// (its PV changed), for the feeds; a re-parse that keeps PV is none.
+	Events []RecipeEvent
 }
 
 // ApplyIndex writes ch into the index of layer branch lbID, in one
@@ -246,6 +249,11 @@ func applyRecipes(tx *gorm.DB, lbID int64, ch *IndexChange) (IndexStats, error) 
 			continue
 		}
 		u.Recipe.ID = old.Recipe.ID
+		if old.Recipe.PV != u.Recipe.PV {
+			id := u.Recipe.ID
+			st.Events = append(st.Events, RecipeEvent{RecipeID: &id, PN: u.Recipe.PN, Kind: RecipeUpgraded,
+				OldPV: old.Recipe.PV, NewPV: u.Recipe.PV})
+		}
 		if sameRecipe(old, u) && (!keepDate || old.Recipe.UpdatedAt.Equal(u.Recipe.UpdatedAt)) {
 			if !changed[u.Recipe.ID] {
 				st.Unchanged++
@@ -267,7 +275,9 @@ func applyRecipes(tx *gorm.DB, lbID int64, ch *IndexChange) (IndexStats, error) 
 	if len(deleted) > 0 {
 		ids := make([]int64, 0, len(deleted))
 		for p := range deleted {
-			ids = append(ids, byPath[p].Recipe.ID)
+			r := byPath[p].Recipe
+			ids = append(ids, r.ID)
+			st.Events = append(st.Events, RecipeEvent{PN: r.PN, Kind: RecipeRemoved, OldPV: r.PV})
 		}
 		for chunk := range slices.Chunk(ids, 500) {
 			if err := tx.Where("id IN ?", chunk).Delete(&Recipe{}).Error; err != nil {
@@ -288,6 +298,8 @@ func applyRecipes(tx *gorm.DB, lbID int64, ch *IndexChange) (IndexStats, error) 
 		}
 		for i, u := range inserts {
 			u.Recipe.ID = rows[i].ID
+			id := rows[i].ID
+			st.Events = append(st.Events, RecipeEvent{RecipeID: &id, PN: u.Recipe.PN, Kind: RecipeAdded, NewPV: u.Recipe.PV})
 		}
 		if err := insertChildren(tx, lbID, inserts); err != nil {
 			return st, err

@@ -78,7 +78,10 @@ func TestApplyIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if st != (store.IndexStats{Added: 4}) {
+		if len(st.Events) != 4 || st.Events[0].Kind != store.RecipeAdded {
+			t.Errorf("first index's recipe changes: %+v", st.Events)
+		}
+		if st.Added != 4 || st.Changed+st.Removed+st.Unchanged != 0 {
 			t.Fatalf("first index: %+v", st)
 		}
 		first := ids(t, s, lb)
@@ -92,7 +95,7 @@ func TestApplyIndex(t *testing.T) {
 			recipe("recipes-d/d", "d_1.0.bb", "d", "1.0"),
 		}
 		again.Machines = []store.Machine{{Name: "qemuzz", Description: "QEMU zz"}}
-		if st, err := s.ApplyIndex(ctx, lb, &again); err != nil || st != (store.IndexStats{Unchanged: 4}) {
+		if st, err := s.ApplyIndex(ctx, lb, &again); err != nil || st.Events != nil || st.Unchanged != 4 || st.Added+st.Changed+st.Removed != 0 {
 			t.Fatalf("unchanged re-index: %+v %v", st, err)
 		}
 		var machineID int64

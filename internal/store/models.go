@@ -420,4 +420,5 @@ var Models = []any{
 	&IndexState{},
 	&UserToken{}, &AuthAttempt{}, &Mail{}, &LayerChange{}, &APIToken{},
 	&RecipeChangeset{}, &RecipeChange{},
+	&RecipeEvent{}, &LayerHook{}, &HookDelivery{}, &LayerBranchAlert{}, &AlertOptout{},
 }

@@ -279,3 +279,12 @@ func (s *Store) SetIndexedStateFrom(ctx context.Context, lbID int64, fromRev str
 	}
 	return res.Error
 }
+
+// LastFinalRun is the newest run of a layer branch that has ended (the
+// badge's "last update"); ErrNotFound when none has.
+func (s *Store) LastFinalRun(ctx context.Context, lbID int64) (*LayerUpdate, error) {
+	var lu LayerUpdate
+	err := s.with(ctx).Omit("log").Where("layer_branch_id = ? AND status NOT IN ?", lbID, activeStatuses).
+		Order("id DESC").Take(&lu).Error
+	return &lu, translate(err)
+}

@@ -78,7 +78,7 @@ func (s *Server) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		// The API is stateless, except on a closed site, where a signed-in
 		// browser may read it too.
-		if (isAPI(c) && !s.opts.ClosedSite) || strings.HasPrefix(c.Request().URL.Path, "/static/") {
+		if (isAPI(c) && !s.opts.ClosedSite) || isHook(c) || strings.HasPrefix(c.Request().URL.Path, "/static/") {
 			return next(c)
 		}
 		c.Response().Header().Add("Vary", "Cookie")
@@ -149,8 +149,8 @@ func (s *Server) csrfMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			return next(c)
 		}
-		if isAPI(c) {
-			return next(c)
+		if isAPI(c) || isHook(c) {
+			return next(c) // token-authenticated, never by cookie
 		}
 		if !sessionLoaded(c) {
 			return echo.NewHTTPError(http.StatusForbidden, "This form was not sent from this site.")

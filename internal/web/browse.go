@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"path"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -170,7 +171,7 @@ func addSlash(next echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Request()
 		p := r.URL.Path
 		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && (p == "/layerindex" || strings.HasPrefix(p, "/layerindex/")) &&
-			!strings.HasSuffix(p, "/") && !strings.HasPrefix(p, "/layerindex/api/") && p != "/layerindex/api" {
+			!strings.HasSuffix(p, "/") && !strings.HasPrefix(p, "/layerindex/api/") && p != "/layerindex/api" && !isBadge(p) {
 			target := p + "/"
 			if r.URL.RawQuery != "" {
 				target += "?" + r.URL.RawQuery
@@ -179,6 +180,13 @@ func addSlash(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// isBadge tells badge images (…/badge/KIND.svg), whose names end as files
+// do, apart from pages (an unknown badge name is a 404, not a redirect).
+func isBadge(p string) bool {
+	dir, _ := path.Split(p)
+	return strings.HasSuffix(dir, "/badge/")
 }
 
 // cleanInput refuses requests to the pages whose path or query holds

@@ -102,6 +102,9 @@ func (s *Server) layerDetail(c echo.Context) error {
 		Manage bool
 	}{pageData: s.browsePage(c, b, "layers"), Branch: b, O: o, Tab: tab, Tabs: layerTabs}
 	if o.LayerBranch != nil {
+		data.Feeds = append(data.Feeds, feedLink{o.Layer.Name + " on " + b.Name + ": recipe changes", layerFeedPath(b.Name, o.Layer.Name)})
+	}
+	if o.LayerBranch != nil {
 		runs, err := s.store.LastRuns(ctx, []int64{o.LayerBranch.ID})
 		if err != nil {
 			return err

@@ -34,6 +34,8 @@ type pageData struct {
 	// filters (pager, sort headers).
 	Path  string
 	Query url.Values
+	// Feeds are the Atom feeds the page links in its head.
+	Feeds []feedLink
 }
 
 // branchLink is one entry of the release selector.
@@ -57,7 +59,7 @@ func (s *Server) basePage(c echo.Context, branch string) pageData {
 	u := c.Request().URL
 	p := pageData{SiteName: s.opts.SiteName, BaseURL: s.opts.BaseURL, Version: s.opts.Version, Branches: branches, BranchName: branch,
 		BranchLinks: branchLinks(u, branches, branch), Path: u.Path, Query: u.Query(),
-		ClosedSite: s.opts.ClosedSite}
+		Feeds: []feedLink{newLayersFeed}, ClosedSite: s.opts.ClosedSite}
 	s.accountPage(c, &p)
 	return p
 }

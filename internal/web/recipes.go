@@ -74,6 +74,7 @@ func (s *Server) recipeDetail(c echo.Context) error {
 		pd.BranchLinks[i].URL = "/layerindex/branch/" + url.PathEscape(pd.BranchLinks[i].Name) + "/recipes/?q=" +
 			url.QueryEscape("pn:"+p.Recipe.PN+" layer:"+p.LayerBranch.Layer.Name)
 	}
+	pd.Feeds = append(pd.Feeds, feedLink{"Recipe " + p.Recipe.PN + " on every layer", recipeFeedPath(p.Recipe.PN)})
 	// Issue 17: the reverse of the dependency report.
 	dx, err := s.dependentsIndex(c.Request().Context(), p.LayerBranch.BranchID)
 	if err != nil {

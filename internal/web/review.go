@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -58,6 +59,12 @@ type managePage struct {
 	RejectForm    *form
 	Runs          map[int64]store.LayerUpdate // each layer branch's newest run
 	PublicURL     string
+	// Webhooks: the layer's secret, its hook URL and the last deliveries.
+	HookSecret     string
+	HookURL        string
+	HookDeliveries []store.HookDelivery
+	// AlertsOff: the visitor opted out of this layer's alert mail.
+	AlertsOff bool
 }
 
 func (s *Server) reviewLayer(c echo.Context) error {
@@ -131,6 +138,18 @@ func (s *Server) manage(c echo.Context, status int, reject *form) error {
 		lb := p.LayerBranches[0]
 		p.TestFile = expandWebURL(l.VCSWebFileBaseURL, lb.GitBranch(), lb.VCSSubdir, "conf/layer.conf")
 		p.TestTree = expandWebURL(l.VCSWebTreeBaseURL, lb.GitBranch(), lb.VCSSubdir, "conf")
+	}
+	if u := currentUser(c); u != nil {
+		if p.AlertsOff, err = s.store.AlertOptedOut(ctx, u.ID, l.ID); err != nil {
+			return err
+		}
+	}
+	if p.HookSecret, err = s.cat.HookSecret(ctx, l.ID); err != nil {
+		return err
+	}
+	p.HookURL = strings.TrimRight(s.opts.BaseURL, "/") + hooksPrefix + l.Name + "/"
+	if p.HookDeliveries, err = s.store.HookDeliveries(ctx, l.ID, 20); err != nil {
+		return err
 	}
 	if p.Notes, err = s.store.LayerNotes(ctx, l.ID); err != nil {
 		return err

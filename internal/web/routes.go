@@ -62,6 +62,8 @@ func (s *Server) routes() {
 	page("/layerindex/updates/:id/", s.cached(s.updateDetail))
 	page("/layerindex/layerupdate/:id/", s.cached(s.layerUpdateDetail))
 	page("/layerindex/stats/", s.cached(s.stats))
+	s.feedRoutes()
+	page("/layerindex/branch/:branch/layer/:name/badge/:file", s.badgeImage)
 	page("/layerindex/branch_comparison/", s.cached(s.branchComparison(false)))
 	page("/layerindex/branch_comparison_plain/", s.cached(s.branchComparison(true)))
 	page("/layerindex/recipe_deps/", s.cached(s.recipeDeps))

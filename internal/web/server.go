@@ -21,6 +21,7 @@ import (
 	"layerindex/internal/gitrepo"
 	"layerindex/internal/indexversion"
 	"layerindex/internal/jobs"
+	"layerindex/internal/metrics"
 	"layerindex/internal/store"
 	"layerindex/templates"
 )
@@ -125,6 +126,21 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 		},
 	}))
 	e.Use(s.requestLog())
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			code := c.Response().Status
+			var he *echo.HTTPError
+			if err != nil && errors.As(err, &he) {
+				code = he.Code
+			} else if err != nil && !c.Response().Committed {
+				code = http.StatusInternalServerError
+			}
+			metrics.ObserveHTTP(c.Path(), c.Request().Method, code, time.Since(start))
+			return err
+		}
+	})
 	e.Use(withRequestVersion)
 	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
 		XSSProtection:         "0",
