@@ -48,6 +48,9 @@ type Options struct {
 	Catalog *catalog.Service
 	// ClosedSite requires sign-in for every page and the API (closed.go).
 	ClosedSite bool
+	// Repos reads layers' repositories at their indexed revisions for
+	// bulk-change patches (nil: patches are refused).
+	Repos *gitrepo.Cache
 }
 
 // Server serves the site.
