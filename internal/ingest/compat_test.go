@@ -109,8 +109,8 @@ const miniBitbakeConf = "PN = \"${@bb.parse.vars_from_file(d.getVar('FILE', Fals
 // compatibility matrix built from them.
 func TestUpdateStoresCompatAndDependencyGraph(t *testing.T) {
 	coreRepo := gitLayer(t, map[string]string{
-		"meta/conf/layer.conf":            "BBPATH .= \":${LAYERDIR}\"\nBBFILE_COLLECTIONS += \"core\"\nBBFILE_PATTERN_core = \"^${LAYERDIR}/\"\nLAYERVERSION_core = \"15\"\nLAYERSERIES_CORENAMES = \"wrynose blacksail\"\nLAYERSERIES_COMPAT_core = \"wrynose\"\n",
-		"meta/conf/bitbake.conf":          miniBitbakeConf,
+		"meta/conf/layer.conf":             "BBPATH .= \":${LAYERDIR}\"\nBBFILE_COLLECTIONS += \"core\"\nBBFILE_PATTERN_core = \"^${LAYERDIR}/\"\nLAYERVERSION_core = \"15\"\nLAYERSERIES_CORENAMES = \"wrynose blacksail\"\nLAYERSERIES_COMPAT_core = \"wrynose\"\n",
+		"meta/conf/bitbake.conf":           miniBitbakeConf,
 		"meta/classes-global/base.bbclass": "",
 	})
 	oeRepo := gitLayer(t, map[string]string{

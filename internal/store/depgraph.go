@@ -190,3 +190,31 @@ GROUP BY l.name, l.summary`, layerID, branchID, publishedStatuses).Scan(&out).Er
 	slices.SortFunc(out, func(a, b Dependent) int { return strings.Compare(a.Name, b.Name) })
 	return out, err
 }
+
+// ProvidingLayerBranches lists the published layer branches of a branch
+// that hold a machine (kind "machine") or distro (kind "distro") of that
+// name, with their layers, by index preference and name.
+func (s *Store) ProvidingLayerBranches(ctx context.Context, branchID int64, kind, name string) ([]LayerBranch, error) {
+	table := map[string]string{"machine": "machines", "distro": "distros"}[kind]
+	if table == "" {
+		return nil, ErrNotFound
+	}
+	var lbs []LayerBranch
+	err := s.with(ctx).Preload("Layer").Preload("Branch").
+		Joins("JOIN layers ON layers.id = layer_branches.layer_id").
+		Where("layer_branches.branch_id = ? AND layers.status IN ? AND NOT layers.comparison AND EXISTS (SELECT 1 FROM "+table+
+			" x WHERE x.layer_branch_id = layer_branches.id AND x.name = ?)", branchID, publishedStatuses, name).
+		Order("layers.index_preference DESC, layers.name").Find(&lbs).Error
+	return lbs, err
+}
+
+// PublishedLayerBranch finds a published layer by name on a branch, with
+// its layer and branch.
+func (s *Store) PublishedLayerBranch(ctx context.Context, name string, branchID int64) (*LayerBranch, error) {
+	var lb LayerBranch
+	err := s.with(ctx).Preload("Layer").Preload("Branch").
+		Joins("JOIN layers ON layers.id = layer_branches.layer_id").
+		Where("layer_branches.branch_id = ? AND layers.name = ? AND layers.status IN ? AND NOT layers.comparison", branchID, name, publishedStatuses).
+		Take(&lb).Error
+	return &lb, translate(err)
+}

@@ -42,20 +42,21 @@ func (s *Server) layerList(c echo.Context) error {
 		}
 	}
 	// ?compatible=RELEASE keeps the layers whose LAYERSERIES_COMPAT names
-	// one of that release's core names.
-	releases, err := s.store.Releases(c.Request().Context())
-	if err != nil {
-		return err
-	}
+	// one of that release's core names (looked up only then: the list
+	// costs no query more without it).
+	releases := s.visibleBranches(c)
 	var compat *store.Release
 	if name := c.QueryParam("compatible"); name != "" {
 		for i := range releases {
 			if releases[i].Name == name {
-				compat = &releases[i]
+				compat = &store.Release{Branch: releases[i]}
 			}
 		}
 		if compat == nil {
 			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("There is no release branch named %q.", truncate(name, 40)))
+		}
+		if compat.CoreNames, err = s.store.ReleaseCoreNames(c.Request().Context(), compat.ID); err != nil {
+			return err
 		}
 	}
 	f := store.LayerFilter{Types: types, Query: q, Sort: c.QueryParam("sort"), Page: p}
@@ -77,7 +78,7 @@ func (s *Server) layerList(c echo.Context) error {
 		List     *store.LayerList
 		Q        string
 		Types    []string
-		Releases []store.Release
+		Releases []store.Branch
 		Compat   *store.Release
 	}{s.browsePage(c, b, "layers"), b, list, q, types, releases, compat})
 }

@@ -46,6 +46,9 @@ type Options struct {
 	// Catalog makes every change of state; nil builds one that only queues
 	// work (for a process whose jobs are worked elsewhere, and tests).
 	Catalog *catalog.Service
+	// BitbakeURL is BitBake's repository in build setup exports (empty:
+	// upstream's).
+	BitbakeURL string
 }
 
 // Server serves the site.
