@@ -67,6 +67,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 		RepoPolicy:     a.repoPolicy(),
 		TrustedProxies: cfg.TrustedProxies,
 		PageCache:      true,
+		ClosedSite:     cfg.ClosedSite,
 	})
 	if err != nil {
 		return err

@@ -29,7 +29,8 @@ type MaintainerChecker interface {
 
 // Policy is the one place that decides permissions.
 //
-//   - anonymous: submit a layer (with a challenge, see NeedsChallenge);
+//   - anonymous: submit a layer (with a challenge, see NeedsChallenge),
+//     except on a closed site;
 //   - a registered user (active, verified email): also manage their account;
 //   - a maintainer of a layer (verified email equal to an active
 //     maintainer's email on any branch of the layer, ignoring case): also
@@ -37,12 +38,15 @@ type MaintainerChecker interface {
 //   - an administrator: everything, for every layer.
 type Policy struct {
 	Maintainers MaintainerChecker
+	// Closed is a closed site (a company index): nothing is done
+	// anonymously, not even submitting a layer.
+	Closed bool
 }
 
 // Allowed decides whether who (nil when anonymous) may do act; layer is the
 // layer concerned, or nil.
 func (p Policy) Allowed(ctx context.Context, who *store.User, act Action, layer *store.Layer) (bool, error) {
-	if act == SubmitLayer {
+	if act == SubmitLayer && !p.Closed {
 		return true, nil
 	}
 	if !SignedIn(who) {
@@ -52,7 +56,7 @@ func (p Policy) Allowed(ctx context.Context, who *store.User, act Action, layer 
 		return true, nil
 	}
 	switch act {
-	case ManageAccount:
+	case ManageAccount, SubmitLayer:
 		return true, nil
 	case EditLayer:
 		if layer == nil || p.Maintainers == nil {

@@ -80,6 +80,18 @@ func TestPolicy(t *testing.T) {
 				t.Errorf("%s: %v %v, want %v", c.name, got, err, c.want)
 			}
 		}
+		// A closed site: nothing anonymous, submissions by signed-in users.
+		closed := auth.Policy{Maintainers: st, Closed: true}
+		for _, c := range []struct {
+			name string
+			who  *store.User
+			want bool
+		}{{"anonymous", nil, false}, {"unverified", user("u@example.org", false, true, false), false},
+			{"user", user("u@example.org", true, true, false), true}, {"admin", user("a@example.org", true, true, true), true}} {
+			if got, err := closed.Allowed(ctx, c.who, auth.SubmitLayer, nil); err != nil || got != c.want {
+				t.Errorf("closed site, %s submits: %v %v, want %v", c.name, got, err, c.want)
+			}
+		}
 		if !auth.NeedsChallenge(nil) || auth.NeedsChallenge(maint) || !auth.NeedsChallenge(user("x@y.org", false, true, false)) {
 			t.Error("NeedsChallenge")
 		}

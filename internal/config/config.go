@@ -46,6 +46,11 @@ type Config struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For is
 	// believed (rate limits key on the client address).
 	TrustedProxies []netip.Prefix
+
+	// ClosedSite requires sign-in for every page and the API (a company
+	// index): only health checks, the login pages and static files stay
+	// open, and nobody submits anonymously.
+	ClosedSite bool
 }
 
 // setting describes one configuration entry: its flag, environment variable,
@@ -198,6 +203,11 @@ var settings = []setting{
 		}
 		c.MailFrom = v
 		return nil
+	}},
+	{"closed-site", "LAYERINDEX_CLOSED_SITE", "false", "require sign-in for every page and the API (API tokens work); health checks, login pages and static files stay open", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.ClosedSite = b
+		return err
 	}},
 	{"trusted-proxies", "LAYERINDEX_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is trusted", func(c *Config, v string) error {
 		c.TrustedProxies = nil

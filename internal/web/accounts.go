@@ -51,11 +51,15 @@ func (s *Server) setupAccounts() error {
 	}
 	s.acct = &accounts{
 		sessions: auth.NewSessions(s.store, strings.HasPrefix(base, "https://")),
-		policy:   auth.Policy{Maintainers: s.store},
+		policy:   auth.Policy{Maintainers: s.store, Closed: s.opts.ClosedSite},
 		limiter:  auth.NewLimiter(s.store, []byte(secret)),
 		limits:   limits,
 	}
-	s.echo.Use(s.sessionMiddleware, s.userMiddleware, s.csrfMiddleware)
+	s.echo.Use(s.sessionMiddleware, s.userMiddleware)
+	if s.opts.ClosedSite {
+		s.echo.Use(s.closedGate)
+	}
+	s.echo.Use(s.csrfMiddleware)
 	return nil
 }
 
@@ -72,7 +76,9 @@ func randomSecret() string {
 func (s *Server) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 	sm := s.acct.sessions
 	return func(c echo.Context) error {
-		if isAPI(c) || strings.HasPrefix(c.Request().URL.Path, "/static/") {
+		// The API is stateless, except on a closed site, where a signed-in
+		// browser may read it too.
+		if (isAPI(c) && !s.opts.ClosedSite) || strings.HasPrefix(c.Request().URL.Path, "/static/") {
 			return next(c)
 		}
 		c.Response().Header().Add("Vary", "Cookie")

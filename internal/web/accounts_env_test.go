@@ -64,6 +64,7 @@ type envOpts struct {
 	noSMTP  bool
 	policy  *gitrepo.Policy // default: local repositories allowed
 	timing  catalog.Timing
+	closed  bool // closed site mode
 }
 
 func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
@@ -123,7 +124,7 @@ func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 		t.Fatal(err)
 	}
 	opts := web.Options{Version: "test", BaseURL: base, SecretKey: acctSecret, Catalog: e.cat,
-		RepoPolicy: policy, Limits: o.limits, Logger: logger}
+		RepoPolicy: policy, Limits: o.limits, Logger: logger, ClosedSite: o.closed}
 	for _, p := range o.proxies {
 		opts.TrustedProxies = append(opts.TrustedProxies, mustPrefix(t, p))
 	}

@@ -22,6 +22,9 @@ type pageData struct {
 	CSRF        string      // the session's CSRF token, for forms
 	ReviewCount int64       // layers waiting for review, for administrators
 	Flash       string      // a message left by the previous request
+	// ClosedSite hides what anonymous visitors of a closed site cannot use
+	// (registration, anonymous submission).
+	ClosedSite bool
 
 	// BranchLinks is the release selector: the same page on each branch.
 	BranchLinks []branchLink
@@ -53,7 +56,8 @@ func (s *Server) basePage(c echo.Context, branch string) pageData {
 	}
 	u := c.Request().URL
 	p := pageData{SiteName: s.opts.SiteName, BaseURL: s.opts.BaseURL, Version: s.opts.Version, Branches: branches, BranchName: branch,
-		BranchLinks: branchLinks(u, branches, branch), Path: u.Path, Query: u.Query()}
+		BranchLinks: branchLinks(u, branches, branch), Path: u.Path, Query: u.Query(),
+		ClosedSite: s.opts.ClosedSite}
 	s.accountPage(c, &p)
 	return p
 }

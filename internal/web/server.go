@@ -49,6 +49,8 @@ type Options struct {
 	// BitbakeURL is BitBake's repository in build setup exports (empty:
 	// upstream's).
 	BitbakeURL string
+	// ClosedSite requires sign-in for every page and the API (closed.go).
+	ClosedSite bool
 }
 
 // Server serves the site.
