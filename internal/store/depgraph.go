@@ -169,8 +169,8 @@ func (g *DepGraph) markRequired() {
 	}
 }
 
-// Dependent is a layer on a branch that depends on (or recommends) another.
-type Dependent struct {
+// LayerDependent is a layer on a branch that depends on (or recommends) another.
+type LayerDependent struct {
 	Name     string
 	Summary  string
 	Required bool
@@ -178,8 +178,8 @@ type Dependent struct {
 
 // Dependents lists the published layers on a branch whose last index
 // depends on or recommends the layer, by name.
-func (s *Store) Dependents(ctx context.Context, layerID, branchID int64) ([]Dependent, error) {
-	var out []Dependent
+func (s *Store) Dependents(ctx context.Context, layerID, branchID int64) ([]LayerDependent, error) {
+	var out []LayerDependent
 	err := s.with(ctx).Raw(`
 SELECT l.name, l.summary, MAX(CASE WHEN d.required THEN 1 ELSE 0 END) = 1 AS required
 FROM layer_dependencies d
@@ -187,7 +187,7 @@ JOIN layer_branches lb ON lb.id = d.layer_branch_id
 JOIN layers l ON l.id = lb.layer_id
 WHERE d.dependency_id = ? AND lb.branch_id = ? AND l.status IN ? AND NOT l.comparison
 GROUP BY l.name, l.summary`, layerID, branchID, publishedStatuses).Scan(&out).Error
-	slices.SortFunc(out, func(a, b Dependent) int { return strings.Compare(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b LayerDependent) int { return strings.Compare(a.Name, b.Name) })
 	return out, err
 }
 

@@ -15,7 +15,7 @@ import (
 type depGraphView struct {
 	Graph      *store.DepGraph
 	SVG        template.HTML
-	Dependents []store.Dependent
+	Dependents []store.LayerDependent
 }
 
 // dependencyGraph builds the dependencies tab for a layer branch (with its
