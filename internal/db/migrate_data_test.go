@@ -45,7 +45,7 @@ func TestMigrationDropsPackageConfigFlags(t *testing.T) {
 			t.Fatal(err)
 		}
 		lb := &store.LayerBranch{LayerID: l.ID, BranchID: b.ID}
-		// Without the columns later migrations added (00013).
+		// Without the columns later migrations added (00014).
 		if err := conn.Gorm.Omit("SeriesCompat", "SeriesCorenames", "DeclaredDepends", "DeclaredRecommends").Create(lb).Error; err != nil {
 			t.Fatal(err)
 		}

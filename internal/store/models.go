@@ -429,4 +429,5 @@ var Models = []any{
 	&Machine{}, &Distro{}, &BBClass{}, &BBAppend{}, &IncFile{}, &Update{}, &LayerUpdate{},
 	&IndexState{},
 	&UserToken{}, &AuthAttempt{}, &Mail{}, &LayerChange{}, &APIToken{},
+	&RecipeChangeset{}, &RecipeChange{},
 }

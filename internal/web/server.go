@@ -51,6 +51,9 @@ type Options struct {
 	BitbakeURL string
 	// ClosedSite requires sign-in for every page and the API (closed.go).
 	ClosedSite bool
+	// Repos reads layers' repositories at their indexed revisions for
+	// bulk-change patches (nil: patches are refused).
+	Repos *gitrepo.Cache
 }
 
 // Server serves the site.

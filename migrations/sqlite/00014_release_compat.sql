@@ -9,7 +9,7 @@
 -- declared_depends and declared_recommends are the collection names of
 -- LAYERDEPENDS and LAYERRECOMMENDS as declared, resolvable or not, so the
 -- dependency graph can show the ones no layer on the branch provides.
--- Keep this file and ../sqlite/00013_release_compat.sql in step.
+-- Keep this file and ../postgres/00014_release_compat.sql in step.
 ALTER TABLE layer_branches ADD COLUMN series_compat TEXT NOT NULL DEFAULT '';
 ALTER TABLE layer_branches ADD COLUMN series_corenames TEXT NOT NULL DEFAULT '';
 ALTER TABLE layer_branches ADD COLUMN declared_depends TEXT NOT NULL DEFAULT '';
