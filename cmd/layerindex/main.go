@@ -56,6 +56,7 @@ func init() {
 		{"parse", "parse a layer statically and print one JSON object per recipe", func(ctx context.Context, args []string, e env) error {
 			return runParse(ctx, args, e.stdout, e.stderr)
 		}, ""},
+		{"setup", "print a build setup (bitbake-setup JSON, kas, bblayers.conf): `setup --branch B LAYER…`", runSetup, ""},
 		{"version", "print the version", runVersion, ""},
 		{"help", "show this help", func(ctx context.Context, args []string, e env) error {
 			usage(e.stdout)

@@ -290,7 +290,7 @@ func TestDependencyLayer(t *testing.T) {
 		t.Errorf("facts = %+v", f)
 	}
 	cf, err := ReadLayerFacts(core.FS)
-	if err != nil || cf.Collection != "core" || cf.Version != "15" {
+	if err != nil || cf.Collection != "core" || cf.Version != "15" || !reflect.DeepEqual(cf.CoreNames, []string{"wrynose", "blacksail"}) {
 		t.Errorf("core facts = %+v, %v", cf, err)
 	}
 

@@ -33,6 +33,11 @@ type LayerFacts struct {
 	Depends      []Dependency `json:"depends,omitempty"`
 	Recommends   []Dependency `json:"recommends,omitempty"`
 	SeriesCompat []string     `json:"series_compat,omitempty"`
+	// CoreNames is LAYERSERIES_CORENAMES: the release codenames a core
+	// layer (openembedded-core's meta) provides; other layers leave it
+	// empty. A layer is compatible with a release when its SeriesCompat
+	// names one of them, as BitBake checks.
+	CoreNames []string `json:"core_names,omitempty"`
 	// FilesDynamic are the BBFILES_DYNAMIC entries ("collection:pattern",
 	// "!collection:pattern").
 	FilesDynamic []string `json:"files_dynamic,omitempty"`
@@ -82,6 +87,7 @@ func ReadLayerFacts(fsys fs.FS) (*LayerFacts, error) {
 		f.Diags = append(f.Diags, Diag{File: "conf/layer.conf", Msg: "LAYERRECOMMENDS: " + err.Error()})
 	}
 	f.SeriesCompat = strings.Fields(d.GetString("LAYERSERIES_COMPAT_" + col))
+	f.CoreNames = strings.Fields(d.GetString("LAYERSERIES_CORENAMES"))
 	f.FilesDynamic = strings.Fields(d.GetString("BBFILES_DYNAMIC"))
 	return f, nil
 }

@@ -192,8 +192,11 @@ func (u *update) run(ctx context.Context) error {
 	if facts.Collection == "" {
 		return permanent("conf/layer.conf does not set BBFILE_COLLECTIONS")
 	}
-	log.info("collection %s, version %q, depends [%s], recommends [%s]", facts.Collection, facts.Version,
-		depList(facts.Depends), depList(facts.Recommends))
+	log.info("collection %s, version %q, depends [%s], recommends [%s], compatible with [%s]", facts.Collection, facts.Version,
+		depList(facts.Depends), depList(facts.Recommends), strings.Join(facts.SeriesCompat, " "))
+	if len(facts.CoreNames) > 0 {
+		log.info("core of releases [%s]", strings.Join(facts.CoreNames, " "))
+	}
 
 	deps, depRows, err := u.dependencies(ctx, facts, tree)
 	if err != nil {
@@ -213,6 +216,11 @@ func (u *update) run(ctx context.Context) error {
 	if !u.req.Force && unchangedTree && sameConfig {
 		log.info("already up to date: layer contents, dependencies and parser unchanged since %s", short(lb.VCSLastRev))
 		u.skipped = true
+		// Layer branches indexed before release compatibility was stored
+		// get it here, without a re-parse.
+		if err := u.ix.store.SetLayerConfInfo(ctx, lb.ID, layerConfInfo(facts)); err != nil {
+			return fmt.Errorf("storing LAYERSERIES_COMPAT: %w", err)
+		}
 		return nil
 	}
 
@@ -284,7 +292,8 @@ func (u *update) run(ctx context.Context) error {
 			return err
 		}
 		err = st.SetIndexedStateFrom(ctx, lb.ID, lb.VCSLastRev, store.IndexedState{Collection: facts.Collection, Version: facts.Version,
-			Rev: head.Hash, CommitTime: head.Time, ParserVersion: ParserVersion, ConfigDigest: digest})
+			Rev: head.Hash, CommitTime: head.Time, ParserVersion: ParserVersion, ConfigDigest: digest,
+			LayerConf: layerConfInfo(facts)})
 		if errors.Is(err, store.ErrStale) {
 			return ErrStale
 		} else if err != nil {
@@ -301,6 +310,22 @@ func (u *update) run(ctx context.Context) error {
 	})
 	u.committed = err == nil
 	return err
+}
+
+// layerConfInfo is what the index keeps of layer.conf beyond the
+// collection and version.
+func layerConfInfo(f *bitbake.LayerFacts) store.LayerConfInfo {
+	names := func(ds []bitbake.Dependency) []string {
+		var out []string
+		for _, d := range ds {
+			if d.Name != f.Collection {
+				out = append(out, d.Name)
+			}
+		}
+		return out
+	}
+	return store.LayerConfInfo{SeriesCompat: f.SeriesCompat, CoreNames: f.CoreNames,
+		Depends: names(f.Depends), Recommends: names(f.Recommends)}
 }
 
 func depList(ds []bitbake.Dependency) string {

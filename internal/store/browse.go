@@ -56,6 +56,7 @@ type LayerRow struct {
 	YPName            string `gorm:"column:yp_name"`
 	YPImageURL        string `gorm:"column:yp_image_url"`
 	YPLinkURL         string `gorm:"column:yp_link_url"`
+	SeriesCompat      string
 	BranchName        string
 }
 
@@ -70,7 +71,11 @@ type LayerFilter struct {
 	Types []string // layer type codes; none means all
 	Query string   // words that must each appear in name, summary or description
 	Sort  string   // "" (type, preference, name), "name", "-name", "type", "-type"
-	Page  Page
+	// CompatOnly keeps only the layers compatible with the release whose
+	// core provides CompatCoreNames (space-separated; none if empty).
+	CompatOnly      bool
+	CompatCoreNames string
+	Page            Page
 }
 
 // LayerList is a page of the layer list and, per type, how many layers
@@ -90,7 +95,7 @@ func (s *Store) Layers(ctx context.Context, branch *Branch, f LayerFilter) (*Lay
 SELECT l.id AS layer_id, lb.id AS layer_branch_id, l.name, l.summary, l.description, l.layer_type,
        l.vcs_url, l.vcs_web_url, l.vcs_web_tree_base_url, lb.vcs_subdir, lb.actual_branch, l.index_preference,
        lb.vcs_last_rev, COALESCE(yp.name, '') AS yp_name, COALESCE(yp.image_url, '') AS yp_image_url,
-       COALESCE(yp.link_url, '') AS yp_link_url
+       COALESCE(yp.link_url, '') AS yp_link_url, lb.series_compat
 FROM layer_branches lb
 JOIN layers l ON l.id = lb.layer_id
 LEFT JOIN yp_compatible_versions yp ON yp.id = lb.yp_compatible_version_id
@@ -111,7 +116,7 @@ WHERE lb.branch_id = ? AND l.status IN ? AND NOT l.comparison`, branch.ID, publi
 				break
 			}
 		}
-		if !ok {
+		if !ok || (f.CompatOnly && Compatibility(r.SeriesCompat, f.CompatCoreNames) != CompatYes) {
 			continue
 		}
 		out.TypeCounts[r.LayerType]++

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"maps"
 	"path"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -73,13 +75,31 @@ type IndexedState struct {
 	CommitTime    time.Time
 	ParserVersion string
 	ConfigDigest  string
+	LayerConf     LayerConfInfo
+}
+
+// LayerConfInfo is what the index keeps of a layer.conf beyond its
+// collection and version: LAYERSERIES_COMPAT, LAYERSERIES_CORENAMES and the
+// collection names LAYERDEPENDS and LAYERRECOMMENDS declare.
+type LayerConfInfo struct {
+	SeriesCompat, CoreNames, Depends, Recommends []string
+}
+
+func (i LayerConfInfo) columns() map[string]any {
+	return map[string]any{
+		"series_compat":       strings.Join(i.SeriesCompat, " "),
+		"series_corenames":    strings.Join(i.CoreNames, " "),
+		"declared_depends":    strings.Join(i.Depends, " "),
+		"declared_recommends": strings.Join(i.Recommends, " "),
+	}
 }
 
 // SetIndexedState records a successful index of a layer branch.
 func (s *Store) SetIndexedState(ctx context.Context, lbID int64, st IndexedState) error {
 	now := time.Now().UTC()
 	commit := st.CommitTime.UTC()
-	return s.with(ctx).Model(&LayerBranch{}).Where("id = ?", lbID).Updates(map[string]any{
+	cols := st.LayerConf.columns()
+	maps.Copy(cols, map[string]any{
 		"collection":      st.Collection,
 		"version":         st.Version,
 		"vcs_last_rev":    st.Rev,
@@ -88,7 +108,19 @@ func (s *Store) SetIndexedState(ctx context.Context, lbID int64, st IndexedState
 		"parser_version":  st.ParserVersion,
 		"config_digest":   st.ConfigDigest,
 		"updated_at":      now,
-	}).Error
+	})
+	return s.with(ctx).Model(&LayerBranch{}).Where("id = ?", lbID).Updates(cols).Error
+}
+
+// SetLayerConfInfo stores a layer branch's LayerConfInfo when an update
+// finds its layer unchanged (layer branches indexed before these were
+// stored get them without a re-parse). An equal row is not written.
+func (s *Store) SetLayerConfInfo(ctx context.Context, lbID int64, info LayerConfInfo) error {
+	cols := info.columns()
+	return s.with(ctx).Model(&LayerBranch{}).
+		Where("id = ? AND (series_compat <> ? OR series_corenames <> ? OR declared_depends <> ? OR declared_recommends <> ?)", lbID,
+			cols["series_compat"], cols["series_corenames"], cols["declared_depends"], cols["declared_recommends"]).
+		Updates(cols).Error
 }
 
 // SetMaintainers replaces the maintainers of a layer branch.

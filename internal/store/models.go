@@ -118,6 +118,16 @@ type LayerBranch struct {
 	ParserVersion         string
 	ConfigDigest          string // what the configuration was built from at the last index
 	UpdatedAt             time.Time
+	// SeriesCompat is the layer's LAYERSERIES_COMPAT at the last index and
+	// SeriesCorenames a core layer's LAYERSERIES_CORENAMES (space-separated
+	// release codenames; see Compatibility).
+	SeriesCompat    string
+	SeriesCorenames string
+	// DeclaredDepends and DeclaredRecommends are the collection names of
+	// LAYERDEPENDS and LAYERRECOMMENDS as declared (space-separated),
+	// including those no layer on the branch provides.
+	DeclaredDepends    string
+	DeclaredRecommends string
 
 	Layer  *Layer  `gorm:"foreignKey:LayerID"`
 	Branch *Branch `gorm:"foreignKey:BranchID"`

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"gorm.io/gorm"
@@ -264,7 +265,8 @@ WHERE lu.id IN (SELECT MAX(id) FROM layer_updates WHERE layer_branch_id IN ? GRO
 func (s *Store) SetIndexedStateFrom(ctx context.Context, lbID int64, fromRev string, st IndexedState) error {
 	now := time.Now().UTC()
 	commit := st.CommitTime.UTC()
-	res := s.with(ctx).Model(&LayerBranch{}).Where("id = ? AND vcs_last_rev = ?", lbID, fromRev).Updates(map[string]any{
+	cols := st.LayerConf.columns()
+	maps.Copy(cols, map[string]any{
 		"collection":      st.Collection,
 		"version":         st.Version,
 		"vcs_last_rev":    st.Rev,
@@ -274,6 +276,7 @@ func (s *Store) SetIndexedStateFrom(ctx context.Context, lbID int64, fromRev str
 		"config_digest":   st.ConfigDigest,
 		"updated_at":      now,
 	})
+	res := s.with(ctx).Model(&LayerBranch{}).Where("id = ? AND vcs_last_rev = ?", lbID, fromRev).Updates(cols)
 	if res.Error == nil && res.RowsAffected == 0 {
 		return ErrStale
 	}

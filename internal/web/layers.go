@@ -41,7 +41,31 @@ func (s *Server) layerList(c echo.Context) error {
 			types = append(types, t)
 		}
 	}
-	list, err := s.store.Layers(c.Request().Context(), b, store.LayerFilter{Types: types, Query: q, Sort: c.QueryParam("sort"), Page: p})
+	// ?compatible=RELEASE keeps the layers whose LAYERSERIES_COMPAT names
+	// one of that release's core names (looked up only then: the list
+	// costs no query more without it).
+	releases := s.visibleBranches(c)
+	var compat *store.Release
+	if name := c.QueryParam("compatible"); name != "" {
+		for i := range releases {
+			if releases[i].Name == name {
+				compat = &store.Release{Branch: releases[i]}
+			}
+		}
+		if compat == nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("There is no release branch named %q.", truncate(name, 40)))
+		}
+		if compat.CoreNames, err = s.store.ReleaseCoreNames(c.Request().Context(), compat.ID); err != nil {
+			return err
+		}
+	}
+	f := store.LayerFilter{Types: types, Query: q, Sort: c.QueryParam("sort"), Page: p}
+	if compat != nil {
+		// A release whose core is not indexed has no known names: nothing
+		// can be shown as compatible with it, and the page says why.
+		f.CompatOnly, f.CompatCoreNames = true, compat.CoreNames
+	}
+	list, err := s.store.Layers(c.Request().Context(), b, f)
 	if err != nil {
 		return err
 	}
@@ -50,17 +74,19 @@ func (s *Server) layerList(c echo.Context) error {
 	}
 	return s.pages.render(c, http.StatusOK, "layers", struct {
 		pageData
-		Branch *store.Branch
-		List   *store.LayerList
-		Q      string
-		Types  []string
-	}{s.browsePage(c, b, "layers"), b, list, q, types})
+		Branch   *store.Branch
+		List     *store.LayerList
+		Q        string
+		Types    []string
+		Releases []store.Branch
+		Compat   *store.Release
+	}{s.browsePage(c, b, "layers"), b, list, q, types, releases, compat})
 }
 
 // layerTabs are the tabs of a layer page, in order.
 var layerTabs = []struct{ Key, Label string }{
 	{"recipes", "Recipes"}, {"machines", "Machines"}, {"distros", "Distros"}, {"classes", "Classes"},
-	{"appends", "bbappends"}, {"updates", "Updates"},
+	{"appends", "bbappends"}, {"updates", "Updates"}, {"releases", "Releases"}, {"dependencies", "Dependencies"},
 }
 
 // layerDetail is /layerindex/branch/B/layer/NAME/: the layer on a branch
@@ -100,6 +126,11 @@ func (s *Server) layerDetail(c echo.Context) error {
 		// tells whether the visitor may edit the layer and index it.
 		Run    *store.LayerUpdate
 		Manage bool
+		// Matrix is the releases tab: the layer's compatibility with
+		// every release.
+		Matrix *store.CompatMatrix
+		// Graph is the dependencies tab.
+		Graph *depGraphView
 	}{pageData: s.browsePage(c, b, "layers"), Branch: b, O: o, Tab: tab, Tabs: layerTabs}
 	if o.LayerBranch != nil {
 		data.Feeds = append(data.Feeds, feedLink{o.Layer.Name + " on " + b.Name + ": recipe changes", layerFeedPath(b.Name, o.Layer.Name)})
@@ -123,6 +154,18 @@ func (s *Server) layerDetail(c echo.Context) error {
 		// The layer exists, only not on this branch: say so and link the
 		// branches it is on.
 		status = http.StatusNotFound
+		return s.pages.render(c, status, "layer", data)
+	}
+	switch tab {
+	case "releases":
+		if data.Matrix, err = s.store.LayerCompatMatrix(ctx, o.Layer.ID); err != nil {
+			return err
+		}
+		return s.pages.render(c, status, "layer", data)
+	case "dependencies":
+		if data.Graph, err = s.dependencyGraph(ctx, o.LayerBranch); err != nil {
+			return err
+		}
 		return s.pages.render(c, status, "layer", data)
 	}
 	size := itemsPerPage

@@ -47,6 +47,9 @@ type Options struct {
 	// Catalog makes every change of state; nil builds one that only queues
 	// work (for a process whose jobs are worked elsewhere, and tests).
 	Catalog *catalog.Service
+	// BitbakeURL is BitBake's repository in build setup exports (empty:
+	// upstream's).
+	BitbakeURL string
 	// ClosedSite requires sign-in for every page and the API (closed.go).
 	ClosedSite bool
 	// Repos reads layers' repositories at their indexed revisions for
