@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"layerindex/internal/auth"
+	"layerindex/internal/config"
 	"layerindex/internal/jobs"
 	"layerindex/internal/store"
 	"layerindex/internal/web"
@@ -68,6 +70,10 @@ func runServe(ctx context.Context, args []string, e env) error {
 		TrustedProxies: cfg.TrustedProxies,
 		PageCache:      true,
 		ClosedSite:     cfg.ClosedSite,
+		// Single sign-on (README "Company index").
+		OIDC:             oidcSignIn(cfg),
+		OIDCLabel:        cfg.OIDCLabel,
+		NoLocalPasswords: !cfg.LocalPasswords,
 	})
 	if err != nil {
 		return err
@@ -102,6 +108,16 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// oidcSignIn is the OpenID Connect sign-in the configuration asks for, or nil.
+func oidcSignIn(cfg *config.Config) *auth.OIDC {
+	if cfg.OIDCIssuer == "" {
+		return nil
+	}
+	return auth.NewOIDC(auth.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+		RedirectURL: cfg.BaseURL + "/accounts/oidc/callback/", Scopes: cfg.OIDCScopes,
+		AdminClaim: cfg.OIDCAdminClaim, AdminValue: cfg.OIDCAdminValue})
 }
 
 func jobOptions(a *app, work bool) jobs.Options {

@@ -51,6 +51,18 @@ type Config struct {
 	// index): only health checks, the login pages and static files stay
 	// open, and nobody submits anonymously.
 	ClosedSite bool
+
+	// OpenID Connect sign-in (empty issuer: off).
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCScopes       []string // besides openid
+	OIDCAdminClaim   string   // claim (e.g. groups) whose value OIDCAdminValue makes an administrator
+	OIDCAdminValue   string
+	OIDCLabel        string // the sign-in button's text
+	// LocalPasswords allows sign-in with the site's own passwords
+	// (registration, password reset); off when single sign-on is the only way.
+	LocalPasswords bool
 }
 
 // setting describes one configuration entry: its flag, environment variable,
@@ -209,6 +221,45 @@ var settings = []setting{
 		c.ClosedSite = b
 		return err
 	}},
+	{"oidc-issuer", "LAYERINDEX_OIDC_ISSUER", "", "OpenID Connect provider's issuer URL (empty: no OpenID Connect sign-in)", func(c *Config, v string) error {
+		if v != "" {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("not an absolute http(s) URL: %q", v)
+			}
+		}
+		c.OIDCIssuer = strings.TrimRight(v, "/")
+		return nil
+	}},
+	{"oidc-client-id", "LAYERINDEX_OIDC_CLIENT_ID", "", "client id registered with the OpenID provider", func(c *Config, v string) error {
+		c.OIDCClientID = v
+		return nil
+	}},
+	{"oidc-client-secret", "LAYERINDEX_OIDC_CLIENT_SECRET", "", "client secret registered with the OpenID provider", func(c *Config, v string) error {
+		c.OIDCClientSecret = v
+		return nil
+	}},
+	{"oidc-scopes", "LAYERINDEX_OIDC_SCOPES", "email,profile", "scopes asked for besides openid (comma-separated; add groups for a group mapping)", func(c *Config, v string) error {
+		c.OIDCScopes = splitList(v)
+		return nil
+	}},
+	{"oidc-admin-claim", "LAYERINDEX_OIDC_ADMIN_CLAIM", "", "ID token claim (e.g. groups) that makes administrators; empty: no mapping", func(c *Config, v string) error {
+		c.OIDCAdminClaim = v
+		return nil
+	}},
+	{"oidc-admin-value", "LAYERINDEX_OIDC_ADMIN_VALUE", "", "value of --oidc-admin-claim (or one of its values) that makes an administrator", func(c *Config, v string) error {
+		c.OIDCAdminValue = v
+		return nil
+	}},
+	{"oidc-label", "LAYERINDEX_OIDC_LABEL", "single sign-on", "name of the identity provider on the login page's button", func(c *Config, v string) error {
+		c.OIDCLabel = v
+		return nil
+	}},
+	{"local-passwords", "LAYERINDEX_LOCAL_PASSWORDS", "true", "allow sign-in with the site's own passwords, registration and password reset (false: single sign-on only)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.LocalPasswords = b
+		return err
+	}},
 	{"trusted-proxies", "LAYERINDEX_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is trusted", func(c *Config, v string) error {
 		c.TrustedProxies = nil
 		for _, f := range strings.Split(v, ",") {
@@ -286,7 +337,39 @@ func Parse(command string, args []string, getenv func(string) string, extra func
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
 	}
+	if err := c.check(); err != nil {
+		return nil, nil, err
+	}
 	return c, positional, nil
+}
+
+// check verifies the settings that depend on each other.
+func (c *Config) check() error {
+	if c.OIDCIssuer != "" && (c.OIDCClientID == "" || c.OIDCClientSecret == "") {
+		return errors.New("--oidc-issuer needs --oidc-client-id and --oidc-client-secret (LAYERINDEX_OIDC_CLIENT_ID, LAYERINDEX_OIDC_CLIENT_SECRET)")
+	}
+	if (c.OIDCAdminClaim == "") != (c.OIDCAdminValue == "") {
+		return errors.New("--oidc-admin-claim and --oidc-admin-value go together")
+	}
+	if !c.LocalPasswords && c.OIDCIssuer == "" && !c.externalSignIn() {
+		return errors.New("--local-passwords=false needs another way to sign in (--oidc-issuer)")
+	}
+	return nil
+}
+
+// externalSignIn reports whether a sign-in other than OpenID Connect is
+// configured.
+func (c *Config) externalSignIn() bool { return false }
+
+// splitList splits a comma-separated setting, dropping empty entries.
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // boolean reports whether the setting is a yes/no switch (its default is

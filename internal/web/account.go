@@ -41,6 +41,7 @@ func (s *Server) accountRoutes() {
 	e.POST("/accounts/tokens/:id/revoke/", s.revokeAPIToken)
 	// The API endpoints that act, authenticated by API token (apitokens.go).
 	e.POST("/layerindex/api/layerItems/:id/reindex/", s.apiReindex)
+	s.ssoRoutes()
 }
 
 // formData is what every form page renders.
@@ -73,6 +74,9 @@ func formStatus(c echo.Context, f *form, limited bool) int {
 }
 
 func (s *Server) register(c echo.Context) error {
+	if s.opts.NoLocalPasswords {
+		return s.noLocalPasswords(c)
+	}
 	ctx := c.Request().Context()
 	if currentUser(c) != nil {
 		return c.Redirect(http.StatusSeeOther, "/accounts/profile/")
@@ -233,6 +237,11 @@ func (s *Server) login(c echo.Context) error {
 		if pw == "" {
 			f.fail("password", "This field is required.")
 		}
+		if f.OK() && s.opts.NoLocalPasswords {
+			data.pageData = s.formPage(c)
+			data.Error = "Password sign-in is turned off on this site: use " + data.OIDCLabel + "."
+			return s.pages.render(c, http.StatusForbidden, "login", data)
+		}
 		if f.OK() {
 			ip := limitCheck{s.acct.limits.LoginPerIP, c.RealIP()}
 			acct := limitCheck{s.acct.limits.LoginPerAccount, store.NormalizeEmail(email)}
@@ -316,6 +325,9 @@ func (s *Server) logout(c echo.Context) error {
 }
 
 func (s *Server) resetRequest(c echo.Context) error {
+	if s.opts.NoLocalPasswords {
+		return s.noLocalPasswords(c)
+	}
 	ctx := c.Request().Context()
 	f := newForm(nil)
 	data := &formData{Form: f}
@@ -362,6 +374,9 @@ func (s *Server) resetRequest(c echo.Context) error {
 }
 
 func (s *Server) resetPassword(c echo.Context) error {
+	if s.opts.NoLocalPasswords {
+		return s.noLocalPasswords(c)
+	}
 	ctx := c.Request().Context()
 	hash := auth.HashToken(c.Param("token"))
 	t, err := s.store.ValidToken(ctx, store.TokenReset, hash)

@@ -48,6 +48,13 @@ type Options struct {
 	Catalog *catalog.Service
 	// ClosedSite requires sign-in for every page and the API (closed.go).
 	ClosedSite bool
+	// OIDC, when set, signs people in with an OpenID provider (sso.go);
+	// OIDCLabel names it on the login page.
+	OIDC      *auth.OIDC
+	OIDCLabel string
+	// NoLocalPasswords turns off the site's own passwords: sign-in only
+	// through single sign-on, no registration or password reset.
+	NoLocalPasswords bool
 }
 
 // Server serves the site.
