@@ -470,6 +470,9 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 	}
 	res, ierr := s.opts.Indexer.UpdateLayerBranch(ctx, ingest.Request{LayerBranchID: *run.LayerBranchID, Force: run.Force, Log: log,
 		Commit: func(ctx context.Context, tx *store.Store, res *ingest.Result) error {
+			// A stored index ends the run: what an earlier attempt
+			// said went wrong is no longer true.
+			run.Reason, run.NextAttemptAt = "", nil
 			record(run, res, log)
 			return tx.FinishRun(ctx, run)
 		}})

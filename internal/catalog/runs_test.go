@@ -4,10 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/cgi"
 	"net/http/httptest"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -146,6 +150,66 @@ func TestTransientFailureRetries(t *testing.T) {
 		}
 		if strings.Count(rs[0].Log, "INFO: attempt ") != 4 {
 			t.Errorf("the log should tell each attempt:\n%s", rs[0].Log)
+		}
+	})
+}
+
+// TestRetriedRunSucceeds: a repository that answers again after a
+// temporary failure ends the run "succeeded", without the reason or the
+// next attempt time of the failed attempt (a status shown is always true).
+func TestRetriedRunSucceeds(t *testing.T) {
+	backend := "/usr/lib/git-core/git-http-backend"
+	if _, err := os.Stat(backend); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("git-http-backend is needed: %v", err)
+		}
+		t.Skipf("git-http-backend not available: %v", err)
+	}
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		var down atomic.Bool
+		down.Store(true)
+		var git http.Handler
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if down.Load() {
+				http.Error(w, "maintenance", http.StatusServiceUnavailable)
+				return
+			}
+			git.ServeHTTP(w, r)
+		}))
+		defer srv.Close()
+		policy := gitrepo.Policy{AllowLocal: true, AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
+		e := newEnv(t, d, envOpts{work: true, policy: &policy,
+			timing: catalog.Timing{Backoff: []time.Duration{time.Second}}})
+		git = &cgi.Handler{Path: backend, Env: []string{"GIT_PROJECT_ROOT=" + filepath.Dir(e.repo.dir), "GIT_HTTP_EXPORT_ALL=1"}}
+		master := e.branch("master")
+		l, err := e.cat.AddLayer(e.ctx, catalog.CLI, []store.Branch{*master}, catalog.LayerInput{
+			Layer:  store.Layer{Name: "openembedded-core", LayerType: store.TypeBase, VCSURL: srv.URL + "/" + filepath.Base(e.repo.dir)},
+			Subdir: "meta"}, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lb := e.lb(l.ID, master.ID)
+		e.start(e.q)
+		e.waitFor("the first attempt to fail", func() bool {
+			rs := e.runs(lb.ID)
+			return len(rs) == 1 && rs[0].Status == store.UpdateRetrying
+		})
+		down.Store(false)
+		deadline := time.Now().Add(time.Minute)
+		// The runs of the layer branch, oldest first; the start-up refresh
+		// may add a second one.
+		for rs := e.runs(lb.ID); !rs[0].Final(); rs = e.runs(lb.ID) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the run did not end: %+v", rs)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		r := e.runs(lb.ID)[0]
+		if r.Origin != store.OriginCLI || r.Status != store.UpdateSucceeded || r.Attempt != 2 || r.Reason != "" || r.NextAttemptAt != nil || r.RecipesAdded != 1 {
+			t.Fatalf("run: status %s attempt %d reason %q next %v added %d\n%s", r.Status, r.Attempt, r.Reason, r.NextAttemptAt, r.RecipesAdded, r.Log)
+		}
+		if !strings.Contains(r.Log, "this looks temporary") || !strings.Contains(r.Log, "INFO: attempt 2 of") {
+			t.Errorf("the log should tell both attempts:\n%s", r.Log)
 		}
 	})
 }
