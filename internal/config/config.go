@@ -63,6 +63,18 @@ type Config struct {
 	// LocalPasswords allows sign-in with the site's own passwords
 	// (registration, password reset); off when single sign-on is the only way.
 	LocalPasswords bool
+
+	// LDAP sign-in (empty URL: off); see auth.LDAPConfig.
+	LDAPURL          string
+	LDAPStartTLS     bool
+	LDAPCAFile       string
+	LDAPBindDN       string
+	LDAPBindPassword string
+	LDAPBaseDN       string
+	LDAPUserFilter   string
+	LDAPEmailAttr    string
+	LDAPNameAttr     string
+	LDAPAdminGroup   string
 }
 
 // setting describes one configuration entry: its flag, environment variable,
@@ -260,6 +272,56 @@ var settings = []setting{
 		c.LocalPasswords = b
 		return err
 	}},
+	{"ldap-url", "LAYERINDEX_LDAP_URL", "", "LDAP directory to sign in with: ldap://host[:389] or ldaps://host[:636] (empty: no LDAP sign-in)", func(c *Config, v string) error {
+		if v != "" {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "" {
+				return fmt.Errorf("not an ldap:// or ldaps:// URL: %q", v)
+			}
+		}
+		c.LDAPURL = v
+		return nil
+	}},
+	{"ldap-starttls", "LAYERINDEX_LDAP_STARTTLS", "true", "upgrade ldap:// connections with StartTLS (false only for a directory on the same machine)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.LDAPStartTLS = b
+		return err
+	}},
+	{"ldap-ca-file", "LAYERINDEX_LDAP_CA_FILE", "", "PEM file of the certificates the directory's is checked against (empty: the system's)", func(c *Config, v string) error {
+		c.LDAPCAFile = v
+		return nil
+	}},
+	{"ldap-bind-dn", "LAYERINDEX_LDAP_BIND_DN", "", "DN of the service account that searches the directory (empty: anonymous search)", func(c *Config, v string) error {
+		c.LDAPBindDN = v
+		return nil
+	}},
+	{"ldap-bind-password", "LAYERINDEX_LDAP_BIND_PASSWORD", "", "password of the service account", func(c *Config, v string) error {
+		c.LDAPBindPassword = v
+		return nil
+	}},
+	{"ldap-base-dn", "LAYERINDEX_LDAP_BASE_DN", "", "where people are searched, e.g. ou=people,dc=example,dc=com", func(c *Config, v string) error {
+		c.LDAPBaseDN = v
+		return nil
+	}},
+	{"ldap-user-filter", "LAYERINDEX_LDAP_USER_FILTER", "(&(objectClass=inetOrgPerson)(|(uid={user})(mail={user})))", "filter finding a person; {user} is what they typed, escaped", func(c *Config, v string) error {
+		if !strings.Contains(v, "{user}") {
+			return fmt.Errorf("must contain {user}: %q", v)
+		}
+		c.LDAPUserFilter = v
+		return nil
+	}},
+	{"ldap-email-attr", "LAYERINDEX_LDAP_EMAIL_ATTR", "mail", "attribute holding a person's email address", func(c *Config, v string) error {
+		c.LDAPEmailAttr = v
+		return nil
+	}},
+	{"ldap-name-attr", "LAYERINDEX_LDAP_NAME_ATTR", "cn", "attribute holding a person's name", func(c *Config, v string) error {
+		c.LDAPNameAttr = v
+		return nil
+	}},
+	{"ldap-admin-group", "LAYERINDEX_LDAP_ADMIN_GROUP", "", "DN of the group whose members are administrators (empty: no mapping)", func(c *Config, v string) error {
+		c.LDAPAdminGroup = v
+		return nil
+	}},
 	{"trusted-proxies", "LAYERINDEX_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is trusted", func(c *Config, v string) error {
 		c.TrustedProxies = nil
 		for _, f := range strings.Split(v, ",") {
@@ -352,14 +414,17 @@ func (c *Config) check() error {
 		return errors.New("--oidc-admin-claim and --oidc-admin-value go together")
 	}
 	if !c.LocalPasswords && c.OIDCIssuer == "" && !c.externalSignIn() {
-		return errors.New("--local-passwords=false needs another way to sign in (--oidc-issuer)")
+		return errors.New("--local-passwords=false needs another way to sign in (--oidc-issuer or --ldap-url)")
+	}
+	if c.LDAPURL != "" && c.LDAPBaseDN == "" {
+		return errors.New("--ldap-url needs --ldap-base-dn (LAYERINDEX_LDAP_BASE_DN)")
 	}
 	return nil
 }
 
 // externalSignIn reports whether a sign-in other than OpenID Connect is
 // configured.
-func (c *Config) externalSignIn() bool { return false }
+func (c *Config) externalSignIn() bool { return c.LDAPURL != "" }
 
 // splitList splits a comma-separated setting, dropping empty entries.
 func splitList(v string) []string {

@@ -69,6 +69,7 @@ type envOpts struct {
 	// RedirectURL is filled in); noPasswords turns local passwords off.
 	oidc        *auth.OIDCConfig
 	noPasswords bool
+	ldap        *auth.LDAPConfig // LDAP sign-in
 }
 
 func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
@@ -133,6 +134,11 @@ func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 		cfg := *o.oidc
 		cfg.RedirectURL = base + "/accounts/oidc/callback/"
 		opts.OIDC, opts.OIDCLabel = auth.NewOIDC(cfg), "Example SSO"
+	}
+	if o.ldap != nil {
+		if opts.LDAP, err = auth.NewLDAP(*o.ldap); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, p := range o.proxies {
 		opts.TrustedProxies = append(opts.TrustedProxies, mustPrefix(t, p))

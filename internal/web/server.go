@@ -55,6 +55,9 @@ type Options struct {
 	// NoLocalPasswords turns off the site's own passwords: sign-in only
 	// through single sign-on, no registration or password reset.
 	NoLocalPasswords bool
+	// LDAP, when set, checks the login form's user name and password
+	// against a directory first (then local passwords, unless off).
+	LDAP *auth.LDAP
 }
 
 // Server serves the site.
