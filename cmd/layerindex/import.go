@@ -47,12 +47,20 @@ func runImport(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer a.close()
+	cat, err := a.queueOnly(ctx)
+	if err != nil {
+		return err
+	}
+	opts.CheckVCSURL = cat.CheckImportedURL
 	res, err := api.Import(ctx, store.New(a.db.Gorm), rest[0], opts)
 	if err != nil {
 		return err
 	}
 	c := func(name string, m store.MirrorCounts) {
 		fmt.Fprintf(e.stdout, "%-17s %d created, %d updated, %d unchanged, %d deleted\n", name+":", m.Created, m.Updated, m.Unchanged, m.Deleted)
+	}
+	for _, r := range res.Refused {
+		fmt.Fprintf(e.stderr, "skipped layer %s\n", r)
 	}
 	c("branches", res.Branches)
 	c("layers", res.Layers)

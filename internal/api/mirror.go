@@ -37,6 +37,10 @@ type ImportOptions struct {
 	// MaxResponse caps the size of one response (default 1 GiB): the
 	// other index is trusted for content, not for size.
 	MaxResponse int64
+	// CheckVCSURL says why a layer's repository URL must not be stored
+	// (catalog.Service.CheckImportedURL); such layers are skipped with a
+	// warning. Nil skips none.
+	CheckVCSURL func(string) error
 }
 
 // ImportResult says what an import did.
@@ -44,6 +48,9 @@ type ImportResult struct {
 	store.MirrorResult
 	Indexed, IndexSkipped int              // layer branches whose index was imported, or skipped as current
 	Recipes               store.IndexStats // summed over the imported indexes
+	// Refused lists the layers skipped because of their repository URL,
+	// with the reason.
+	Refused []string
 }
 
 // apiTime reads the dates other indexes write: ISO 8601 with a "+00:00" or
@@ -302,6 +309,7 @@ func Import(ctx context.Context, s *store.Store, rawURL string, opts ImportOptio
 	}
 	layerName := map[int64]string{}
 	layerAt := map[int64]int{}
+	var refused []string
 	for _, l := range layers {
 		if opts.Layers != nil && !opts.Layers.MatchString(l.Name) {
 			continue
@@ -309,6 +317,13 @@ func Import(ctx context.Context, s *store.Store, rawURL string, opts ImportOptio
 		if !validLayer(l) {
 			opts.Logger.Warn("skipping a layer the other index serves with invalid fields", "layer", l.Name, "status", l.Status, "type", l.LayerType)
 			continue
+		}
+		if opts.CheckVCSURL != nil {
+			if err := opts.CheckVCSURL(string(l.VCSURL)); err != nil {
+				opts.Logger.Warn("skipping a layer whose repository URL this site refuses", "layer", l.Name, "vcs_url", clipURL(string(l.VCSURL)), "reason", err.Error())
+				refused = append(refused, fmt.Sprintf("%s: repository URL refused: %v", l.Name, err))
+				continue
+			}
 		}
 		layerName[l.ID] = l.Name
 		layerAt[l.ID] = len(m.Layers)
@@ -385,7 +400,7 @@ func Import(ctx context.Context, s *store.Store, rawURL string, opts ImportOptio
 	if err != nil {
 		return nil, fmt.Errorf("writing the mirrored layers: %w", err)
 	}
-	res := &ImportResult{MirrorResult: *mr}
+	res := &ImportResult{MirrorResult: *mr, Refused: refused}
 	opts.Logger.Info("imported layers", "branches", len(m.Branches), "layers", len(m.Layers), "layer_branches", len(m.LayerBranches))
 	if !opts.Recipes {
 		return res, nil
@@ -624,6 +639,14 @@ func (im *importer) get(ctx context.Context, u string, into any) error {
 		return fmt.Errorf("GET %s: unexpected JSON: %w", u, err)
 	}
 	return nil
+}
+
+// clipURL shortens a hostile URL for a log line.
+func clipURL(u string) string {
+	if len(u) > 100 {
+		return u[:100] + "…"
+	}
+	return u
 }
 
 func validLayer(l remoteLayer) bool {

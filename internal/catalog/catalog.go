@@ -165,6 +165,33 @@ func (s *Service) CheckRepositoryURL(a Actor, raw string) error {
 	return nil
 }
 
+// CheckImportedURL applies the repository URL rules to a URL another
+// index advertises (layerindex import): it is that index's word, not an
+// administrator's, so a local repository is refused whatever the policy
+// allows, and the site's rules for hosts, ports and credentials apply. Its
+// scheme may be one the site does not fetch (upstream lists git:// and
+// http:// repositories): such a URL is kept, for the layer's page, and the
+// fetch refuses it.
+func (s *Service) CheckImportedURL(raw string) error {
+	raw = strings.TrimSpace(raw)
+	if len(raw) > maxURL {
+		return invalid("vcs_url", "longer than %d characters", maxURL)
+	}
+	if gitrepo.IsLocal(raw) {
+		return invalid("vcs_url", "a local repository")
+	}
+	check := raw
+	for _, scheme := range []string{"git://", "http://"} {
+		if len(raw) > len(scheme) && strings.EqualFold(raw[:len(scheme)], scheme) {
+			check = "https://" + raw[len(scheme):]
+		}
+	}
+	if _, err := s.opts.RepoPolicy.CheckURL(check); err != nil {
+		return invalid("vcs_url", "%s", strings.TrimPrefix(err.Error(), "repository URL refused: "))
+	}
+	return nil
+}
+
 // maxURL is the longest repository URL accepted (the form's limit).
 const maxURL = 255
 

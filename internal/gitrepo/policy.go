@@ -110,67 +110,14 @@ func (p Policy) CheckURL(raw string) (string, error) {
 	if u.User != nil {
 		return "", refuse("credentials in URLs are not allowed")
 	}
-	if u.Host == "" || u.Hostname() == "" {
-		return "", refuse("URL has no host")
-	}
-	ip, ipErr := netip.ParseAddr(strings.Trim(u.Hostname(), "[]"))
-	literalAllowed := ipErr == nil && p.allowed(ip)
-	if port := u.Port(); port != "" && port != "443" && port != "80" && !literalAllowed && !p.AllowPrivateNetworks {
-		// Odd ports are a classic way to reach internal services.
-		return "", refuse("port %s is not allowed", port)
-	}
-	if ipErr == nil && !literalAllowed {
-		if reason := blockedAddr(ip); reason != "" {
-			return "", refuse("address %s is %s", ip, reason)
-		}
-	}
-	if h := strings.ToLower(u.Hostname()); (h == "localhost" || strings.HasSuffix(h, ".localhost")) && !p.AllowPrivateNetworks {
-		return "", refuse("localhost is not allowed")
+	if err := p.checkHost(u); err != nil {
+		return "", err
 	}
 	return u.String(), nil
 }
 
 func isLocalPath(s string) bool {
 	return strings.HasPrefix(s, "/") || strings.HasPrefix(s, "./") || strings.HasPrefix(s, "../") || s == "." || s == ".."
-}
-
-// blockedPrefixes are address ranges a fetch must never reach: besides what
-// netip's predicates cover, the ranges Gitea's hostmatcher adds (CGNAT, cloud
-// metadata, benchmarking, documentation, NAT64 and the IPv6 tunnels that can
-// embed an IPv4 address).
-var blockedPrefixes = func() []netip.Prefix {
-	var out []netip.Prefix
-	for _, s := range []string{
-		"0.0.0.0/8", "100.64.0.0/10", "168.63.129.16/32", "192.0.0.0/24", "192.0.2.0/24",
-		"198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24", "240.0.0.0/4", "255.255.255.255/32",
-		"64:ff9b::/96", "64:ff9b:1::/48", "2001::/32", "2001:db8::/32", "2002::/16", "100::/64", "fec0::/10",
-	} {
-		out = append(out, netip.MustParsePrefix(s))
-	}
-	return out
-}()
-
-// blockedAddr says why ip must not be dialled, or "" when it may.
-func blockedAddr(ip netip.Addr) string {
-	ip = ip.Unmap()
-	switch {
-	case ip.IsLoopback():
-		return "a loopback address"
-	case ip.IsPrivate():
-		return "a private address"
-	case ip.IsLinkLocalUnicast(), ip.IsLinkLocalMulticast():
-		return "a link-local address"
-	case ip.IsUnspecified():
-		return "unspecified"
-	case ip.IsMulticast(), ip.IsInterfaceLocalMulticast():
-		return "a multicast address"
-	}
-	for _, p := range blockedPrefixes {
-		if p.Contains(ip) {
-			return "in the reserved range " + p.String()
-		}
-	}
-	return ""
 }
 
 type policyKey struct{}

@@ -26,6 +26,9 @@ var pendingStates = []rivertype.JobState{
 // pathological layer fails instead of holding a worker forever.
 const IngestTimeout = 15 * time.Minute
 
+// jobTimeout bounds a job whose worker sets no timeout of its own.
+const jobTimeout = 10 * time.Minute
+
 // rescueAfter is when River gives a job still marked running to another
 // worker: its process died. It must exceed every job's timeout. Update runs
 // do not wait for it — the run sweep finds a dead run within a minute by

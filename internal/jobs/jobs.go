@@ -95,7 +95,7 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 		Logger:          log.With("component", "river"),
 		Workers:         workers,
 		SoftStopTimeout: cmpDuration(opts.SoftStopTimeout, 10*time.Second),
-		JobTimeout:      10 * time.Minute,
+		JobTimeout:      jobTimeout,
 		// A job whose process died is given to another worker after this
 		// (River's default is an hour).
 		RescueStuckJobsAfter: rescueAfter,

@@ -49,6 +49,7 @@ func templateFuncs() template.FuncMap {
 		"classDir":   store.ClassDir,
 		"isURL":      func(s string) bool { return strings.Contains(s, "://") },
 		"branchPath": func(b string) string { return "/layerindex/branch/" + url.PathEscape(b) + "/" },
+		"compareURL": compareURL,
 		"runState":   runState,
 		"sub64":      func(a int64, b int) int64 { return a - int64(b) },
 		"runActive": func(v any) bool {

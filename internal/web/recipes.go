@@ -74,8 +74,16 @@ func (s *Server) recipeDetail(c echo.Context) error {
 		pd.BranchLinks[i].URL = "/layerindex/branch/" + url.PathEscape(pd.BranchLinks[i].Name) + "/recipes/?q=" +
 			url.QueryEscape("pn:"+p.Recipe.PN+" layer:"+p.LayerBranch.Layer.Name)
 	}
+	// Issue 17: the reverse of the dependency report.
+	dx, err := s.dependentsIndex(c.Request().Context(), p.LayerBranch.BranchID)
+	if err != nil {
+		return err
+	}
+	dependents, nDependents := dx.Dependents(&p.Recipe)
 	return s.pages.render(c, http.StatusOK, "recipe", struct {
 		pageData
-		P *store.RecipePage
-	}{pd, p})
+		P           *store.RecipePage
+		Dependents  []store.Dependent
+		NDependents int
+	}{pd, p, dependents, nDependents})
 }

@@ -61,6 +61,9 @@ func (s *Server) routes() {
 	page("/layerindex/updates/:id/", s.cached(s.updateDetail))
 	page("/layerindex/layerupdate/:id/", s.cached(s.layerUpdateDetail))
 	page("/layerindex/stats/", s.cached(s.stats))
+	page("/layerindex/branch_comparison/", s.cached(s.branchComparison(false)))
+	page("/layerindex/branch_comparison_plain/", s.cached(s.branchComparison(true)))
+	page("/layerindex/recipe_deps/", s.cached(s.recipeDeps))
 
 	assets := http.StripPrefix("/static/", http.FileServer(http.FS(static.FS)))
 	e.GET("/static/*", echo.WrapHandler(cacheFor(assets, 3600)))

@@ -75,7 +75,9 @@ type Server struct {
 	// (nil without the page cache: the API then reads it per request).
 	versions *indexversion.Watcher
 	memo     indexMemo // data derived from the index, per version
-	cat      *catalog.Service
+	// dependents is the recipe page's reverse dependency view (recipedeps.go).
+	dependents dependentsMemo
+	cat        *catalog.Service
 }
 
 // New builds the server and its routes.
