@@ -13,8 +13,10 @@ import (
 	"testing"
 	"time"
 
+	"layerindex/internal/corpus"
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
+	"layerindex/internal/prereq"
 )
 
 // bbIndex is what bitbake's layerindexlib keeps of an index: objects by id
@@ -248,17 +250,15 @@ print(json.dumps({'deps': out, 'invalid': invalid, 'recipes': len(idx.indexes[0]
 `
 
 // TestRealBitbake runs bitbake's real client (lib/layerindexlib, with no
-// build environment) against the server when $LAYERINDEX_BITBAKE points at
-// a bitbake checkout; it shows the date fix does not disturb it.
+// build environment) against the server: BitBake from the shared corpus,
+// or the checkout $LAYERINDEX_BITBAKE points at. It shows the date fix
+// does not disturb it.
 func TestRealBitbake(t *testing.T) {
 	dir := os.Getenv("LAYERINDEX_BITBAKE")
 	if dir == "" {
-		t.Skip("set LAYERINDEX_BITBAKE to a bitbake checkout to run bitbake's own client")
+		dir = corpus.Tree(t, corpus.Bare(t, "bitbake"), "HEAD", "lib")
 	}
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		t.Skip("no python3")
-	}
+	py := prereq.Command(t, "python3", "apt-get install python3")
 	e := newEnv(t, db.SQLite)
 	script := filepath.Join(t.TempDir(), "client.py")
 	os.WriteFile(script, []byte(bitbakeScript), 0o644)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"layerindex/internal/bitbake/pyeval"
@@ -221,8 +222,8 @@ func (ev *evaluator) runAnon() (string, bool) {
 		in := ev.py.interp(ev.d)
 		t0 := time.Now()
 		err := in.RunFunction(a.name, a.body)
-		if anonTiming != nil {
-			anonTiming(a.name, time.Since(t0), in.Steps())
+		if timing := anonTiming.Load(); timing != nil {
+			(*timing)(a.name, time.Since(t0), in.Steps())
 		}
 		ev.noteFailed(ev.cfg.relName(a.file)+":anonymous@"+strconv.Itoa(a.line), in.Failed)
 		if err != nil {
@@ -406,5 +407,6 @@ func nonNil(s []string) []string {
 }
 
 // anonTiming, when set (in tests), receives each anonymous function's run
-// time and step count.
-var anonTiming func(name string, d time.Duration, steps int)
+// time and step count; recipes parse concurrently, so it is read
+// atomically.
+var anonTiming atomic.Pointer[func(name string, d time.Duration, steps int)]

@@ -20,19 +20,21 @@ func TestAnonTiming(t *testing.T) {
 	var mu sync.Mutex
 	tot := map[string]time.Duration{}
 	steps := map[string]int{}
-	anonTiming = func(name string, d time.Duration, s int) {
+	timing := func(name string, d time.Duration, s int) {
 		mu.Lock()
 		tot[name] += d
 		steps[name] += s
 		mu.Unlock()
 	}
 	lines := map[string]int{}
-	pyeval.TopStmtHook = func(fn string, line, s int) {
+	anonTiming.Store(&timing)
+	defer anonTiming.Store(nil)
+	pyeval.SetTopStmtHook(func(fn string, line, s int) {
 		mu.Lock()
 		lines[fmt.Sprintf("%s:%d", fn, line)] += s
 		mu.Unlock()
-	}
-	defer func() { pyeval.TopStmtHook = nil }()
+	})
+	defer pyeval.SetTopStmtHook(nil)
 	cfg, err := NewConfig(Layer{Name: "meta", FS: os.DirFS(dir)}, nil, Options{Jobs: 1})
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"layerindex/internal/prereq"
 )
 
 // Dir returns the shared directory (holding corpus/ and groundtruth/), or ""
@@ -55,12 +57,13 @@ func find() string {
 	return ""
 }
 
-// Require returns the shared directory or skips the test when it is absent.
+// Require returns the shared directory, or ends the test when it is absent
+// (a skip, a failure under CI: see internal/prereq).
 func Require(tb testing.TB) string {
 	tb.Helper()
 	d := Dir()
 	if d == "" {
-		tb.Skip("shared corpus not found: set LAYERINDEX_SHARED to the directory holding corpus/ and groundtruth/")
+		prereq.Missing(tb, "shared corpus not found: set LAYERINDEX_SHARED to the directory holding corpus/ and groundtruth/")
 	}
 	return d
 }
@@ -71,7 +74,7 @@ func GroundTruth(tb testing.TB, name string) string {
 	tb.Helper()
 	p := filepath.Join(Require(tb), "groundtruth", name)
 	if _, err := os.Stat(p); err != nil {
-		tb.Skipf("ground truth %s not present: %v", name, err)
+		prereq.Missing(tb, "ground truth %s not present: %v", name, err)
 	}
 	return p
 }
@@ -82,6 +85,7 @@ var Repos = map[string]string{
 	"meta-openembedded":   "meta-openembedded.git",
 	"meta-virtualization": "meta-virtualization.git",
 	"meta-swupdate":       "meta-swupdate.git",
+	"bitbake":             "bitbake.git",
 }
 
 // Bare unpacks corpus/<name>.git.tar into a temporary directory and returns

@@ -39,6 +39,7 @@ func (d *DB) Migrate(ctx context.Context, log *slog.Logger) error {
 	}
 	res, err := rm.Migrate(ctx, rivermigrate.DirectionUp, nil)
 	if err != nil {
+		//lint:ignore ST1005 River is a name
 		return fmt.Errorf("River migrations: %w", err)
 	}
 	for _, v := range res.Versions {
@@ -79,9 +80,11 @@ func (d *DB) MigrationsCurrent(ctx context.Context) error {
 	}
 	v, err := rm.Validate(ctx, nil)
 	if err != nil {
+		//lint:ignore ST1005 River is a name
 		return fmt.Errorf("River schema: %w", err)
 	}
 	if !v.OK {
+		//lint:ignore ST1005 River is a name
 		return fmt.Errorf("River migrations pending: %v", v.Messages)
 	}
 	return nil

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"layerindex/internal/prereq"
 )
 
 // gitRepo is a working repository built with the git CLI for a test.
@@ -200,7 +202,7 @@ func newListener(t *testing.T, addr string) *listener {
 	t.Helper()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		t.Skipf("cannot listen on %s: %v", addr, err)
+		prereq.Missing(t, "cannot listen on %s: %v", addr, err)
 	}
 	l := &listener{Listener: ln}
 	go func() {
@@ -259,10 +261,7 @@ func TestHostileURLsRefusedBeforeAnyConnection(t *testing.T) {
 // git-http-backend, as a forge would.
 func httpGitServer(t *testing.T, root string) *httptest.Server {
 	t.Helper()
-	backend := "/usr/lib/git-core/git-http-backend"
-	if _, err := os.Stat(backend); err != nil {
-		t.Skipf("git-http-backend not available: %v", err)
-	}
+	backend := prereq.File(t, "/usr/lib/git-core/git-http-backend", "Debian's git package")
 	h := &cgi.Handler{Path: backend, Env: []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1"}}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)

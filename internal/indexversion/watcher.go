@@ -147,7 +147,7 @@ func (w *Watcher) readPushed(ctx context.Context, conn *pgx.Conn) error {
 	if err != nil {
 		return fmt.Errorf("reading the index version: %w", err)
 	}
-	p.clock = dbNow.Sub(time.Now())
+	p.clock = time.Until(dbNow)
 	w.cur.Store(&p)
 	return nil
 }

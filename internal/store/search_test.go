@@ -14,6 +14,8 @@ import (
 	"layerindex/internal/store"
 	"layerindex/internal/store/storetest"
 	"layerindex/migrations"
+
+	"layerindex/internal/prereq"
 )
 
 func TestParseRecipeQuery(t *testing.T) {
@@ -131,7 +133,7 @@ func TestSearchSameOnBothDatabases(t *testing.T) {
 	})
 	lite, pg := results[db.SQLite], results[db.Postgres]
 	if lite == nil || pg == nil {
-		t.Skip("needs both databases")
+		prereq.Missing(t, "needs both databases")
 	}
 	for i := range lite {
 		if lite[i] != pg[i] {

@@ -31,6 +31,8 @@ import (
 	"layerindex/internal/mail/mailtest"
 	"layerindex/internal/store"
 	"layerindex/internal/web"
+
+	"layerindex/internal/prereq"
 )
 
 const acctSecret = "test-secret-key-0123456789abcdef0123"
@@ -330,10 +332,7 @@ PR = "r0"
 // HTTP with git-http-backend, as a forge would, and returns its URL.
 func httpGitServer(t testing.TB, dir string) string {
 	t.Helper()
-	backend := "/usr/lib/git-core/git-http-backend"
-	if _, err := os.Stat(backend); err != nil {
-		t.Fatalf("git-http-backend is required (Debian's git package): %v", err)
-	}
+	backend := prereq.File(t, "/usr/lib/git-core/git-http-backend", "Debian's git package")
 	root := t.TempDir()
 	cmd := exec.Command("git", "clone", "-q", "--bare", dir, filepath.Join(root, "meta-test.git"))
 	if out, err := cmd.CombinedOutput(); err != nil {

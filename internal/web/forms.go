@@ -114,11 +114,13 @@ func (f *form) email(name string, required bool) string {
 
 func checkEmail(v string) error {
 	if len(v) > 254 {
+		//lint:ignore ST1005 shown to the user as a sentence
 		return fmt.Errorf("At most 254 characters, please.")
 	}
 	a, err := mail.ParseAddress(v)
 	if err != nil || a.Address != v || a.Name != "" || !strings.Contains(v[strings.LastIndexByte(v, '@')+1:], ".") ||
 		strings.ContainsAny(v, " <>\"") {
+		//lint:ignore ST1005 shown to the user as a sentence
 		return fmt.Errorf("Enter an email address like name@example.org.")
 	}
 	return nil

@@ -282,10 +282,3 @@ func expandWebURL(tmpl, branch, subdir, p string) string {
 	r := strings.NewReplacer("%branch%", url.PathEscape(branch), "%actual_branch%", url.PathEscape(branch), "%path%", full)
 	return r.Replace(tmpl)
 }
-
-func clip(s string) string {
-	if r := []rune(s); len(r) > 80 {
-		return string(r[:77]) + "…"
-	}
-	return s
-}

@@ -249,7 +249,7 @@ UNION SELECT r.pn, d.name, 'PACKAGECONFIG' FROM recipe_package_config_deps d JOI
 
 	// meta-deps: everything, then only what other layers provide, then
 	// with the core layer left out as a provider.
-	base := fmt.Sprintf("/layerindex/recipe_deps/?branch=master&layer=meta-deps")
+	base := "/layerindex/recipe_deps/?branch=master&layer=meta-deps"
 	r = c.get(base)
 	for _, w := range []string{">own-lib<", ">zlib<", ">openssl<", "(PACKAGECONFIG)", "2 recipes of"} {
 		if !strings.Contains(r.body, w) {

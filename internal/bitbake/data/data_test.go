@@ -15,7 +15,6 @@ func set(n, v string) op     { return op{"set", n, v} }
 func setPy(n, v string) op   { return op{"setpy", n, v} }
 func weak(n, v string) op    { return op{"weak", n, v} }
 func del(n string) op        { return op{"del", n, ""} }
-func flag(n, f, v string) op { return op{"flag", n + "[" + f + "]", v} }
 func appendV(n, v string) op { return op{"append", n, v} }
 
 func apply(t *testing.T, s *Store, ops []op) {

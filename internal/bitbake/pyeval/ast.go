@@ -197,7 +197,6 @@ type (
 	}
 	unsupportedStmt struct {
 		what string
-		line int
 	}
 )
 

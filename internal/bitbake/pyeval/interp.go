@@ -324,8 +324,8 @@ func (in *Interp) runTop(fd *funcDef, args map[string]Value) error {
 	for _, st := range fd.body {
 		before := in.steps
 		c, _, err := in.exec(st, sc)
-		if TopStmtHook != nil {
-			TopStmtHook(fd.name, stmtLine(st), in.steps-before)
+		if hook := topStmtHook.Load(); hook != nil {
+			(*hook)(fd.name, stmtLine(st), in.steps-before)
 		}
 		if err != nil {
 			if IsBudget(err) {
@@ -1323,9 +1323,20 @@ func stmtLine(st stmt) int {
 // Steps returns the evaluation steps of the last run.
 func (in *Interp) Steps() int { return in.steps }
 
-// TopStmtHook, when set (profiling in tests), receives the steps spent in
-// each top-level statement of anonymous functions and handlers.
-var TopStmtHook func(fn string, line, steps int)
+// topStmtHook, when set (profiling in tests), receives the steps spent in
+// each top-level statement of anonymous functions and handlers. Parses run
+// concurrently, so it is read atomically.
+var topStmtHook atomic.Pointer[func(fn string, line, steps int)]
+
+// SetTopStmtHook installs (or with nil removes) the profiling hook; it is
+// called from every goroutine that evaluates, so it must be safe for that.
+func SetTopStmtHook(f func(fn string, line, steps int)) {
+	if f == nil {
+		topStmtHook.Store(nil)
+		return
+	}
+	topStmtHook.Store(&f)
+}
 
 // execWith supports context managers the evaluator knows: files opened
 // from the layers (and objects defining __enter__/__exit__).

@@ -21,6 +21,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for creating test databases
 
 	"layerindex/internal/db"
+
+	"layerindex/internal/prereq"
 )
 
 // Dialects lists the backends every database test runs on.
@@ -46,10 +48,7 @@ func PostgresURL(tb testing.TB) string {
 	defer cancel()
 	if err := admin.PingContext(ctx); err != nil {
 		admin.Close()
-		if os.Getenv("CI") != "" {
-			tb.Fatalf("PostgreSQL is required in CI but unreachable at %s: %v", redact(AdminURL()), err)
-		}
-		tb.Skipf("PostgreSQL unreachable at %s (%v); set LAYERINDEX_TEST_POSTGRES or start it to run this test", redact(AdminURL()), err)
+		prereq.Missing(tb, "PostgreSQL unreachable at %s (%v); set LAYERINDEX_TEST_POSTGRES or start it to run this test", redact(AdminURL()), err)
 	}
 	name := "layerindex_test_" + randomHex(6)
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
