@@ -4,6 +4,7 @@
 //
 //	go run ./bench/ingest                  # SQLite
 //	go run ./bench/ingest -db postgres     # a throw-away database on the local server
+//	go run ./bench/ingest -isolated=false  # parse in this process instead of a child
 package main
 
 import (
@@ -27,6 +28,7 @@ import (
 	"layerindex/internal/db"
 	"layerindex/internal/gitrepo"
 	"layerindex/internal/ingest"
+	"layerindex/internal/isolate"
 	"layerindex/internal/store"
 )
 
@@ -34,7 +36,9 @@ var metaOpenembedded = []string{"meta-oe", "meta-python", "meta-networking", "me
 	"meta-xfce", "meta-perl", "meta-filesystems", "meta-webserver", "meta-initramfs"}
 
 func main() {
+	isolate.Child() // the parser children of -isolated are this program
 	dialect := flag.String("db", "sqlite", "sqlite or postgres")
+	isolated := flag.Bool("isolated", true, "parse in child processes, as the worker does")
 	shared := flag.String("shared", "", "directory holding corpus/ (default: ../shared or /work/shared)")
 	pgAdmin := flag.String("pg", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL admin URL")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
@@ -47,7 +51,7 @@ func main() {
 		pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*dialect, findShared(*shared), *pgAdmin); err != nil {
+	if err := run(*dialect, findShared(*shared), *pgAdmin, *isolated); err != nil {
 		pprof.StopCPUProfile()
 		log.Fatal(err)
 	}
@@ -75,7 +79,7 @@ func sh(dir string, name string, args ...string) {
 	}
 }
 
-func run(dialect, shared, pgAdmin string) error {
+func run(dialect, shared, pgAdmin string, isolated bool) error {
 	ctx := context.Background()
 	tmp, err := os.MkdirTemp("", "bench-ingest-")
 	if err != nil {
@@ -127,6 +131,13 @@ func run(dialect, shared, pgAdmin string) error {
 	}
 	cache := gitrepo.NewCache(filepath.Join(tmp, "repos"), gitrepo.Policy{AllowLocal: true}, gitrepo.DefaultLimits)
 	ix := ingest.New(conn.Gorm, cache, nil)
+	mode := "in-process"
+	if isolated {
+		lim := isolate.DefaultLimits
+		ix.Isolation = &lim
+		mode = "isolated"
+	}
+	fmt.Printf("%-9s parser %s\n", dialect, mode)
 	update := func(lb *store.LayerBranch) (*ingest.Result, error) {
 		return ix.UpdateLayerBranch(ctx, ingest.Request{LayerBranchID: lb.ID})
 	}
@@ -169,6 +180,19 @@ func run(dialect, shared, pgAdmin string) error {
 	}
 	fmt.Printf("%-9s unchanged re-run of oe-core (fetch + compare): %v\n", dialect, time.Since(t0).Round(time.Millisecond))
 
+	// What isolation costs per update: an unchanged re-run reads
+	// conf/layer.conf (in a child when isolated) and parses nothing else.
+	const reruns = 10
+	cpu0 := cpuTime()
+	t0 = time.Now()
+	for i := 0; i < reruns; i++ {
+		if r, err := update(core); err != nil || r.Status != store.UpdateUnchanged {
+			return fmt.Errorf("unchanged re-run: %v %s", err, r.Status)
+		}
+	}
+	fmt.Printf("%-9s unchanged re-run of oe-core, mean of %d: %v wall, %v CPU (this process and its children)\n", dialect, reruns,
+		(time.Since(t0) / reruns).Round(time.Millisecond), ((cpuTime() - cpu0) / reruns).Round(time.Millisecond))
+
 	p := filepath.Join(work, "meta/recipes-core/zlib/zlib_1.3.2.bb")
 	b, err := os.ReadFile(p)
 	if err != nil {
@@ -182,10 +206,21 @@ func run(dialect, shared, pgAdmin string) error {
 		return fmt.Errorf("one-recipe change: %v %+v\n%s", err, r.Stats, r.Log)
 	}
 	fmt.Printf("%-9s one-recipe change in oe-core (fetch + diff + parse 1 + store): %v\n", dialect, time.Since(t0).Round(time.Millisecond))
+	for _, line := range strings.Split(r.Log, "\n") {
+		if strings.Contains(line, "isolated process") {
+			fmt.Printf("%-9s   its child: %s\n", dialect, strings.TrimPrefix(line, "INFO: "))
+		}
+	}
 
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	fmt.Printf("%-9s peak RSS of the process (all of the above): %d MB\n", dialect, ru.Maxrss/1024)
+	fmt.Printf("%-9s peak RSS of the process (all of the above): %d MB; CPU %s\n", dialect, ru.Maxrss/1024,
+		time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Round(time.Millisecond))
+	if isolated {
+		syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru)
+		fmt.Printf("%-9s child processes (the parsers; tar and git of the set-up): largest peak RSS %d MB; CPU %s in all\n", dialect, ru.Maxrss/1024,
+			time.Duration(ru.Utime.Nano()+ru.Stime.Nano()).Round(time.Millisecond))
+	}
 	return nil
 }
 
@@ -212,4 +247,12 @@ func dropPG(admin, dbURL string) {
 	defer a.Close()
 	u, _ := url.Parse(dbURL)
 	a.Exec("DROP DATABASE IF EXISTS " + strings.TrimPrefix(u.Path, "/") + " WITH (FORCE)")
+}
+
+// cpuTime is the CPU time of this process and its finished children.
+func cpuTime() time.Duration {
+	var self, children syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	syscall.Getrusage(syscall.RUSAGE_CHILDREN, &children)
+	return time.Duration(self.Utime.Nano() + self.Stime.Nano() + children.Utime.Nano() + children.Stime.Nano())
 }

@@ -18,6 +18,7 @@ import (
 	"layerindex/internal/db"
 	"layerindex/internal/gitrepo"
 	"layerindex/internal/ingest"
+	"layerindex/internal/isolate"
 	"layerindex/internal/jobs"
 	"layerindex/internal/repocreds"
 	"layerindex/internal/store"
@@ -88,7 +89,15 @@ func (a *app) repoPolicy() gitrepo.Policy {
 	return gitrepo.Policy{AllowLocal: a.cfg.AllowLocal, AllowHTTP: a.cfg.AllowHTTP}
 }
 
-func (a *app) indexer() *ingest.Indexer { return ingest.New(a.db.Gorm, a.repos(), a.log) }
+// indexer parses layers in child processes under isolate.DefaultLimits:
+// a layer that gets past the parser's own limits must not take this
+// process (the web server, when it embeds a worker) down with it.
+func (a *app) indexer() *ingest.Indexer {
+	ix := ingest.New(a.db.Gorm, a.repos(), a.log)
+	lim := isolate.DefaultLimits
+	ix.Isolation = &lim
+	return ix
+}
 
 // catalog is the domain core on the queue q, able to work update runs in
 // this process.

@@ -14,9 +14,12 @@ import (
 	"syscall"
 
 	"layerindex/internal/config"
+	"layerindex/internal/isolate"
 )
 
 func main() {
+	// A child started to parse layer content runs its job here and exits.
+	isolate.Child()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
 	stop()

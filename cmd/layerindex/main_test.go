@@ -14,12 +14,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"layerindex/internal/isolate"
 )
 
 // binary is the layerindex command built once for the process tests.
 var binary string
 
 func TestMain(m *testing.M) {
+	isolate.Child() // commands run in-process start their parser children from this binary
 	dir, err := os.MkdirTemp("", "layerindex-bin-")
 	if err != nil {
 		panic(err)

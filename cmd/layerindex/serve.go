@@ -64,6 +64,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}
 	srv, err := web.New(a.db, q, web.Options{
 		Catalog:       cat,
+		Repos:         a.repos(),
 		Version:       version(),
 		BaseURL:       cfg.BaseURL,
 		WorkerRunning: cfg.EmbeddedWorker,

@@ -37,7 +37,12 @@ func (s *Service) ValidateLayer(ctx context.Context, layerID int64, attempt, max
 	if err != nil {
 		return err
 	}
-	report, err := ingest.CheckRepository(ctx, s.opts.Repos, l, lbs)
+	var report string
+	if s.opts.Indexer != nil {
+		report, err = s.opts.Indexer.CheckRepository(ctx, l, lbs) // isolated as configured
+	} else {
+		report, err = ingest.CheckRepository(ctx, s.opts.Repos, l, lbs)
+	}
 	switch {
 	case err == nil:
 		return s.store.SetValidation(ctx, l.ID, ValidationOK, report)

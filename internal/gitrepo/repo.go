@@ -23,6 +23,7 @@ import (
 // Repo is an opened clone. Reads are safe for concurrent use.
 type Repo struct {
 	r      *git.Repository
+	dir    string
 	limits Limits
 	mu     sync.Mutex // go-git's object storage is not documented as concurrency-safe
 	trees  []*TreeFS  // recently used trees, most recent last
@@ -34,8 +35,15 @@ func Open(dir string, l Limits) (*Repo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Repo{r: r, limits: l}, nil
+	return &Repo{r: r, dir: dir, limits: l}, nil
 }
+
+// Dir is the clone's directory: another process (the isolated parser)
+// opens the repository there.
+func (r *Repo) Dir() string { return r.dir }
+
+// Limits are the limits the clone was opened with.
+func (r *Repo) Limits() Limits { return r.limits }
 
 // keepTrees hands the cached trees to the Repo that replaces this one
 // after a fetch: objects already read stay valid.

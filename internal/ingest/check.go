@@ -8,6 +8,7 @@ import (
 
 	"layerindex/internal/bitbake"
 	"layerindex/internal/gitrepo"
+	"layerindex/internal/isolate"
 	"layerindex/internal/store"
 )
 
@@ -17,8 +18,15 @@ import (
 // and describes what it found for the administrators who review it. A
 // permanent error means the submission cannot be indexed as it stands.
 func CheckRepository(ctx context.Context, repos *gitrepo.Cache, layer *store.Layer, lbs []store.LayerBranch) (string, error) {
+	return (&Indexer{repos: repos}).CheckRepository(ctx, layer, lbs)
+}
+
+// CheckRepository is the package's CheckRepository with the indexer's
+// repositories, reading conf/layer.conf isolated when configured: a
+// submission is anyone's content.
+func (ix *Indexer) CheckRepository(ctx context.Context, layer *store.Layer, lbs []store.LayerBranch) (string, error) {
 	var b strings.Builder
-	repo, err := repos.Fetch(ctx, layer.VCSURL)
+	repo, err := ix.repos.Fetch(ctx, layer.VCSURL)
 	if err != nil {
 		return b.String(), err
 	}
@@ -43,8 +51,16 @@ func CheckRepository(ctx context.Context, repos *gitrepo.Cache, layer *store.Lay
 			problems = append(problems, fmt.Sprintf("branch %s: %v", gb, err))
 			continue
 		}
-		facts, err := bitbake.ReadLayerFacts(tree)
-		if err != nil {
+		facts, err := ix.readFacts(ctx, nil, layer.Name, repo, head.Hash, lb.VCSSubdir, tree)
+		var killed *isolate.Killed
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return b.String(), ctx.Err()
+		case errors.As(err, &killed):
+			problems = append(problems, fmt.Sprintf("branch %s: conf/layer.conf: %v", gb, killed))
+			continue
+		default:
 			problems = append(problems, fmt.Sprintf("branch %s: no conf/layer.conf in %q", gb, lb.VCSSubdir))
 			continue
 		}

@@ -23,6 +23,7 @@ type depLayer struct {
 	commit     string
 	treeHash   string
 	layer      bitbake.Layer
+	repo       *gitrepo.Repo
 }
 
 // dependencies resolves the layer's LAYERDEPENDS and LAYERRECOMMENDS, and
@@ -175,13 +176,13 @@ func (u *update) openDependency(ctx context.Context, d *store.LayerBranch) (depL
 	}
 	col := d.Collection
 	if col == "" {
-		if f, err := bitbake.ReadLayerFacts(tree); err == nil {
+		if f, err := u.ix.readFacts(ctx, nil, layerDirName(d), repo, commit, d.VCSSubdir, tree); err == nil {
 			col = f.Collection
 		}
 	}
 	u.log.info("dependency %s (%s) at %s", d.Layer.Name, col, short(commit))
 	return depLayer{lb: d, collection: col, commit: commit, treeHash: th,
-		layer: bitbake.Layer{Name: layerDirName(d), FS: tree}}, nil
+		layer: bitbake.Layer{Name: layerDirName(d), FS: tree}, repo: repo}, nil
 }
 
 // versionSatisfies checks a LAYERDEPENDS version constraint such as ">= 12"

@@ -22,6 +22,7 @@ import (
 
 	"layerindex/internal/bitbake"
 	"layerindex/internal/gitrepo"
+	"layerindex/internal/isolate"
 	"layerindex/internal/store"
 )
 
@@ -37,6 +38,10 @@ type Indexer struct {
 	log   *slog.Logger
 	// Jobs bounds parallel recipe parsing (0: GOMAXPROCS).
 	Jobs int
+	// Isolation, if set, runs the parser in a child process under these
+	// limits (see isolated.go); the program must call isolate.Child
+	// first in main. Nil parses in this process.
+	Isolation *isolate.Limits
 }
 
 // New returns an Indexer writing to db and fetching through repos.
@@ -170,8 +175,15 @@ func (u *update) run(ctx context.Context) error {
 	for _, s := range tree.Skipped {
 		log.warn("%s: symbolic link or submodule ignored", path.Join(lb.VCSSubdir, s))
 	}
-	facts, err := bitbake.ReadLayerFacts(tree)
-	if err != nil {
+	facts, err := u.ix.readFacts(ctx, log, layerDirName(lb), repo, head.Hash, lb.VCSSubdir, tree)
+	var killed *isolate.Killed
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.As(err, &killed):
+		return fmt.Errorf("conf/layer.conf: %w", err) // permanent, with the reason
+	default:
 		return permanent("conf/layer.conf: %v", err)
 	}
 	for _, d := range facts.Diags {
@@ -213,21 +225,17 @@ func (u *update) run(ctx context.Context) error {
 		return err
 	}
 
-	layers := make([]bitbake.Layer, 0, len(deps))
-	for _, d := range deps {
-		layers = append(layers, d.layer)
-	}
-	target := bitbake.Layer{Name: layerDirName(lb), FS: tree}
-	cfg, err := bitbake.NewConfig(target, layers, bitbake.Options{OldSyntax: oldSyntax, Jobs: u.ix.Jobs})
+	began := time.Now()
+	cfgDiags, parsed, cfgErr, err := u.parseLayer(ctx, repo, head.Hash, tree, deps, oldSyntax, pl.parse)
 	if err != nil {
-		return permanent("configuration: %v", err)
+		return err
 	}
-	for _, d := range cfg.Diags {
+	if cfgErr != nil {
+		return permanent("configuration: %v", cfgErr)
+	}
+	for _, d := range cfgDiags {
 		log.warn("configuration: %s", d)
 	}
-
-	began := time.Now()
-	parsed := cfg.ParseRecipes(ctx, pl.parse)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -248,8 +256,13 @@ func (u *update) run(ctx context.Context) error {
 		}
 		if r.Uncertain() {
 			uncertain++
+		}
+		// A recipe can be uncertain for its parse errors alone, which the
+		// diagnostics above already report: the Python warning is only
+		// for Python that was not evaluated.
+		if n := r.PythonFailed + len(r.Failed); n > 0 {
 			log.warn("%s: %d Python expression(s) could not be evaluated statically; some values may differ from BitBake's%s",
-				pl.parse[i], r.PythonFailed+len(r.Failed), firstFailed(r.Failed))
+				pl.parse[i], n, firstFailed(r.Failed))
 		}
 		ch.Upserts = append(ch.Upserts, recipeData(r, lb.VCSSubdir, patches))
 	}

@@ -419,6 +419,7 @@ var Models = []any{
 	&Machine{}, &Distro{}, &BBClass{}, &BBAppend{}, &IncFile{}, &Update{}, &LayerUpdate{},
 	&IndexState{},
 	&UserToken{}, &AuthAttempt{}, &Mail{}, &LayerChange{}, &APIToken{},
+	&RecipeChangeset{}, &RecipeChange{},
 }
 
 // RepoCredential is a private repository's credential for every URL that

@@ -90,6 +90,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"/layerindex/admin/outbox/", want{see, no, no, no, ok}},
 				{"/accounts/profile/", want{see, ok, ok, ok, ok}},
 				{"/layerindex/submit/", want{ok, ok, ok, ok, ok}},
+				{"/layerindex/bulkchange/", want{see, ok, ok, ok, ok}},
 			}
 			for _, p := range pages {
 				if r := c.get(p.path); r.code != p.want[i] {
@@ -118,6 +119,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"/accounts/email/", url.Values{"email": {"new-" + sfx + "@example.org"}, "current": {passwords[role]}}, want{no, see, see, see, see}},
 				{"/accounts/password_change/", url.Values{"current": {passwords[role]}, "password": {"changed password"}, "password2": {"changed password"}}, want{no, see, see, see, see}},
 				{"/accounts/delete/", url.Values{"current": {"not the password"}}, want{no, bad, bad, bad, bad}},
+				{"/layerindex/bulkchange/", url.Values{"name": {"changes " + sfx}}, want{no, see, see, see, see}},
 				{"/accounts/logout/", nil, want{see, see, see, see, see}},
 			}
 			for _, p := range posts {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"layerindex/internal/auth"
 	"layerindex/internal/corpus"
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
@@ -65,7 +66,7 @@ func newCorpusSite(t *testing.T, d db.Dialect) *corpusSite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := web.New(s.conn, q, web.Options{Version: "test", SecretKey: acctSecret})
+	srv, err := web.New(s.conn, q, web.Options{Version: "test", SecretKey: acctSecret, Repos: cache})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,4 +155,18 @@ PACKAGECONFIG[ssl] = "--with-ssl,--without-ssl,openssl"
 	"meta-deps/recipes-app/own-lib/own-lib_1.0.bb": `SUMMARY = "A library of the layer"
 LICENSE = "BSD-3-Clause"
 `,
+}
+
+// user creates a verified account.
+func (s *corpusSite) user(email, pw string) *store.User {
+	s.t.Helper()
+	h, err := auth.HashPassword(pw)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	u := &store.User{Email: email, Name: "User " + email, PasswordHash: h, Verified: true, IsActive: true}
+	if err := s.st.CreateUser(s.ctx, u); err != nil {
+		s.t.Fatal(err)
+	}
+	return u
 }

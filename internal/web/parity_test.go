@@ -4,10 +4,14 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"layerindex/internal/bitbake"
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
 	"layerindex/internal/store"
@@ -20,6 +24,7 @@ func TestParityOnCorpus(t *testing.T) {
 		s := newCorpusSite(t, d)
 		t.Run("BranchComparison", func(t *testing.T) { testBranchComparison(t, s) })
 		t.Run("RecipeDeps", func(t *testing.T) { testRecipeDeps(t, s) })
+		t.Run("BulkChange", func(t *testing.T) { testBulkChange(t, s) })
 	})
 }
 
@@ -290,5 +295,141 @@ UNION SELECT r.pn, d.name, 'PACKAGECONFIG' FROM recipe_package_config_deps d JOI
 		if r := c.get(path); r.code != code {
 			t.Errorf("%s: %d, want %d", path, r.code, code)
 		}
+	}
+}
+
+// testBulkChange: a user collects zlib and busybox, edits their metadata,
+// reviews, downloads the patch; `git am` applies it to a checkout of the
+// indexed revision and the parser reads the new values back. Another user
+// and anonymous visitors cannot see or touch the changeset.
+func testBulkChange(t *testing.T, s *corpusSite) {
+	s.user("alice@example.org", "alice password 1")
+	s.user("bob@example.org", "bob password 1")
+	alice, bob, anon := s.client(), s.client(), s.client()
+	alice.login("alice@example.org", "alice password 1")
+	bob.login("bob@example.org", "bob password 1")
+
+	alice.get("/layerindex/bulkchange/")
+	r := alice.post("/layerindex/bulkchange/", url.Values{"name": {"metadata fixes"}})
+	if r.code != 303 || !strings.HasSuffix(r.location, "/search/") {
+		t.Fatalf("create: %d %s", r.code, r.location)
+	}
+	base := strings.TrimSuffix(r.location, "search/")
+	ids := map[string]int64{}
+	for _, pn := range []string{"zlib", "busybox"} {
+		r = alice.get(base + "search/?field=pn&match=equals&value=" + pn)
+		var id int64
+		s.conn.Gorm.Raw("SELECT id FROM recipes WHERE layer_branch_id = ? AND pn = ?", s.coreLB["master"].ID, pn).Scan(&id)
+		if !strings.Contains(r.body, fmt.Sprintf(`name="recipe" value="%d"`, id)) {
+			t.Fatalf("search for %s does not offer recipe %d", pn, id)
+		}
+		ids[pn] = id
+		if r = alice.post(base+"search/", url.Values{"action": {"add"}, "recipe": {fmt.Sprint(id)}}); r.code != 303 {
+			t.Fatalf("add %s: %d %s", pn, r.code, r.body)
+		}
+	}
+	var changes []store.RecipeChange
+	s.conn.Gorm.Order("id").Find(&changes)
+	if len(changes) != 2 {
+		t.Fatalf("%d changes stored", len(changes))
+	}
+	r = alice.get(base + "edit/")
+	form := url.Values{}
+	for _, ch := range changes {
+		p := fmt.Sprintf("c%d-", ch.ID)
+		form.Set(p+"summary", ch.Summary)
+		form.Set(p+"description", ch.Description)
+		form.Set(p+"section", ch.Section)
+		form.Set(p+"license", ch.License)
+		form.Set(p+"homepage", ch.Homepage)
+		form.Set(p+"bugtracker", ch.Bugtracker)
+		if ch.RecipeID == ids["zlib"] {
+			form.Set(p+"summary", "Zlib compression library, edited")
+			form.Set(p+"description", "A new\\ndescription with \"quotes\".")
+			form.Set(p+"bugtracker", "https://github.com/madler/zlib/issues")
+		} else {
+			form.Set(p+"homepage", "https://busybox.net/edited")
+		}
+	}
+	if r = alice.post(base+"edit/", form); r.code != 303 {
+		t.Fatalf("edit: %d %v", r.code, fieldErrors(r.body))
+	}
+	r = alice.get(base + "review/")
+	for _, w := range []string{"Zlib compression library, edited", "added to the recipe", "busybox.inc, which the recipe includes", "Download openembedded-core_master.patch"} {
+		if !strings.Contains(r.body, html.EscapeString(w)) {
+			t.Errorf("review lacks %q", w)
+		}
+	}
+	r = alice.get(base + "patches/")
+	if r.code != 200 || !strings.HasPrefix(r.body, "From ") {
+		t.Fatalf("patches: %d %.300s", r.code, r.body)
+	}
+
+	// Others: 404 for every changeset page and action; anonymous visitors
+	// are sent to log in (GET) or refused (POST).
+	for _, p := range []string{"search/", "edit/", "review/", "patches/"} {
+		if r := bob.get(base + p); r.code != 404 {
+			t.Errorf("bob GET %s: %d", p, r.code)
+		}
+		if r := anon.get(base + p); r.code != 303 || !strings.Contains(r.location, "/accounts/login/") {
+			t.Errorf("anonymous GET %s: %d %s", p, r.code, r.location)
+		}
+	}
+	bob.get("/layerindex/bulkchange/")
+	for p, f := range map[string]url.Values{"search/": {"action": {"removeall"}}, "edit/": form, "delete/": nil} {
+		if r := bob.post(base+p, f); r.code != 404 {
+			t.Errorf("bob POST %s: %d", p, r.code)
+		}
+		if r := anon.postRaw(base+p, f); r.code != 403 {
+			t.Errorf("anonymous POST %s: %d", p, r.code)
+		}
+	}
+	if r := bob.get("/layerindex/bulkchange/"); strings.Contains(r.body, "metadata fixes") {
+		t.Errorf("bob sees alice's changeset")
+	}
+
+	// git am on a checkout of the indexed revision, then parse again.
+	work := filepath.Join(t.TempDir(), "oe-core")
+	gitIn(t, filepath.Dir(work), "clone", "-q", s.bare, work)
+	var rev string
+	s.conn.Gorm.Raw("SELECT vcs_last_rev FROM layer_branches WHERE id = ?", s.coreLB["master"].ID).Scan(&rev)
+	gitIn(t, work, "checkout", "-q", rev)
+	patchFile := filepath.Join(t.TempDir(), "fix.patch")
+	if err := os.WriteFile(patchFile, []byte(r.body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gitIn(t, work, "am", patchFile)
+	if log := gitIn(t, work, "log", "-1", "--format=%an <%ae>%n%s"); !strings.Contains(log, "<alice@example.org>") ||
+		!strings.Contains(log, "busybox, zlib: update recipe metadata") {
+		t.Errorf("commit: %s", log)
+	}
+	var paths []string
+	for _, id := range []int64{ids["zlib"], ids["busybox"]} {
+		var rec store.Recipe
+		s.conn.Gorm.Take(&rec, id)
+		paths = append(paths, rec.Path())
+	}
+	cfg, err := bitbake.NewConfig(bitbake.Layer{Name: "meta", FS: os.DirFS(filepath.Join(work, "meta"))}, nil, bitbake.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := cfg.ParseRecipes(s.ctx, paths)
+	if len(got) != 2 {
+		t.Fatalf("parsed %d recipes", len(got))
+	}
+	z, b := got[0], got[1]
+	if z.Summary != "Zlib compression library, edited" || z.Description != `A new\ndescription with "quotes".` ||
+		z.BugTracker != "https://github.com/madler/zlib/issues" || z.Homepage != "http://zlib.net/" {
+		t.Errorf("zlib after the patch: %q %q %q %q", z.Summary, z.Description, z.BugTracker, z.Homepage)
+	}
+	if b.Homepage != "https://busybox.net/edited" || !strings.HasPrefix(b.Summary, "Tiny versions") {
+		t.Errorf("busybox after the patch: %q %q", b.Homepage, b.Summary)
+	}
+
+	if r := alice.post(base+"delete/", nil); r.code != 303 {
+		t.Errorf("delete: %d", r.code)
+	}
+	if r := alice.get(base + "review/"); r.code != 404 {
+		t.Errorf("deleted changeset: %d", r.code)
 	}
 }

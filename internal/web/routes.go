@@ -28,6 +28,7 @@ func (s *Server) routes() {
 	// (account.go, admin.go; handlers in submit.go, review.go, maintain.go).
 	s.accountRoutes()
 	s.layerAdminRoutes()
+	s.bulkChangeRoutes()
 	e.HEAD("/", s.home)
 
 	// Browsing and search (same URLs as upstream layerindex-web).

@@ -58,6 +58,9 @@ type Options struct {
 	// LDAP, when set, checks the login form's user name and password
 	// against a directory first (then local passwords, unless off).
 	LDAP *auth.LDAP
+	// Repos reads layers' repositories at their indexed revisions for
+	// bulk-change patches (nil: patches are refused).
+	Repos *gitrepo.Cache
 }
 
 // Server serves the site.

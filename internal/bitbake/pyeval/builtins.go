@@ -1,6 +1,8 @@
 package pyeval
 
 import (
+	"errors"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -65,7 +67,13 @@ func init() {
 			i, _ := toInt(x)
 			return Int(i), nil
 		case Float:
-			return Int(int64(x)), nil
+			if math.IsInf(float64(x), 0) || math.IsNaN(float64(x)) {
+				return nil, newExc(excValueError, "cannot convert float %s to integer", floatRepr(float64(x)))
+			}
+			if n, ok := floatToInt(float64(x)); ok {
+				return Int(n), nil
+			}
+			return intOverflow("int()"), nil
 		case Str:
 			s := strings.ReplaceAll(strings.TrimSpace(string(x)), "_", "")
 			if base == 0 || base == 16 {
@@ -78,6 +86,9 @@ func init() {
 				}
 			}
 			n, err := strconv.ParseInt(s, int(base), 64)
+			if errors.Is(err, strconv.ErrRange) {
+				return intOverflow("int()"), nil
+			}
 			if err != nil {
 				return nil, newExc(excValueError, "invalid literal for int() with base %d: %s", base, repr(x))
 			}
@@ -311,12 +322,21 @@ func init() {
 		if step == 0 {
 			return nil, newExc(excValueError, "range() arg 3 must not be zero")
 		}
-		var out []Value
-		for i := start; (step > 0 && i < stop) || (step < 0 && i > stop); i += step {
-			out = append(out, Int(i))
-			if len(out) > in.Limits.MaxBytes/8 {
-				return nil, &errBudget{"range size"}
-			}
+		// The length is known before anything is built: count it in
+		// unsigned arithmetic, which cannot overflow for 64-bit bounds.
+		var count uint64
+		switch {
+		case step > 0 && start < stop:
+			count = (uint64(stop)-uint64(start)-1)/uint64(step) + 1
+		case step < 0 && start > stop:
+			count = (uint64(start)-uint64(stop)-1)/(uint64(-(step+1))+1) + 1
+		}
+		if count*itemCost > uint64(in.Limits.MaxBytes) || count > uint64(in.Limits.MaxBytes) {
+			return nil, &errBudget{"range size"}
+		}
+		out := make([]Value, count)
+		for i := range out {
+			out[i] = Int(start + int64(i)*step)
 		}
 		return &List{items: out}, nil
 	})
@@ -484,7 +504,10 @@ func init() {
 		switch x := a[0].(type) {
 		case Int:
 			if x < 0 {
-				return -x, nil
+				if n, ok := negInt(int64(x)); ok {
+					return Int(n), nil
+				}
+				return intOverflow("abs()"), nil
 			}
 			return x, nil
 		case Float:
@@ -503,12 +526,18 @@ func init() {
 			return unknownf("round"), nil
 		}
 		if len(a) == 1 {
-			f := toFloat(a[0])
-			r := int64(f + 0.5)
-			if f < 0 {
-				r = int64(f - 0.5)
+			if n, ok := toInt(a[0]); ok {
+				return Int(n), nil
 			}
-			return Int(r), nil
+			f := toFloat(a[0])
+			if math.IsInf(f, 0) || math.IsNaN(f) {
+				return nil, newExc(excValueError, "cannot convert float %s to integer", floatRepr(f))
+			}
+			// Python rounds half to even.
+			if r, ok := floatToInt(math.RoundToEven(f)); ok {
+				return Int(r), nil
+			}
+			return intOverflow("round()"), nil
 		}
 		return unknownf("round with digits"), nil
 	})
@@ -579,7 +608,7 @@ func init() {
 			s, _ := a[1].(Str)
 			spec = string(s)
 		}
-		s, err := formatSpec(a[0], spec)
+		s, err := in.formatSpec(a[0], spec, 0)
 		return Str(s), err
 	})
 	def("type", func(in *Interp, a []Value, kw map[string]Value) (Value, error) {

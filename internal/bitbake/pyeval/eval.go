@@ -84,12 +84,14 @@ func (in *Interp) eval(e expr, sc *scope) (Value, error) {
 				return u, nil
 			}
 			switch p.conv {
-			case 'r', 'a':
-				v = Str(repr(v))
-			case 's':
-				v = Str(strOf(v))
+			case 'r', 'a', 's':
+				r, err := in.strBounded(v, p.conv != 's', b.Len())
+				if err != nil {
+					return nil, err
+				}
+				v = Str(r)
 			}
-			s, err := formatSpec(v, p.spec)
+			s, err := in.formatSpec(v, p.spec, b.Len())
 			if err != nil {
 				return nil, err
 			}
@@ -212,7 +214,10 @@ func (in *Interp) eval(e expr, sc *scope) (Value, error) {
 			i, _ := toInt(n)
 			switch x.op {
 			case "-":
-				return Int(-i), nil
+				if n, ok := negInt(i); ok {
+					return Int(n), nil
+				}
+				return intOverflow("unary -"), nil
 			case "+":
 				return Int(i), nil
 			case "~":
@@ -714,7 +719,7 @@ func (in *Interp) binop(op string, l, r Value) (Value, error) {
 			}
 		case *List:
 			if b, ok := r.(*List); ok {
-				if err := in.checkSize(len(a.items) + len(b.items)); err != nil {
+				if err := in.checkItems(len(a.items)+len(b.items), len(a.items)+len(b.items)); err != nil {
 					return nil, err
 				}
 				items := append(append([]Value(nil), a.items...), b.items...)
@@ -722,6 +727,9 @@ func (in *Interp) binop(op string, l, r Value) (Value, error) {
 			}
 		case *Tuple:
 			if b, ok := r.(*Tuple); ok {
+				if err := in.checkItems(len(a.items)+len(b.items), len(a.items)+len(b.items)); err != nil {
+					return nil, err
+				}
 				items := append(append([]Value(nil), a.items...), b.items...)
 				return &Tuple{items: items}, nil
 			}
@@ -741,23 +749,19 @@ func (in *Interp) binop(op string, l, r Value) (Value, error) {
 				return in.repeatStr(s, n)
 			}
 		}
-		if lst, ok := l.(*List); ok {
-			if n, ok := toInt(r); ok {
-				if n < 0 {
-					n = 0
-				}
-				if n > int64(in.Limits.MaxBytes) {
-					return nil, &errBudget{"list repetition"}
-				}
-				if err := in.checkItems(len(lst.items)*int(n), len(lst.items)*int(n)); err != nil {
-					return nil, &errBudget{"list repetition"}
-				}
-				var items []Value
-				for i := int64(0); i < n; i++ {
-					items = append(items, lst.items...)
-				}
-				return &List{items: items}, nil
+		seq, n, ok := seqRepeat(l, r)
+		if !ok {
+			seq, n, ok = seqRepeat(r, l)
+		}
+		if ok {
+			items, err := in.repeatItems(seqItems(seq), n)
+			if err != nil {
+				return nil, err
 			}
+			if _, isTuple := seq.(*Tuple); isTuple {
+				return &Tuple{items: items}, nil
+			}
+			return &List{items: items}, nil
 		}
 	case "|", "&", "-", "^":
 		if a, ok := l.(*Set); ok {
@@ -781,12 +785,48 @@ func (in *Interp) binop(op string, l, r Value) (Value, error) {
 	return nil, newExc(excTypeError, "unsupported operand type(s) for %s: '%s' and '%s'", op, typeName(l), typeName(r))
 }
 
+// seqRepeat recognises list or tuple * int.
+func seqRepeat(seq, count Value) (Value, int64, bool) {
+	switch seq.(type) {
+	case *List, *Tuple:
+		n, ok := toInt(count)
+		return seq, n, ok
+	}
+	return nil, 0, false
+}
+
+// repeatItems is the elements of a list or tuple repeated n times, refused
+// before it is built when it would exceed the collection size limit.
+func (in *Interp) repeatItems(items []Value, n int64) ([]Value, error) {
+	if n <= 0 || len(items) == 0 {
+		return nil, nil
+	}
+	if n > int64(in.Limits.MaxBytes)/itemCost/int64(len(items)) {
+		return nil, &errBudget{"sequence repetition"}
+	}
+	total := len(items) * int(n)
+	if err := in.checkItems(total, total); err != nil {
+		return nil, err
+	}
+	out := make([]Value, 0, total)
+	for i := int64(0); i < n; i++ {
+		out = append(out, items...)
+	}
+	return out, nil
+}
+
 func (in *Interp) repeatStr(s Str, n int64) (Value, error) {
 	if n <= 0 {
 		return Str(""), nil
 	}
-	if n > int64(in.Limits.MaxBytes) || int64(len(s))*n > int64(in.Limits.MaxBytes) {
+	if len(s) == 0 {
+		return Str(""), nil
+	}
+	if n > int64(in.Limits.MaxBytes)/int64(len(s)) {
 		return nil, &errBudget{"string repetition"}
+	}
+	if err := in.checkSize(len(s) * int(n)); err != nil {
+		return nil, err
 	}
 	return Str(strings.Repeat(string(s), int(n))), nil
 }
@@ -834,11 +874,20 @@ func numOp(op string, l, r Value) (Value, error) {
 	if aok && bok {
 		switch op {
 		case "+":
-			return Int(ai + bi), nil
+			if n, ok := addInt(ai, bi); ok {
+				return Int(n), nil
+			}
+			return intOverflow(op), nil
 		case "-":
-			return Int(ai - bi), nil
+			if n, ok := subInt(ai, bi); ok {
+				return Int(n), nil
+			}
+			return intOverflow(op), nil
 		case "*":
-			return Int(ai * bi), nil
+			if n, ok := mulInt(ai, bi); ok {
+				return Int(n), nil
+			}
+			return intOverflow(op), nil
 		case "/":
 			if bi == 0 {
 				return nil, newExc(excZeroDiv, "division by zero")
@@ -847,6 +896,9 @@ func numOp(op string, l, r Value) (Value, error) {
 		case "//":
 			if bi == 0 {
 				return nil, newExc(excZeroDiv, "integer division or modulo by zero")
+			}
+			if ai == math.MinInt64 && bi == -1 {
+				return intOverflow(op), nil
 			}
 			q := ai / bi
 			if (ai%bi != 0) && ((ai < 0) != (bi < 0)) {
@@ -857,6 +909,9 @@ func numOp(op string, l, r Value) (Value, error) {
 			if bi == 0 {
 				return nil, newExc(excZeroDiv, "integer division or modulo by zero")
 			}
+			if bi == -1 {
+				return Int(0), nil
+			}
 			m := ai % bi
 			if m != 0 && ((m < 0) != (bi < 0)) {
 				m += bi
@@ -864,13 +919,15 @@ func numOp(op string, l, r Value) (Value, error) {
 			return Int(m), nil
 		case "**":
 			if bi < 0 {
+				if ai == 0 {
+					return nil, newExc(excZeroDiv, "0.0 cannot be raised to a negative power")
+				}
 				return Float(math.Pow(float64(ai), float64(bi))), nil
 			}
-			res := int64(1)
-			for i := int64(0); i < bi && i < 64; i++ {
-				res *= ai
+			if n, ok := powInt(ai, bi); ok {
+				return Int(n), nil
 			}
-			return Int(res), nil
+			return intOverflow(op), nil
 		case "&":
 			return Int(ai & bi), nil
 		case "|":
@@ -878,10 +935,13 @@ func numOp(op string, l, r Value) (Value, error) {
 		case "^":
 			return Int(ai ^ bi), nil
 		case "<<":
-			if bi < 0 || bi > 63 {
-				return nil, newExc(excValueError, "shift count out of range")
+			if bi < 0 {
+				return nil, newExc(excValueError, "negative shift count")
 			}
-			return Int(ai << uint(bi)), nil
+			if n, ok := shlInt(ai, bi); ok {
+				return Int(n), nil
+			}
+			return intOverflow(op), nil
 		case ">>":
 			if bi < 0 {
 				return nil, newExc(excValueError, "negative shift count")
@@ -920,7 +980,17 @@ func numOp(op string, l, r Value) (Value, error) {
 		}
 		return Float(m), nil
 	case "**":
-		return Float(math.Pow(a, b)), nil
+		if a == 0 && b < 0 {
+			return nil, newExc(excZeroDiv, "0.0 cannot be raised to a negative power")
+		}
+		p := math.Pow(a, b)
+		if math.IsInf(p, 0) && !math.IsInf(a, 0) && !math.IsInf(b, 0) {
+			return unknownf("float result of ** out of range"), nil
+		}
+		if math.IsNaN(p) && !math.IsNaN(a) && !math.IsNaN(b) {
+			return unknownf("complex result of **"), nil
+		}
+		return Float(p), nil
 	}
 	return nil, newExc(excTypeError, "unsupported operand type(s) for %s", op)
 }
@@ -1157,6 +1227,12 @@ func (in *Interp) chargeResult(v Value) error {
 		return in.checkSize(len(x))
 	case *List:
 		return in.checkItems(len(x.items), len(x.items))
+	case *Tuple:
+		return in.checkItems(len(x.items), len(x.items))
+	case *Set:
+		return in.checkItems(len(x.d.keys), len(x.d.keys))
+	case *Dict:
+		return in.checkItems(2*len(x.keys), 2*len(x.keys))
 	}
 	return nil
 }

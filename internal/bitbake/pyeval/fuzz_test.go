@@ -1,9 +1,26 @@
 package pyeval
 
 import (
+	"runtime"
 	"testing"
 	"time"
 )
+
+// fuzzLimits are the limits of the fuzz targets; fuzzAllocBudget is what
+// one input may allocate in total under them. MaxAlloc charges the values
+// produced; the budget leaves room for what building them costs on the
+// way (builders growing, copies) but not for a value beyond the limits:
+// the memory bombs of issue 11 allocated gigabytes.
+var fuzzLimits = Limits{Steps: 100_000, Depth: 40, MaxBytes: 1 << 20, MaxAlloc: 16 << 20}
+
+const fuzzAllocBudget = 96 << 20
+
+// heapAllocated is the total of the heap allocations so far.
+func heapAllocated() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.TotalAlloc
+}
 
 var exprSeeds = []string{
 	`bb.utils.contains('DISTRO_FEATURES', 'x11', 'libx11', '', d)`,
@@ -20,6 +37,12 @@ var exprSeeds = []string{
 	`not (1 < 2 <= 3 != 4) and None or "x" * 3`,
 	`os.path.join("/a", "b") + os.path.basename("/c/d") + os.uname()[4]`,
 	`"a" * 99999999999`,
+	`'%09999999999d' % 1`,
+	`'{:>1000000000}'.format(1)`,
+	`f'{1.0:.99999999f}'`,
+	`'x'.ljust(999999, '\u20ac') * 9`,
+	`10**10**10 + 9**9**9`,
+	`int('9' * 40) << 70`,
 	`((((((((((((((((((((1))))))))))))))))))))`,
 	`"unterminated`,
 	`bb.fetch.URI("git://h/p;branch=m").params['branch']`,
@@ -34,6 +57,9 @@ var bodySeeds = []string{
 	"    import re\n    if re.match('(a|b)+$', d.getVar('A') or ''):\n        raise bb.parse.SkipRecipe('skip')\n",
 	"    l = []\n    for i in range(1000):\n        l.append(str(i) * 1000)\n    d.setVar('L', ''.join(l))\n",
 	"    x = [1]\n    for i in range(40):\n        x = x + x\n",
+	"    s = '%0999999d' % 1\n    while True:\n        s = s.replace('0', '00')\n",
+	"    n = 2\n    for i in range(100):\n        n = n * n\n    d.setVar('N', str(n))\n",
+	"    l = [' ' * 500000]\n    while True:\n        l = l + l\n        d.setVar('J', ''.join(l))\n",
 	"\tbad indentation\n",
 }
 
@@ -51,11 +77,14 @@ func FuzzEvalInline(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, code string) {
 		in := NewInterp(fuzzHost())
-		in.Limits = Limits{Steps: 100_000, Depth: 40, MaxBytes: 1 << 20, MaxAlloc: 16 << 20}
-		start := time.Now()
+		in.Limits = fuzzLimits
+		start, before := time.Now(), heapAllocated()
 		v, _ := in.EvalInline(code)
 		if len(v) > 2<<20 {
 			t.Fatalf("result of %d bytes exceeds the size limit", len(v))
+		}
+		if n := heapAllocated() - before; n > fuzzAllocBudget {
+			t.Fatalf("evaluation allocated %d MB", n>>20)
 		}
 		if el := time.Since(start); el > 5*time.Second {
 			t.Fatalf("evaluation took %v", el)
@@ -71,9 +100,12 @@ func FuzzRunFunction(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body string) {
 		h := fuzzHost()
 		in := NewInterp(h)
-		in.Limits = Limits{Steps: 100_000, Depth: 40, MaxBytes: 1 << 20, MaxAlloc: 16 << 20}
-		start := time.Now()
+		in.Limits = fuzzLimits
+		start, before := time.Now(), heapAllocated()
 		_ = in.RunFunction("__anon_fuzz", body)
+		if n := heapAllocated() - before; n > fuzzAllocBudget {
+			t.Fatalf("evaluation allocated %d MB", n>>20)
+		}
 		if el := time.Since(start); el > 5*time.Second {
 			t.Fatalf("evaluation took %v", el)
 		}

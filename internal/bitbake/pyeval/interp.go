@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -969,7 +970,13 @@ func (in *Interp) iterate(v Value) ([]Value, error) {
 	case *Tuple:
 		return x.items, nil
 	case Str:
-		out := make([]Value, 0, len(x))
+		// One element per character: refuse a string whose characters
+		// would make a collection beyond the limit before building it.
+		n := utf8.RuneCountInString(string(x))
+		if err := in.checkItems(n, n); err != nil {
+			return nil, err
+		}
+		out := make([]Value, 0, n)
 		for _, r := range string(x) {
 			out = append(out, Str(string(r)))
 		}

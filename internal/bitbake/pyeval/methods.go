@@ -1,9 +1,11 @@
 package pyeval
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 var strMethods = setOf("split", "rsplit", "strip", "lstrip", "rstrip", "replace", "startswith", "endswith",
@@ -310,6 +312,20 @@ func (in *Interp) strMethod(s Str, name string, a []Value, kw map[string]Value) 
 		if !ok {
 			return bad()
 		}
+		// At most one part per separator, plus one: refused before the
+		// parts are built when that many could exceed the limit.
+		var parts int
+		if hasSep {
+			parts = strings.Count(str, sep) + 1
+		} else {
+			parts = countFields(str)
+		}
+		if maxs >= 0 && maxs+1 < int64(parts) {
+			parts = int(maxs + 1)
+		}
+		if err := in.checkItems(parts, 0); err != nil {
+			return nil, err
+		}
 		return StrList(pySplit(str, sep, hasSep, maxs, name == "rsplit")), nil
 	case "strip", "lstrip", "rstrip":
 		chars, ok := strArg(a, 0, "")
@@ -337,11 +353,16 @@ func (in *Interp) strMethod(s Str, name string, a []Value, kw map[string]Value) 
 			return bad()
 		}
 		n, _ := intArg(a, 2, -1)
-		if old != "" && strings.Count(str, old)*(len(nw)-len(old))+len(str) > in.Limits.MaxBytes {
+		// The result's length is known before it is built.
+		count := int64(strings.Count(str, old))
+		if n >= 0 && n < count {
+			count = n
+		}
+		if int64(len(str))+count*int64(len(nw)-len(old)) > int64(in.Limits.MaxBytes) {
 			return nil, &errBudget{"replace result"}
 		}
-		if old == "" && len(str)*len(nw) > in.Limits.MaxBytes {
-			return nil, &errBudget{"replace result"}
+		if n > count {
+			n = count
 		}
 		return Str(strings.Replace(str, old, nw, int(n))), nil
 	case "startswith", "endswith":
@@ -463,6 +484,9 @@ func (in *Interp) strMethod(s Str, name string, a []Value, kw map[string]Value) 
 		return NewTuple(Str(str[:i]), Str(sep), Str(str[i+len(sep):])), nil
 	case "splitlines":
 		keep, _ := truth(kwOr(a, 0, kw, "keepends", False))
+		if err := in.checkItems(strings.Count(str, "\n")+strings.Count(str, "\r")-strings.Count(str, "\r\n")+1, 0); err != nil {
+			return nil, err
+		}
 		lines := splitLines(str, keep)
 		return StrList(lines), in.checkItems(len(lines), len(lines))
 	case "isdigit", "isnumeric", "isdecimal":
@@ -506,8 +530,11 @@ func (in *Interp) strMethod(s Str, name string, a []Value, kw map[string]Value) 
 		return Str(strings.ToUpper(string(r[0])) + strings.ToLower(string(r[1:]))), nil
 	case "zfill":
 		w, ok := intArg(a, 0, 0)
-		if !ok || w > int64(in.Limits.MaxBytes) {
+		if !ok {
 			return bad()
+		}
+		if w > int64(in.Limits.MaxBytes) {
+			return nil, &errBudget{"zfill width"}
 		}
 		if int64(len(str)) >= w {
 			return s, nil
@@ -532,28 +559,38 @@ func (in *Interp) strMethod(s Str, name string, a []Value, kw map[string]Value) 
 	case "center", "ljust", "rjust":
 		w, ok := intArg(a, 0, 0)
 		fill, ok2 := strArg(a, 1, " ")
-		if !ok || !ok2 || len([]rune(fill)) != 1 || w > int64(in.Limits.MaxBytes) {
+		if !ok || !ok2 || utf8.RuneCountInString(fill) != 1 {
 			return bad()
 		}
-		n := int(w) - len([]rune(str))
+		n := w - int64(utf8.RuneCountInString(str))
 		if n <= 0 {
 			return s, nil
 		}
+		if n > int64(in.Limits.MaxBytes-len(str))/int64(len(fill)) {
+			return nil, &errBudget{name + " width"}
+		}
 		switch name {
 		case "ljust":
-			return Str(str + strings.Repeat(fill, n)), nil
+			return Str(str + strings.Repeat(fill, int(n))), nil
 		case "rjust":
-			return Str(strings.Repeat(fill, n) + str), nil
+			return Str(strings.Repeat(fill, int(n)) + str), nil
 		}
 		left := n / 2
 		if n%2 == 1 && len(str)%2 == 1 {
 			left++
 		}
-		return Str(strings.Repeat(fill, left) + str + strings.Repeat(fill, n-left)), nil
+		return Str(strings.Repeat(fill, int(left)) + str + strings.Repeat(fill, int(n-left))), nil
 	case "encode", "decode":
 		return s, nil
 	case "expandtabs":
-		return Str(strings.ReplaceAll(str, "\t", "        ")), nil
+		size, ok := intArg(a, 0, 8)
+		if v, has := kw["tabsize"]; has {
+			size, ok = toInt(v)
+		}
+		if !ok {
+			return bad()
+		}
+		return in.expandTabs(str, size)
 	}
 	return unknownf("str.%s", name), nil
 }
@@ -1230,7 +1267,7 @@ func (in *Interp) percentFormat(f string, arg Value) (Value, error) {
 		if u, ok := v.(*Unknown); ok {
 			return u, nil
 		}
-		s, err := percentOne(conv, spec, v)
+		s, err := in.percentOne(conv, spec, v, b.Len())
 		if err != nil {
 			return nil, err
 		}
@@ -1245,32 +1282,50 @@ func (in *Interp) percentFormat(f string, arg Value) (Value, error) {
 	return Str(b.String()), nil
 }
 
-func percentOne(conv byte, spec string, v Value) (string, error) {
+// percentOne formats one % conversion; done is the length of the
+// output so far, so that a width is refused before it is padded to.
+func (in *Interp) percentOne(conv byte, spec string, v Value, done int) (string, error) {
 	left := strings.Contains(spec, "-")
 	zero := strings.HasPrefix(strings.TrimLeft(spec, "-+ #"), "0")
 	w := strings.TrimLeft(spec, "-+ #0")
 	width, prec := 0, -1
 	if i := strings.IndexByte(w, '.'); i >= 0 {
-		prec, _ = strconv.Atoi(w[i+1:])
+		prec = specNum(w[i+1:])
 		w = w[:i]
 	}
-	width, _ = strconv.Atoi(w)
+	width = specNum(w)
+	if err := in.room(done, width, prec); err != nil {
+		return "", err
+	}
 	var s string
 	switch conv {
 	case 's':
-		s = strOf(v)
+		var err error
+		if s, err = in.strBounded(v, false, done); err != nil {
+			return "", err
+		}
 		if prec >= 0 && prec < len(s) {
 			s = s[:prec]
 		}
 	case 'r', 'a':
-		s = repr(v)
+		r, err := in.strBounded(v, true, done)
+		if err != nil {
+			return "", err
+		}
+		s = r
 	case 'd', 'i', 'u':
 		if !isNumber(v) {
 			return "", newExc(excTypeError, "%%d format: a number is required, not %s", typeName(v))
 		}
 		n, ok := toInt(v)
 		if !ok {
-			n = int64(toFloat(v))
+			f := toFloat(v)
+			if math.IsInf(f, 0) || math.IsNaN(f) {
+				return "", newExc(excValueError, "cannot convert float %s to integer", floatRepr(f))
+			}
+			if n, ok = floatToInt(f); !ok {
+				return "", &Unsupported{What: intOverflow("%d").Why}
+			}
 		}
 		s = strconv.FormatInt(n, 10)
 	case 'x', 'X', 'o':
@@ -1376,11 +1431,19 @@ func (in *Interp) strFormat(f string, a []Value, kw map[string]Value) (Value, er
 			}
 			switch conv {
 			case 'r':
-				v = Str(repr(v))
+				r, err := in.strBounded(v, true, b.Len())
+				if err != nil {
+					return nil, err
+				}
+				v = Str(r)
 			case 's':
-				v = Str(strOf(v))
+				r, err := in.strBounded(v, false, b.Len())
+				if err != nil {
+					return nil, err
+				}
+				v = Str(r)
 			}
-			s, err := formatSpec(v, spec)
+			s, err := in.formatSpec(v, spec, b.Len())
 			if err != nil {
 				return nil, err
 			}
@@ -1399,9 +1462,12 @@ func (in *Interp) strFormat(f string, a []Value, kw map[string]Value) (Value, er
 }
 
 // formatSpec applies a format() spec: [[fill]align][sign][0][width][.precision][type].
-func formatSpec(v Value, spec string) (string, error) {
+// done is the length of the output so far: a width or precision that
+// would take the result beyond the size limit is refused before anything
+// is built.
+func (in *Interp) formatSpec(v Value, spec string, done int) (string, error) {
 	if spec == "" {
-		return strOf(v), nil
+		return in.strBounded(v, false, done)
 	}
 	fill, align := " ", byte(0)
 	rs := []rune(spec)
@@ -1426,14 +1492,20 @@ func formatSpec(v Value, spec string) (string, error) {
 	}
 	width, prec := 0, -1
 	if i := strings.IndexByte(spec, '.'); i >= 0 {
-		prec, _ = strconv.Atoi(spec[i+1:])
+		prec = specNum(spec[i+1:])
 		spec = spec[:i]
 	}
-	width, _ = strconv.Atoi(strings.ReplaceAll(spec, ",", ""))
+	width = specNum(strings.ReplaceAll(strings.ReplaceAll(spec, ",", ""), "_", ""))
+	if err := in.room(done, width*len(fill), prec); err != nil {
+		return "", err
+	}
 	var s string
 	switch typ {
 	case 0, 's':
-		s = strOf(v)
+		var err error
+		if s, err = in.strBounded(v, false, done); err != nil {
+			return "", err
+		}
 		if prec >= 0 && prec < len(s) && !isNumber(v) {
 			s = s[:prec]
 		}
@@ -1496,4 +1568,113 @@ func formatSpec(v Value, spec string) (string, error) {
 		}
 	}
 	return s, nil
+}
+
+// specNum parses the width or precision of a format spec. A number too
+// large for an int saturates, so that the size check refuses it.
+func specNum(s string) int {
+	n := 0
+	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		if n > math.MaxInt32 {
+			return math.MaxInt32 + 1
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
+
+// room checks, before a formatted field is built, that a field of width
+// bytes (or precision digits) after done bytes of output stays within the
+// size limit.
+func (in *Interp) room(done, width, prec int) error {
+	if width > in.Limits.MaxBytes-done || prec > in.Limits.MaxBytes-done {
+		return &errBudget{"format width"}
+	}
+	return nil
+}
+
+// expandTabs is str.expandtabs: columns count code points and restart
+// after a newline. The result's length is computed before it is built.
+func (in *Interp) expandTabs(s string, size int64) (Value, error) {
+	if size < 0 {
+		size = 0
+	}
+	total, col := int64(0), int64(0)
+	for _, r := range s {
+		switch r {
+		case '\t':
+			if size > 0 {
+				pad := size - col%size
+				total += pad
+				col += pad
+			}
+		case '\n', '\r':
+			total += 1
+			col = 0
+		default:
+			total += int64(utf8.RuneLen(r))
+			col++
+		}
+		if total > int64(in.Limits.MaxBytes) {
+			return nil, &errBudget{"expandtabs result"}
+		}
+	}
+	var b strings.Builder
+	b.Grow(int(total))
+	col = 0
+	for _, r := range s {
+		switch r {
+		case '\t':
+			if size > 0 {
+				pad := size - col%size
+				b.WriteString(strings.Repeat(" ", int(pad)))
+				col += pad
+			}
+		case '\n', '\r':
+			b.WriteRune(r)
+			col = 0
+		default:
+			b.WriteRune(r)
+			col++
+		}
+	}
+	return Str(b.String()), nil
+}
+
+// strBounded is str(v) or repr(v) for a field that comes after done bytes
+// of output, refused before a container's rendering grows beyond the size
+// limit.
+func (in *Interp) strBounded(v Value, asRepr bool, done int) (string, error) {
+	limit := in.Limits.MaxBytes - done
+	if x, ok := v.(Str); ok && !asRepr {
+		if len(x) > limit {
+			return "", &errBudget{"value size"}
+		}
+		return string(x), nil
+	}
+	if !asRepr {
+		switch v.(type) {
+		case *noneType, Bool, Int, Float, *Exception:
+			return strOf(v), nil
+		}
+	}
+	s, ok := reprLimit(v, limit)
+	if !ok {
+		return "", &errBudget{"value size"}
+	}
+	return s, nil
+}
+
+// countFields is the number of parts str.split() makes of s, counted
+// without building them.
+func countFields(s string) int {
+	n, in := 0, false
+	for _, r := range s {
+		space := isPySpace(r)
+		if !space && !in {
+			n++
+		}
+		in = !space
+	}
+	return n
 }

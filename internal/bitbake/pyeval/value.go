@@ -473,7 +473,12 @@ func reprTo(b *strings.Builder, v Value, limit, depth int) bool {
 	}
 	switch x := v.(type) {
 	case Str:
-		b.WriteString(strRepr(string(x)))
+		// Every character takes at least one byte: refuse before
+		// copying a string that cannot fit.
+		if b.Len()+len(x)+2 > limit {
+			return false
+		}
+		strReprTo(b, string(x))
 	case *List:
 		return seq("[", "]", x.items, false)
 	case *Tuple:
@@ -524,12 +529,11 @@ func reprTo(b *strings.Builder, v Value, limit, depth int) bool {
 	return b.Len() <= limit
 }
 
-func strRepr(s string) string {
+func strReprTo(b *strings.Builder, s string) {
 	q := byte('\'')
 	if strings.Contains(s, "'") && !strings.Contains(s, "\"") {
 		q = '"'
 	}
-	var b strings.Builder
 	b.WriteByte(q)
 	for _, r := range s {
 		switch {
@@ -543,13 +547,12 @@ func strRepr(s string) string {
 		case r == '\r':
 			b.WriteString(`\r`)
 		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
+			fmt.Fprintf(b, `\x%02x`, r)
 		default:
 			b.WriteRune(r)
 		}
 	}
 	b.WriteByte(q)
-	return b.String()
 }
 
 func isNumber(v Value) bool {

@@ -3,7 +3,7 @@
 -- wins), set by an administrator: kind is token or basic; secret is the
 -- token or password sealed with AES-GCM under a key derived from the
 -- site's secret (internal/repocreds), never stored in clear.
--- Keep this file and ../postgres/00013_repo_credentials.sql in step.
+-- Keep this file and ../postgres/00014_repo_credentials.sql in step.
 CREATE TABLE repo_credentials (
     id         INTEGER PRIMARY KEY AUTOINCREMENT,
     url_prefix TEXT NOT NULL UNIQUE,
