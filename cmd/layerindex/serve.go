@@ -143,6 +143,7 @@ func jobOptions(a *app, work bool) jobs.Options {
 		IngestWorkers:   a.cfg.IngestWorkers,
 		UpdatePurge:     a.cfg.UpdatePurge,
 		SoftStopTimeout: jobGrace,
+		RescueAfter:     a.cfg.JobRescue,
 		Logger:          a.log,
 		Mail:            a.mailOptions(),
 	}

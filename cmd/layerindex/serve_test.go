@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -67,29 +68,44 @@ func TestServeSQLite(t *testing.T) {
 }
 
 // insertPurgeJob writes an old update run and a purge job in one
-// transaction and returns the job's id.
+// transaction and returns the job's id. While the periodic purge a working
+// process queues on start is pending, an insert would only find that job
+// (purges are unique), which may not see the old run: it waits for it.
 func insertPurgeJob(t *testing.T, ctx context.Context, conn *db.DB) int64 {
 	t.Helper()
 	q, err := jobs.New(ctx, conn, jobs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var id int64
-	err = q.InTx(ctx, func(tx *jobs.Tx) error {
-		if err := tx.CreateUpdate(ctx, &store.Update{StartedAt: time.Now().Add(-400 * 24 * time.Hour)}); err != nil {
-			return err
+	errPending := errors.New("a purge is pending")
+	for {
+		var id int64
+		err = q.InTx(ctx, func(tx *jobs.Tx) error {
+			if err := tx.CreateUpdate(ctx, &store.Update{StartedAt: time.Now().Add(-400 * 24 * time.Hour)}); err != nil {
+				return err
+			}
+			res, err := tx.Enqueue(jobs.PurgeUpdatesArgs{}, &river.InsertOpts{Tags: []string{"test"}, UniqueOpts: river.UniqueOpts{}})
+			if err != nil {
+				return err
+			}
+			if res.UniqueSkippedAsDuplicate {
+				return errPending
+			}
+			id = res.Job.ID
+			return nil
+		})
+		if err == nil {
+			return id
 		}
-		res, err := tx.Enqueue(jobs.PurgeUpdatesArgs{}, &river.InsertOpts{Tags: []string{"test"}, UniqueOpts: river.UniqueOpts{}})
-		if err != nil {
-			return err
+		if !errors.Is(err, errPending) {
+			t.Fatal(err)
 		}
-		id = res.Job.ID
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+		select {
+		case <-ctx.Done():
+			t.Fatal("a pending purge job never finished")
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
-	return id
 }
 
 // waitJobCompleted polls the job's state and returns the client ids that

@@ -34,7 +34,8 @@ type Config struct {
 	LogLevel       string
 	LogFormat      string // text or json
 	UpdatePurge    time.Duration
-	DebugListen    string // address of Go's profiler (net/http/pprof); empty: off
+	JobRescue      time.Duration // a job or update run left running by a process that died is taken over within this
+	DebugListen    string        // address of Go's profiler (net/http/pprof); empty: off
 
 	SMTPHost     string
 	SMTPPort     int
@@ -191,6 +192,14 @@ var settings = []setting{
 			return fmt.Errorf("must be a positive number of days, got %q", v)
 		}
 		c.UpdatePurge = time.Duration(n) * 24 * time.Hour
+		return nil
+	}},
+	{"job-rescue-after", "LAYERINDEX_JOB_RESCUE_AFTER", "1m", "a background job or update run left running by a process that died is taken over by another worker within this time", func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 10*time.Second || d > time.Hour {
+			return fmt.Errorf("must be a duration from 10s to 1h, got %q", v)
+		}
+		c.JobRescue = d
 		return nil
 	}},
 	{"smtp-host", "LAYERINDEX_SMTP_HOST", "", "SMTP server for outgoing mail (empty: mail is logged, not sent)", func(c *Config, v string) error {

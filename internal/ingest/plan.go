@@ -145,6 +145,8 @@ func (u *update) fullReason() string {
 		return "a full re-index was requested"
 	case u.lb.ParserVersion != ParserVersion:
 		return "the parser changed since the last index"
+	case u.lb.ConfigDigest == "":
+		return "the layer's repository, subdirectory, git branch or dependencies were edited"
 	default:
 		return "a dependency layer (or the syntax) changed since the last index"
 	}

@@ -162,7 +162,8 @@ func (w *refreshAllWorker) Work(ctx context.Context, job *river.Job[RefreshAllAr
 }
 
 // SweepRunsArgs asks for dead update runs to be found and closed (or
-// retried), and for every waiting run to have a live job.
+// retried), for every waiting run to have a live job, and for the jobs of
+// processes that died to be given back to River.
 type SweepRunsArgs struct{}
 
 // Kind names the job in River.
@@ -181,10 +182,12 @@ type sweepRunsWorker struct {
 func (w *sweepRunsWorker) Timeout(*river.Job[SweepRunsArgs]) time.Duration { return time.Minute }
 
 func (w *sweepRunsWorker) Work(ctx context.Context, job *river.Job[SweepRunsArgs]) error {
-	if w.q.handler == nil {
-		return nil
+	var err error
+	if w.q.handler != nil {
+		err = w.q.handler.SweepRuns(ctx)
 	}
-	return w.q.handler.SweepRuns(ctx)
+	_, rerr := w.q.RescueDeadJobs(ctx, w.q.rescue/2)
+	return errors.Join(err, rerr)
 }
 
 // ValidateLayerArgs asks for a submitted layer's repository to be checked:

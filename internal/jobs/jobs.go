@@ -41,8 +41,12 @@ type Options struct {
 	IngestWorkers int
 	// PollInterval overrides River's fetch poll interval (tests).
 	PollInterval time.Duration
-	// SweepInterval is how often dead update runs are looked for
-	// (default: a minute).
+	// RescueAfter bounds how long a job or an update run stays "running"
+	// after the process working it died: the sweep that finds them runs
+	// twice in that time (default: a minute). See liveness.go.
+	RescueAfter time.Duration
+	// SweepInterval is how often dead update runs and jobs are looked
+	// for (default: half of RescueAfter).
 	SweepInterval time.Duration
 	Logger        *slog.Logger
 	// Mail configures the mail worker (see mail.go).
@@ -56,6 +60,10 @@ type Queue struct {
 	log     *slog.Logger
 	work    bool
 	handler Handler // set by SetHandler before Start
+
+	clientKey int64         // the key of the lock this working process holds while it lives
+	rescue    time.Duration // see Options.RescueAfter
+	alive     *liveness
 }
 
 // New builds the River client for d. It does not start working; see Start.
@@ -79,7 +87,7 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 	}
 
 	st := store.New(d.Gorm)
-	q := &Queue{db: d, log: log, work: opts.Work}
+	q := &Queue{db: d, log: log, work: opts.Work, rescue: cmpDuration(opts.RescueAfter, time.Minute)}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &purgeUpdatesWorker{store: st, keep: cmpDuration(opts.UpdatePurge, 30*24*time.Hour), log: log})
 	river.AddWorker(workers, &updateRunWorker{q: q})
@@ -96,16 +104,19 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 		Workers:         workers,
 		SoftStopTimeout: cmpDuration(opts.SoftStopTimeout, 10*time.Second),
 		JobTimeout:      jobTimeout,
-		// A job whose process died is given to another worker after this
-		// (River's default is an hour).
+		// River's own rescue of jobs left running, after their timeout
+		// and this (its default is an hour): for jobs of processes whose
+		// liveness is unknown; those of this application's processes are
+		// rescued sooner (liveness.go).
 		RescueStuckJobsAfter: rescueAfter,
 	}
 	if opts.Work {
+		cfg.ID, q.clientKey = newClientID()
 		cfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: max(opts.MaxWorkers, 1)},
 			QueueIngest:        {MaxWorkers: max(opts.IngestWorkers, 1)},
 		}
-		cfg.PeriodicJobs = append(periodicJobs(cmpDuration(opts.SweepInterval, time.Minute)), accountPeriodicJobs()...)
+		cfg.PeriodicJobs = append(periodicJobs(cmpDuration(opts.SweepInterval, q.rescue/2)), accountPeriodicJobs()...)
 		if opts.PollInterval > 0 {
 			cfg.FetchPollInterval = opts.PollInterval
 			cfg.FetchCooldown = min(opts.PollInterval, 100*time.Millisecond)
@@ -131,8 +142,9 @@ func periodicJobs(sweep time.Duration) []*river.PeriodicJob {
 		river.NewPeriodicJob(river.PeriodicInterval(30*time.Minute),
 			func() (river.JobArgs, *river.InsertOpts) { return RefreshAllArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "refresh_all", RunOnStart: true}),
-		// A run whose process died is found by its free lock within a
-		// minute and retried (every working process also sweeps on start).
+		// A run or a job whose process died is found by its free lock
+		// within the rescue time and retried (every working process also
+		// sweeps on start).
 		river.NewPeriodicJob(river.PeriodicInterval(sweep),
 			func() (river.JobArgs, *river.InsertOpts) { return SweepRunsArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "sweep_runs"}),
@@ -146,12 +158,25 @@ func (q *Queue) Start(ctx context.Context) error {
 	if !q.work {
 		return nil
 	}
+	alive, err := q.holdLiveness(ctx)
+	if err != nil {
+		return err
+	}
+	q.alive = alive
 	if q.handler != nil {
 		if err := q.handler.SweepRuns(ctx); err != nil {
 			q.log.Warn("sweeping update runs at start", "err", err)
 		}
 	}
-	return q.client.Start(ctx)
+	if _, err := q.RescueDeadJobs(ctx, q.rescue/2); err != nil {
+		q.log.Warn("rescuing the jobs of stopped processes at start", "err", err)
+	}
+	if err := q.client.Start(ctx); err != nil {
+		q.alive.close()
+		q.alive = nil
+		return err
+	}
+	return nil
 }
 
 // Stop waits for running jobs to finish (up to the soft stop timeout, then
@@ -161,6 +186,10 @@ func (q *Queue) Stop(ctx context.Context) error {
 		return nil
 	}
 	err := q.client.Stop(ctx)
+	if q.alive != nil {
+		q.alive.close()
+		q.alive = nil
+	}
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}

@@ -129,7 +129,11 @@ type LayerEdit struct {
 	Maintainers []LayerMaintainer
 	DependsOn   []int64
 	// ResetRev makes the next update of the layer branch a full scan (the
-	// repository, subdirectory, branch or dependencies changed).
+	// repository, subdirectory, branch or dependencies changed). It
+	// forgets what the configuration was built from, not the indexed
+	// revision: the recipes stored are still those of that revision until
+	// the new index replaces them in one transaction, and the layer's page
+	// and a crash check can say so.
 	ResetRev bool
 	// ResetAllRevs does the same for every branch (the repository changed).
 	ResetAllRevs bool
@@ -150,13 +154,13 @@ func (s *Store) ApplyLayerEdit(ctx context.Context, e *LayerEdit) error {
 	}
 	lbUpdate := map[string]any{"vcs_subdir": e.Subdir, "actual_branch": e.Actual, "updated_at": time.Now().UTC()}
 	if e.ResetRev {
-		lbUpdate["vcs_last_rev"] = ""
+		lbUpdate["config_digest"] = ""
 	}
 	if err := s.with(ctx).Model(&LayerBranch{}).Where("id = ?", e.BranchID).Updates(lbUpdate).Error; err != nil {
 		return err
 	}
 	if e.ResetAllRevs {
-		if err := s.with(ctx).Model(&LayerBranch{}).Where("layer_id = ?", l.ID).Update("vcs_last_rev", "").Error; err != nil {
+		if err := s.with(ctx).Model(&LayerBranch{}).Where("layer_id = ?", l.ID).Update("config_digest", "").Error; err != nil {
 			return err
 		}
 	}

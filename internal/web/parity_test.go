@@ -433,3 +433,20 @@ func testBulkChange(t *testing.T, s *corpusSite) {
 		t.Errorf("deleted changeset: %d", r.code)
 	}
 }
+
+// TestAboutPage: the about page names the version and links the OpenAPI
+// document, and every page's footer links to it.
+func TestAboutPage(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		ts := newServer(t, dbtest.Migrated(t, d))
+		code, body, _ := fetch(t, ts.URL+"/layerindex/about/")
+		for _, w := range []string{"layerindex version <strong>test</strong>", `href="/layerindex/api/openapi.json"`} {
+			if code != 200 || !strings.Contains(body, w) {
+				t.Errorf("about page: %d, lacks %q", code, w)
+			}
+		}
+		if _, body, _ := fetch(t, ts.URL+"/layerindex/stats/"); !strings.Contains(body, `<a href="/layerindex/about/">About</a>`) {
+			t.Errorf("footer lacks the about link")
+		}
+	})
+}

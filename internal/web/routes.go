@@ -65,6 +65,9 @@ func (s *Server) routes() {
 	page("/layerindex/branch_comparison/", s.cached(s.branchComparison(false)))
 	page("/layerindex/branch_comparison_plain/", s.cached(s.branchComparison(true)))
 	page("/layerindex/recipe_deps/", s.cached(s.recipeDeps))
+	page("/layerindex/about/", s.cached(func(c echo.Context) error {
+		return s.pages.render(c, http.StatusOK, "about", s.basePage(c, ""))
+	}))
 
 	assets := http.StripPrefix("/static/", http.FileServer(http.FS(static.FS)))
 	e.GET("/static/*", echo.WrapHandler(cacheFor(assets, 3600)))

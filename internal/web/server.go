@@ -230,6 +230,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 		}
 	case errors.Is(err, store.ErrNotFound):
 		code, msg = http.StatusNotFound, "Not found."
+	case db.Unavailable(err):
+		// The database is restarting or out of reach: nothing is wrong
+		// with the request, and the pool reconnects by itself.
+		code, msg = http.StatusServiceUnavailable, "The index's database cannot be reached at the moment; please try again in a few seconds."
+		c.Response().Header().Set("Retry-After", "5")
 	}
 	if clientGone(c, err) {
 		// Nobody is there to read an error page; a client cutting a request
