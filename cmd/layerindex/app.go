@@ -20,6 +20,8 @@ import (
 	"layerindex/internal/ingest"
 	"layerindex/internal/isolate"
 	"layerindex/internal/jobs"
+	"layerindex/internal/repocreds"
+	"layerindex/internal/store"
 )
 
 // loadConfig parses a command's flags and environment; errors are usage
@@ -62,8 +64,23 @@ func (a *app) repos() *gitrepo.Cache {
 	if a.cache == nil {
 		a.cache = gitrepo.NewCache(filepath.Join(a.cfg.DataDir, "repos"),
 			a.repoPolicy(), gitrepo.DefaultLimits)
+		if src, err := a.credentials(); err == nil {
+			a.cache.Credentials = src
+		} else {
+			a.log.Warn("private repositories' credentials are unusable", "err", err)
+		}
 	}
 	return a.cache
+}
+
+// credentials are the private repositories' credentials, sealed with the
+// site's secret key.
+func (a *app) credentials() (*repocreds.Source, error) {
+	sealer, err := repocreds.NewSealer(a.cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	return repocreds.NewSource(store.New(a.db.Gorm), sealer), nil
 }
 
 // repoPolicy is the repository URL policy from the configuration, for

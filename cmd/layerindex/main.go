@@ -51,6 +51,7 @@ func init() {
 		{"user", "manage accounts: `user create --email E [--admin]`", runUser, "create"},
 		{"branch", "add a release branch: `branch add NAME [--bitbake-branch B]`", runBranch, "add"},
 		{"layer", "add a layer: `layer add --name N --vcs-url URL [--subdir S] [--type T] [--publish]`", runLayer, "add"},
+		{"credential", "private repositories' credentials: `credential set --prefix URL [--kind token|basic]`, `list`, `remove`", runCredential, "set"},
 		{"update", "update layers: `update [--layer N] [--branch B] [--force] [--wait]`", runUpdate, ""},
 		{"import", "mirror another layer index through its REST API: `import [--branch B] [--recipes] URL`", runImport, ""},
 		{"parse", "parse a layer statically and print one JSON object per recipe", func(ctx context.Context, args []string, e env) error {

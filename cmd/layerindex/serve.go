@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"time"
 
+	"layerindex/internal/auth"
+	"layerindex/internal/config"
 	"layerindex/internal/jobs"
 	"layerindex/internal/store"
 	"layerindex/internal/web"
@@ -56,6 +58,10 @@ func runServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	ldapSignIn, err := ldapSignIn(cfg)
+	if err != nil {
+		return err
+	}
 	srv, err := web.New(a.db, q, web.Options{
 		Catalog:       cat,
 		Repos:         a.repos(),
@@ -69,6 +75,11 @@ func runServe(ctx context.Context, args []string, e env) error {
 		TrustedProxies: cfg.TrustedProxies,
 		PageCache:      true,
 		ClosedSite:     cfg.ClosedSite,
+		// Single sign-on (README "Company index").
+		OIDC:             oidcSignIn(cfg),
+		OIDCLabel:        cfg.OIDCLabel,
+		NoLocalPasswords: !cfg.LocalPasswords,
+		LDAP:             ldapSignIn,
 	})
 	if err != nil {
 		return err
@@ -103,6 +114,26 @@ func runServe(ctx context.Context, args []string, e env) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// oidcSignIn is the OpenID Connect sign-in the configuration asks for, or nil.
+func oidcSignIn(cfg *config.Config) *auth.OIDC {
+	if cfg.OIDCIssuer == "" {
+		return nil
+	}
+	return auth.NewOIDC(auth.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+		RedirectURL: cfg.BaseURL + "/accounts/oidc/callback/", Scopes: cfg.OIDCScopes,
+		AdminClaim: cfg.OIDCAdminClaim, AdminValue: cfg.OIDCAdminValue})
+}
+
+// ldapSignIn is the LDAP sign-in the configuration asks for, or nil.
+func ldapSignIn(cfg *config.Config) (*auth.LDAP, error) {
+	if cfg.LDAPURL == "" {
+		return nil, nil
+	}
+	return auth.NewLDAP(auth.LDAPConfig{URL: cfg.LDAPURL, StartTLS: cfg.LDAPStartTLS, CAFile: cfg.LDAPCAFile,
+		BindDN: cfg.LDAPBindDN, BindPassword: cfg.LDAPBindPassword, BaseDN: cfg.LDAPBaseDN, UserFilter: cfg.LDAPUserFilter,
+		EmailAttr: cfg.LDAPEmailAttr, NameAttr: cfg.LDAPNameAttr, AdminGroup: cfg.LDAPAdminGroup})
 }
 
 func jobOptions(a *app, work bool) jobs.Options {

@@ -52,6 +52,30 @@ type Config struct {
 	// index): only health checks, the login pages and static files stay
 	// open, and nobody submits anonymously.
 	ClosedSite bool
+
+	// OpenID Connect sign-in (empty issuer: off).
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCScopes       []string // besides openid
+	OIDCAdminClaim   string   // claim (e.g. groups) whose value OIDCAdminValue makes an administrator
+	OIDCAdminValue   string
+	OIDCLabel        string // the sign-in button's text
+	// LocalPasswords allows sign-in with the site's own passwords
+	// (registration, password reset); off when single sign-on is the only way.
+	LocalPasswords bool
+
+	// LDAP sign-in (empty URL: off); see auth.LDAPConfig.
+	LDAPURL          string
+	LDAPStartTLS     bool
+	LDAPCAFile       string
+	LDAPBindDN       string
+	LDAPBindPassword string
+	LDAPBaseDN       string
+	LDAPUserFilter   string
+	LDAPEmailAttr    string
+	LDAPNameAttr     string
+	LDAPAdminGroup   string
 }
 
 // setting describes one configuration entry: its flag, environment variable,
@@ -218,6 +242,95 @@ var settings = []setting{
 		c.ClosedSite = b
 		return err
 	}},
+	{"oidc-issuer", "LAYERINDEX_OIDC_ISSUER", "", "OpenID Connect provider's issuer URL (empty: no OpenID Connect sign-in)", func(c *Config, v string) error {
+		if v != "" {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("not an absolute http(s) URL: %q", v)
+			}
+		}
+		c.OIDCIssuer = strings.TrimRight(v, "/")
+		return nil
+	}},
+	{"oidc-client-id", "LAYERINDEX_OIDC_CLIENT_ID", "", "client id registered with the OpenID provider", func(c *Config, v string) error {
+		c.OIDCClientID = v
+		return nil
+	}},
+	{"oidc-client-secret", "LAYERINDEX_OIDC_CLIENT_SECRET", "", "client secret registered with the OpenID provider", func(c *Config, v string) error {
+		c.OIDCClientSecret = v
+		return nil
+	}},
+	{"oidc-scopes", "LAYERINDEX_OIDC_SCOPES", "email,profile", "scopes asked for besides openid (comma-separated; add groups for a group mapping)", func(c *Config, v string) error {
+		c.OIDCScopes = splitList(v)
+		return nil
+	}},
+	{"oidc-admin-claim", "LAYERINDEX_OIDC_ADMIN_CLAIM", "", "ID token claim (e.g. groups) that makes administrators; empty: no mapping", func(c *Config, v string) error {
+		c.OIDCAdminClaim = v
+		return nil
+	}},
+	{"oidc-admin-value", "LAYERINDEX_OIDC_ADMIN_VALUE", "", "value of --oidc-admin-claim (or one of its values) that makes an administrator", func(c *Config, v string) error {
+		c.OIDCAdminValue = v
+		return nil
+	}},
+	{"oidc-label", "LAYERINDEX_OIDC_LABEL", "single sign-on", "name of the identity provider on the login page's button", func(c *Config, v string) error {
+		c.OIDCLabel = v
+		return nil
+	}},
+	{"local-passwords", "LAYERINDEX_LOCAL_PASSWORDS", "true", "allow sign-in with the site's own passwords, registration and password reset (false: single sign-on only)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.LocalPasswords = b
+		return err
+	}},
+	{"ldap-url", "LAYERINDEX_LDAP_URL", "", "LDAP directory to sign in with: ldap://host[:389] or ldaps://host[:636] (empty: no LDAP sign-in)", func(c *Config, v string) error {
+		if v != "" {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "ldap" && u.Scheme != "ldaps") || u.Host == "" {
+				return fmt.Errorf("not an ldap:// or ldaps:// URL: %q", v)
+			}
+		}
+		c.LDAPURL = v
+		return nil
+	}},
+	{"ldap-starttls", "LAYERINDEX_LDAP_STARTTLS", "true", "upgrade ldap:// connections with StartTLS (false only for a directory on the same machine)", func(c *Config, v string) error {
+		b, err := strconv.ParseBool(v)
+		c.LDAPStartTLS = b
+		return err
+	}},
+	{"ldap-ca-file", "LAYERINDEX_LDAP_CA_FILE", "", "PEM file of the certificates the directory's is checked against (empty: the system's)", func(c *Config, v string) error {
+		c.LDAPCAFile = v
+		return nil
+	}},
+	{"ldap-bind-dn", "LAYERINDEX_LDAP_BIND_DN", "", "DN of the service account that searches the directory (empty: anonymous search)", func(c *Config, v string) error {
+		c.LDAPBindDN = v
+		return nil
+	}},
+	{"ldap-bind-password", "LAYERINDEX_LDAP_BIND_PASSWORD", "", "password of the service account", func(c *Config, v string) error {
+		c.LDAPBindPassword = v
+		return nil
+	}},
+	{"ldap-base-dn", "LAYERINDEX_LDAP_BASE_DN", "", "where people are searched, e.g. ou=people,dc=example,dc=com", func(c *Config, v string) error {
+		c.LDAPBaseDN = v
+		return nil
+	}},
+	{"ldap-user-filter", "LAYERINDEX_LDAP_USER_FILTER", "(&(objectClass=inetOrgPerson)(|(uid={user})(mail={user})))", "filter finding a person; {user} is what they typed, escaped", func(c *Config, v string) error {
+		if !strings.Contains(v, "{user}") {
+			return fmt.Errorf("must contain {user}: %q", v)
+		}
+		c.LDAPUserFilter = v
+		return nil
+	}},
+	{"ldap-email-attr", "LAYERINDEX_LDAP_EMAIL_ATTR", "mail", "attribute holding a person's email address", func(c *Config, v string) error {
+		c.LDAPEmailAttr = v
+		return nil
+	}},
+	{"ldap-name-attr", "LAYERINDEX_LDAP_NAME_ATTR", "cn", "attribute holding a person's name", func(c *Config, v string) error {
+		c.LDAPNameAttr = v
+		return nil
+	}},
+	{"ldap-admin-group", "LAYERINDEX_LDAP_ADMIN_GROUP", "", "DN of the group whose members are administrators (empty: no mapping)", func(c *Config, v string) error {
+		c.LDAPAdminGroup = v
+		return nil
+	}},
 	{"trusted-proxies", "LAYERINDEX_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For is trusted", func(c *Config, v string) error {
 		c.TrustedProxies = nil
 		for _, f := range strings.Split(v, ",") {
@@ -295,7 +408,42 @@ func Parse(command string, args []string, getenv func(string) string, extra func
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Listen
 	}
+	if err := c.check(); err != nil {
+		return nil, nil, err
+	}
 	return c, positional, nil
+}
+
+// check verifies the settings that depend on each other.
+func (c *Config) check() error {
+	if c.OIDCIssuer != "" && (c.OIDCClientID == "" || c.OIDCClientSecret == "") {
+		return errors.New("--oidc-issuer needs --oidc-client-id and --oidc-client-secret (LAYERINDEX_OIDC_CLIENT_ID, LAYERINDEX_OIDC_CLIENT_SECRET)")
+	}
+	if (c.OIDCAdminClaim == "") != (c.OIDCAdminValue == "") {
+		return errors.New("--oidc-admin-claim and --oidc-admin-value go together")
+	}
+	if !c.LocalPasswords && c.OIDCIssuer == "" && !c.externalSignIn() {
+		return errors.New("--local-passwords=false needs another way to sign in (--oidc-issuer or --ldap-url)")
+	}
+	if c.LDAPURL != "" && c.LDAPBaseDN == "" {
+		return errors.New("--ldap-url needs --ldap-base-dn (LAYERINDEX_LDAP_BASE_DN)")
+	}
+	return nil
+}
+
+// externalSignIn reports whether a sign-in other than OpenID Connect is
+// configured.
+func (c *Config) externalSignIn() bool { return c.LDAPURL != "" }
+
+// splitList splits a comma-separated setting, dropping empty entries.
+func splitList(v string) []string {
+	var out []string
+	for _, f := range strings.Split(v, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // boolean reports whether the setting is a yes/no switch (its default is

@@ -35,6 +35,13 @@ func TestInvalidValuesNameTheirSource(t *testing.T) {
 		{nil, map[string]string{"LAYERINDEX_SECRET_KEY": "short"}, "invalid LAYERINDEX_SECRET_KEY"},
 		{[]string{"--base-url", "ftp://x"}, nil, "invalid --base-url"},
 		{[]string{"--embedded-worker=perhaps"}, nil, "invalid --embedded-worker"},
+		{[]string{"--oidc-issuer", "https://sso.example.com"}, nil, "needs --oidc-client-id"},
+		{[]string{"--oidc-issuer", "sso.example.com", "--oidc-client-id", "x", "--oidc-client-secret", "y"}, nil, "invalid --oidc-issuer"},
+		{[]string{"--local-passwords=false"}, nil, "needs another way to sign in"},
+		{nil, map[string]string{"LAYERINDEX_OIDC_ADMIN_CLAIM": "groups"}, "go together"},
+		{[]string{"--ldap-url", "ldap://ldap.example.com"}, nil, "needs --ldap-base-dn"},
+		{[]string{"--ldap-url", "https://ldap.example.com"}, nil, "invalid --ldap-url"},
+		{nil, map[string]string{"LAYERINDEX_LDAP_USER_FILTER": "(uid=alice)"}, "invalid LAYERINDEX_LDAP_USER_FILTER"},
 	}
 	for _, c := range cases {
 		_, _, err := Parse("serve", c.args, func(k string) string { return c.env[k] }, nil)

@@ -43,6 +43,9 @@ type Cache struct {
 	Dir    string
 	Policy Policy
 	Limits Limits
+	// Credentials, when set, authenticates fetches of private
+	// repositories (package repocreds); URLs never carry credentials.
+	Credentials Credentials
 
 	mu    sync.Mutex
 	locks map[string]*sync.Mutex
@@ -139,6 +142,12 @@ func (c *Cache) lock(ctx context.Context, dir string) (func(), error) {
 // refs/heads/<branch> and pruning removes deleted branches.
 var refSpec = config.RefSpec("+refs/heads/*:refs/heads/*")
 
+// Credentials gives the authentication for a repository URL; nil when the
+// repository needs none.
+type Credentials interface {
+	AuthFor(ctx context.Context, url string) (transport.AuthMethod, error)
+}
+
 // Fetch brings the clone of rawURL up to date (cloning it on first use) and
 // opens it. The URL is checked against the policy before any connection.
 func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
@@ -164,6 +173,12 @@ func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
 	}
 	ctx = withPolicy(ctx, c.Policy)
 	ctx, _ = withBudget(ctx, c.Limits.MaxTransferBytes)
+	var auth transport.AuthMethod
+	if c.Credentials != nil {
+		if auth, err = c.Credentials.AuthFor(ctx, u); err != nil {
+			return nil, err
+		}
+	}
 
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		// Clone into a temporary directory and rename it into place, so a
@@ -180,7 +195,7 @@ func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
 		if _, err := r.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{u}, Fetch: []config.RefSpec{refSpec}}); err != nil {
 			return nil, err
 		}
-		if err := fetch(ctx, r); err != nil {
+		if err := fetch(ctx, r, auth); err != nil {
 			return nil, classify(err, rawURL)
 		}
 		if err := os.Rename(tmp, dir); err != nil {
@@ -193,7 +208,7 @@ func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
 		if err != nil {
 			return nil, fmt.Errorf("opening cached clone of %s: %w", rawURL, err)
 		}
-		if err := fetch(ctx, r); err != nil {
+		if err := fetch(ctx, r, auth); err != nil {
 			return nil, classify(err, rawURL)
 		}
 	}
@@ -211,8 +226,9 @@ func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
 	return repo, nil
 }
 
-func fetch(ctx context.Context, r *git.Repository) error {
+func fetch(ctx context.Context, r *git.Repository, auth transport.AuthMethod) error {
 	err := r.FetchContext(ctx, &git.FetchOptions{
+		Auth:       auth,
 		RemoteName: "origin",
 		RefSpecs:   []config.RefSpec{refSpec},
 		Tags:       git.NoTags,

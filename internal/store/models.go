@@ -432,3 +432,14 @@ var Models = []any{
 	&RecipeChangeset{}, &RecipeChange{},
 	&RecipeEvent{}, &LayerHook{}, &HookDelivery{}, &LayerBranchAlert{}, &AlertOptout{},
 }
+
+// RepoCredential is a private repository's credential for every URL that
+// starts with URLPrefix; Secret is sealed (internal/repocreds).
+type RepoCredential struct {
+	ID        int64
+	URLPrefix string
+	Kind      string // token or basic
+	Username  string
+	Secret    string `json:"-"`
+	CreatedAt time.Time
+}

@@ -49,6 +49,11 @@ func (s *Store) VerifyUser(ctx context.Context, id int64, email string) error {
 	return s.updateUser(ctx, id, v)
 }
 
+// SetAdmin grants or withdraws administrator rights.
+func (s *Store) SetAdmin(ctx context.Context, id int64, admin bool) error {
+	return s.updateUser(ctx, id, map[string]any{"is_admin": admin})
+}
+
 // TouchLogin records a successful login.
 func (s *Store) TouchLogin(ctx context.Context, id int64) error {
 	return s.updateUser(ctx, id, map[string]any{"last_login_at": time.Now().UTC()})

@@ -42,6 +42,7 @@ func (s *Server) accountRoutes() {
 	e.POST("/accounts/tokens/:id/revoke/", s.revokeAPIToken)
 	// The API endpoints that act, authenticated by API token (apitokens.go).
 	e.POST("/layerindex/api/layerItems/:id/reindex/", s.apiReindex)
+	s.ssoRoutes()
 }
 
 // formData is what every form page renders.
@@ -74,6 +75,9 @@ func formStatus(c echo.Context, f *form, limited bool) int {
 }
 
 func (s *Server) register(c echo.Context) error {
+	if s.opts.NoLocalPasswords {
+		return s.noLocalPasswords(c)
+	}
 	ctx := c.Request().Context()
 	if currentUser(c) != nil {
 		return c.Redirect(http.StatusSeeOther, "/accounts/profile/")
@@ -227,12 +231,23 @@ func (s *Server) login(c echo.Context) error {
 		ps, _ := c.FormParams()
 		f = newForm(ps)
 		data.Form = f
-		email := f.email("email", true)
+		var email string
+		if s.opts.LDAP != nil {
+			// A directory user name, or an address.
+			email = f.text("email", textOpts{required: true, max: 254})
+		} else {
+			email = f.email("email", true)
+		}
 		pw := f.V("password")
 		f.set("password", "")
 		f.set("next", safeNext(f.V("next")))
 		if pw == "" {
 			f.fail("password", "This field is required.")
+		}
+		if f.OK() && s.opts.NoLocalPasswords && s.opts.LDAP == nil {
+			data.pageData = s.formPage(c)
+			data.Error = "Password sign-in is turned off on this site: use " + data.OIDCLabel + "."
+			return s.pages.render(c, http.StatusForbidden, "login", data)
 		}
 		if f.OK() {
 			ip := limitCheck{s.acct.limits.LoginPerIP, c.RealIP()}
@@ -246,6 +261,37 @@ func (s *Server) login(c echo.Context) error {
 				data.Error, data.pageData = msg, s.formPage(c)
 				return s.pages.render(c, http.StatusTooManyRequests, "login", data)
 			}
+			directoryDown := false
+			if s.opts.LDAP != nil {
+				id, err := s.opts.LDAP.Authenticate(ctx, email, pw)
+				switch {
+				case err == nil:
+					if err := s.acct.limiter.Reset(ctx, acct.lim, acct.key); err != nil {
+						return err
+					}
+					return s.externalSignIn(c, id, f.V("next"))
+				case errors.Is(err, auth.ErrSignIn):
+					data.Error, data.pageData = err.Error()+".", s.formPage(c)
+					return s.pages.render(c, http.StatusForbidden, "login", data)
+				case errors.Is(err, auth.ErrDirectoryDown):
+					// Not the person's fault: not counted against them.
+					s.log.Warn("LDAP sign-in", "err", err)
+					directoryDown = true
+				case !errors.Is(err, auth.ErrBadCredentials):
+					return err
+				}
+			}
+			if directoryDown && s.opts.NoLocalPasswords {
+				data.Error, data.pageData = directoryDownMsg, s.formPage(c)
+				return s.pages.render(c, http.StatusServiceUnavailable, "login", data)
+			}
+			if s.opts.NoLocalPasswords {
+				if err := s.hit(ctx, ip, acct); err != nil {
+					return err
+				}
+				data.Error, data.pageData = auth.ErrBadCredentials.Error()+".", s.formPage(c)
+				return s.pages.render(c, http.StatusUnprocessableEntity, "login", data)
+			}
 			u, err := s.store.UserByEmail(ctx, email)
 			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
@@ -256,6 +302,10 @@ func (s *Server) login(c echo.Context) error {
 			}
 			// Unknown addresses cost the same Argon2 work as known ones.
 			if !auth.CheckPassword(pw, hash) || err != nil {
+				if directoryDown {
+					data.Error, data.pageData = directoryDownMsg, s.formPage(c)
+					return s.pages.render(c, http.StatusServiceUnavailable, "login", data)
+				}
 				if err := s.hit(ctx, ip, acct); err != nil {
 					return err
 				}
@@ -272,6 +322,9 @@ func (s *Server) login(c echo.Context) error {
 	}
 	return s.pages.render(c, status, "login", data)
 }
+
+// directoryDownMsg answers a sign-in while the LDAP directory is unreachable.
+const directoryDownMsg = "The company directory (LDAP) does not answer, so your password cannot be checked. Try again in a few minutes, or tell the site's administrators."
 
 // dummyHash is checked against when an address has no account. It is
 // computed on the first such login, not when the program starts: every
@@ -323,6 +376,9 @@ func (s *Server) logout(c echo.Context) error {
 }
 
 func (s *Server) resetRequest(c echo.Context) error {
+	if s.opts.NoLocalPasswords {
+		return s.noLocalPasswords(c)
+	}
 	ctx := c.Request().Context()
 	f := newForm(nil)
 	data := &formData{Form: f}
@@ -369,6 +425,9 @@ func (s *Server) resetRequest(c echo.Context) error {
 }
 
 func (s *Server) resetPassword(c echo.Context) error {
+	if s.opts.NoLocalPasswords {
+		return s.noLocalPasswords(c)
+	}
 	ctx := c.Request().Context()
 	hash := auth.HashToken(c.Param("token"))
 	t, err := s.store.ValidToken(ctx, store.TokenReset, hash)

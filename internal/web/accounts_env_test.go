@@ -67,6 +67,11 @@ type envOpts struct {
 	policy  *gitrepo.Policy // default: local repositories allowed
 	timing  catalog.Timing
 	closed  bool // closed site mode
+	// oidc, when set, is the OpenID provider to sign in with (its
+	// RedirectURL is filled in); noPasswords turns local passwords off.
+	oidc        *auth.OIDCConfig
+	noPasswords bool
+	ldap        *auth.LDAPConfig // LDAP sign-in
 }
 
 func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
@@ -126,7 +131,17 @@ func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 		t.Fatal(err)
 	}
 	opts := web.Options{Version: "test", BaseURL: base, SecretKey: acctSecret, Catalog: e.cat,
-		RepoPolicy: policy, Limits: o.limits, Logger: logger, ClosedSite: o.closed}
+		RepoPolicy: policy, Limits: o.limits, Logger: logger, ClosedSite: o.closed, NoLocalPasswords: o.noPasswords}
+	if o.oidc != nil {
+		cfg := *o.oidc
+		cfg.RedirectURL = base + "/accounts/oidc/callback/"
+		opts.OIDC, opts.OIDCLabel = auth.NewOIDC(cfg), "Example SSO"
+	}
+	if o.ldap != nil {
+		if opts.LDAP, err = auth.NewLDAP(*o.ldap); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, p := range o.proxies {
 		opts.TrustedProxies = append(opts.TrustedProxies, mustPrefix(t, p))
 	}

@@ -25,6 +25,12 @@ type pageData struct {
 	// ClosedSite hides what anonymous visitors of a closed site cannot use
 	// (registration, anonymous submission).
 	ClosedSite bool
+	// Sign-in methods, for the login page: the OpenID provider's button
+	// ("" without one) and whether the password form is shown.
+	OIDCLabel      string
+	PasswordLogin  bool
+	LDAPLogin      bool // the login form takes a directory user name
+	LocalPasswords bool // the site's own passwords: registration, reset
 
 	// BranchLinks is the release selector: the same page on each branch.
 	BranchLinks []branchLink
@@ -59,7 +65,14 @@ func (s *Server) basePage(c echo.Context, branch string) pageData {
 	u := c.Request().URL
 	p := pageData{SiteName: s.opts.SiteName, BaseURL: s.opts.BaseURL, Version: s.opts.Version, Branches: branches, BranchName: branch,
 		BranchLinks: branchLinks(u, branches, branch), Path: u.Path, Query: u.Query(),
-		Feeds: []feedLink{newLayersFeed}, ClosedSite: s.opts.ClosedSite}
+		Feeds: []feedLink{newLayersFeed}, ClosedSite: s.opts.ClosedSite, PasswordLogin: !s.opts.NoLocalPasswords || s.opts.LDAP != nil,
+		LDAPLogin: s.opts.LDAP != nil, LocalPasswords: !s.opts.NoLocalPasswords}
+	if s.opts.OIDC != nil {
+		p.OIDCLabel = s.opts.OIDCLabel
+		if p.OIDCLabel == "" {
+			p.OIDCLabel = "single sign-on"
+		}
+	}
 	s.accountPage(c, &p)
 	return p
 }

@@ -52,6 +52,16 @@ type Options struct {
 	BitbakeURL string
 	// ClosedSite requires sign-in for every page and the API (closed.go).
 	ClosedSite bool
+	// OIDC, when set, signs people in with an OpenID provider (sso.go);
+	// OIDCLabel names it on the login page.
+	OIDC      *auth.OIDC
+	OIDCLabel string
+	// NoLocalPasswords turns off the site's own passwords: sign-in only
+	// through single sign-on, no registration or password reset.
+	NoLocalPasswords bool
+	// LDAP, when set, checks the login form's user name and password
+	// against a directory first (then local passwords, unless off).
+	LDAP *auth.LDAP
 	// Repos reads layers' repositories at their indexed revisions for
 	// bulk-change patches (nil: patches are refused).
 	Repos *gitrepo.Cache
