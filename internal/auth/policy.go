@@ -12,15 +12,16 @@ type Action string
 
 // The actions.
 const (
-	SubmitLayer    Action = "submit a layer"
-	ManageAccount  Action = "manage your account"
-	EditLayer      Action = "edit this layer"         // fields, branches, maintainers, notes, re-index
-	SetBaseType    Action = "mark a layer as Base"    // upstream reserves type A for reviewers
-	ReviewLayers   Action = "review submitted layers" // list, publish, reject, delete
-	ManageBranches Action = "manage release branches" // also adds a layer to a branch
-	ViewHistory    Action = "view the change history"
-	ViewOutbox     Action = "view outgoing mail"
-	BulkChange     Action = "make bulk changes of recipes" // own changesets only (internal/bulkchange)
+	SubmitLayer     Action = "submit a layer"
+	ManageAccount   Action = "manage your account"
+	EditLayer       Action = "edit this layer"         // fields, branches, maintainers, notes, re-index
+	SetBaseType     Action = "mark a layer as Base"    // upstream reserves type A for reviewers
+	ReviewLayers    Action = "review submitted layers" // list, publish, reject, delete
+	ManageBranches  Action = "manage release branches" // also adds a layer to a branch
+	ManageLayerSets Action = "manage layer sets"       // the published bitbake-setup configurations
+	ViewHistory     Action = "view the change history"
+	ViewOutbox      Action = "view outgoing mail"
+	BulkChange      Action = "make bulk changes of recipes" // own changesets only (internal/bulkchange)
 )
 
 // MaintainerChecker answers whether an email actively maintains a layer.
