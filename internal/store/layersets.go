@@ -30,8 +30,9 @@ type LayerSet struct {
 
 // LayerSetLayer is one layer of a layer set.
 type LayerSetLayer struct {
-	LayerSetID int64 `gorm:"primaryKey;autoIncrement:false"`
-	LayerID    int64 `gorm:"primaryKey;autoIncrement:false"`
+	ID         int64
+	LayerSetID int64
+	LayerID    int64
 	Position   int
 }
 

@@ -23,10 +23,11 @@ CREATE TABLE layer_sets (
     updated_at  DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP
 );
 CREATE TABLE layer_set_layers (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
     layer_set_id INTEGER NOT NULL REFERENCES layer_sets (id) ON DELETE CASCADE,
     layer_id     INTEGER NOT NULL REFERENCES layers (id) ON DELETE CASCADE,
     position     INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (layer_set_id, layer_id)
+    UNIQUE (layer_set_id, layer_id)
 );
 CREATE INDEX layer_set_layers_layer_idx ON layer_set_layers (layer_id);
 ALTER TABLE layers ADD COLUMN master_for_compatible BOOLEAN NOT NULL DEFAULT false;
@@ -54,6 +55,11 @@ CREATE TRIGGER index_state_layer_set_layers_insert AFTER INSERT ON layer_set_lay
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
+CREATE TRIGGER index_state_layer_set_layers_update AFTER UPDATE ON layer_set_layers BEGIN
+    UPDATE index_state SET version = version + 1, changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id = 1;
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
 CREATE TRIGGER index_state_layer_set_layers_delete AFTER DELETE ON layer_set_layers BEGIN
     UPDATE index_state SET version = version + 1, changed_at = strftime('%Y-%m-%d %H:%M:%f', 'now') WHERE id = 1;
 END;
@@ -61,6 +67,7 @@ END;
 
 -- +goose Down
 DROP TRIGGER index_state_layer_set_layers_delete;
+DROP TRIGGER index_state_layer_set_layers_update;
 DROP TRIGGER index_state_layer_set_layers_insert;
 DROP TRIGGER index_state_layer_sets_delete;
 DROP TRIGGER index_state_layer_sets_update;
