@@ -20,7 +20,8 @@ const (
 	ManageBranches Action = "manage release branches" // also adds a layer to a branch
 	ViewHistory    Action = "view the change history"
 	ViewOutbox     Action = "view outgoing mail"
-	BulkChange     Action = "make bulk changes of recipes" // own changesets only (internal/bulkchange)
+	BulkChange     Action = "make bulk changes of recipes"   // own changesets only (internal/bulkchange)
+	ManageJobs     Action = "see and manage background jobs" // the River UI dashboard; administrators only
 )
 
 // MaintainerChecker answers whether an email actively maintains a layer.
