@@ -20,7 +20,8 @@ const (
 	ManageBranches Action = "manage release branches" // also adds a layer to a branch
 	ViewHistory    Action = "view the change history"
 	ViewOutbox     Action = "view outgoing mail"
-	BulkChange     Action = "make bulk changes of recipes" // own changesets only (internal/bulkchange)
+	BulkChange     Action = "make bulk changes of recipes"   // own changesets only (internal/bulkchange)
+	ManageJobs     Action = "see and manage background jobs" // the River UI dashboard; administrators only
 	// ImportComparison imports and re-matches other distributions' package
 	// lists (upstream's update_comparison_branch): administrators only.
 	ImportComparison Action = "import comparison package lists"
@@ -30,7 +31,7 @@ const (
 )
 
 // ComparisonEditors answers whether an account was made a comparison editor
-// (`layerindex comparison editor --grant`).
+// (`layerindex comparison editor --email E`).
 type ComparisonEditors interface {
 	IsComparisonEditor(ctx context.Context, userID int64) (bool, error)
 }
