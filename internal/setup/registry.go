@@ -228,3 +228,41 @@ func BuildRegistry(ctx context.Context, st *store.Store, sets []store.LayerSet, 
 	}
 	return r, skipped, nil
 }
+
+// Membership is a layer set that includes a layer.
+type Membership struct {
+	Set *store.LayerSet
+	// Picked: the set names the layer; otherwise it comes in as a
+	// dependency (or recommendation) of the layers the set names.
+	Picked bool
+}
+
+// LayerSetsIncluding lists the published layer sets of a release whose
+// resolved layers include the named layer, as their configurations would
+// list it now. Sets that no longer resolve are skipped.
+func LayerSetsIncluding(ctx context.Context, st *store.Store, b *store.Branch, layer string) ([]Membership, error) {
+	sets, err := st.LayerSetsOnBranch(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Membership
+	for i := range sets {
+		p, err := Resolve(ctx, st, LayerSetRequest(&sets[i]))
+		if errors.Is(err, ErrInput) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		for _, l := range p.Layers {
+			if l.Name == layer {
+				picked := false
+				for _, n := range sets[i].Layers {
+					picked = picked || n == layer
+				}
+				out = append(out, Membership{Set: &sets[i], Picked: picked})
+				break
+			}
+		}
+	}
+	return out, nil
+}
