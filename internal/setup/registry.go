@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -237,15 +238,16 @@ type Membership struct {
 	Picked bool
 }
 
-// LayerSetsIncluding lists the published layer sets of a release whose
-// resolved layers include the named layer, as their configurations would
-// list it now. Sets that no longer resolve are skipped.
-func LayerSetsIncluding(ctx context.Context, st *store.Store, b *store.Branch, layer string) ([]Membership, error) {
+// LayerSetsByLayer resolves the published layer sets of a release and
+// lists, per layer name, the sets whose resolved layers include it, as
+// their configurations would list it now. Sets that no longer resolve are
+// skipped.
+func LayerSetsByLayer(ctx context.Context, st *store.Store, b *store.Branch) (map[string][]Membership, error) {
 	sets, err := st.LayerSetsOnBranch(ctx, b.ID)
 	if err != nil {
 		return nil, err
 	}
-	var out []Membership
+	out := map[string][]Membership{}
 	for i := range sets {
 		p, err := Resolve(ctx, st, LayerSetRequest(&sets[i]))
 		if errors.Is(err, ErrInput) {
@@ -254,14 +256,7 @@ func LayerSetsIncluding(ctx context.Context, st *store.Store, b *store.Branch, l
 			return nil, err
 		}
 		for _, l := range p.Layers {
-			if l.Name == layer {
-				picked := false
-				for _, n := range sets[i].Layers {
-					picked = picked || n == layer
-				}
-				out = append(out, Membership{Set: &sets[i], Picked: picked})
-				break
-			}
+			out[l.Name] = append(out[l.Name], Membership{Set: &sets[i], Picked: slices.Contains(sets[i].Layers, l.Name)})
 		}
 	}
 	return out, nil

@@ -76,13 +76,11 @@ func (s *Server) layerList(c echo.Context) error {
 	// another one (a master-only layer that works with a stable release).
 	var elsewhere []store.CompatibleElsewhere
 	if compat == nil && q == "" && len(types) == 0 && p.Number == 1 {
-		names, err := s.store.ReleaseCoreNames(c.Request().Context(), b.ID)
+		extra, err := s.releaseExtra(c.Request().Context(), b)
 		if err != nil {
 			return err
 		}
-		if elsewhere, err = s.store.CompatibleElsewhere(c.Request().Context(), b.ID, names); err != nil {
-			return err
-		}
+		elsewhere = extra.elsewhere
 	}
 	return s.pages.render(c, http.StatusOK, "layers", struct {
 		pageData

@@ -83,10 +83,11 @@ func (s *Server) recipeDetail(c echo.Context) error {
 	}
 	dependents, nDependents := dx.Dependents(&p.Recipe)
 	// Issue 14: the published layer sets whose builds have this recipe.
-	sets, err := setup.LayerSetsIncluding(c.Request().Context(), s.store, p.LayerBranch.Branch, p.LayerBranch.Layer.Name)
+	extra, err := s.releaseExtra(c.Request().Context(), p.LayerBranch.Branch)
 	if err != nil {
 		return err
 	}
+	sets := extra.sets[p.LayerBranch.Layer.Name]
 	return s.pages.render(c, http.StatusOK, "recipe", struct {
 		pageData
 		P           *store.RecipePage
