@@ -22,7 +22,7 @@ type LayerInput struct {
 }
 
 // check applies the rules every stored layer obeys.
-func (s *Service) check(a Actor, in *LayerInput) error {
+func (s *Service) check(ctx context.Context, a Actor, in *LayerInput) error {
 	in.Layer.Name = strings.TrimSpace(in.Layer.Name)
 	in.Layer.VCSURL = strings.TrimSpace(in.Layer.VCSURL)
 	for _, err := range []error{CheckLayerName(in.Layer.Name), CheckLayerType(in.Layer.LayerType),
@@ -34,7 +34,7 @@ func (s *Service) check(a Actor, in *LayerInput) error {
 	if in.Layer.VCSURL == "" {
 		return invalid("vcs_url", "This field is required.")
 	}
-	return s.CheckRepositoryURL(a, in.Layer.VCSURL)
+	return s.CheckRepositoryURL(ctx, a, in.Layer.VCSURL)
 }
 
 // Submit stores a layer as new (waiting for review) on the given release
@@ -66,7 +66,7 @@ func (s *Service) AddLayer(ctx context.Context, a Actor, branches []store.Branch
 }
 
 func (s *Service) submit(ctx context.Context, tx *jobs.Tx, a Actor, branches []store.Branch, in LayerInput, notify bool) (*store.Layer, error) {
-	if err := s.check(a, &in); err != nil {
+	if err := s.check(ctx, a, &in); err != nil {
 		return nil, err
 	}
 	if len(branches) == 0 {
@@ -254,7 +254,7 @@ type Edited struct {
 // makes necessary — queued, so the public page never shows "not indexed
 // yet" above stale recipes with nothing on the way.
 func (s *Service) EditLayer(ctx context.Context, a Actor, layerID, branchID int64, in LayerInput) (*Edited, error) {
-	if err := s.check(a, &in); err != nil {
+	if err := s.check(ctx, a, &in); err != nil {
 		return nil, err
 	}
 	out := &Edited{}
