@@ -55,6 +55,23 @@ func TestLocalRepositoriesForAdministrators(t *testing.T) {
 	if _, err := e.cat.EditLayer(e.ctx, maint, l.ID, master.ID, in); !errors.As(err, &inv) {
 		t.Errorf("maintainer's edit to /etc: %v", err)
 	}
+	// A layer an administrator pointed at a local mirror stays editable by
+	// its maintainers, as long as they leave the repository alone.
+	if !gitrepo.IsLocal(l.VCSURL) {
+		t.Fatalf("the test layer's repository %q is not local", l.VCSURL)
+	}
+	in.Layer.VCSURL = l.VCSURL
+	in.Layer.Summary = "A new summary"
+	mu := &store.User{Email: "m@example.org", Name: "M", IsActive: true, Verified: true}
+	if err := e.st.CreateUser(e.ctx, mu); err != nil {
+		t.Fatal(err)
+	}
+	if ed, err := e.cat.EditLayer(e.ctx, catalog.Web(mu), l.ID, master.ID, in); err != nil || len(ed.Changes) == 0 {
+		t.Errorf("maintainer's edit of a layer on a local mirror: %+v, %v", ed, err)
+	}
+	if got, _ := e.st.LayerByID(e.ctx, l.ID); got == nil || got.Summary != "A new summary" {
+		t.Errorf("the edit was not saved: %+v", got)
+	}
 }
 
 // TestSubmitPublishReject: the state changes of review, with their

@@ -110,10 +110,10 @@ func TestPrivateRepository(t *testing.T) {
 		base := strings.TrimSuffix(repoURL, "/private.git")
 
 		// A credential for a look-alike host, and for a sibling path, do not apply.
-		if err := src.Set(ctx, repocreds.Credential{Prefix: base+"0", Kind: repocreds.KindToken, Username: "", Secret: token}); err != nil {
+		if err := src.Set(ctx, repocreds.Credential{Prefix: base + "0", Kind: repocreds.KindToken, Username: "", Secret: token}); err != nil {
 			t.Fatal(err)
 		}
-		if err := src.Set(ctx, repocreds.Credential{Prefix: base+"/private", Kind: repocreds.KindToken, Username: "", Secret: token}); err != nil {
+		if err := src.Set(ctx, repocreds.Credential{Prefix: base + "/private", Kind: repocreds.KindToken, Username: "", Secret: token}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := cache().Fetch(ctx, repoURL); err == nil {
@@ -121,13 +121,13 @@ func TestPrivateRepository(t *testing.T) {
 		}
 
 		// A wrong token for the server, then the right one.
-		if err := src.Set(ctx, repocreds.Credential{Prefix: base+"/", Kind: repocreds.KindBasic, Username: "ci", Secret: "wrong token"}); err != nil {
+		if err := src.Set(ctx, repocreds.Credential{Prefix: base + "/", Kind: repocreds.KindBasic, Username: "ci", Secret: "wrong token"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := cache().Fetch(ctx, repoURL); err == nil || strings.Contains(err.Error(), "wrong token") {
 			t.Fatalf("wrong token: %v", err)
 		}
-		if err := src.Set(ctx, repocreds.Credential{Prefix: base+"/", Kind: repocreds.KindToken, Username: "", Secret: token}); err != nil {
+		if err := src.Set(ctx, repocreds.Credential{Prefix: base + "/", Kind: repocreds.KindToken, Username: "", Secret: token}); err != nil {
 			t.Fatal(err)
 		}
 		before := authed.Load()
@@ -168,7 +168,7 @@ func TestPrivateRepository(t *testing.T) {
 				t.Errorf("prefix %q accepted", p)
 			}
 		}
-		if err := src.Set(ctx, repocreds.Credential{Prefix: base+"/", Kind: "ssh-agent", Username: "", Secret: token}); err == nil {
+		if err := src.Set(ctx, repocreds.Credential{Prefix: base + "/", Kind: "ssh-agent", Username: "", Secret: token}); err == nil {
 			t.Error("unknown kind accepted")
 		}
 		if err := st.DeleteRepoCredential(ctx, base+"/"); err != nil {
