@@ -527,11 +527,13 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 // A late save changes nothing: SaveRunLog only touches a running run.
 func (s *Service) saveProgress(ctx context.Context, runID int64, log *ingest.Log) (stop func(wait bool)) {
 	done, exited := make(chan struct{}), make(chan struct{})
+	// What is stored already (StartRun's log), measured before the
+	// update writes its first line.
+	saved := len(log.String())
 	go func() {
 		defer close(exited)
 		t := time.NewTicker(s.opts.Timing.progress())
 		defer t.Stop()
-		saved := len(log.String())
 		for {
 			select {
 			case <-done:

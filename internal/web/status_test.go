@@ -77,10 +77,23 @@ func newStatusScene(t *testing.T, d db.Dialect) *statusScene {
 		t.Fatalf("update of meta-status: %v %+v", err, req)
 	}
 	s := &statusScene{e: e, open: open}
-	waitFor(t, "meta-status's run to save its first log lines", func() bool {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
 		e.conn.Gorm.Where("id = ?", req.Runs[0].Run.ID).Take(&s.run)
-		return s.run.Status == store.UpdateRunning && strings.Contains(s.run.Log, "updating layer meta-status on branch master")
-	})
+		if s.run.Status == store.UpdateRunning && strings.Contains(s.run.Log, "updating layer meta-status on branch master") {
+			break
+		}
+		if time.Now().After(deadline) {
+			e.debugJobs()
+			var runs []store.LayerUpdate
+			e.conn.Gorm.Order("id").Find(&runs)
+			for _, r := range runs {
+				t.Logf("run %d layer %d: %s attempt %d job %v: %s\n%s", r.ID, r.LayerID, r.Status, r.Attempt, r.JobID, r.Reason, r.Log)
+			}
+			t.Fatal("timed out waiting for meta-status's run to save its first log lines")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	if _, err := e.cat.RequestUpdate(ctx, catalog.CLI, catalog.UpdateRequest{Layer: "meta-wait"}); err != nil {
 		t.Fatal(err)
 	}
