@@ -60,6 +60,7 @@ func (s *Server) routes() {
 	page("/layerindex/branch/:branch/setup/", s.cached(s.setupPage))
 	e.GET("/layerindex/api/setup/*", s.setupFile)
 	e.HEAD("/layerindex/api/setup/*", s.setupFile)
+	s.layerSetRoutes()
 	page("/layerindex/recipe/:id/", s.cached(s.recipeDetail))
 	page("/layerindex/updates/", s.cached(s.updateList))
 	page("/layerindex/updates/:id/", s.cached(s.updateDetail))
