@@ -384,8 +384,8 @@ WHERE ` + cond + " ORDER BY " + s.collate("p.name %[1]s")
 // packages.
 func (s *Store) ComparisonCategories(ctx context.Context, branchID int64) ([]string, error) {
 	var out []string
-	err := s.with(ctx).Raw(`SELECT DISTINCT category FROM comparison_packages WHERE branch_id = ? AND NOT deleted AND category <> ''
-ORDER BY `+s.collate("category %[1]s"), branchID).Scan(&out).Error
+	err := s.with(ctx).Raw(`SELECT category FROM comparison_packages WHERE branch_id = ? AND NOT deleted AND category <> ''
+GROUP BY category ORDER BY `+s.collate("category %[1]s"), branchID).Scan(&out).Error
 	return out, err
 }
 
