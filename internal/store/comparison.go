@@ -243,6 +243,20 @@ func (s *Store) AddCoverChange(ctx context.Context, c *ComparisonCoverChange) er
 	return s.with(ctx).Create(c).Error
 }
 
+// AddCoverChanges records changes in batches.
+func (s *Store) AddCoverChanges(ctx context.Context, cs []ComparisonCoverChange) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	for i := range cs {
+		if cs[i].CreatedAt.IsZero() {
+			cs[i].CreatedAt = now
+		}
+	}
+	return s.with(ctx).CreateInBatches(cs, 500).Error
+}
+
 // CoverChangeRow is a change with the name of who made it.
 type CoverChangeRow struct {
 	ComparisonCoverChange
