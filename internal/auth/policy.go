@@ -12,16 +12,17 @@ type Action string
 
 // The actions.
 const (
-	SubmitLayer    Action = "submit a layer"
-	ManageAccount  Action = "manage your account"
-	EditLayer      Action = "edit this layer"         // fields, branches, maintainers, notes, re-index
-	SetBaseType    Action = "mark a layer as Base"    // upstream reserves type A for reviewers
-	ReviewLayers   Action = "review submitted layers" // list, publish, reject, delete
-	ManageBranches Action = "manage release branches" // also adds a layer to a branch
-	ViewHistory    Action = "view the change history"
-	ViewOutbox     Action = "view outgoing mail"
-	BulkChange     Action = "make bulk changes of recipes"   // own changesets only (internal/bulkchange)
-	ManageJobs     Action = "see and manage background jobs" // the River UI dashboard; administrators only
+	SubmitLayer     Action = "submit a layer"
+	ManageAccount   Action = "manage your account"
+	EditLayer       Action = "edit this layer"         // fields, branches, maintainers, notes, re-index
+	SetBaseType     Action = "mark a layer as Base"    // upstream reserves type A for reviewers
+	ReviewLayers    Action = "review submitted layers" // list, publish, reject, delete
+	ManageBranches  Action = "manage release branches" // also adds a layer to a branch
+	ManageLayerSets Action = "manage layer sets"       // the published bitbake-setup configurations
+	ViewHistory     Action = "view the change history"
+	ViewOutbox      Action = "view outgoing mail"
+	BulkChange      Action = "make bulk changes of recipes"   // own changesets only (internal/bulkchange)
+	ManageJobs      Action = "see and manage background jobs" // the River UI dashboard; administrators only
 	// ImportComparison imports and re-matches other distributions' package
 	// lists (upstream's update_comparison_branch): administrators only.
 	ImportComparison Action = "import comparison package lists"
