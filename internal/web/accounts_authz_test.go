@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"layerindex/internal/comparison"
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
 	"layerindex/internal/repocreds"
@@ -44,6 +45,22 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Fatal(err)
 		}
 		master, _ := e.st.BranchByName(ctx, "master")
+		// A comparison with one package per role (matched against an
+		// empty master: all unknown).
+		var cmpPkgs []comparison.Package
+		for i := range roles {
+			cmpPkgs = append(cmpPkgs, comparison.Package{Name: "pkg" + itoa(i)})
+		}
+		if _, err := comparison.New(e.conn.Gorm).Import(ctx, comparison.CLI, comparison.ImportRequest{Branch: "cmp", Format: comparison.FormatCSV, Packages: cmpPkgs}); err != nil {
+			t.Fatal(err)
+		}
+		cmpByName := map[string]store.ComparisonPackage{}
+		if ci, err := e.st.ComparisonBranchByName(ctx, "cmp"); err == nil {
+			ps, _ := e.st.ComparisonPackages(ctx, ci.Branch.ID)
+			for _, p := range ps {
+				cmpByName[p.Name] = p
+			}
+		}
 		passwords := map[string]string{"user": "user password", "other maintainer": "other password",
 			"maintainer": "maint password", "admin": adminPassword}
 		emails := map[string]string{"user": "user@example.org", "other maintainer": "other@example.org",
@@ -109,6 +126,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"/accounts/profile/", want{see, ok, ok, ok, ok}},
 				{"/layerindex/submit/", want{ok, ok, ok, ok, ok}},
 				{"/layerindex/bulkchange/", want{see, ok, ok, ok, ok}},
+				{"/layerindex/admin/comparison/", want{see, no, no, no, ok}},
+				{"/layerindex/comparison/recipe/" + int64s(cmpByName["pkg"+sfx].ID) + "/", want{ok, ok, ok, ok, ok}},
 			}
 			for _, p := range pages {
 				if r := c.get(p.path); r.code != p.want[i] {
@@ -143,6 +162,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"/accounts/password_change/", url.Values{"current": {passwords[role]}, "password": {"changed password"}, "password2": {"changed password"}}, want{no, see, see, see, see}},
 				{"/accounts/delete/", url.Values{"current": {"not the password"}}, want{no, bad, bad, bad, bad}},
 				{"/layerindex/bulkchange/", url.Values{"name": {"changes " + sfx}}, want{no, see, see, see, see}},
+				{"/layerindex/comparison/select/" + int64s(cmpByName["pkg"+sfx].ID) + "/", url.Values{"cover_status": {"O"}, "cover_comment": {"not needed"}}, want{no, no, no, no, see}},
+				{"/layerindex/admin/comparison/cmp/match/", nil, want{no, no, no, no, see}},
+				{"/layerindex/admin/comparison/", url.Values{"branch": {"cmp"}, "format": {"csv"}}, want{no, no, no, no, bad}}, // no file
 				{"/accounts/logout/", nil, want{see, see, see, see, see}},
 			}
 			for _, p := range posts {
@@ -167,6 +189,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if _, err := e.st.LayerByName(ctx, "del-"+sfx); err != nil {
 					t.Errorf("%s: del-%s deleted", role, sfx)
 				}
+			}
+			if p, _ := e.st.ComparisonPackage(ctx, cmpByName["pkg"+sfx].ID); (p.CoverStatus == store.CoverObsolete) != (role == "admin") {
+				t.Errorf("%s: the cover of pkg%s is %s", role, sfx, p.CoverStatus)
 			}
 			sets, err := e.st.LayerSets(ctx, false)
 			if err != nil {
