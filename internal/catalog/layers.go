@@ -22,11 +22,11 @@ type LayerInput struct {
 }
 
 // check applies the rules every stored layer obeys.
-func (s *Service) check(a Actor, in *LayerInput) error {
+func (s *Service) check(ctx context.Context, a Actor, in *LayerInput) error {
 	if err := checkFields(in); err != nil {
 		return err
 	}
-	return s.CheckRepositoryURL(a, in.Layer.VCSURL)
+	return s.CheckRepositoryURL(ctx, a, in.Layer.VCSURL)
 }
 
 // checkFields checks a layer's input apart from its repository URL, whose
@@ -75,7 +75,7 @@ func (s *Service) AddLayer(ctx context.Context, a Actor, branches []store.Branch
 }
 
 func (s *Service) submit(ctx context.Context, tx *jobs.Tx, a Actor, branches []store.Branch, in LayerInput, notify bool) (*store.Layer, error) {
-	if err := s.check(a, &in); err != nil {
+	if err := s.check(ctx, a, &in); err != nil {
 		return nil, err
 	}
 	if len(branches) == 0 {
@@ -276,7 +276,7 @@ func (s *Service) EditLayer(ctx context.Context, a Actor, layerID, branchID int6
 		// save other fields of a layer an administrator pointed at a local
 		// mirror (which only administrators may set).
 		if in.Layer.VCSURL != l.VCSURL {
-			if err := s.CheckRepositoryURL(a, in.Layer.VCSURL); err != nil {
+			if err := s.CheckRepositoryURL(ctx, a, in.Layer.VCSURL); err != nil {
 				return err
 			}
 		}

@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -27,17 +28,17 @@ func TestLocalRepositoriesForAdministrators(t *testing.T) {
 	for _, u := range []string{"/etc", "file:///etc/", "../../..", "./x", "FILE:///etc", " /srv/git/layer.git"} {
 		for _, a := range []catalog.Actor{maint, anon} {
 			var inv *catalog.InvalidError
-			if err := e.cat.CheckRepositoryURL(a, u); !errors.As(err, &inv) || !strings.Contains(inv.Msg, "only be set by administrators") {
+			if err := e.cat.CheckRepositoryURL(context.Background(), a, u); !errors.As(err, &inv) || !strings.Contains(inv.Msg, "only be set by administrators") {
 				t.Errorf("%q by %s: %v", u, a.Origin, err)
 			}
 		}
 	}
 	for _, a := range []catalog.Actor{admin, catalog.CLI} {
-		if err := e.cat.CheckRepositoryURL(a, e.repo.dir); err != nil {
+		if err := e.cat.CheckRepositoryURL(context.Background(), a, e.repo.dir); err != nil {
 			t.Errorf("local mirror by %s: %v", a.Origin, err)
 		}
 	}
-	if err := e.cat.CheckRepositoryURL(maint, "https://git.example.org/meta-x.git"); err != nil {
+	if err := e.cat.CheckRepositoryURL(context.Background(), maint, "https://git.example.org/meta-x.git"); err != nil {
 		t.Errorf("https URL: %v", err)
 	}
 	// The rule holds in the change itself, not only in the forms.

@@ -448,8 +448,9 @@ var Models = []any{
 type RepoCredential struct {
 	ID        int64
 	URLPrefix string
-	Kind      string // token or basic
+	Kind      string // token, basic or ssh
 	Username  string
 	Secret    string `json:"-"`
+	HostKey   string // ssh: the server's pinned known_hosts line (public)
 	CreatedAt time.Time
 }

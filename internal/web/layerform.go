@@ -143,7 +143,7 @@ func (s *Server) validateLayer(ctx context.Context, f *form, who *store.User, ex
 		f.fail("vcs_url", "This field is required.")
 	} else if existing != nil && existing.VCSURL == l.VCSURL {
 		// Unchanged: the catalog checks a repository URL when it changes.
-	} else if err := s.cat.CheckRepositoryURL(catalog.Web(who), l.VCSURL); err != nil {
+	} else if err := s.cat.CheckRepositoryURL(ctx, catalog.Web(who), l.VCSURL); err != nil {
 		f.failWith(err)
 	}
 

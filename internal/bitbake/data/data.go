@@ -13,6 +13,7 @@ package data
 
 import (
 	"strings"
+	"sync"
 )
 
 // Op is one :append, :prepend or :remove entry.
@@ -108,8 +109,14 @@ type Store struct {
 	// empty full name, which readers skip) instead of shifting the list,
 	// so renaming the hundreds of RECIPE_MAINTAINER:pn-${...} or
 	// FILES:${PN}-... variants of a recipe is not quadratic.
-	ovrIdx  map[string]map[ovRef]int
+	ovrIdx  map[string]*ovIdx
 	ovrDead map[string]int
+	// frozenIdx caches, in a frozen store, the index of its long ovr
+	// lists (short name -> frozenIndex): every recipe copies the
+	// configuration's 900-entry RECIPE_MAINTAINER list to rename a few
+	// of its variants, and starts from this index instead of building
+	// its own.
+	frozenIdx sync.Map
 	// dollarKeys lists the names in vars that contain "${" (for
 	// ExpandKeys), in creation order.
 	dollarKeys []string
@@ -345,6 +352,16 @@ func (s *Store) overrideData(name string) []ovRef {
 	return nil
 }
 
+// overrideDataOwner is overrideData with the store that holds the list.
+func (s *Store) overrideDataOwner(name string) ([]ovRef, *Store) {
+	for d := s; d != nil; d = d.parent {
+		if l, ok := d.ovr[name]; ok {
+			return l, d
+		}
+	}
+	return nil, nil
+}
+
 func (s *Store) touch(name string) {
 	s.gen++
 	if !s.ovValid || s.ovDeps == nil {
@@ -440,17 +457,26 @@ func (s *Store) updateOverrides(name string) {
 }
 
 func (s *Store) addOverrideRef(short string, ref ovRef) {
-	l := s.overrideData(short)
+	l, owner := s.overrideDataOwner(short)
 	if s.ovrOwn[short] {
 		if m := s.ovrIndex(short, l); m != nil {
-			if _, dup := m[ref]; dup {
+			if _, dup := m.find(l, ref); dup {
 				return
 			}
-			m[ref] = len(l)
+			m.add(ref, len(l))
 		} else if indexOf(l, ref) >= 0 {
 			return
 		}
 		s.ovr[short] = append(l, ref)
+		return
+	}
+	if fi := owner.frozenIndex(short, l); fi != nil {
+		if _, dup := fi.idx.find(l, ref); dup {
+			return
+		}
+		s.adoptFrozen(short, l, fi)
+		s.ovrIdx[short].add(ref, len(l))
+		s.ovr[short] = append(s.ovr[short], ref)
 		return
 	}
 	if indexOf(l, ref) >= 0 {
@@ -486,38 +512,127 @@ func (s *Store) dropOvrIndex(short string) {
 // ovrIdxMin is the length from which an owned ovr list is indexed.
 const ovrIdxMin = 16
 
-// ovrIndex returns the index of the owned list l = s.ovr[short], building
-// it for a long list; nil for a short list or one with duplicates.
-func (s *Store) ovrIndex(short string, l []ovRef) map[ovRef]int {
-	if m, ok := s.ovrIdx[short]; ok {
-		return m
+// ovIdx is the index of an owned ovr list: the position of each entry,
+// looked up in local, then in base, the read-only index of the frozen
+// list this one was copied from (positions kept, removed entries left as
+// tombstones). An entry found is checked against the list, so removing
+// one only needs its tombstone.
+type ovIdx struct {
+	base  map[ovRef]int
+	local map[ovRef]int
+}
+
+func (x *ovIdx) find(l []ovRef, ref ovRef) (int, bool) {
+	if i, ok := x.local[ref]; ok && i < len(l) && l[i] == ref {
+		return i, true
 	}
-	if len(l) < ovrIdxMin {
-		return nil
+	if i, ok := x.base[ref]; ok && i < len(l) && l[i] == ref {
+		return i, true
 	}
+	return 0, false
+}
+
+func (x *ovIdx) add(ref ovRef, i int) {
+	if x.local == nil {
+		x.local = map[ovRef]int{}
+	}
+	x.local[ref] = i
+}
+
+func (x *ovIdx) remove(ref ovRef) { delete(x.local, ref) }
+
+// buildIndex indexes l; nil if l holds duplicates.
+func buildIndex(l []ovRef) map[ovRef]int {
 	m := make(map[ovRef]int, len(l)+len(l)/2)
 	for i, r := range l {
 		if r.full == "" {
 			continue
 		}
 		if _, dup := m[r]; dup {
-			m = nil
-			break
+			return nil
 		}
 		m[r] = i
 	}
-	if s.ovrIdx == nil {
-		s.ovrIdx, s.ovrDead = map[string]map[ovRef]int{}, map[string]int{}
-	}
-	s.ovrIdx[short] = m
 	return m
+}
+
+// ovrIndex returns the index of the owned list l = s.ovr[short], building
+// it for a long list; nil for a short list or one with duplicates.
+func (s *Store) ovrIndex(short string, l []ovRef) *ovIdx {
+	if m, ok := s.ovrIdx[short]; ok {
+		return m
+	}
+	if len(l) < ovrIdxMin {
+		return nil
+	}
+	var x *ovIdx
+	if m := buildIndex(l); m != nil {
+		x = &ovIdx{local: m}
+	}
+	if s.ovrIdx == nil {
+		s.ovrIdx, s.ovrDead = map[string]*ovIdx{}, map[string]int{}
+	}
+	s.ovrIdx[short] = x
+	return x
+}
+
+// frozenIndex is the shared index of a frozen store's ovr list.
+type frozenIndex struct {
+	idx  *ovIdx
+	dead int // tombstones in the list
+}
+
+// frozenIndex returns the index of l = owner.ovr[short] if owner is a
+// frozen store (its lists never change again) and l is long and free of
+// duplicates; nil otherwise.
+func (owner *Store) frozenIndex(short string, l []ovRef) *frozenIndex {
+	if owner == nil || !owner.frozen || len(l) < ovrIdxMin {
+		return nil
+	}
+	if v, ok := owner.frozenIdx.Load(short); ok {
+		return v.(*frozenIndex)
+	}
+	var fi *frozenIndex
+	if m := buildIndex(l); m != nil {
+		fi = &frozenIndex{idx: &ovIdx{base: m}}
+		for _, r := range l {
+			if r.full == "" {
+				fi.dead++
+			}
+		}
+	}
+	v, _ := owner.frozenIdx.LoadOrStore(short, fi)
+	return v.(*frozenIndex)
+}
+
+// adoptFrozen makes s's own copy of the frozen list l, positions kept,
+// indexed by the frozen index plus entries of its own.
+func (s *Store) adoptFrozen(short string, l []ovRef, fi *frozenIndex) {
+	nl := make([]ovRef, len(l), len(l)+8)
+	copy(nl, l)
+	s.ovr[short] = nl
+	s.ownOvr(short)
+	if s.ovrIdx == nil {
+		s.ovrIdx, s.ovrDead = map[string]*ovIdx{}, map[string]int{}
+	}
+	s.ovrIdx[short] = &ovIdx{base: fi.idx.base}
+	s.ovrDead[short] = fi.dead
 }
 
 // removeOvrRef removes the first ref from overridedata[short].
 func (s *Store) removeOvrRef(short string, ref ovRef) {
-	l := s.overrideData(short)
+	l, owner := s.overrideDataOwner(short)
 	if l == nil {
 		return
+	}
+	if !s.ovrOwn[short] {
+		if fi := owner.frozenIndex(short, l); fi != nil {
+			if _, ok := fi.idx.find(l, ref); !ok {
+				return
+			}
+			s.adoptFrozen(short, l, fi)
+			l = s.ovr[short]
+		}
 	}
 	if !s.ovrOwn[short] {
 		idx := indexOf(l, ref)
@@ -532,11 +647,11 @@ func (s *Store) removeOvrRef(short string, ref ovRef) {
 		return
 	}
 	if m := s.ovrIndex(short, l); m != nil {
-		idx, ok := m[ref]
+		idx, ok := m.find(l, ref)
 		if !ok {
 			return
 		}
-		delete(m, ref)
+		m.remove(ref)
 		l[idx] = ovRef{}
 		s.ovrDead[short]++
 		if s.ovrDead[short]*2 > len(l) {
