@@ -29,6 +29,7 @@ func (s *Server) routes() {
 	s.accountRoutes()
 	s.layerAdminRoutes()
 	s.bulkChangeRoutes()
+	s.comparisonRoutes()
 	e.HEAD("/", s.home)
 
 	// Browsing and search (same URLs as upstream layerindex-web).
@@ -60,11 +61,13 @@ func (s *Server) routes() {
 	page("/layerindex/branch/:branch/setup/", s.cached(s.setupPage))
 	e.GET("/layerindex/api/setup/*", s.setupFile)
 	e.HEAD("/layerindex/api/setup/*", s.setupFile)
+	s.layerSetRoutes()
 	page("/layerindex/recipe/:id/", s.cached(s.recipeDetail))
 	page("/layerindex/updates/", s.cached(s.updateList))
 	page("/layerindex/updates/:id/", s.cached(s.updateDetail))
 	page("/layerindex/layerupdate/:id/", s.cached(s.layerUpdateDetail))
 	page("/layerindex/stats/", s.cached(s.stats))
+	page("/layerindex/status/", s.indexingStatus)
 	s.feedRoutes()
 	page("/layerindex/branch/:branch/layer/:name/badge/:file", s.badgeImage)
 	page("/layerindex/branch_comparison/", s.cached(s.branchComparison(false)))
