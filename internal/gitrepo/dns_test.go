@@ -113,13 +113,13 @@ func (s *fakeDNS) questions(name string) int {
 // useResolver sends this process's name lookups to s for the test: the
 // fetch path dials through the standard resolver, as in production.
 func (s *fakeDNS) useResolver(t *testing.T) {
-	saved := *net.DefaultResolver
+	preferGo, dial := net.DefaultResolver.PreferGo, net.DefaultResolver.Dial
 	net.DefaultResolver.PreferGo = true
 	net.DefaultResolver.Dial = func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "udp", s.conn.LocalAddr().String())
 	}
-	t.Cleanup(func() { *net.DefaultResolver = saved })
+	t.Cleanup(func() { net.DefaultResolver.PreferGo, net.DefaultResolver.Dial = preferGo, dial })
 }
 
 // TestNamesResolvingToPrivateAddressesRefusedAtDial: host names pass the
