@@ -81,10 +81,16 @@ func (s *Server) recipeDetail(c echo.Context) error {
 		return err
 	}
 	dependents, nDependents := dx.Dependents(&p.Recipe)
+	// Other distributions' packages it covers (upstream shows them too).
+	covered, err := s.store.PackagesCoveredBy(c.Request().Context(), p.Recipe.LayerBranchID, p.Recipe.PN, 50)
+	if err != nil {
+		return err
+	}
 	return s.pages.render(c, http.StatusOK, "recipe", struct {
 		pageData
 		P           *store.RecipePage
 		Dependents  []store.Dependent
 		NDependents int
-	}{pd, p, dependents, nDependents})
+		Covered     []store.CoveredPackage
+	}{pd, p, dependents, nDependents, covered})
 }
