@@ -11,6 +11,7 @@ import (
 	"layerindex/internal/comparison"
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
+	"layerindex/internal/repocreds"
 	"layerindex/internal/store"
 )
 
@@ -94,6 +95,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 			setForm := url.Values{"name": {"new-set-" + sfx}, "branch": {int64s(master.ID)}, "layers": {"pub-" + sfx}, "published": {"on"}}
+			doomedCred := "https://git.example.com/doomed-" + sfx + "/"
+			if err := e.creds.Set(ctx, repocreds.Credential{Prefix: doomedCred, Kind: repocreds.KindToken, Secret: "token " + sfx}); err != nil {
+				t.Fatal(err)
+			}
+			credForm := url.Values{"prefix": {"https://git.example.com/new-" + sfx + "/"}, "kind": {"token"}, "secret": {"new token"}}
 			submit := e.layerForm("sub-" + sfx)
 			if role == "anonymous" {
 				submit.Set("challenge", answer(t, c.get("/layerindex/submit/").body))
@@ -116,6 +122,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"/layerindex/admin/layersets/", want{see, no, no, no, ok}},
 				{"/layerindex/admin/layersets/" + int64s(set.ID) + "/", want{see, no, no, no, ok}},
 				{"/layerindex/admin/outbox/", want{see, no, no, no, ok}},
+				{"/layerindex/admin/credentials/", want{see, no, no, no, ok}},
 				{"/accounts/profile/", want{see, ok, ok, ok, ok}},
 				{"/layerindex/submit/", want{ok, ok, ok, ok, ok}},
 				{"/layerindex/bulkchange/", want{see, ok, ok, ok, ok}},
@@ -148,6 +155,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"/layerindex/admin/layersets/", setForm, want{no, no, no, no, see}},
 				{"/layerindex/admin/layersets/" + int64s(set.ID) + "/", url.Values{"name": {"set-" + sfx}, "branch": {int64s(master.ID)}, "layers": {"pub-" + sfx}, "description": {"edited"}}, want{no, no, no, no, see}},
 				{"/layerindex/admin/layersets/" + int64s(doomed.ID) + "/delete/", nil, want{no, no, no, no, see}},
+				{"/layerindex/admin/credentials/", credForm, want{no, no, no, no, see}},
+				{"/layerindex/admin/credentials/remove/", url.Values{"prefix": {doomedCred}}, want{no, no, no, no, see}},
 				{"/accounts/profile/", url.Values{"name": {"Someone"}}, want{no, see, see, see, see}},
 				{"/accounts/email/", url.Values{"email": {"new-" + sfx + "@example.org"}, "current": {passwords[role]}}, want{no, see, see, see, see}},
 				{"/accounts/password_change/", url.Values{"current": {passwords[role]}, "password": {"changed password"}, "password2": {"changed password"}}, want{no, see, see, see, see}},
@@ -165,6 +174,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			// What the refusals left alone.
 			if role != "admin" {
+				creds, _ := e.creds.List(ctx)
+				for _, cr := range creds {
+					if cr.Prefix == credForm.Get("prefix") {
+						t.Errorf("%s set a credential", role)
+					}
+				}
+				if err := e.creds.Remove(ctx, doomedCred); err != nil {
+					t.Errorf("%s: the credential %s was removed (%v)", role, doomedCred, err)
+				}
 				if l, err := e.st.LayerByName(ctx, "new-"+sfx); err != nil || l.Status != store.StatusNew {
 					t.Errorf("%s: new-%s published or gone", role, sfx)
 				}
