@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"layerindex/internal/setup"
 	"layerindex/internal/store"
 )
 
@@ -86,11 +87,18 @@ func (s *Server) recipeDetail(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	// Issue 14: the published layer sets whose builds have this recipe.
+	extra, err := s.releaseExtra(c.Request().Context(), p.LayerBranch.Branch)
+	if err != nil {
+		return err
+	}
+	sets := extra.sets[p.LayerBranch.Layer.Name]
 	return s.pages.render(c, http.StatusOK, "recipe", struct {
 		pageData
 		P           *store.RecipePage
 		Dependents  []store.Dependent
 		NDependents int
+		LayerSets   []setup.Membership
 		Covered     []store.CoveredPackage
-	}{pd, p, dependents, nDependents, covered})
+	}{pd, p, dependents, nDependents, sets, covered})
 }
