@@ -102,8 +102,12 @@ func (a *app) indexer() *ingest.Indexer {
 // catalog is the domain core on the queue q, able to work update runs in
 // this process.
 func (a *app) catalog(q *jobs.Queue) (*catalog.Service, error) {
-	return catalog.New(a.db, q, catalog.Options{BaseURL: a.cfg.BaseURL, SecretKey: a.cfg.SecretKey,
-		RepoPolicy: a.repoPolicy(), Indexer: a.indexer(), Repos: a.repos(), Logger: a.log})
+	opts := catalog.Options{BaseURL: a.cfg.BaseURL, SecretKey: a.cfg.SecretKey,
+		RepoPolicy: a.repoPolicy(), Indexer: a.indexer(), Repos: a.repos(), Logger: a.log}
+	if src, err := a.credentials(); err == nil {
+		opts.SSHKeys = src
+	}
+	return catalog.New(a.db, q, opts)
 }
 
 // queue opens an insert-only job queue and the catalog on it: what the

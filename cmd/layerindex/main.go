@@ -52,6 +52,7 @@ func init() {
 		{"branch", "add a release branch: `branch add NAME [--bitbake-branch B]`", runBranch, "add"},
 		{"layer", "add a layer: `layer add --name N --vcs-url URL [--subdir S] [--type T] [--publish]`", runLayer, "add"},
 		{"credential", "private repositories' credentials: `credential set --prefix URL [--kind token|basic]`, `list`, `remove`", runCredential, "set"},
+		{"comparison", "other distributions' package lists: `comparison import --branch NAME --format deb|rpmspec|csv PATH`, `match`, `editor`", runComparison, "import"},
 		{"update", "update layers: `update [--layer N] [--branch B] [--force] [--wait]`", runUpdate, ""},
 		{"import", "mirror another layer index through its REST API: `import [--branch B] [--recipes] URL`", runImport, ""},
 		{"parse", "parse a layer statically and print one JSON object per recipe", func(ctx context.Context, args []string, e env) error {

@@ -12,16 +12,30 @@ type Action string
 
 // The actions.
 const (
-	SubmitLayer    Action = "submit a layer"
-	ManageAccount  Action = "manage your account"
-	EditLayer      Action = "edit this layer"         // fields, branches, maintainers, notes, re-index
-	SetBaseType    Action = "mark a layer as Base"    // upstream reserves type A for reviewers
-	ReviewLayers   Action = "review submitted layers" // list, publish, reject, delete
-	ManageBranches Action = "manage release branches" // also adds a layer to a branch
-	ViewHistory    Action = "view the change history"
-	ViewOutbox     Action = "view outgoing mail"
-	BulkChange     Action = "make bulk changes of recipes" // own changesets only (internal/bulkchange)
+	SubmitLayer     Action = "submit a layer"
+	ManageAccount   Action = "manage your account"
+	EditLayer       Action = "edit this layer"         // fields, branches, maintainers, notes, re-index
+	SetBaseType     Action = "mark a layer as Base"    // upstream reserves type A for reviewers
+	ReviewLayers    Action = "review submitted layers" // list, publish, reject, delete
+	ManageBranches  Action = "manage release branches" // also adds a layer to a branch
+	ManageLayerSets Action = "manage layer sets"       // the published bitbake-setup configurations
+	ViewHistory     Action = "view the change history"
+	ViewOutbox      Action = "view outgoing mail"
+	BulkChange      Action = "make bulk changes of recipes"   // own changesets only (internal/bulkchange)
+	ManageJobs      Action = "see and manage background jobs" // the River UI dashboard; administrators only
+	// ImportComparison imports and re-matches other distributions' package
+	// lists (upstream's update_comparison_branch): administrators only.
+	ImportComparison Action = "import comparison package lists"
+	// EditComparison confirms or changes a package's cover (upstream's
+	// edit_classic): administrators and comparison editors.
+	EditComparison Action = "confirm or change comparison covers"
 )
+
+// ComparisonEditors answers whether an account was made a comparison editor
+// (`layerindex comparison editor --email E`).
+type ComparisonEditors interface {
+	IsComparisonEditor(ctx context.Context, userID int64) (bool, error)
+}
 
 // MaintainerChecker answers whether an email actively maintains a layer.
 type MaintainerChecker interface {
@@ -36,9 +50,12 @@ type MaintainerChecker interface {
 //   - a maintainer of a layer (verified email equal to an active
 //     maintainer's email on any branch of the layer, ignoring case): also
 //     edit that layer, its notes and branches, and ask for a re-index;
+//   - a comparison editor: also confirm or change the covers of other
+//     distributions' packages;
 //   - an administrator: everything, for every layer.
 type Policy struct {
 	Maintainers MaintainerChecker
+	Editors     ComparisonEditors
 	// Closed is a closed site (a company index): nothing is done
 	// anonymously, not even submitting a layer.
 	Closed bool
@@ -64,6 +81,11 @@ func (p Policy) Allowed(ctx context.Context, who *store.User, act Action, layer 
 			return false, nil
 		}
 		return p.Maintainers.IsMaintainer(ctx, layer.ID, who.Email)
+	case EditComparison:
+		if p.Editors == nil {
+			return false, nil
+		}
+		return p.Editors.IsComparisonEditor(ctx, who.ID)
 	case SetBaseType:
 		return layer != nil && layer.ID != 0 && layer.LayerType == store.TypeBase, nil
 	}

@@ -39,6 +39,11 @@ type Options struct {
 	SecretKey string
 	// RepoPolicy decides which repository URLs may be used at all.
 	RepoPolicy gitrepo.Policy
+	// SSHKeys says whether an ssh deploy key is set for an ssh repository
+	// URL (repocreds.Source): only then is such a URL accepted. Nil: none.
+	SSHKeys interface {
+		CoversSSH(ctx context.Context, rawURL string) (bool, error)
+	}
 	// Indexer and Repos do the work of update runs, discovery and
 	// validation; processes that only queue work leave them nil.
 	Indexer *ingest.Indexer
@@ -150,8 +155,9 @@ var ErrNotWaiting = errors.New("the layer is not waiting for review")
 // CheckRepositoryURL applies the repository URL rules for an actor: the
 // site's policy (https, no credentials, no private addresses…), and local
 // repositories (file:// or paths, which read the server's own disk) only
-// for administrators and the command line, whatever the policy allows.
-func (s *Service) CheckRepositoryURL(a Actor, raw string) error {
+// for administrators and the command line, whatever the policy allows;
+// ssh URLs only where an administrator has set a deploy key for them.
+func (s *Service) CheckRepositoryURL(ctx context.Context, a Actor, raw string) error {
 	raw = strings.TrimSpace(raw)
 	if len(raw) > maxURL {
 		return invalid("vcs_url", "At most %d characters, please.", maxURL)
@@ -161,6 +167,18 @@ func (s *Service) CheckRepositoryURL(a Actor, raw string) error {
 	}
 	if _, err := s.opts.RepoPolicy.CheckURL(raw); err != nil {
 		return invalid("vcs_url", "This repository URL cannot be used: %s.", strings.TrimPrefix(err.Error(), "repository URL refused: "))
+	}
+	if gitrepo.IsSSH(raw) {
+		covered := false
+		if s.opts.SSHKeys != nil {
+			var err error
+			if covered, err = s.opts.SSHKeys.CoversSSH(ctx, raw); err != nil {
+				return err
+			}
+		}
+		if !covered {
+			return invalid("vcs_url", "This repository URL cannot be used: no ssh deploy key is set for its host; use its https:// URL, or ask an administrator to add a key.")
+		}
 	}
 	return nil
 }
@@ -179,6 +197,9 @@ func (s *Service) CheckImportedURL(raw string) error {
 	}
 	if gitrepo.IsLocal(raw) {
 		return invalid("vcs_url", "a local repository")
+	}
+	if gitrepo.IsSSH(raw) {
+		return invalid("vcs_url", "an ssh repository (only administrators set those, with a deploy key)")
 	}
 	check := raw
 	for _, scheme := range []string{"git://", "http://"} {

@@ -16,6 +16,7 @@ import (
 	"layerindex/internal/ingest"
 	"layerindex/internal/jobs"
 	"layerindex/internal/mail"
+	"layerindex/internal/repocreds"
 	"layerindex/internal/store"
 )
 
@@ -38,6 +39,9 @@ type envOpts struct {
 	sweep  time.Duration
 	timing catalog.Timing
 	policy *gitrepo.Policy
+	// creds, when set, gives the fetches private repositories'
+	// credentials and the catalog their ssh coverage.
+	creds *repocreds.Source
 }
 
 func newEnv(t *testing.T, d db.Dialect, o envOpts) *env {
@@ -65,8 +69,12 @@ func (e *env) open(conn *db.DB, o envOpts) (*jobs.Queue, *catalog.Service) {
 		policy = *o.policy
 	}
 	repos := gitrepo.NewCache(e.t.TempDir(), policy, gitrepo.DefaultLimits)
-	cat, err := catalog.New(conn, q, catalog.Options{BaseURL: "https://layers.example.org", SecretKey: secret,
-		RepoPolicy: policy, Indexer: ingest.New(conn.Gorm, repos, nil), Repos: repos, Timing: o.timing})
+	opts := catalog.Options{BaseURL: "https://layers.example.org", SecretKey: secret,
+		RepoPolicy: policy, Indexer: ingest.New(conn.Gorm, repos, nil), Repos: repos, Timing: o.timing}
+	if o.creds != nil {
+		repos.Credentials, opts.SSHKeys = o.creds, o.creds
+	}
+	cat, err := catalog.New(conn, q, opts)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -22,7 +22,16 @@ type LayerInput struct {
 }
 
 // check applies the rules every stored layer obeys.
-func (s *Service) check(a Actor, in *LayerInput) error {
+func (s *Service) check(ctx context.Context, a Actor, in *LayerInput) error {
+	if err := checkFields(in); err != nil {
+		return err
+	}
+	return s.CheckRepositoryURL(ctx, a, in.Layer.VCSURL)
+}
+
+// checkFields checks a layer's input apart from its repository URL, whose
+// rule depends on who sets it and whether it changes.
+func checkFields(in *LayerInput) error {
 	in.Layer.Name = strings.TrimSpace(in.Layer.Name)
 	in.Layer.VCSURL = strings.TrimSpace(in.Layer.VCSURL)
 	for _, err := range []error{CheckLayerName(in.Layer.Name), CheckLayerType(in.Layer.LayerType),
@@ -34,7 +43,7 @@ func (s *Service) check(a Actor, in *LayerInput) error {
 	if in.Layer.VCSURL == "" {
 		return invalid("vcs_url", "This field is required.")
 	}
-	return s.CheckRepositoryURL(a, in.Layer.VCSURL)
+	return nil
 }
 
 // Submit stores a layer as new (waiting for review) on the given release
@@ -66,7 +75,7 @@ func (s *Service) AddLayer(ctx context.Context, a Actor, branches []store.Branch
 }
 
 func (s *Service) submit(ctx context.Context, tx *jobs.Tx, a Actor, branches []store.Branch, in LayerInput, notify bool) (*store.Layer, error) {
-	if err := s.check(a, &in); err != nil {
+	if err := s.check(ctx, a, &in); err != nil {
 		return nil, err
 	}
 	if len(branches) == 0 {
@@ -254,7 +263,7 @@ type Edited struct {
 // makes necessary — queued, so the public page never shows "not indexed
 // yet" above stale recipes with nothing on the way.
 func (s *Service) EditLayer(ctx context.Context, a Actor, layerID, branchID int64, in LayerInput) (*Edited, error) {
-	if err := s.check(a, &in); err != nil {
+	if err := checkFields(&in); err != nil {
 		return nil, err
 	}
 	out := &Edited{}
@@ -262,6 +271,14 @@ func (s *Service) EditLayer(ctx context.Context, a Actor, layerID, branchID int6
 		l, err := tx.LayerByID(ctx, layerID)
 		if err != nil {
 			return err
+		}
+		// The repository URL is checked when it changes: a maintainer may
+		// save other fields of a layer an administrator pointed at a local
+		// mirror (which only administrators may set).
+		if in.Layer.VCSURL != l.VCSURL {
+			if err := s.CheckRepositoryURL(ctx, a, in.Layer.VCSURL); err != nil {
+				return err
+			}
 		}
 		lb, err := tx.LayerBranch(ctx, layerID, branchID)
 		if err != nil {

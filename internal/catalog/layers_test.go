@@ -1,6 +1,7 @@
 package catalog_test
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -27,17 +28,17 @@ func TestLocalRepositoriesForAdministrators(t *testing.T) {
 	for _, u := range []string{"/etc", "file:///etc/", "../../..", "./x", "FILE:///etc", " /srv/git/layer.git"} {
 		for _, a := range []catalog.Actor{maint, anon} {
 			var inv *catalog.InvalidError
-			if err := e.cat.CheckRepositoryURL(a, u); !errors.As(err, &inv) || !strings.Contains(inv.Msg, "only be set by administrators") {
+			if err := e.cat.CheckRepositoryURL(context.Background(), a, u); !errors.As(err, &inv) || !strings.Contains(inv.Msg, "only be set by administrators") {
 				t.Errorf("%q by %s: %v", u, a.Origin, err)
 			}
 		}
 	}
 	for _, a := range []catalog.Actor{admin, catalog.CLI} {
-		if err := e.cat.CheckRepositoryURL(a, e.repo.dir); err != nil {
+		if err := e.cat.CheckRepositoryURL(context.Background(), a, e.repo.dir); err != nil {
 			t.Errorf("local mirror by %s: %v", a.Origin, err)
 		}
 	}
-	if err := e.cat.CheckRepositoryURL(maint, "https://git.example.org/meta-x.git"); err != nil {
+	if err := e.cat.CheckRepositoryURL(context.Background(), maint, "https://git.example.org/meta-x.git"); err != nil {
 		t.Errorf("https URL: %v", err)
 	}
 	// The rule holds in the change itself, not only in the forms.
@@ -53,6 +54,23 @@ func TestLocalRepositoriesForAdministrators(t *testing.T) {
 	in.Layer.VCSURL = "/etc"
 	if _, err := e.cat.EditLayer(e.ctx, maint, l.ID, master.ID, in); !errors.As(err, &inv) {
 		t.Errorf("maintainer's edit to /etc: %v", err)
+	}
+	// A layer an administrator pointed at a local mirror stays editable by
+	// its maintainers, as long as they leave the repository alone.
+	if !gitrepo.IsLocal(l.VCSURL) {
+		t.Fatalf("the test layer's repository %q is not local", l.VCSURL)
+	}
+	in.Layer.VCSURL = l.VCSURL
+	in.Layer.Summary = "A new summary"
+	mu := &store.User{Email: "m@example.org", Name: "M", IsActive: true, Verified: true}
+	if err := e.st.CreateUser(e.ctx, mu); err != nil {
+		t.Fatal(err)
+	}
+	if ed, err := e.cat.EditLayer(e.ctx, catalog.Web(mu), l.ID, master.ID, in); err != nil || len(ed.Changes) == 0 {
+		t.Errorf("maintainer's edit of a layer on a local mirror: %+v, %v", ed, err)
+	}
+	if got, _ := e.st.LayerByID(e.ctx, l.ID); got == nil || got.Summary != "A new summary" {
+		t.Errorf("the edit was not saved: %+v", got)
 	}
 }
 

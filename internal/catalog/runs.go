@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river/rivertype"
@@ -33,6 +34,9 @@ type Timing struct {
 	// "running" state without its layer branch being locked before the
 	// sweep gives the run a new job (its worker died before starting it).
 	StuckJob time.Duration
+	// Progress is how often a running run's log so far is saved for the
+	// pages that follow it live (the indexing status page, the run's log).
+	Progress time.Duration
 }
 
 func (t Timing) backoff(attempt int) time.Duration {
@@ -47,6 +51,7 @@ func (t Timing) lockWait() time.Duration       { return orDefault(t.LockWait, 10
 func (t Timing) dependencyWait() time.Duration { return orDefault(t.DependencyWait, 30*time.Second) }
 func (t Timing) patience() time.Duration       { return orDefault(t.DependencyPatience, time.Hour) }
 func (t Timing) stuckJob() time.Duration       { return orDefault(t.StuckJob, 2*time.Minute) }
+func (t Timing) progress() time.Duration       { return orDefault(t.Progress, 2*time.Second) }
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d > 0 {
@@ -469,8 +474,14 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 	if head != "" && o.sink != nil {
 		o.sink(strings.TrimSpace(head))
 	}
+	stopProgress := s.saveProgress(ctx, run.ID, log)
+	defer stopProgress(true)
 	res, ierr := s.opts.Indexer.UpdateLayerBranch(ctx, ingest.Request{LayerBranchID: *run.LayerBranchID, Force: run.Force, Log: log,
 		Commit: func(ctx context.Context, tx *store.Store, res *ingest.Result) error {
+			// Inside the index's transaction: signal only (a save
+			// waiting for the database must not be waited for here;
+			// it changes nothing once this commits).
+			stopProgress(false)
 			// A stored index ends the run: what an earlier attempt
 			// said went wrong is no longer true.
 			run.Reason, run.NextAttemptAt = "", nil
@@ -486,6 +497,7 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 		s.alert(ctx, run)
 		return w, nil // recorded with the index
 	}
+	stopProgress(true)
 	// Record the outcome also when ctx was cancelled (the worker stops).
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
@@ -506,6 +518,52 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 		s.alert(fctx, run)
 	}
 	return w, nil
+}
+
+// saveProgress saves a running run's log so far every Timing.Progress
+// while it changes, so that other processes (the web server) show it live.
+// The returned stop ends the saving and, with wait, waits for a save under
+// way; it is called before the run's end is stored, and again harmlessly.
+// A late save changes nothing: SaveRunLog only touches a running run.
+func (s *Service) saveProgress(ctx context.Context, runID int64, log *ingest.Log) (stop func(wait bool)) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	// What is stored already (StartRun's log), measured before the
+	// update writes its first line.
+	saved := len(log.String())
+	go func() {
+		defer close(exited)
+		t := time.NewTicker(s.opts.Timing.progress())
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			// The log only grows: its length tells whether it changed.
+			cur := log.String()
+			if len(cur) == saved {
+				continue
+			}
+			errs, warns := log.Counts()
+			if err := s.store.SaveRunLog(ctx, runID, cur, errs, warns); err != nil {
+				if ctx.Err() == nil {
+					s.log.Warn("saving the log of a running update", "run", runID, "err", err)
+				}
+				continue
+			}
+			saved = len(cur)
+		}
+	}()
+	var once sync.Once
+	return func(wait bool) {
+		once.Do(func() { close(done) })
+		if wait {
+			<-exited
+		}
+	}
 }
 
 // alert tells the maintainers when the run changed their layer branch's

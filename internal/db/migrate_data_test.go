@@ -41,12 +41,13 @@ func TestMigrationDropsPackageConfigFlags(t *testing.T) {
 		if err := s.CreateBranch(ctx, b); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.CreateLayer(ctx, l); err != nil {
+		// Without the columns later migrations added (00019).
+		if err := conn.Gorm.Omit("MasterForCompatible").Create(l).Error; err != nil {
 			t.Fatal(err)
 		}
 		lb := &store.LayerBranch{LayerID: l.ID, BranchID: b.ID}
-		// Without the columns later migrations added (00017).
-		if err := conn.Gorm.Omit("SeriesCompat", "SeriesCorenames", "DeclaredDepends", "DeclaredRecommends").Create(lb).Error; err != nil {
+		// Without the columns later migrations added (00017, 00019).
+		if err := conn.Gorm.Omit("SeriesCompat", "SeriesCorenames", "DeclaredDepends", "DeclaredRecommends", "FollowsMaster").Create(lb).Error; err != nil {
 			t.Fatal(err)
 		}
 		pc := func(f, deps string) store.RecipePackageConfig {

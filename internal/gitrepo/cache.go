@@ -172,12 +172,30 @@ func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
 		defer cancel()
 	}
 	ctx = withPolicy(ctx, c.Policy)
-	ctx, _ = withBudget(ctx, c.Limits.MaxTransferBytes)
+	ctx, spent := withBudget(ctx, c.Limits.MaxTransferBytes)
 	var auth transport.AuthMethod
 	if c.Credentials != nil {
 		if auth, err = c.Credentials.AuthFor(ctx, u); err != nil {
 			return nil, err
 		}
+	}
+	var proxyOpts transport.ProxyOptions
+	if strings.HasPrefix(u, "ssh://") {
+		// Only with a deploy key and its pinned host key: go-git would
+		// otherwise fall back to an ssh agent and ~/.ssh/known_hosts.
+		if _, ok := auth.(*SSHKey); !ok {
+			return nil, refuse("no ssh deploy key is configured for %s (an administrator sets one per host or URL prefix)", rawURL)
+		}
+		var forget func()
+		proxyOpts.URL, forget = withSSHDialer(ctx)
+		defer forget()
+	}
+	fetch := func(r *git.Repository) error {
+		err := fetchRemote(ctx, r, auth, proxyOpts)
+		if err != nil && spent.limit > 0 && spent.used.Load() > spent.limit {
+			return fmt.Errorf("%w: more than %d MB transferred", ErrTooLarge, spent.limit>>20)
+		}
+		return err
 	}
 
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
@@ -195,7 +213,7 @@ func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
 		if _, err := r.CreateRemote(&config.RemoteConfig{Name: "origin", URLs: []string{u}, Fetch: []config.RefSpec{refSpec}}); err != nil {
 			return nil, err
 		}
-		if err := fetch(ctx, r, auth); err != nil {
+		if err := fetch(r); err != nil {
 			return nil, classify(err, rawURL)
 		}
 		if err := os.Rename(tmp, dir); err != nil {
@@ -208,7 +226,7 @@ func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
 		if err != nil {
 			return nil, fmt.Errorf("opening cached clone of %s: %w", rawURL, err)
 		}
-		if err := fetch(ctx, r, auth); err != nil {
+		if err := fetch(r); err != nil {
 			return nil, classify(err, rawURL)
 		}
 	}
@@ -226,14 +244,15 @@ func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
 	return repo, nil
 }
 
-func fetch(ctx context.Context, r *git.Repository, auth transport.AuthMethod) error {
+func fetchRemote(ctx context.Context, r *git.Repository, auth transport.AuthMethod, proxyOpts transport.ProxyOptions) error {
 	err := r.FetchContext(ctx, &git.FetchOptions{
-		Auth:       auth,
-		RemoteName: "origin",
-		RefSpecs:   []config.RefSpec{refSpec},
-		Tags:       git.NoTags,
-		Force:      true,
-		Prune:      true,
+		Auth:         auth,
+		ProxyOptions: proxyOpts,
+		RemoteName:   "origin",
+		RefSpecs:     []config.RefSpec{refSpec},
+		Tags:         git.NoTags,
+		Force:        true,
+		Prune:        true,
 	})
 	if errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return nil
@@ -260,6 +279,8 @@ func classify(err error, url string) error {
 	switch {
 	case errors.Is(err, ErrURLRefused), errors.Is(err, ErrTooLarge):
 		return err
+	case errors.Is(err, ErrHostKeyMismatch):
+		return &Permanent{fmt.Errorf("fetching %s: %w", url, err)}
 	case errors.Is(err, transport.ErrRepositoryNotFound), errors.Is(err, transport.ErrAuthenticationRequired),
 		errors.Is(err, transport.ErrAuthorizationFailed):
 		return &Permanent{fmt.Errorf("repository %s not found (or it is private)", url)}
@@ -267,6 +288,9 @@ func classify(err error, url string) error {
 		return &Permanent{fmt.Errorf("repository %s is empty", url)}
 	case errors.Is(err, context.DeadlineExceeded):
 		return fmt.Errorf("fetching %s timed out: %w", url, err)
+	}
+	if strings.Contains(err.Error(), "ssh: unable to authenticate") {
+		return &Permanent{fmt.Errorf("repository %s refused the deploy key (it is not authorised for it)", url)}
 	}
 	if strings.Contains(err.Error(), "does not appear to be a git repository") || strings.Contains(err.Error(), "No such file or directory") {
 		return &Permanent{fmt.Errorf("repository %s not found: %v", url, firstLine(err.Error()))}

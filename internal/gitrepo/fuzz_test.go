@@ -9,9 +9,11 @@ import (
 )
 
 // FuzzCheckURL: whatever the input, the URL policy (with its defaults)
-// either refuses it or returns an https URL without credentials whose host
-// is a public address or a DNS name no resolver could read as an address
-// — and accepts what it returned again unchanged.
+// either refuses it or returns an https URL without credentials (or an
+// ssh:// URL with at most a plain user name, on any port: a fetch needs an
+// administrator's deploy key for its host and port) whose host is a public
+// address or a DNS name no resolver could read as an address — and accepts
+// what it returned again unchanged.
 func FuzzCheckURL(f *testing.F) {
 	for _, a := range embeddedIPv6 {
 		f.Add("https://[" + a + "]/x.git")
@@ -20,7 +22,8 @@ func FuzzCheckURL(f *testing.F) {
 		"https://2130706433/", "https://0177.0.0.1/", "https://[::ffff:127.0.0.1]:443/", "https://8.8.8.8/x.git",
 		"https://example.org:443/x", "https://user@example.org/", "file:///etc", "/etc", "../x", "git@h:x", "https://localhost./",
 		"https://127.0.0.%31/", "https://ex%41mple.org/", "https://[fe80::1%25eth0]/", "HTTPS://EXAMPLE.ORG/", "https://a..b/",
-		"https://xn--bcher-kva.example/", "https://[2606:4700::1111]/x", "https:///x", "https://:443/", "https://[::]/"} {
+		"https://xn--bcher-kva.example/", "https://[2606:4700::1111]/x", "https:///x", "https://:443/", "https://[::]/",
+		"ssh://git@git.example.com:7999/x.git", "git@[::1]:x", "ssh://[2606:4700::1111]/x", "git@127.1:x", "u@h:/~x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -32,11 +35,17 @@ func FuzzCheckURL(f *testing.F) {
 		if err != nil {
 			t.Fatalf("%q accepted as %q, which does not parse: %v", raw, got, err)
 		}
-		if u.Scheme != "https" || u.User != nil || u.Hostname() == "" {
+		if u.Scheme == "ssh" {
+			if _, has := u.User.Password(); has || (u.User != nil && !validSSHUser(u.User.Username())) || u.RawQuery != "" || u.Fragment != "" {
+				t.Fatalf("%q accepted as %q", raw, got)
+			}
+		} else if u.Scheme != "https" || u.User != nil {
 			t.Fatalf("%q accepted as %q: scheme %q, user %v", raw, got, u.Scheme, u.User)
-		}
-		if p := u.Port(); p != "" && p != "443" && p != "80" {
+		} else if p := u.Port(); p != "" && p != "443" && p != "80" {
 			t.Fatalf("%q accepted with port %s", raw, p)
+		}
+		if u.Hostname() == "" {
+			t.Fatalf("%q accepted without a host", raw)
 		}
 		h := u.Hostname()
 		if ip, err := netip.ParseAddr(h); err == nil {

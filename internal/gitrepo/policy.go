@@ -80,9 +80,10 @@ func (p Policy) CheckURL(raw string) (string, error) {
 	if strings.HasPrefix(raw, "-") {
 		return "", refuse("URL starts with '-'")
 	}
-	// scp-like ssh syntax: user@host:path
-	if !strings.Contains(raw, "://") && strings.Contains(raw, ":") {
-		return "", refuse("ssh URLs are not allowed; use https://")
+	// ssh:// and scp-like (user@host:path) URLs, given to go-git as
+	// ssh://; a fetch uses them only with a deploy key (Cache.Fetch).
+	if IsSSH(raw) {
+		return p.checkSSH(raw)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -102,8 +103,8 @@ func (p Policy) CheckURL(raw string) (string, error) {
 			return "", refuse("file:// URL with a host")
 		}
 		return u.Path, nil
-	case "git", "ssh", "git+ssh", "ssh+git":
-		return "", refuse("%s:// URLs are not allowed; use https://", u.Scheme)
+	case "git":
+		return "", refuse("git:// URLs are not allowed; use https://")
 	default:
 		return "", refuse("scheme %q is not allowed; use https://", u.Scheme)
 	}

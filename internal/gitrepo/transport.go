@@ -14,12 +14,14 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 )
 
 // installOnce replaces go-git's transports, process-wide: http(s) go through
 // a client whose dialer checks every address against the policy carried in
 // the request context, and whose bodies count bytes against the fetch's
-// budget; the git:// and ssh:// transports are removed altogether.
+// budget; the git:// transport is removed, and ssh:// dials through
+// guardedDialer with a deploy key only.
 var installOnce sync.Once
 
 func installTransports() {
@@ -59,7 +61,14 @@ func installTransports() {
 		client.InstallProtocol("https", c)
 		client.InstallProtocol("http", c)
 		client.InstallProtocol("git", nil)
-		client.InstallProtocol("ssh", nil)
+		// ssh only with a deploy key (Cache.Fetch), through our dialer;
+		// never the user's ~/.ssh/config or an agent.
+		gitssh.DefaultSSHConfig = nil
+		gitssh.DefaultAuthBuilder = func(string) (gitssh.AuthMethod, error) {
+			return nil, refuse("ssh without a deploy key")
+		}
+		registerSSHDialer()
+		client.InstallProtocol("ssh", gitssh.NewClient(nil))
 	})
 }
 

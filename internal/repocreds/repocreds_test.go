@@ -46,8 +46,7 @@ func privateGitServer(t *testing.T) (url string, authed *atomic.Int64) {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
 		}
 	}
-	os.MkdirAll(filepath.Join(src, "meta/conf"), 0o755)
-	os.WriteFile(filepath.Join(src, "meta/conf/layer.conf"), []byte("BBFILE_COLLECTIONS += \"secret\"\n"), 0o644)
+	writeLayer(t, src)
 	run(src, "init", "-q", "-b", "master")
 	run(src, "add", ".")
 	run(src, "commit", "-qm", "private layer")
@@ -67,6 +66,17 @@ func privateGitServer(t *testing.T) (url string, authed *atomic.Int64) {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL + "/private.git", authed
+}
+
+// writeLayer writes a minimal layer under dir/meta.
+func writeLayer(t *testing.T, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(dir, "meta/conf"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "meta/conf/layer.conf"), []byte("BBFILE_COLLECTIONS += \"secret\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestPrivateRepository: a repository behind HTTP basic authentication is
@@ -100,10 +110,10 @@ func TestPrivateRepository(t *testing.T) {
 		base := strings.TrimSuffix(repoURL, "/private.git")
 
 		// A credential for a look-alike host, and for a sibling path, do not apply.
-		if err := src.Set(ctx, base+"0", repocreds.KindToken, "", token); err != nil {
+		if err := src.Set(ctx, repocreds.Credential{Prefix: base + "0", Kind: repocreds.KindToken, Username: "", Secret: token}); err != nil {
 			t.Fatal(err)
 		}
-		if err := src.Set(ctx, base+"/private", repocreds.KindToken, "", token); err != nil {
+		if err := src.Set(ctx, repocreds.Credential{Prefix: base + "/private", Kind: repocreds.KindToken, Username: "", Secret: token}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := cache().Fetch(ctx, repoURL); err == nil {
@@ -111,13 +121,13 @@ func TestPrivateRepository(t *testing.T) {
 		}
 
 		// A wrong token for the server, then the right one.
-		if err := src.Set(ctx, base+"/", repocreds.KindBasic, "ci", "wrong token"); err != nil {
+		if err := src.Set(ctx, repocreds.Credential{Prefix: base + "/", Kind: repocreds.KindBasic, Username: "ci", Secret: "wrong token"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := cache().Fetch(ctx, repoURL); err == nil || strings.Contains(err.Error(), "wrong token") {
 			t.Fatalf("wrong token: %v", err)
 		}
-		if err := src.Set(ctx, base+"/", repocreds.KindToken, "", token); err != nil {
+		if err := src.Set(ctx, repocreds.Credential{Prefix: base + "/", Kind: repocreds.KindToken, Username: "", Secret: token}); err != nil {
 			t.Fatal(err)
 		}
 		before := authed.Load()
@@ -154,11 +164,11 @@ func TestPrivateRepository(t *testing.T) {
 
 		// Prefixes never carry credentials themselves.
 		for _, p := range []string{"https://user:pw@git.example.com/", "https://git.example.com/?token=x", "ssh://git.example.com/", "git.example.com"} {
-			if err := src.Set(ctx, p, repocreds.KindToken, "", token); err == nil {
+			if err := src.Set(ctx, repocreds.Credential{Prefix: p, Kind: repocreds.KindToken, Username: "", Secret: token}); err == nil {
 				t.Errorf("prefix %q accepted", p)
 			}
 		}
-		if err := src.Set(ctx, base+"/", "ssh-agent", "", token); err == nil {
+		if err := src.Set(ctx, repocreds.Credential{Prefix: base + "/", Kind: "ssh-agent", Username: "", Secret: token}); err == nil {
 			t.Error("unknown kind accepted")
 		}
 		if err := st.DeleteRepoCredential(ctx, base+"/"); err != nil {

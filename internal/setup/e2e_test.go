@@ -369,3 +369,154 @@ func get(t *testing.T, base, path string) (int, string, http.Header) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), resp.Header
 }
+
+// bitbakeSetup runs the real bitbake-setup of the corpus with its global
+// settings and top directory under top.
+type bitbakeSetupCmd struct {
+	t        *testing.T
+	checkout string // BitBake's working tree
+	top      string
+}
+
+func newBitbakeSetup(t *testing.T, bare string) *bitbakeSetupCmd {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("python3 is required")
+		}
+		t.Skip("python3 not found")
+	}
+	checkout := t.TempDir()
+	archive := exec.Command("sh", "-c", `git --git-dir "$1" archive HEAD | tar -C "$2" -xf -`, "sh", bare, checkout)
+	if out, err := archive.CombinedOutput(); err != nil {
+		t.Fatalf("BitBake checkout: %v\n%s", err, out)
+	}
+	return &bitbakeSetupCmd{t: t, checkout: checkout, top: t.TempDir()}
+}
+
+// run runs bitbake-setup with the registry setting ("": the one in the
+// global settings) and args; it fails the test if bitbake-setup fails.
+func (b *bitbakeSetupCmd) run(registry string, args ...string) string {
+	b.t.Helper()
+	full := []string{filepath.Join(b.checkout, "bin", "bitbake-setup"), "--global-settings", filepath.Join(b.top, "global.conf"),
+		"--setting", "default", "top-dir-prefix", b.top}
+	if registry != "" {
+		full = append(full, "--setting", "default", "registry", registry)
+	}
+	cmd := exec.Command("python3", append(full, args...)...)
+	cmd.Dir = b.top
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "HOME="+b.top)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.t.Fatalf("bitbake-setup %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// saveSets publishes two layer sets (and an unpublished one) on master.
+func saveSets(t *testing.T, sc *setupCorpus) {
+	t.Helper()
+	ctx := context.Background()
+	for _, s := range []struct {
+		name, desc string
+		layers     []string
+		published  bool
+	}{
+		{"virt-master", "Virtualization on master", []string{"meta-virtualization"}, true},
+		{"python-master", "", []string{"meta-python"}, true},
+		{"draft", "not yet", []string{"meta-oe"}, false},
+	} {
+		var ids []int64
+		for _, l := range s.layers {
+			lb, err := sc.st.PublishedLayerBranch(ctx, l, sc.master.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, lb.LayerID)
+		}
+		ls := &store.LayerSet{Name: s.name, Description: s.desc, BranchID: sc.master.ID, Published: s.published}
+		if err := sc.st.SaveLayerSet(ctx, ls, ids); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBitbakeSetupReadsTheRegistry: the real bitbake-setup lists the
+// published layer sets from the site's registry, served as a git
+// repository over HTTP and as a directory unpacked from registry.tar.gz,
+// and initialises a build from a set by its name alone, with the layers
+// at their pinned revisions. The configuration of each set, at its own
+// URL, is valid against BitBake's schema.
+func TestBitbakeSetupReadsTheRegistry(t *testing.T) {
+	conn := dbtest.Migrated(t, db.SQLite)
+	sc := loadSetupCorpus(t, conn)
+	saveSets(t, sc)
+	ts := setupServer(t, conn, "file://"+sc.bitbake)
+	bbs := newBitbakeSetup(t, sc.bitbake)
+	schema := bitbakeSetupSchema(t, sc.bitbake)
+
+	for _, name := range []string{"virt-master", "python-master"} {
+		status, body, _ := get(t, ts.URL, "/layerindex/api/registry/configurations/"+name+".conf.json")
+		if status != 200 {
+			t.Fatalf("%s: %d %s", name, status, body)
+		}
+		doc, err := jsonschema.UnmarshalJSON(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(doc); err != nil {
+			t.Errorf("%s not valid against bitbake-setup.schema.json: %v", name, err)
+		}
+	}
+	if status, _, _ := get(t, ts.URL, "/layerindex/api/registry/configurations/draft.conf.json"); status != 404 {
+		t.Errorf("an unpublished set is served: %d", status)
+	}
+
+	gitRegistry := "git://" + strings.TrimPrefix(ts.URL, "http://") + "/layerindex/api/registry.git;protocol=http;branch=master;rev=master"
+	bbs.run("", "settings", "set", "--global", "default", "registry", gitRegistry)
+	out := bbs.run("", "list")
+	if !strings.Contains(out, "virt-master\tVirtualization on master") || !strings.Contains(out, "python-master\tmeta-python on master") {
+		t.Errorf("bitbake-setup list (git registry) lacks the layer sets:\n%s", out)
+	}
+	if strings.Contains(out, "draft") {
+		t.Errorf("bitbake-setup list shows an unpublished set:\n%s", out)
+	}
+
+	// The same registry as a directory.
+	status, tgz, _ := get(t, ts.URL, "/layerindex/api/registry.tar.gz")
+	if status != 200 {
+		t.Fatalf("registry.tar.gz: %d", status)
+	}
+	dir := t.TempDir()
+	untar := exec.Command("tar", "-C", dir, "-xzf", "-")
+	untar.Stdin = strings.NewReader(tgz)
+	if out, err := untar.CombinedOutput(); err != nil {
+		t.Fatalf("untar: %v\n%s", err, out)
+	}
+	out = bbs.run(dir, "list")
+	if !strings.Contains(out, "virt-master\tVirtualization on master") || !strings.Contains(out, "python-master\t") {
+		t.Errorf("bitbake-setup list (directory registry) lacks the layer sets:\n%s", out)
+	}
+
+	// init by name from the git registry.
+	out = bbs.run("", "init", "--non-interactive", "--no-init-vscode", "virt-master", "virt-master")
+	matches, _ := filepath.Glob(filepath.Join(bbs.top, "bitbake-builds", "*", "build", "conf", "bblayers.conf"))
+	if len(matches) != 1 {
+		t.Fatalf("no bblayers.conf written:\n%s", out)
+	}
+	bblayers, err := os.ReadFile(matches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	setupDir := filepath.Dir(filepath.Dir(filepath.Dir(matches[0])))
+	for _, want := range []string{"oe-core/meta", "meta-openembedded/meta-oe", "meta-openembedded/meta-python", "meta-virtualization"} {
+		if !strings.Contains(string(bblayers), filepath.Join(setupDir, "layers", want)) {
+			t.Errorf("bblayers.conf lacks %s:\n%s", want, bblayers)
+		}
+	}
+	for src, layer := range map[string]string{"oe-core": "openembedded-core", "meta-virtualization": "meta-virtualization"} {
+		if head := gitOut(t, filepath.Join(setupDir, "layers", src), "rev-parse", "HEAD"); head != sc.rev[layer] {
+			t.Errorf("%s checked out at %s, pinned %s", src, head, sc.rev[layer])
+		}
+	}
+}

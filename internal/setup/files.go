@@ -45,6 +45,9 @@ type bbsFile struct {
 // Name is a short name for the setup: the requested layers, machine and
 // distro, safe as a file and directory name.
 func (p *Plan) Name() string {
+	if p.configName != "" {
+		return repoName(p.configName)
+	}
 	var parts []string
 	for _, l := range p.Layers {
 		if l.Requested {
@@ -65,6 +68,9 @@ func (p *Plan) Name() string {
 
 // Description says what the setup is, for people.
 func (p *Plan) Description() string {
+	if p.configDescription != "" {
+		return p.configDescription
+	}
 	var req []string
 	for _, l := range p.Layers {
 		if l.Requested {

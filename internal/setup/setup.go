@@ -27,6 +27,10 @@ type Request struct {
 	Distro  string   // optional distro name
 	// Recommends also brings in LAYERRECOMMENDS (transitively).
 	Recommends bool
+	// ConfigName and ConfigDescription, when set, name and describe the
+	// configuration instead of the generated ones (a layer set's).
+	ConfigName        string
+	ConfigDescription string
 }
 
 // Limits on a request: the page and the URL carry them.
@@ -82,6 +86,8 @@ type Plan struct {
 	Warnings []string
 	// Unresolved names dependencies no layer on the branch provides.
 	Unresolved []string
+
+	configName, configDescription string
 }
 
 // Options are the site's settings the files depend on.
@@ -106,7 +112,8 @@ func Resolve(ctx context.Context, st *store.Store, req Request) (*Plan, error) {
 	if len(req.Layers) > MaxLayers {
 		return nil, inputErr("at most %d layers", MaxLayers)
 	}
-	p := &Plan{Branch: req.Branch, Machine: req.Machine, Distro: req.Distro}
+	p := &Plan{Branch: req.Branch, Machine: req.Machine, Distro: req.Distro,
+		configName: req.ConfigName, configDescription: req.ConfigDescription}
 	names, err := st.ReleaseCoreNames(ctx, req.Branch.ID)
 	if err != nil {
 		return nil, err

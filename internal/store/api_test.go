@@ -18,7 +18,7 @@ import (
 var apiTables = []string{"branches", "yp_compatible_versions", "layers", "layer_branches", "layer_maintainers",
 	"layer_dependencies", "layer_notes", "recipes", "recipe_sources", "recipe_build_deps", "recipe_package_configs", "recipe_package_config_deps", "recipe_inherits",
 	"recipe_file_deps", "recipe_patches", "machines", "distros", "bbclasses", "bbappends", "inc_files",
-	"updates", "layer_updates"}
+	"updates", "layer_updates", "layer_sets", "layer_set_layers"}
 
 // TestIndexStateTriggers checks that every table the API reads has its
 // triggers, and that an update or a delete in any of them, by any writer,
@@ -35,6 +35,8 @@ func TestIndexStateTriggers(t *testing.T) {
 		if err := s.CreateUpdate(ctx, u); err != nil {
 			t.Fatal(err)
 		}
+		conn.Gorm.Exec(`INSERT INTO layer_sets (name, branch_id) SELECT 'a-set', min(id) FROM branches`)
+		conn.Gorm.Exec(`INSERT INTO layer_set_layers (layer_set_id, layer_id) SELECT (SELECT min(id) FROM layer_sets), min(id) FROM layers`)
 		conn.Gorm.Exec(`INSERT INTO layer_updates (update_id, layer_id, branch_id) SELECT ?, layer_id, branch_id FROM layer_branches`, u.ID)
 
 		q := `SELECT event_object_table || ' ' || lower(event_manipulation) FROM information_schema.triggers WHERE trigger_name = 'index_state_bump'`

@@ -91,12 +91,16 @@ type Layer struct {
 	MailingListURL    string `gorm:"column:mailing_list_url"`
 	IndexPreference   int
 	Comparison        bool
-	SubmittedByID     *int64
-	ValidationStatus  string // "", "ok" or "failed": the check of a submitted repository
-	ValidationLog     string
-	ValidatedAt       *time.Time
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// MasterForCompatible is the maintainers' opt-in: the layer's master
+	// layer branch is also indexed under every release its
+	// LAYERSERIES_COMPAT names (layer branches with FollowsMaster).
+	MasterForCompatible bool
+	SubmittedByID       *int64
+	ValidationStatus    string // "", "ok" or "failed": the check of a submitted repository
+	ValidationLog       string
+	ValidatedAt         *time.Time
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
 // LayerBranch is one layer on one branch: where it lives in git and what was
@@ -128,6 +132,11 @@ type LayerBranch struct {
 	// including those no layer on the branch provides.
 	DeclaredDepends    string
 	DeclaredRecommends string
+	// FollowsMaster marks a layer branch made for a release by the
+	// layer's MasterForCompatible opt-in: it reads the git branch of the
+	// layer's master layer branch, and goes away with the opt-in or the
+	// release's LAYERSERIES_COMPAT declaration.
+	FollowsMaster bool
 
 	Layer  *Layer  `gorm:"foreignKey:LayerID"`
 	Branch *Branch `gorm:"foreignKey:BranchID"`
@@ -437,6 +446,7 @@ var Models = []any{
 	&UserToken{}, &AuthAttempt{}, &Mail{}, &LayerChange{}, &APIToken{},
 	&RecipeChangeset{}, &RecipeChange{},
 	&RecipeEvent{}, &LayerHook{}, &HookDelivery{}, &LayerBranchAlert{}, &AlertOptout{},
+	&LayerSet{}, &LayerSetLayer{},
 }
 
 // RepoCredential is a private repository's credential for every URL that
@@ -444,8 +454,9 @@ var Models = []any{
 type RepoCredential struct {
 	ID        int64
 	URLPrefix string
-	Kind      string // token or basic
+	Kind      string // token, basic or ssh
 	Username  string
 	Secret    string `json:"-"`
+	HostKey   string // ssh: the server's pinned known_hosts line (public)
 	CreatedAt time.Time
 }

@@ -51,7 +51,7 @@ func (s *Server) setupAccounts() error {
 	}
 	s.acct = &accounts{
 		sessions: auth.NewSessions(s.store, strings.HasPrefix(base, "https://")),
-		policy:   auth.Policy{Maintainers: s.store, Closed: s.opts.ClosedSite},
+		policy:   auth.Policy{Maintainers: s.store, Editors: s.store, Closed: s.opts.ClosedSite},
 		limiter:  auth.NewLimiter(s.store, []byte(secret)),
 		limits:   limits,
 	}

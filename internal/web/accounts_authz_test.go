@@ -68,6 +68,15 @@ func TestAuthorizationMatrix(t *testing.T) {
 			editForm := e.layerForm(pub.Name)
 			editForm.Set("m-0-email", "maint@example.org")
 			editForm.Del("web_preset")
+			set := &store.LayerSet{Name: "set-" + sfx, BranchID: master.ID, Published: true}
+			if err := e.st.SaveLayerSet(ctx, set, []int64{pub.ID}); err != nil {
+				t.Fatal(err)
+			}
+			doomed := &store.LayerSet{Name: "doomed-" + sfx, BranchID: master.ID}
+			if err := e.st.SaveLayerSet(ctx, doomed, []int64{pub.ID}); err != nil {
+				t.Fatal(err)
+			}
+			setForm := url.Values{"name": {"new-set-" + sfx}, "branch": {int64s(master.ID)}, "layers": {"pub-" + sfx}, "published": {"on"}}
 			submit := e.layerForm("sub-" + sfx)
 			if role == "anonymous" {
 				submit.Set("challenge", answer(t, c.get("/layerindex/submit/").body))
@@ -87,6 +96,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"/layerindex/admin/", want{see, no, no, no, ok}},
 				{"/layerindex/admin/layers/", want{see, no, no, no, ok}},
 				{"/layerindex/admin/branches/", want{see, no, no, no, ok}},
+				{"/layerindex/admin/layersets/", want{see, no, no, no, ok}},
+				{"/layerindex/admin/layersets/" + int64s(set.ID) + "/", want{see, no, no, no, ok}},
 				{"/layerindex/admin/outbox/", want{see, no, no, no, ok}},
 				{"/accounts/profile/", want{see, ok, ok, ok, ok}},
 				{"/layerindex/submit/", want{ok, ok, ok, ok, ok}},
@@ -115,6 +126,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"/layerindex/layer/del-" + sfx + "/delete/", nil, want{no, no, no, no, see}},
 				{"/layerindex/admin/branches/", url.Values{"name": {"branch-" + sfx}, "updates_enabled": {"on"}}, want{no, no, no, no, see}},
 				{"/layerindex/admin/branches/" + int64s(master.ID) + "/", url.Values{"updates_enabled": {"on"}, "sort_priority": {"1"}}, want{no, no, no, no, see}},
+				{"/layerindex/admin/layersets/", setForm, want{no, no, no, no, see}},
+				{"/layerindex/admin/layersets/" + int64s(set.ID) + "/", url.Values{"name": {"set-" + sfx}, "branch": {int64s(master.ID)}, "layers": {"pub-" + sfx}, "description": {"edited"}}, want{no, no, no, no, see}},
+				{"/layerindex/admin/layersets/" + int64s(doomed.ID) + "/delete/", nil, want{no, no, no, no, see}},
 				{"/accounts/profile/", url.Values{"name": {"Someone"}}, want{no, see, see, see, see}},
 				{"/accounts/email/", url.Values{"email": {"new-" + sfx + "@example.org"}, "current": {passwords[role]}}, want{no, see, see, see, see}},
 				{"/accounts/password_change/", url.Values{"current": {passwords[role]}, "password": {"changed password"}, "password2": {"changed password"}}, want{no, see, see, see, see}},
@@ -135,6 +149,19 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if _, err := e.st.LayerByName(ctx, "del-"+sfx); err != nil {
 					t.Errorf("%s: del-%s deleted", role, sfx)
 				}
+			}
+			sets, err := e.st.LayerSets(ctx, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			found := map[string]store.LayerSet{}
+			for _, ls := range sets {
+				found[ls.Name] = ls
+			}
+			_, added := found["new-set-"+sfx]
+			_, kept := found["doomed-"+sfx]
+			if edited := found["set-"+sfx].Description == "edited"; added != (role == "admin") || kept == (role == "admin") || edited != (role == "admin") {
+				t.Errorf("%s: layer set added %v, deleted %v, edited %v", role, added, !kept, edited)
 			}
 			if role != "maintainer" && role != "admin" {
 				if l := e.layerByName("pub-" + sfx); l.Summary != "Summary of pub-"+sfx {

@@ -171,7 +171,8 @@ func addSlash(next echo.HandlerFunc) echo.HandlerFunc {
 		r := c.Request()
 		p := r.URL.Path
 		if (r.Method == http.MethodGet || r.Method == http.MethodHead) && (p == "/layerindex" || strings.HasPrefix(p, "/layerindex/")) &&
-			!strings.HasSuffix(p, "/") && !strings.HasPrefix(p, "/layerindex/api/") && p != "/layerindex/api" && !isBadge(p) {
+			!strings.HasSuffix(p, "/") && !strings.HasPrefix(p, "/layerindex/api/") && p != "/layerindex/api" && !isBadge(p) &&
+			!strings.HasPrefix(p, jobsUIPrefix+"/") {
 			target := p + "/"
 			if r.URL.RawQuery != "" {
 				target += "?" + r.URL.RawQuery

@@ -44,6 +44,7 @@ func templateFuncs() template.FuncMap {
 		"hasValue":   func(v url.Values, k, want string) bool { return containsStr(v[k], want) },
 		"shortRev":   func(s string) string { return s[:min(len(s), 12)] },
 		"logLines":   logLines,
+		"logTail":    logTail,
 		"patchLabel": patchStatusLabel,
 		"deparg":     func(d store.DepProviders, branch string) depArg { return depArg{d, branch} },
 		"classDir":   store.ClassDir,
@@ -344,6 +345,18 @@ func sourceURL(u string) string {
 // logLine is a line of an update log with its severity, for highlighting.
 type logLine struct {
 	Text, Class string
+}
+
+// logTail is logLines of the last n lines of log, after a line saying how
+// many were left out.
+func logTail(log string, n int) []logLine {
+	lines := strings.Split(strings.TrimRight(log, "\n"), "\n")
+	if len(lines) <= n {
+		return logLines(log)
+	}
+	skipped := len(lines) - n
+	return append([]logLine{{Text: fmt.Sprintf("… %d earlier line%s", skipped, plural(skipped))}},
+		logLines(strings.Join(lines[skipped:], "\n"))...)
 }
 
 func logLines(log string) []logLine {

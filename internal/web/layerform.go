@@ -141,7 +141,9 @@ func (s *Server) validateLayer(ctx context.Context, f *form, who *store.User, ex
 	f.set("vcs_url", l.VCSURL)
 	if l.VCSURL == "" {
 		f.fail("vcs_url", "This field is required.")
-	} else if err := s.cat.CheckRepositoryURL(catalog.Web(who), l.VCSURL); err != nil {
+	} else if existing != nil && existing.VCSURL == l.VCSURL {
+		// Unchanged: the catalog checks a repository URL when it changes.
+	} else if err := s.cat.CheckRepositoryURL(ctx, catalog.Web(who), l.VCSURL); err != nil {
 		f.failWith(err)
 	}
 

@@ -85,6 +85,7 @@ type Server struct {
 	// dependents is the recipe page's reverse dependency view (recipedeps.go).
 	dependents dependentsMemo
 	cat        *catalog.Service
+	jobsUI     *jobsUI // River UI (jobsui.go); nil without a job queue
 }
 
 // New builds the server and its routes.
@@ -166,6 +167,9 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.routes()
+	if err := s.jobsUIRoutes(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -174,6 +178,9 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 func (s *Server) Close() {
 	if s.versions != nil {
 		s.versions.Close()
+	}
+	if s.jobsUI != nil {
+		s.jobsUI.stop()
 	}
 }
 

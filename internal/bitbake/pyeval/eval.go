@@ -398,6 +398,9 @@ func (in *Interp) lookupName(name string, sc *scope) (Value, error) {
 	if v, ok := in.globalNS(sc, false)[name]; ok {
 		return v, nil
 	}
+	if in.filterLookup != nil || name == "d" {
+		in.recipeIO()
+	}
 	if in.filterLookup != nil {
 		if b, ok := filterProcs[name]; ok {
 			return b, nil
@@ -417,6 +420,7 @@ func (in *Interp) lookupName(name string, sc *scope) (Value, error) {
 		return m, nil
 	}
 	if src, ok := in.Host.Function(name); ok {
+		in.recipeIO()
 		fn, err := cachedDef(src)
 		if err != nil {
 			return unknownf("function %s: %v", name, err), nil
@@ -431,6 +435,7 @@ func (in *Interp) lookupName(name string, sc *scope) (Value, error) {
 	}
 	if in.inline {
 		// bb.data_smart.DataContext: unknown names are variables.
+		in.recipeIO()
 		if v, ok := in.Host.GetVar(name, true); ok {
 			return Str(v), nil
 		}

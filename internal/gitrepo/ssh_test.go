@@ -1,0 +1,207 @@
+package gitrepo
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/netip"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/net/proxy"
+
+	"layerindex/internal/gitrepo/sshtest"
+)
+
+// fixedAuth gives the same authentication for every URL.
+type fixedAuth struct{ auth transport.AuthMethod }
+
+func (f fixedAuth) AuthFor(context.Context, string) (transport.AuthMethod, error) { return f.auth, nil }
+
+// sshRepo serves a bare clone of src over ssh to the holder of a deploy
+// key; it returns the server, the URL and the key.
+func sshRepo(t *testing.T, src *gitRepo) (*sshtest.Server, string, ssh.Signer) {
+	t.Helper()
+	root := t.TempDir()
+	if out, err := exec.Command("git", "clone", "-q", "--bare", src.dir, filepath.Join(root, "bsp", "meta-board.git")).CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	key, _ := sshtest.NewKey(t)
+	srv := sshtest.Start(t, root, key.PublicKey())
+	return srv, "ssh://git@" + srv.Addr + "/bsp/meta-board.git", key
+}
+
+var loopback = Policy{Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
+
+// TestSSHFetch: a repository served over ssh is cloned with its deploy key
+// when the server shows the pinned host key; it is refused without a key
+// (before any connection), with a key the server does not take, and with
+// another pinned host key (before authenticating or running anything).
+func TestSSHFetch(t *testing.T) {
+	src := newGitRepo(t)
+	src.write(map[string]string{"meta/conf/layer.conf": "BBFILE_COLLECTIONS += \"board\"\n"})
+	src.commit("one")
+	srv, repoURL, key := sshRepo(t, src)
+	ctx := context.Background()
+
+	cache := func(auth transport.AuthMethod) *Cache {
+		c := NewCache(t.TempDir(), loopback, testLimits())
+		if auth != nil {
+			c.Credentials = fixedAuth{auth}
+		}
+		return c
+	}
+	good := &SSHKey{User: "git", Signer: key, HostKey: srv.HostKey}
+
+	// No key: refused before dialling.
+	for _, c := range []*Cache{cache(nil), cache(&githttp.BasicAuth{Username: "git", Password: "x"})} {
+		if _, err := c.Fetch(ctx, repoURL); !errors.Is(err, ErrURLRefused) || !IsPermanent(err) {
+			t.Fatalf("no deploy key: %v", err)
+		}
+	}
+	if n := srv.Accepted.Load(); n != 0 {
+		t.Fatalf("%d connections without a deploy key", n)
+	}
+
+	// Another host key pinned: refused before authenticating.
+	other, _ := sshtest.NewKey(t)
+	_, err := cache(&SSHKey{User: "git", Signer: key, HostKey: other.PublicKey()}).Fetch(ctx, repoURL)
+	if !errors.Is(err, ErrHostKeyMismatch) || !IsPermanent(err) {
+		t.Fatalf("wrong host key: %v", err)
+	}
+	if srv.Authorised.Load() != 0 || srv.UploadPacks.Load() != 0 {
+		t.Fatal("the client authenticated to a server whose host key is not the pinned one")
+	}
+
+	// A key the server does not take.
+	stranger, _ := sshtest.NewKey(t)
+	_, err = cache(&SSHKey{User: "git", Signer: stranger, HostKey: srv.HostKey}).Fetch(ctx, repoURL)
+	if err == nil || !IsPermanent(err) || !strings.Contains(err.Error(), "refused the deploy key") {
+		t.Fatalf("unauthorised key: %v", err)
+	}
+
+	// The deploy key, the pinned host key.
+	c := cache(good)
+	repo, err := c.Fetch(ctx, repoURL)
+	if err != nil {
+		t.Fatalf("ssh clone: %v", err)
+	}
+	head, err := repo.Branch("master")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := repo.Tree(head.Hash, "meta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := tree.ReadFile("conf/layer.conf"); err != nil || !strings.Contains(string(b), "board") {
+		t.Fatalf("layer.conf: %q %v", b, err)
+	}
+	if srv.UploadPacks.Load() != 1 {
+		t.Errorf("upload-pack ran %d times", srv.UploadPacks.Load())
+	}
+	// A new commit arrives with the next fetch.
+	src.write(map[string]string{"meta/README": "two"})
+	src.commit("two")
+	cmd := exec.Command("git", "push", "-q", filepath.Join(srv.Root(), "bsp", "meta-board.git"), "master")
+	cmd.Dir = src.dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	repo, err = c.Fetch(ctx, repoURL)
+	if err != nil {
+		t.Fatalf("ssh fetch: %v", err)
+	}
+	if h2, _ := repo.Branch("master"); h2 == head {
+		t.Error("the second fetch did not bring the new commit")
+	}
+	if s := good.String(); strings.Contains(s, "PRIVATE") || !strings.Contains(s, "SHA256:") {
+		t.Errorf("the key prints as %q", s)
+	}
+}
+
+// TestSSHTransferCap: the transfer cap holds over ssh too.
+func TestSSHTransferCap(t *testing.T) {
+	src := newGitRepo(t)
+	rnd := make([]byte, 3<<20)
+	rand.NewChaCha8([32]byte{2}).Read(rnd)
+	src.write(map[string]string{"meta/conf/layer.conf": "x", "meta/blob.bin": string(rnd)})
+	src.commit("one")
+	srv, repoURL, key := sshRepo(t, src)
+	limits := testLimits()
+	limits.MaxTransferBytes = 256 << 10
+	c := NewCache(t.TempDir(), loopback, limits)
+	c.Credentials = fixedAuth{&SSHKey{User: "git", Signer: key, HostKey: srv.HostKey}}
+	if _, err := c.Fetch(context.Background(), repoURL); !errors.Is(err, ErrTooLarge) || !IsPermanent(err) {
+		t.Fatalf("transfer over the cap: %v", err)
+	}
+}
+
+// TestSSHDialChecksAddress: the dialer go-git's ssh transport is given
+// checks the address it connects to against the fetch's policy (a name
+// that resolves to a private address gets no further than this).
+func TestSSHDialChecksAddress(t *testing.T) {
+	trap := newListener(t, "127.0.0.1:0")
+	installTransports()
+	for _, pol := range []Policy{{}, loopback} {
+		ctx := withPolicy(context.Background(), pol)
+		u, forget := withSSHDialer(ctx)
+		pu, _ := url.Parse(u)
+		d, err := proxy.FromURL(pu, proxy.Direct)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := d.(proxy.ContextDialer).DialContext(ctx, "tcp", trap.Addr().String())
+		forget()
+		if len(pol.Allow) == 0 {
+			if !errors.Is(err, ErrURLRefused) {
+				t.Fatalf("dial to loopback: %v", err)
+			}
+			if n := trap.accepted.Load(); n != 0 {
+				t.Fatalf("%d connections reached loopback", n)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("dial to an allowed address: %v", err)
+		}
+		conn.Close()
+	}
+}
+
+// TestSSHURLs: what ssh URLs are accepted, and as what.
+func TestSSHURLs(t *testing.T) {
+	ok := map[string]string{
+		"ssh://git@git.example.com/bsp/meta-board.git":      "ssh://git@git.example.com/bsp/meta-board.git",
+		"git@git.example.com:bsp/meta-board.git":            "ssh://git@git.example.com/bsp/meta-board.git",
+		"git.example.com:/srv/git/x.git":                    "ssh://git.example.com/srv/git/x.git",
+		"ssh://git@Git.Example.com:22/x.git":                "ssh://git@git.example.com/x.git",
+		"ssh://git@git.example.com:7999/bsp/meta-board.git": "ssh://git@git.example.com:7999/bsp/meta-board.git",
+		"git+ssh://git@git.example.com/x.git":               "ssh://git@git.example.com/x.git",
+	}
+	for in, want := range ok {
+		got, err := Policy{}.CheckURL(in)
+		if err != nil || got != want {
+			t.Errorf("%q: got %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{
+		"ssh://git@127.0.0.1/x.git", "git@10.0.0.1:x.git", "git@[::1]:x.git", "git@localhost:x.git", "ssh://git@127.1/x.git",
+		"ssh://git:pw@git.example.com/x.git", "-oProxyCommand=x@h:x", "git@h:-x.git", "ssh://git@h/x.git?y", "git@h:x'y.git",
+		"ssh://-oProxyCommand=x@h/x.git", "git@h:", "ssh://git@h/", "git@h:a b",
+	} {
+		if got, err := (Policy{}).CheckURL(in); !errors.Is(err, ErrURLRefused) {
+			t.Errorf("%q accepted as %q", in, got)
+		}
+	}
+	s, err := ParseSSH("git@Git.Example.com:bsp/x.git")
+	if err != nil || s.Canonical() != "ssh://git.example.com/bsp/x.git" || s.Address() != "git.example.com:22" {
+		t.Errorf("parse: %+v %v", s, err)
+	}
+}
