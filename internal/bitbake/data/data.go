@@ -117,6 +117,12 @@ type Store struct {
 	// of its variants, and starts from this index instead of building
 	// its own.
 	frozenIdx sync.Map
+	// flat is, for a frozen store whose ancestors are frozen too, the
+	// merged view of their variables and override lists (built once):
+	// every lookup of a recipe's store that misses its own variables
+	// then costs one map access instead of one per configuration layer.
+	flatOnce sync.Once
+	flat     *flatView
 	// dollarKeys lists the names in vars that contain "${" (for
 	// ExpandKeys), in creation order.
 	dollarKeys []string
@@ -277,11 +283,57 @@ func (s *Store) mustWrite() {
 // find returns the variable as seen from s (nil if never set or deleted).
 func (s *Store) find(name string) *Var {
 	for d := s; d != nil; d = d.parent {
+		if d.frozen {
+			if f := d.flatten(); f != nil {
+				return f.vars[name]
+			}
+		}
 		if v, ok := d.vars[name]; ok {
 			return v
 		}
 	}
 	return nil
+}
+
+// flatView is the merged view of a frozen store and its ancestors.
+type flatView struct {
+	vars map[string]*Var
+	ovr  map[string]ovrAt
+}
+
+// ovrAt is an override list and the store that holds it.
+type ovrAt struct {
+	l     []ovRef
+	owner *Store
+}
+
+// flatten returns the merged view of frozen store s, or nil if one of its
+// ancestors may still change.
+func (s *Store) flatten() *flatView {
+	s.flatOnce.Do(func() {
+		var chain []*Store
+		nv, no := 0, 0
+		for d := s; d != nil; d = d.parent {
+			if !d.frozen {
+				return
+			}
+			chain = append(chain, d)
+			nv += len(d.vars)
+			no += len(d.ovr)
+		}
+		f := &flatView{vars: make(map[string]*Var, nv), ovr: make(map[string]ovrAt, no)}
+		for i := len(chain) - 1; i >= 0; i-- {
+			d := chain[i]
+			for k, v := range d.vars {
+				f.vars[k] = v
+			}
+			for k, l := range d.ovr {
+				f.ovr[k] = ovrAt{l, d}
+			}
+		}
+		s.flat = f
+	})
+	return s.flat
 }
 
 // local returns the variable for writing, copying it from a parent first.
@@ -344,17 +396,19 @@ func (v *Var) delFlag(flag string) {
 
 // overrideData returns overridedata[name] as seen from s.
 func (s *Store) overrideData(name string) []ovRef {
-	for d := s; d != nil; d = d.parent {
-		if l, ok := d.ovr[name]; ok {
-			return l
-		}
-	}
-	return nil
+	l, _ := s.overrideDataOwner(name)
+	return l
 }
 
 // overrideDataOwner is overrideData with the store that holds the list.
 func (s *Store) overrideDataOwner(name string) ([]ovRef, *Store) {
 	for d := s; d != nil; d = d.parent {
+		if d.frozen {
+			if f := d.flatten(); f != nil {
+				a := f.ovr[name]
+				return a.l, a.owner
+			}
+		}
 		if l, ok := d.ovr[name]; ok {
 			return l, d
 		}

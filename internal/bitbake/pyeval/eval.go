@@ -1005,8 +1005,30 @@ func (in *Interp) evalCall(c *callExpr, sc *scope) (Value, error) {
 	if n, ok := c.fn.(*nameExpr); ok && (n.name == "__yield__" || n.name == "__walrus__") {
 		return in.specialCall(n.name, c, sc)
 	}
-	fn, err := in.eval(c.fn, sc)
-	if err != nil {
+	var fn Value
+	var err error
+	var self Value // a method of a built-in type called directly
+	if a, ok := c.fn.(*attrExpr); ok {
+		// obj.method(...): what eval(c.fn) does (one step for the
+		// attribute, then getAttr), without making the bound method when
+		// getAttr would return one of a built-in type's.
+		if err := in.step(); err != nil {
+			return nil, err
+		}
+		obj, err := in.eval(a.x, sc)
+		if err != nil {
+			return nil, err
+		}
+		if builtinMethod(obj, a.name) {
+			self = obj
+		} else if inst, ok := obj.(*Instance); ok {
+			if fn, err = in.instanceAttr(inst, a.name); err != nil {
+				return nil, err
+			}
+		} else {
+			fn = in.getAttr(obj, a.name)
+		}
+	} else if fn, err = in.eval(c.fn, sc); err != nil {
 		return nil, err
 	}
 	args, err := in.evalElts(c.args, sc)
@@ -1038,7 +1060,32 @@ func (in *Interp) evalCall(c *callExpr, sc *scope) (Value, error) {
 		}
 		kw[k.name] = v
 	}
+	if self != nil {
+		v, err := in.callMethod(self, c.fn.(*attrExpr).name, args, kw)
+		if err == nil {
+			err = in.chargeResult(v)
+		}
+		return v, err
+	}
 	return in.call(fn, args, kw)
+}
+
+// builtinMethod reports whether getAttr(obj, name) is a method of a
+// built-in type bound to obj (a boundMethod).
+func builtinMethod(obj Value, name string) bool {
+	switch obj.(type) {
+	case Str:
+		return strMethods[name] && name != "__str__" && name != "__repr__"
+	case *List:
+		return listMethods[name]
+	case *Dict:
+		return dictMethods[name]
+	case *Set:
+		return setMethods[name]
+	case *DataRef:
+		return dataMethods[name]
+	}
+	return false
 }
 
 func (in *Interp) specialCall(name string, c *callExpr, sc *scope) (Value, error) {
