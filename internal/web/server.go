@@ -88,8 +88,11 @@ type Server struct {
 	memo     indexMemo // data derived from the index, per version
 	// dependents is the recipe page's reverse dependency view (recipedeps.go).
 	dependents dependentsMemo
-	cat        *catalog.Service
-	jobsUI     *jobsUI // River UI (jobsui.go); nil without a job queue
+	// releaseExtras is what a release's pages show of layer sets and
+	// compatibility declared elsewhere (layersets.go).
+	releaseExtras releaseExtrasMemo
+	cat           *catalog.Service
+	jobsUI        *jobsUI // River UI (jobsui.go); nil without a job queue
 }
 
 // New builds the server and its routes.
