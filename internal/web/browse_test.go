@@ -294,7 +294,7 @@ func TestQueriesPerPage(t *testing.T) {
 		}
 		// The layer page also reads its newest run; the updates list the
 		// layers of each request; the recipe page the other distributions'
-		// packages it covers (issue 17).
+		// packages it covers.
 		limits := map[string]int64{"layer list": 2, "layer detail": 10, "layer tab": 10, "search": 2, "search all": 2,
 			"recipe": 6, "machines": 2, "duplicates": 5, "updates": 4, "update": 3}
 		measure := func() map[string]int64 {
