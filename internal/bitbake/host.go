@@ -3,6 +3,7 @@ package bitbake
 import (
 	"errors"
 	"io/fs"
+	"slices"
 	"strings"
 
 	"layerindex/internal/bitbake/data"
@@ -18,6 +19,8 @@ const RecipeStepBudget = 4_000_000
 type pyState struct {
 	ev     *evaluator
 	shared *pyeval.Shared
+	// spare is an evaluator of inline expressions not in use.
+	spare *pyeval.Interp
 }
 
 func newPyState(ev *evaluator) *pyState {
@@ -185,7 +188,22 @@ func inlineEval(code string, s *data.Store) (string, error) {
 	if !ok {
 		return "", errors.New("no evaluator bound to the datastore")
 	}
-	return ev.py.interp(s).EvalInline(code)
+	in := ev.py.inlineInterp(s)
+	v, err := in.EvalInline(code)
+	ev.py.spare = in
+	return v, err
+}
+
+// inlineInterp returns an evaluator for an inline expression on store s:
+// the one the previous expression on s used if no evaluation holds it
+// (an inline expression evaluated while another runs gets a new one).
+// EvalInline resets what one evaluation leaves behind.
+func (ps *pyState) inlineInterp(s *data.Store) *pyeval.Interp {
+	if in := ps.spare; in != nil && *in.Host.(*pyHost) == (pyHost{s: s, ev: ps.ev}) {
+		ps.spare = nil
+		return in
+	}
+	return ps.interp(s)
 }
 
 // filterEval applies a variable filter expression (d.setVarFilter) such
@@ -206,6 +224,30 @@ func filterEval(expr, value string, s *data.Store) (string, error) {
 // pyModule finds the source of a library module among the addpylib
 // directories, e.g. "oe.kernel" -> <core>/lib/oe/kernel.py.
 func (c *Config) pyModule(libs []pylib, name string) (string, bool) {
+	if v, ok := c.pyMods.Load(name); ok {
+		if e := v.(*pyModEntry); slices.Equal(e.libs, libs) {
+			return e.src, e.ok
+		}
+	}
+	src, ok := c.findPyModule(libs, name)
+	if c.pyModN.Add(1) <= maxPyModEntries {
+		c.pyMods.Store(name, &pyModEntry{libs: libs, src: src, ok: ok})
+	}
+	return src, ok
+}
+
+// pyModEntry is a resolved library module name: which addpylib
+// directories it was looked up in, and the source found.
+type pyModEntry struct {
+	libs []pylib
+	src  string
+	ok   bool
+}
+
+// maxPyModEntries bounds the names a configuration remembers.
+const maxPyModEntries = 10_000
+
+func (c *Config) findPyModule(libs []pylib, name string) (string, bool) {
 	for _, l := range libs {
 		if l.namespace != "" && name != l.namespace && !strings.HasPrefix(name, l.namespace+".") {
 			continue

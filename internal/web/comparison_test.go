@@ -223,6 +223,23 @@ func TestComparisonPages(t *testing.T) {
 			t.Errorf("package page (anonymous): %d", page.code)
 		}
 
+		// A recipe's page lists the packages it covers; anonymous pages are
+		// cached, and a change of cover renders them again.
+		zlibRecipe := regexp.MustCompile(`/layerindex/recipe/(\d+)/">zlib<`).FindStringSubmatch(list.body)
+		if zlibRecipe == nil {
+			t.Fatal("no link to the covering recipe")
+		}
+		if r := anon.get("/layerindex/recipe/" + zlibRecipe[1] + "/"); !strings.Contains(r.body, ">zlib1g 1:1.3.dfsg-3.1</a> in <a href=\"/layerindex/comparison/recipes/debian/\">debian</a>") {
+			t.Error("the zlib recipe page does not list zlib1g")
+		}
+		var otherID int64
+		e.conn.Gorm.Raw("SELECT id FROM recipes WHERE pn = 'other'").Scan(&otherID)
+		otherPage := "/layerindex/recipe/" + int64s(otherID) + "/"
+		if r := anon.get(otherPage); strings.Contains(r.body, "fortune-mod") {
+			t.Error("other covers fortune-mod before anyone said so")
+		}
+		anon.get(otherPage) // now cached
+
 		// The editor confirms and changes covers; errors keep the form.
 		ed.get("/layerindex/comparison/recipe/" + fortuneID[1] + "/")
 		r = ed.post("/layerindex/comparison/select/"+fortuneID[1]+"/", url.Values{"cover_status": {"D"}, "cover_pn": {""}})
@@ -239,6 +256,9 @@ func TestComparisonPages(t *testing.T) {
 				t.Errorf("package page after the change lacks %q", want)
 			}
 		}
+		if r := anon.get(otherPage); !strings.Contains(r.body, ">fortune-mod 1:1.99.1-7.3</a>") || !strings.Contains(r.body, "Equivalent functionality") {
+			t.Error("the cached recipe page was not rendered again after the change of cover")
+		}
 		if r := anon.get("/layerindex/comparison/recipes/debian/?cover_verified=yes"); !strings.Contains(r.body, ">fortune-mod</a>") || strings.Contains(r.body, ">zlib1g</a>") {
 			t.Error("the verified filter")
 		}
@@ -254,6 +274,14 @@ func TestComparisonPages(t *testing.T) {
 		}
 		if p, _ := e.st.ComparisonPackage(ctx, mustID(t, fortuneID[1])); p.CoverStatus != store.CoverEquivalent || !p.CoverVerified {
 			t.Errorf("the re-match changed a confirmed cover: %+v", p)
+		}
+
+		// Upstream's OE-Classic URLs lead to the comparison named oe-classic.
+		for from, to := range map[string]string{"/layerindex/oe-classic/": "/layerindex/comparison/recipes/oe-classic/",
+			"/layerindex/oe-classic/stats/": "/layerindex/comparison/stats/oe-classic/", "/layerindex/oe-classic/recipe/7/": "/layerindex/comparison/recipe/7/"} {
+			if r := anon.get(from); r.code != http.StatusFound || r.location != to {
+				t.Errorf("%s: %d %s", from, r.code, r.location)
+			}
 		}
 
 		// An upload announced larger than the cap is refused before it is read.

@@ -278,6 +278,43 @@ func (in *Interp) eval(e expr, sc *scope) (Value, error) {
 	return nil, unsupported("expression %T", e)
 }
 
+// pushArgs evaluates call arguments onto the argument stack and returns
+// them (capacity clipped, so that an append copies); popArgs(base) with
+// the stack's length from before releases them. Calls made while they
+// are evaluated push and pop above them.
+func (in *Interp) pushArgs(elts []expr, sc *scope) ([]Value, error) {
+	base := len(in.argStack)
+	for _, el := range elts {
+		if st, ok := el.(*starExpr); ok {
+			v, err := in.eval(st.x, sc)
+			if err != nil {
+				return nil, err
+			}
+			sub, err := in.iterate(v)
+			if err != nil {
+				return nil, err
+			}
+			in.argStack = append(in.argStack, sub...)
+			continue
+		}
+		v, err := in.eval(el, sc)
+		if err != nil {
+			return nil, err
+		}
+		in.argStack = append(in.argStack, v)
+	}
+	n := len(in.argStack) - base
+	if err := in.checkItems(n, n); err != nil {
+		return nil, err
+	}
+	return in.argStack[base:len(in.argStack):len(in.argStack)], nil
+}
+
+func (in *Interp) popArgs(base int) {
+	clear(in.argStack[base:])
+	in.argStack = in.argStack[:base]
+}
+
 func (in *Interp) evalElts(elts []expr, sc *scope) ([]Value, error) {
 	items := make([]Value, 0, len(elts))
 	for _, el := range elts {
@@ -1031,7 +1068,16 @@ func (in *Interp) evalCall(c *callExpr, sc *scope) (Value, error) {
 	} else if fn, err = in.eval(c.fn, sc); err != nil {
 		return nil, err
 	}
-	args, err := in.evalElts(c.args, sc)
+	var args []Value
+	if self != nil {
+		// The methods of built-in types do not keep their argument
+		// slice: it lives on the evaluator's argument stack.
+		base := len(in.argStack)
+		defer in.popArgs(base)
+		args, err = in.pushArgs(c.args, sc)
+	} else {
+		args, err = in.evalElts(c.args, sc)
+	}
 	if err != nil {
 		return nil, err
 	}

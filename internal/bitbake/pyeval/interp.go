@@ -107,6 +107,8 @@ type Interp struct {
 	// modTrack records what the top level of the library module being
 	// instantiated resolved (nil outside module instantiation).
 	modTrack *modTrack
+	// argStack holds the arguments of method calls in progress (pushArgs).
+	argStack []Value
 }
 
 // Shared is state shared by the evaluators of one recipe: interpreted
