@@ -66,7 +66,11 @@ type envOpts struct {
 	noSMTP  bool
 	policy  *gitrepo.Policy // default: local repositories allowed
 	timing  catalog.Timing
-	closed  bool // closed site mode
+	// staleAfter is the catalog's stale period (zero: its default).
+	staleAfter time.Duration
+	// noStartRefresh leaves out the refresh of every layer at start.
+	noStartRefresh bool
+	closed         bool // closed site mode
 	// oidc, when set, is the OpenID provider to sign in with (its
 	// RedirectURL is filled in); noPasswords turns local passwords off.
 	oidc        *auth.OIDCConfig
@@ -114,7 +118,7 @@ func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 	}
 	policy := gitrepo.Policy{AllowLocal: true, AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
 	repos := gitrepo.NewCache(t.TempDir(), policy, gitrepo.DefaultLimits)
-	e.q, err = jobs.New(ctx, e.conn, jobs.Options{Work: true, MaxWorkers: 4, PollInterval: 50 * time.Millisecond,
+	e.q, err = jobs.New(ctx, e.conn, jobs.Options{Work: true, MaxWorkers: 4, PollInterval: 50 * time.Millisecond, NoStartRefresh: o.noStartRefresh,
 		Mail: jobs.MailOptions{Sender: sender, Sealer: sealer, From: "index@example.org"}})
 	if err != nil {
 		t.Fatal(err)
@@ -126,7 +130,7 @@ func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 		policy = *o.policy
 	}
 	e.cat, err = catalog.New(e.conn, e.q, catalog.Options{BaseURL: base, SecretKey: acctSecret, RepoPolicy: policy,
-		Indexer: ingest.New(e.conn.Gorm, repos, nil), Repos: repos, Logger: logger, Timing: o.timing})
+		Indexer: ingest.New(e.conn.Gorm, repos, nil), Repos: repos, Logger: logger, Timing: o.timing, StaleAfter: o.staleAfter})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,6 +72,10 @@ func (s *Server) layerList(c echo.Context) error {
 	if err := checkPage(list.Paged); err != nil {
 		return err
 	}
+	stale, err := s.store.StaleLayerBranches(c.Request().Context(), b.ID, s.cat.StaleCutoff())
+	if err != nil {
+		return err
+	}
 	return s.pages.render(c, http.StatusOK, "layers", struct {
 		pageData
 		Branch   *store.Branch
@@ -80,7 +84,11 @@ func (s *Server) layerList(c echo.Context) error {
 		Types    []string
 		Releases []store.Branch
 		Compat   *store.Release
-	}{s.browsePage(c, b, "layers"), b, list, q, types, releases, compat})
+		// Stale marks the layer branches with no successful update in
+		// the configured days, or whose repository is gone.
+		Stale     map[int64]bool
+		StaleDays int
+	}{s.browsePage(c, b, "layers"), b, list, q, types, releases, compat, stale, s.staleDays()})
 }
 
 // layerTabs are the tabs of a layer page, in order.
@@ -131,6 +139,10 @@ func (s *Server) layerDetail(c echo.Context) error {
 		Matrix *store.CompatMatrix
 		// Graph is the dependencies tab.
 		Graph *depGraphView
+		// Stale: no successful update in StaleDays days, or the
+		// repository is gone.
+		Stale     bool
+		StaleDays int
 	}{pageData: s.browsePage(c, b, "layers"), Branch: b, O: o, Tab: tab, Tabs: layerTabs}
 	if o.LayerBranch != nil {
 		data.Feeds = append(data.Feeds, feedLink{o.Layer.Name + " on " + b.Name + ": recipe changes", layerFeedPath(b.Name, o.Layer.Name)})
@@ -143,6 +155,11 @@ func (s *Server) layerDetail(c echo.Context) error {
 		if r, ok := runs[o.LayerBranch.ID]; ok {
 			data.Run = &r
 		}
+		stale, err := s.store.StaleLayerBranches(ctx, b.ID, s.cat.StaleCutoff())
+		if err != nil {
+			return err
+		}
+		data.Stale, data.StaleDays = stale[o.LayerBranch.ID], s.staleDays()
 	}
 	if currentUser(c) != nil {
 		if data.Manage = s.allowed(c, auth.EditLayer, o.Layer); data.Manage {
@@ -317,3 +334,6 @@ func safeFilename(s string) string {
 		return r
 	}, s)
 }
+
+// staleDays is the catalog's stale period in days, for pages.
+func (s *Server) staleDays() int { return int(s.cat.StaleAfter().Hours() / 24) }
