@@ -87,13 +87,18 @@ type LayerHealth struct {
 const healthSQL = `SELECT lb.id AS layer_branch_id, l.name AS layer_name, b.name AS branch_name,
   a.last_ok_at, lb.vcs_last_fetch,
   COALESCE(a.failing, FALSE) AS failing, a.failing_since, COALESCE(a.repo_gone, FALSE) AS repo_gone,
-  COALESCE(COALESCE(a.repo_gone, FALSE) OR COALESCE(a.last_ok_at, lb.vcs_last_fetch, a.failing_since) < ?, FALSE) AS stale
+  ` + staleExpr + ` AS stale
 FROM layer_branches lb
 JOIN layers l ON l.id = lb.layer_id AND l.status = 'P'
 JOIN branches b ON b.id = lb.branch_id AND b.updates_enabled
 LEFT JOIN layer_branch_alerts a ON a.layer_branch_id = lb.id
 WHERE lb.updates_enabled AND %s
 ORDER BY l.name, b.name`
+
+// staleExpr is staleCond as a value (never NULL), for lists and pages
+// (layer_branches lb LEFT JOIN layer_branch_alerts a; one parameter, the
+// cutoff).
+const staleExpr = `COALESCE(` + staleCond + `, FALSE)`
 
 // staleCond is a layer branch with no successful update since the cutoff
 // (one never indexed counts from its first failure) or whose repository
@@ -112,19 +117,6 @@ func (s *Store) UnhealthyLayerBranches(ctx context.Context, cutoff time.Time) ([
 		if out[i].LastOK == nil {
 			out[i].LastOK = out[i].VCSLastFetch
 		}
-	}
-	return out, err
-}
-
-// StaleLayerBranches is the set of stale layer branches (cutoff) on a
-// release branch, for the "stale" marker of layer lists and pages.
-func (s *Store) StaleLayerBranches(ctx context.Context, branchID int64, cutoff time.Time) (map[int64]bool, error) {
-	var rows []LayerHealth
-	cutoff = cutoff.UTC()
-	err := s.with(ctx).Raw(fmt.Sprintf(healthSQL, "lb.branch_id = ? AND "+staleCond), cutoff, branchID, cutoff).Scan(&rows).Error
-	out := make(map[int64]bool, len(rows))
-	for _, r := range rows {
-		out[r.LayerBranchID] = true
 	}
 	return out, err
 }

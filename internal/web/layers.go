@@ -59,7 +59,7 @@ func (s *Server) layerList(c echo.Context) error {
 			return err
 		}
 	}
-	f := store.LayerFilter{Types: types, Query: q, Sort: c.QueryParam("sort"), Page: p}
+	f := store.LayerFilter{Types: types, Query: q, Sort: c.QueryParam("sort"), Page: p, StaleCutoff: s.cat.StaleCutoff()}
 	if compat != nil {
 		// A release whose core is not indexed has no known names: nothing
 		// can be shown as compatible with it, and the page says why.
@@ -72,10 +72,6 @@ func (s *Server) layerList(c echo.Context) error {
 	if err := checkPage(list.Paged); err != nil {
 		return err
 	}
-	stale, err := s.store.StaleLayerBranches(c.Request().Context(), b.ID, s.cat.StaleCutoff())
-	if err != nil {
-		return err
-	}
 	return s.pages.render(c, http.StatusOK, "layers", struct {
 		pageData
 		Branch   *store.Branch
@@ -84,11 +80,10 @@ func (s *Server) layerList(c echo.Context) error {
 		Types    []string
 		Releases []store.Branch
 		Compat   *store.Release
-		// Stale marks the layer branches with no successful update in
-		// the configured days, or whose repository is gone.
-		Stale     map[int64]bool
+		// StaleDays: a layer branch without a successful update for
+		// this long is marked stale.
 		StaleDays int
-	}{s.browsePage(c, b, "layers"), b, list, q, types, releases, compat, stale, s.staleDays()})
+	}{s.browsePage(c, b, "layers"), b, list, q, types, releases, compat, s.staleDays()})
 }
 
 // layerTabs are the tabs of a layer page, in order.
@@ -106,7 +101,7 @@ func (s *Server) layerDetail(c echo.Context) error {
 		return err
 	}
 	name := c.Param("name")
-	o, err := s.store.LayerOverview(ctx, name, b)
+	o, err := s.store.LayerOverview(ctx, name, b, s.cat.StaleCutoff())
 	if errors.Is(err, store.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("There is no published layer named %q.", name))
 	} else if err != nil {
@@ -139,9 +134,8 @@ func (s *Server) layerDetail(c echo.Context) error {
 		Matrix *store.CompatMatrix
 		// Graph is the dependencies tab.
 		Graph *depGraphView
-		// Stale: no successful update in StaleDays days, or the
-		// repository is gone.
-		Stale     bool
+		// StaleDays: O.Stale says the layer branch had no successful
+		// update for this long (or its repository is gone).
 		StaleDays int
 	}{pageData: s.browsePage(c, b, "layers"), Branch: b, O: o, Tab: tab, Tabs: layerTabs}
 	if o.LayerBranch != nil {
@@ -155,11 +149,7 @@ func (s *Server) layerDetail(c echo.Context) error {
 		if r, ok := runs[o.LayerBranch.ID]; ok {
 			data.Run = &r
 		}
-		stale, err := s.store.StaleLayerBranches(ctx, b.ID, s.cat.StaleCutoff())
-		if err != nil {
-			return err
-		}
-		data.Stale, data.StaleDays = stale[o.LayerBranch.ID], s.staleDays()
+		data.StaleDays = s.staleDays()
 	}
 	if currentUser(c) != nil {
 		if data.Manage = s.allowed(c, auth.EditLayer, o.Layer); data.Manage {
@@ -289,7 +279,7 @@ func (s *Server) layerRecipesCSV(c echo.Context) error {
 		}
 		idx[i] = n
 	}
-	o, err := s.store.LayerOverview(ctx, c.Param("name"), b)
+	o, err := s.store.LayerOverview(ctx, c.Param("name"), b, s.cat.StaleCutoff())
 	if errors.Is(err, store.ErrNotFound) || (err == nil && o.LayerBranch == nil) {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no such layer on this branch.")
 	} else if err != nil {
