@@ -29,6 +29,7 @@
 #                    the database is left as it is).
 #   SERVER=PATH      the layerindex binary to measure (default: built here),
 #                    e.g. an older build for a before/after comparison.
+#   CASES=REGEX      only the cases whose line matches (e.g. CASES=search).
 # PostgreSQL: a throw-away database is created through
 # $LAYERINDEX_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres).
 # Needs wrk (apt-get install wrk), curl, python3 and psql.
@@ -185,7 +186,7 @@ run_db() {
       print ((r + 0 >= t && ms <= m) ? "meets" : "MISSES") }')
     [ -n "$bad" ] && verdict="$verdict ($bad bad responses)"
     printf '%-26s %9.0f %9s %9s %9s %10s  %s\n' "$label" "$rps" "$p50" "$p99" "$cpu" "$target" "$verdict"
-  done < <(cases)
+  done < <(cases | grep -E -- "${CASES:-.}")
   echo "  errors logged: $(grep -c 'level=ERROR' "$tmp/serve.log" || true); server peak RSS $(awk '/VmHWM/ {print int($2/1024) " MB"}' "/proc/$pid/status")"
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 }

@@ -63,7 +63,12 @@ func runServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	creds, err := a.credentials()
+	if err != nil {
+		log.Warn("private repositories' credentials cannot be managed", "err", err)
+	}
 	srv, err := web.New(a.db, q, web.Options{
+		Credentials:   creds,
 		Catalog:       cat,
 		Repos:         a.repos(),
 		Version:       version(),

@@ -23,6 +23,9 @@ const (
 	ViewOutbox      Action = "view outgoing mail"
 	BulkChange      Action = "make bulk changes of recipes"   // own changesets only (internal/bulkchange)
 	ManageJobs      Action = "see and manage background jobs" // the River UI dashboard; administrators only
+	// ManageCredentials sets, replaces and removes private repositories'
+	// credentials (never shown again): administrators only.
+	ManageCredentials Action = "manage private repositories' credentials"
 	// ImportComparison imports and re-matches other distributions' package
 	// lists (upstream's update_comparison_branch): administrators only.
 	ImportComparison Action = "import comparison package lists"

@@ -11,6 +11,7 @@ import (
 	"testing/fstest"
 
 	"layerindex/internal/bitbake/data"
+	"layerindex/internal/bitbake/pyeval"
 	"layerindex/internal/bitbake/syntax"
 )
 
@@ -72,6 +73,31 @@ type Config struct {
 	Diags         []Diag
 	filterIdx     map[string]string
 	filterOnce    sync.Once
+
+	// modFree holds the library module caches of the workers not parsing
+	// a recipe right now: each recipe takes one, so that the instances a
+	// cache holds are used by one recipe at a time (pyeval.ModuleCache).
+	modMu   sync.Mutex
+	modFree []*pyeval.ModuleCache
+}
+
+// takeModules returns a module cache for one recipe's parse.
+func (c *Config) takeModules() *pyeval.ModuleCache {
+	c.modMu.Lock()
+	defer c.modMu.Unlock()
+	if n := len(c.modFree); n > 0 {
+		m := c.modFree[n-1]
+		c.modFree = c.modFree[:n-1]
+		return m
+	}
+	return pyeval.NewModuleCache()
+}
+
+// putModules gives back a cache taken with takeModules.
+func (c *Config) putModules(m *pyeval.ModuleCache) {
+	c.modMu.Lock()
+	c.modFree = append(c.modFree, m)
+	c.modMu.Unlock()
 }
 
 type mountedLayer struct {

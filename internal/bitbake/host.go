@@ -18,6 +18,8 @@ const RecipeStepBudget = 4_000_000
 type pyState struct {
 	ev     *evaluator
 	shared *pyeval.Shared
+	// spare is an evaluator of inline expressions not in use.
+	spare *pyeval.Interp
 }
 
 func newPyState(ev *evaluator) *pyState {
@@ -181,7 +183,22 @@ func inlineEval(code string, s *data.Store) (string, error) {
 	if !ok {
 		return "", errors.New("no evaluator bound to the datastore")
 	}
-	return ev.py.interp(s).EvalInline(code)
+	in := ev.py.inlineInterp(s)
+	v, err := in.EvalInline(code)
+	ev.py.spare = in
+	return v, err
+}
+
+// inlineInterp returns an evaluator for an inline expression on store s:
+// the one the previous expression on s used if no evaluation holds it
+// (an inline expression evaluated while another runs gets a new one).
+// EvalInline resets what one evaluation leaves behind.
+func (ps *pyState) inlineInterp(s *data.Store) *pyeval.Interp {
+	if in := ps.spare; in != nil && *in.Host.(*pyHost) == (pyHost{s: s, ev: ps.ev}) {
+		ps.spare = nil
+		return in
+	}
+	return ps.interp(s)
 }
 
 // filterEval applies a variable filter expression (d.setVarFilter) such

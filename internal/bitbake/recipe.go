@@ -101,6 +101,9 @@ func (c *Config) ParseRecipe(rel string) *Recipe {
 	d := c.base.d.Child()
 	ev := c.base.fork(d, "recipe")
 	ev.reads = map[string]bool{}
+	mods := c.takeModules()
+	defer c.putModules(mods)
+	ev.py.shared.Modules = mods
 	r := &Recipe{Path: rel}
 	if c.target == nil || c.target.collection == "core" {
 		// bblayers.conf lists the core layer only, so only its recipes

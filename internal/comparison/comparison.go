@@ -172,11 +172,36 @@ func (s *Service) Import(ctx context.Context, a Actor, req ImportRequest) (*Impo
 				res.Removed++
 			}
 		}
+		// New packages are matched before they are stored: one insert
+		// each, not an insert and an update.
+		ix, err := s.matchIndex(ctx, st, info)
+		if err != nil {
+			return err
+		}
+		var changes []store.ComparisonCoverChange
+		var changed []int
+		for i := range fresh {
+			if _, change := ix.decide(&fresh[i]); change != nil {
+				changes = append(changes, *change)
+				changed = append(changed, i)
+			}
+		}
 		if err := st.InsertComparisonPackages(ctx, fresh); err != nil {
 			return err
 		}
+		skip := make(map[int64]bool, len(fresh))
+		for i := range fresh {
+			skip[fresh[i].ID] = true
+		}
+		for j, i := range changed {
+			changes[j].PackageID = fresh[i].ID
+		}
+		if err := st.AddCoverChanges(ctx, changes); err != nil {
+			return err
+		}
 		res.Added = len(fresh)
-		res.Matched, err = s.match(ctx, st, b.ID, info)
+		res.Matched, err = s.match(ctx, st, b.ID, info, ix, skip)
+		res.Matched.Changed += len(changes)
 		return err
 	})
 	if err != nil {
@@ -235,45 +260,82 @@ func (s *Service) Match(ctx context.Context, a Actor, branch string) (MatchResul
 			return err
 		}
 		info := ci.Info
-		res, err = s.match(ctx, st, ci.Branch.ID, &info)
+		res, err = s.match(ctx, st, ci.Branch.ID, &info, nil, nil)
 		return err
 	})
 	return res, err
 }
 
-// match is the matcher over a branch's packages, inside a transaction: a
-// cover nobody verified is replaced by what the matcher finds now (with a
-// history entry when it changes); a verified cover whose recipe is no
-// longer on the match branch needs attention.
-func (s *Service) match(ctx context.Context, st *store.Store, branchID int64, info *store.ComparisonBranch) (MatchResult, error) {
-	var res MatchResult
+// matchIndex is what the matcher needs of the match branch.
+type matchIndex struct {
+	m     *Matcher
+	lbOK  map[int64]bool   // layer branches with recipes on the match branch
+	names map[int64]string // layer names by layer branch, for history entries
+}
+
+func (s *Service) matchIndex(ctx context.Context, st *store.Store, info *store.ComparisonBranch) (*matchIndex, error) {
 	if info.MatchBranchID == nil {
-		return res, invalid("the comparison has no release branch to match against")
+		return nil, invalid("the comparison has no release branch to match against")
 	}
 	recipes, err := st.MatchRecipes(ctx, *info.MatchBranchID)
 	if err != nil {
-		return res, err
+		return nil, err
 	}
-	m := NewMatcher(recipes)
-	lbOK := map[int64]bool{}
+	ix := &matchIndex{m: NewMatcher(recipes), lbOK: map[int64]bool{}}
 	for _, r := range recipes {
-		lbOK[r.LayerBranchID] = true
+		ix.lbOK[r.LayerBranchID] = true
+	}
+	ix.names, err = s.layerNames(ctx, st)
+	return ix, err
+}
+
+// decide applies the matcher to a package nobody verified: it returns
+// whether the row changed and, when its cover changed, the history entry
+// (without the package id for a package not stored yet).
+func (ix *matchIndex) decide(p *store.ComparisonPackage) (bool, *store.ComparisonCoverChange) {
+	got := ix.m.Match(&Package{Name: p.Name, Provides: strings.Fields(p.Provides), Category: p.Category})
+	same := got.Status == p.CoverStatus && got.PN == p.CoverPN && eqID(got.LayerBranchID, p.CoverLayerBranchID) && got.Rule == p.MatchRule
+	if same && (got.Category == "" || p.Category != "") {
+		return false, nil
+	}
+	var change *store.ComparisonCoverChange
+	if got.Status != p.CoverStatus || got.PN != p.CoverPN || !eqID(got.LayerBranchID, p.CoverLayerBranchID) {
+		change = &store.ComparisonCoverChange{PackageID: p.ID, Origin: "automatic", OldStatus: p.CoverStatus, NewStatus: got.Status,
+			OldCover: coverText(p.CoverPN, p.CoverLayerBranchID, ix.names), NewCover: coverText(got.PN, got.LayerBranchID, ix.names),
+			Comment: got.Rule}
+	}
+	p.CoverStatus, p.CoverPN, p.CoverLayerBranchID, p.MatchRule = got.Status, got.PN, got.LayerBranchID, got.Rule
+	if got.Category != "" && p.Category == "" {
+		p.Category = got.Category
+	}
+	return true, change
+}
+
+// match is the matcher over a branch's stored packages (but those in
+// skip, matched as they were inserted), inside a transaction: a cover
+// nobody verified is replaced by what the matcher finds now (with a
+// history entry when it changes); a verified cover whose recipe is no
+// longer on the match branch needs attention.
+func (s *Service) match(ctx context.Context, st *store.Store, branchID int64, info *store.ComparisonBranch, ix *matchIndex, skip map[int64]bool) (MatchResult, error) {
+	var res MatchResult
+	if ix == nil {
+		var err error
+		if ix, err = s.matchIndex(ctx, st, info); err != nil {
+			return res, err
+		}
 	}
 	ps, err := st.ComparisonPackages(ctx, branchID)
 	if err != nil {
 		return res, err
 	}
-	names, err := s.layerNames(ctx, st)
-	if err != nil {
-		return res, err
-	}
+	var changes []store.ComparisonCoverChange
 	for i := range ps {
 		p := &ps[i]
-		if p.Deleted {
+		if p.Deleted || skip[p.ID] {
 			continue
 		}
 		if p.CoverVerified {
-			if p.CoverPN != "" && (p.CoverLayerBranchID == nil || !lbOK[*p.CoverLayerBranchID] || m.Recipe(p.CoverPN) == nil) && !p.NeedsAttention {
+			if p.CoverPN != "" && (p.CoverLayerBranchID == nil || !ix.lbOK[*p.CoverLayerBranchID] || ix.m.Recipe(p.CoverPN) == nil) && !p.NeedsAttention {
 				p.NeedsAttention = true
 				if err := st.SaveComparisonPackage(ctx, p); err != nil {
 					return res, err
@@ -282,28 +344,21 @@ func (s *Service) match(ctx context.Context, st *store.Store, branchID int64, in
 			}
 			continue
 		}
-		got := m.Match(&Package{Name: p.Name, Provides: strings.Fields(p.Provides), Category: p.Category})
-		same := got.Status == p.CoverStatus && got.PN == p.CoverPN && eqID(got.LayerBranchID, p.CoverLayerBranchID) && got.Rule == p.MatchRule
-		if same && (got.Category == "" || p.Category != "") {
+		changed, change := ix.decide(p)
+		if !changed {
 			continue
-		}
-		change := &store.ComparisonCoverChange{PackageID: p.ID, Origin: "automatic", OldStatus: p.CoverStatus, NewStatus: got.Status,
-			OldCover: coverText(p.CoverPN, p.CoverLayerBranchID, names), NewCover: coverText(got.PN, got.LayerBranchID, names), Comment: got.Rule}
-		coverChanged := got.Status != p.CoverStatus || got.PN != p.CoverPN || !eqID(got.LayerBranchID, p.CoverLayerBranchID)
-		p.CoverStatus, p.CoverPN, p.CoverLayerBranchID, p.MatchRule = got.Status, got.PN, got.LayerBranchID, got.Rule
-		if got.Category != "" && p.Category == "" {
-			p.Category = got.Category
 		}
 		if err := st.SaveComparisonPackage(ctx, p); err != nil {
 			return res, err
 		}
-		if coverChanged {
-			if err := st.AddCoverChange(ctx, change); err != nil {
-				return res, err
-			}
-			res.Changed++
+		if change != nil {
+			changes = append(changes, *change)
 		}
 	}
+	if err := st.AddCoverChanges(ctx, changes); err != nil {
+		return res, err
+	}
+	res.Changed = len(changes)
 	now := time.Now().UTC()
 	info.MatchedAt = &now
 	return res, st.SaveComparisonBranch(ctx, info)

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -130,6 +131,18 @@ func TestParseCSV(t *testing.T) {
 	}
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "list.csv:5: glibc listed again") {
 		t.Errorf("warnings %v", warnings)
+	}
+	// Only the name is required.
+	if ps, _, err := ParseCSV(strings.NewReader("zlib\n"), "x"); err != nil || len(ps) != 1 || ps[0].Name != "zlib" {
+		t.Errorf("a name alone: %+v %v", ps, err)
+	}
+	// At most MaxPackages packages.
+	var many strings.Builder
+	for i := 0; i <= MaxPackages; i++ {
+		fmt.Fprintf(&many, "p%d\n", i)
+	}
+	if _, _, err := ParseCSV(strings.NewReader(many.String()), "x"); err == nil || !strings.Contains(err.Error(), "more than 200000 packages") {
+		t.Errorf("%d packages: %v", MaxPackages+1, err)
 	}
 	for _, c := range []struct{ in, want string }{
 		{"a,1,s,l,c,extra\n", "x:1: 6 fields"},

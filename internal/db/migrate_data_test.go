@@ -69,7 +69,7 @@ func TestMigrationDropsPackageConfigFlags(t *testing.T) {
 				for _, d := range strings.Fields(c.BuildDeps) {
 					if !seen[d] {
 						seen[d] = true
-						if err := conn.Gorm.Create(&store.RecipePackageConfigDep{RecipeID: r.ID, Name: d}).Error; err != nil {
+						if err := conn.Gorm.Omit("BranchID").Create(&store.RecipePackageConfigDep{RecipeID: r.ID, Name: d}).Error; err != nil { // no branch_id before 00023
 							t.Fatal(err)
 						}
 					}

@@ -75,6 +75,11 @@ func TestSSHFetch(t *testing.T) {
 	if !errors.Is(err, ErrHostKeyMismatch) || !IsPermanent(err) {
 		t.Fatalf("wrong host key: %v", err)
 	}
+	for _, fp := range []string{ssh.FingerprintSHA256(srv.HostKey), ssh.FingerprintSHA256(other.PublicKey())} {
+		if !strings.Contains(err.Error(), fp) {
+			t.Errorf("the host key error does not name %s: %v", fp, err)
+		}
+	}
 	if srv.Authorised.Load() != 0 || srv.UploadPacks.Load() != 0 {
 		t.Fatal("the client authenticated to a server whose host key is not the pinned one")
 	}

@@ -145,6 +145,18 @@ func TestSSHDeployKey(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if srv.LastUser() != "git" {
+			t.Errorf("ssh user %q, want git (the URL's, then the default)", srv.LastUser())
+		}
+		// The ssh user: the URL's, else the credential's, else git.
+		if err := src.Set(ctx, repocreds.Credential{Prefix: prefix, Kind: repocreds.KindSSH, Username: "deploy", Secret: keyPEM, KnownHosts: srv.KnownHosts()}); err != nil {
+			t.Fatal(err)
+		}
+		for u, user := range map[string]string{"ssh://" + srv.Addr + "/bsp/meta-board.git": "deploy", "ssh://alice@" + srv.Addr + "/bsp/meta-board.git": "alice"} {
+			if _, err := fetch(u); err != nil || srv.LastUser() != user {
+				t.Errorf("%s: ssh user %q, want %q (%v)", u, srv.LastUser(), user, err)
+			}
+		}
 		for _, u := range []string{"ssh://git@" + srv.Addr + "/bspx/meta.git", "ssh://git@" + srv.Addr + "/other/meta.git", "https://" + srv.Addr + "/bsp/x.git"} {
 			if ok, _ := src.CoversSSH(ctx, u); ok {
 				t.Errorf("%s covered by %s", u, prefix)
@@ -155,7 +167,7 @@ func TestSSHDeployKey(t *testing.T) {
 		// fingerprint only.
 		var rows []store.RepoCredential
 		conn.Gorm.Find(&rows)
-		if len(rows) != 1 || strings.Contains(rows[0].Secret, "PRIVATE") || rows[0].HostKey == "" {
+		if len(rows) != 1 || strings.Contains(rows[0].Secret, "PRIVATE") || rows[0].HostKey == "" || rows[0].Username != "deploy" {
 			t.Fatalf("stored: %+v", rows)
 		}
 		list, err := src.List(ctx)

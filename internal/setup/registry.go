@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -227,4 +228,36 @@ func BuildRegistry(ctx context.Context, st *store.Store, sets []store.LayerSet, 
 		r.Add(sets[i].Name, conf)
 	}
 	return r, skipped, nil
+}
+
+// Membership is a layer set that includes a layer.
+type Membership struct {
+	Set *store.LayerSet
+	// Picked: the set names the layer; otherwise it comes in as a
+	// dependency (or recommendation) of the layers the set names.
+	Picked bool
+}
+
+// LayerSetsByLayer resolves the published layer sets of a release and
+// lists, per layer name, the sets whose resolved layers include it, as
+// their configurations would list it now. Sets that no longer resolve are
+// skipped.
+func LayerSetsByLayer(ctx context.Context, st *store.Store, b *store.Branch) (map[string][]Membership, error) {
+	sets, err := st.LayerSetsOnBranch(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]Membership{}
+	for i := range sets {
+		p, err := Resolve(ctx, st, LayerSetRequest(&sets[i]))
+		if errors.Is(err, ErrInput) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		for _, l := range p.Layers {
+			out[l.Name] = append(out[l.Name], Membership{Set: &sets[i], Picked: slices.Contains(sets[i].Layers, l.Name)})
+		}
+	}
+	return out, nil
 }

@@ -243,6 +243,20 @@ func (s *Store) AddCoverChange(ctx context.Context, c *ComparisonCoverChange) er
 	return s.with(ctx).Create(c).Error
 }
 
+// AddCoverChanges records changes in batches.
+func (s *Store) AddCoverChanges(ctx context.Context, cs []ComparisonCoverChange) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	now := time.Now().UTC()
+	for i := range cs {
+		if cs[i].CreatedAt.IsZero() {
+			cs[i].CreatedAt = now
+		}
+	}
+	return s.with(ctx).CreateInBatches(cs, 500).Error
+}
+
 // CoverChangeRow is a change with the name of who made it.
 type CoverChangeRow struct {
 	ComparisonCoverChange
@@ -384,8 +398,8 @@ WHERE ` + cond + " ORDER BY " + s.collate("p.name %[1]s")
 // packages.
 func (s *Store) ComparisonCategories(ctx context.Context, branchID int64) ([]string, error) {
 	var out []string
-	err := s.with(ctx).Raw(`SELECT DISTINCT category FROM comparison_packages WHERE branch_id = ? AND NOT deleted AND category <> ''
-ORDER BY `+s.collate("category %[1]s"), branchID).Scan(&out).Error
+	err := s.with(ctx).Raw(`SELECT category FROM comparison_packages WHERE branch_id = ? AND NOT deleted AND category <> ''
+GROUP BY category ORDER BY `+s.collate("category %[1]s"), branchID).Scan(&out).Error
 	return out, err
 }
 

@@ -140,3 +140,42 @@ func (s *Store) LayerCompatMatrix(ctx context.Context, layerID int64) (*CompatMa
 	}
 	return m, nil
 }
+
+// CompatibleElsewhere is a layer that is not on a release but whose layer
+// branch on another release declares compatibility with it.
+type CompatibleElsewhere struct {
+	Name         string
+	Summary      string
+	BranchName   string // the release it is indexed on
+	SeriesCompat string
+}
+
+// CompatibleElsewhere lists the published layers that are not on branch
+// branchID but whose layer branch on another visible release names one of
+// coreNames (that release's LAYERSERIES_CORENAMES) in LAYERSERIES_COMPAT:
+// layers that say they work with the release without being indexed on it.
+func (s *Store) CompatibleElsewhere(ctx context.Context, branchID int64, coreNames string) ([]CompatibleElsewhere, error) {
+	if strings.TrimSpace(coreNames) == "" {
+		return nil, nil
+	}
+	var rows []CompatibleElsewhere
+	err := s.with(ctx).Raw(`
+SELECT l.name, l.summary, b.name AS branch_name, lb.series_compat
+FROM layer_branches lb
+JOIN layers l ON l.id = lb.layer_id
+JOIN branches b ON b.id = lb.branch_id
+WHERE lb.branch_id <> ? AND l.status IN ? AND NOT l.comparison AND NOT b.hidden AND lb.series_compat <> ''
+  AND NOT EXISTS (SELECT 1 FROM layer_branches x WHERE x.layer_id = l.id AND x.branch_id = ?)
+ORDER BY l.name, b.sort_priority IS NULL, b.sort_priority, b.name`, branchID, publishedStatuses, branchID).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	var out []CompatibleElsewhere
+	for _, r := range rows {
+		if Compatibility(r.SeriesCompat, coreNames) != CompatYes || (len(out) > 0 && out[len(out)-1].Name == r.Name) {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}

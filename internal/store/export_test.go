@@ -1,4 +1,84 @@
 package store
 
+import (
+	"context"
+	"errors"
+	"strings"
+)
+
 // PGRecipeDocument exposes the indexed expression to tests.
 const PGRecipeDocument = pgRecipeDocument
+
+// SearchRecipesReference is SearchRecipes as it was before issue 13 (one
+// query ranking and counting every match): the new one must give the same
+// pages, and the same totals up to its bounded count.
+func (s *Store) SearchRecipesReference(ctx context.Context, branch *Branch, q RecipeQuery, sort string, p Page) (Paged[RecipeRow], error) {
+	p = p.norm()
+	out := Paged[RecipeRow]{Page: p}
+	where := []string{"lb.branch_id = ?", "l.status IN ?", "NOT l.comparison"}
+	args := []any{branch.ID, publishedStatuses}
+	for _, pn := range q.PN {
+		where = append(where, "r.pn = ?")
+		args = append(args, pn)
+	}
+	for _, d := range q.Depends {
+		where = append(where, `(r.id IN (SELECT recipe_id FROM recipe_build_deps WHERE name = ?)
+  OR r.id IN (SELECT recipe_id FROM recipe_package_config_deps WHERE name = ?))`)
+		args = append(args, d, d)
+	}
+	for _, c := range q.Inherits {
+		where = append(where, "r.id IN (SELECT recipe_id FROM recipe_inherits WHERE name = ?)")
+		args = append(args, c)
+	}
+	if q.Layer != "" {
+		l, err := s.PublishedLayer(ctx, q.Layer)
+		if errors.Is(err, ErrNotFound) && q.Layer == "oe-core" {
+			l, err = s.PublishedLayer(ctx, "openembedded-core")
+		}
+		if errors.Is(err, ErrNotFound) {
+			return out, ErrUnknownLayer
+		} else if err != nil {
+			return out, err
+		}
+		where = append(where, "lb.layer_id = ?")
+		args = append(args, l.ID)
+	}
+	rank, rankArgs := "0", []any{}
+	with, withArgs := "", []any{}
+	if len(q.Terms) > 0 {
+		var inName []string
+		var nameArgs []any
+		for _, t := range q.Terms {
+			inName = append(inName, `lower(r.pn) LIKE ? ESCAPE '\'`)
+			nameArgs = append(nameArgs, likeContains(strings.ToLower(t)))
+		}
+		nameCond := "(" + strings.Join(inName, " AND ") + ")"
+		whole := strings.ToLower(strings.Join(q.Terms, " "))
+		rank = `CASE WHEN lower(r.pn) = ? THEN 0 WHEN lower(r.pn) LIKE ? ESCAPE '\' THEN 1 WHEN ` + nameCond + ` THEN 2 ELSE 3 END`
+		rankArgs = append([]any{whole, escapeLike(whole) + "%"}, nameArgs...)
+		if fts, arg := s.ftsQuery(q.Terms); fts != "" {
+			with, withArgs = "WITH fts AS MATERIALIZED ("+fts+") ", []any{arg}
+			where = append(where, "("+nameCond+" OR r.id IN (SELECT id FROM fts))")
+			args = append(args, nameArgs...)
+		} else {
+			where = append(where, nameCond)
+			args = append(args, nameArgs...)
+		}
+	}
+	from := ` FROM recipes r JOIN layer_branches lb ON lb.id = r.layer_branch_id JOIN layers l ON l.id = lb.layer_id
+WHERE ` + strings.Join(where, " AND ")
+	db := s.with(ctx)
+	order, ok := searchSorts[sort]
+	if !ok {
+		order = "search_rank, lower(r.pn) %[1]s, l.index_preference DESC, l.name %[1]s, r.id"
+	}
+	all := append(append(append(append([]any{}, withArgs...), rankArgs...), args...), p.Size, p.Offset())
+	err := db.Raw(with+`SELECT r.id, r.pn, r.pv, r.filename, r.filepath, r.summary, r.description, r.license, r.inherits,
+       r.blacklisted, r.skip_reason, r.unevaluated, l.name AS layer_name, `+rank+` AS search_rank`+from+
+		` ORDER BY `+s.collate(order)+` LIMIT ? OFFSET ?`, all...).Scan(&out.Items).Error
+	if err != nil {
+		return out, err
+	}
+	countArgs := append(append([]any{}, withArgs...), args...)
+	return out, fillTotal(&out, func(n *int64) error { return db.Raw(with+"SELECT COUNT(*)"+from, countArgs...).Scan(n).Error })
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"path"
 	"slices"
 	"strings"
@@ -314,6 +315,7 @@ func applyRecipes(tx *gorm.DB, lbID int64, ch *IndexChange) (IndexStats, error) 
 func sameRecipe(old, nu *RecipeData) bool {
 	a, b := old.Recipe, nu.Recipe
 	a.ID, b.ID, a.UpdatedAt, b.UpdatedAt, a.LayerBranchID, b.LayerBranchID = 0, 0, time.Time{}, time.Time{}, 0, 0
+	a.BranchID, b.BranchID = 0, 0
 	if a != b || !slices.Equal(old.BuildDeps, nu.BuildDeps) || !slices.Equal(old.FileDeps, nu.FileDeps) ||
 		!slices.Equal(old.ReadDeps, nu.ReadDeps) {
 		return false
@@ -434,6 +436,10 @@ func insertChildren(tx *gorm.DB, lbID int64, rs []*RecipeData) error {
 		rds     []RecipeReadDep
 		patches []RecipePatch
 	)
+	var branchID int64
+	if err := tx.Model(&LayerBranch{}).Select("branch_id").Where("id = ?", lbID).Scan(&branchID).Error; err != nil {
+		return fmt.Errorf("reading the branch of layer branch %d: %w", lbID, err)
+	}
 	for _, r := range rs {
 		id := r.Recipe.ID
 		for _, s := range r.Sources {
@@ -441,7 +447,7 @@ func insertChildren(tx *gorm.DB, lbID int64, rs []*RecipeData) error {
 			sources = append(sources, s)
 		}
 		for _, d := range r.BuildDeps {
-			deps = append(deps, RecipeBuildDep{RecipeID: id, Name: d})
+			deps = append(deps, RecipeBuildDep{RecipeID: id, Name: d, BranchID: branchID})
 		}
 		seen := map[string]bool{}
 		for _, p := range r.PackageConfigs {
@@ -450,7 +456,7 @@ func insertChildren(tx *gorm.DB, lbID int64, rs []*RecipeData) error {
 			for _, d := range strings.Fields(p.BuildDeps) {
 				if !seen[d] {
 					seen[d] = true
-					pcDeps = append(pcDeps, RecipePackageConfigDep{RecipeID: id, Name: d})
+					pcDeps = append(pcDeps, RecipePackageConfigDep{RecipeID: id, Name: d, BranchID: branchID})
 				}
 			}
 		}
@@ -458,7 +464,7 @@ func insertChildren(tx *gorm.DB, lbID int64, rs []*RecipeData) error {
 		for _, c := range strings.Fields(r.Recipe.Inherits) {
 			if !seenClass[c] {
 				seenClass[c] = true
-				inh = append(inh, RecipeInherit{RecipeID: id, Name: c})
+				inh = append(inh, RecipeInherit{RecipeID: id, Name: c, BranchID: branchID})
 			}
 		}
 		for _, f := range r.FileDeps {

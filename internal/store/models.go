@@ -207,6 +207,9 @@ type Recipe struct {
 	SkipReason    string
 	Unevaluated   int // inline Python the parser could not evaluate
 	UpdatedAt     time.Time
+	// BranchID is the layer branch's, kept by the database (a trigger of
+	// migration 00023) for searches that walk one branch; never written.
+	BranchID int64 `gorm:"->"`
 }
 
 // RecipeSource is a non-file:// SRC_URI entry.
@@ -222,6 +225,7 @@ type RecipeBuildDep struct {
 	ID       int64
 	RecipeID int64
 	Name     string
+	BranchID int64 // the recipe's branch: searches look names up per branch
 }
 
 // RecipePackageConfig is one PACKAGECONFIG flag of a recipe.
@@ -240,6 +244,7 @@ type RecipePackageConfigDep struct {
 	ID       int64
 	RecipeID int64
 	Name     string
+	BranchID int64 // the recipe's branch: searches look names up per branch
 }
 
 // RecipeInherit is one class a recipe inherits (derived from
@@ -248,6 +253,7 @@ type RecipeInherit struct {
 	ID       int64
 	RecipeID int64
 	Name     string
+	BranchID int64 // the recipe's branch: searches look names up per branch
 }
 
 // RecipeFileDep is a file of the repository that a recipe read.

@@ -30,6 +30,7 @@ func (p Page) Offset() int { p = p.norm(); return (p.Number - 1) * p.Size }
 type Paged[T any] struct {
 	Items []T
 	Total int64
+	More  bool // there are more than Total rows (a search's bounded count)
 	Page  Page
 }
 

@@ -197,25 +197,67 @@ var searchSorts = map[string]string{
 	"-version": "r.pv %[1]s DESC, lower(r.pn) %[1]s, r.id",
 }
 
+// SearchCountCap bounds the counting of a search's matches: beyond it (or
+// beyond the page asked for and the next one) the total is given as "at
+// least" (Paged.More). Counting every match of `depends:zlib` or of a common
+// word meant reading and joining every recipe of the branch on each search
+// (1.7–8 s per search at the size of the public index); a bounded count
+// stops after this many rows. Listing a whole branch (no query) is still
+// counted exactly.
+var SearchCountCap = 1000
+
+// searchTier is one group of a search's results, in the order they are
+// shown: cond selects the group's rows (besides the branch and the query's
+// filters).
+type searchTier struct {
+	cond string
+	args []any
+	fts  bool // cond reads the fts CTE
+}
+
 // SearchRecipes runs a recipe search on a branch. A layer: naming no
 // published layer gives ErrUnknownLayer.
+//
+// Relevance (the default order) ranks an exact name first, then names that
+// start with the words, then names that contain every word, then full-text
+// matches, each group by name and layer. Each group is read as its own query
+// ordered by itself (one part of a UNION ALL), so each can walk the
+// recipes' name index of the branch and stop after a page; the total is
+// counted up to SearchCountCap.
 func (s *Store) SearchRecipes(ctx context.Context, branch *Branch, q RecipeQuery, sort string, p Page) (Paged[RecipeRow], error) {
 	p = p.norm()
 	out := Paged[RecipeRow]{Page: p}
-	where := []string{"lb.branch_id = ?", "l.status IN ?", "NOT l.comparison"}
+	where := []string{"r.branch_id = ?", "l.status IN ?", "NOT l.comparison"}
 	args := []any{branch.ID, publishedStatuses}
 	for _, pn := range q.PN {
 		where = append(where, "r.pn = ?")
 		args = append(args, pn)
 	}
+	// depends: and inherits: look their names up on the branch only
+	// (migration 00023). How the database should join them depends on how
+	// many recipes match: a common name (zlib: a quarter of the branch) is
+	// best checked against each recipe while walking the name index, which
+	// stops after a page; a rare one is best read first and its few
+	// recipes sorted. The planner cannot tell from the query (the two
+	// tables of depends:), so the branch's rows of each name are counted
+	// first, up to denseLookup, from the index alone.
+	dense, err := s.denseLookups(ctx, branch.ID, q)
+	if err != nil {
+		return out, err
+	}
 	for _, d := range q.Depends {
-		where = append(where, `(r.id IN (SELECT recipe_id FROM recipe_build_deps WHERE name = ?)
-  OR r.id IN (SELECT recipe_id FROM recipe_package_config_deps WHERE name = ?))`)
-		args = append(args, d, d)
+		if dense {
+			where = append(where, `(r.id IN (SELECT recipe_id FROM recipe_build_deps WHERE name = ? AND branch_id = ?)
+  OR r.id IN (SELECT recipe_id FROM recipe_package_config_deps WHERE name = ? AND branch_id = ?))`)
+		} else {
+			where = append(where, `r.id IN (SELECT recipe_id FROM recipe_build_deps WHERE name = ? AND branch_id = ?
+  UNION SELECT recipe_id FROM recipe_package_config_deps WHERE name = ? AND branch_id = ?)`)
+		}
+		args = append(args, d, branch.ID, d, branch.ID)
 	}
 	for _, c := range q.Inherits {
-		where = append(where, "r.id IN (SELECT recipe_id FROM recipe_inherits WHERE name = ?)")
-		args = append(args, c)
+		where = append(where, "r.id IN (SELECT recipe_id FROM recipe_inherits WHERE name = ? AND branch_id = ?)")
+		args = append(args, c, branch.ID)
 	}
 	if q.Layer != "" {
 		l, err := s.PublishedLayer(ctx, q.Layer)
@@ -230,7 +272,11 @@ func (s *Store) SearchRecipes(ctx context.Context, branch *Branch, q RecipeQuery
 		where = append(where, "lb.layer_id = ?")
 		args = append(args, l.ID)
 	}
-	rank, rankArgs := "0", []any{}
+	order, sorted := searchSorts[sort]
+	if !sorted {
+		order = "lower(r.pn) %[1]s, l.index_preference DESC, l.name %[1]s, r.id"
+	}
+	tiers := []searchTier{{cond: "1 = 1"}}
 	with, withArgs := "", []any{}
 	if len(q.Terms) > 0 {
 		var inName []string
@@ -241,33 +287,142 @@ func (s *Store) SearchRecipes(ctx context.Context, branch *Branch, q RecipeQuery
 		}
 		nameCond := "(" + strings.Join(inName, " AND ") + ")"
 		whole := strings.ToLower(strings.Join(q.Terms, " "))
-		rank = `CASE WHEN lower(r.pn) = ? THEN 0 WHEN lower(r.pn) LIKE ? ESCAPE '\' THEN 1 WHEN ` + nameCond + ` THEN 2 ELSE 3 END`
-		rankArgs = append([]any{whole, escapeLike(whole) + "%"}, nameArgs...)
-		if fts, arg := s.ftsQuery(q.Terms); fts != "" {
-			with, withArgs = "WITH fts AS MATERIALIZED ("+fts+") ", []any{arg}
-			where = append(where, "("+nameCond+" OR r.id IN (SELECT id FROM fts))")
-			args = append(args, nameArgs...)
+		fts, ftsArg := s.ftsQuery(q.Terms)
+		if fts != "" {
+			with, withArgs = "WITH fts AS MATERIALIZED ("+fts+") ", []any{ftsArg}
+		}
+		if sorted {
+			// A column order: one group.
+			t := searchTier{cond: nameCond, args: nameArgs}
+			if fts != "" {
+				t.cond, t.fts = "("+nameCond+" OR r.id IN (SELECT id FROM fts))", true
+			}
+			tiers = []searchTier{t}
 		} else {
-			where = append(where, nameCond)
-			args = append(args, nameArgs...)
+			// A name that equals or starts with the whole query contains
+			// every word, so the groups are: names starting with the query
+			// (the exact name sorts first among them), other names with
+			// every word, then full-text matches whose name has not every
+			// word. The range on the name lets both databases read the
+			// first group from the name index; LIKE stays the rule.
+			prefix := `(lower(r.pn) ` + s.collate("%[1]s") + ` >= ? AND lower(r.pn) ` + s.collate("%[1]s") +
+				` < ? AND lower(r.pn) LIKE ? ESCAPE '\')`
+			prefixArgs := []any{whole, whole + "\U0010FFFF", escapeLike(whole) + "%"}
+			tiers = []searchTier{
+				{cond: prefix, args: prefixArgs},
+				{cond: nameCond + " AND NOT " + prefix, args: append(append([]any{}, nameArgs...), prefixArgs...)},
+			}
+			if fts != "" {
+				// On PostgreSQL the document is matched on the recipe row
+				// (the GIN index's expression), so the planner can check it
+				// while walking the branch's names when it matches many
+				// recipes, or read the index when it matches few; a
+				// materialized list of every branch's matches cost seconds
+				// for a common word at the size of the public index.
+				cond := "r.id IN (" + fts + ")"
+				if s.db.Dialector.Name() == "postgres" {
+					cond = strings.Replace(pgRecipeDocument, "summary || ' ' || description", "r.summary || ' ' || r.description", 1) +
+						" @@ to_tsquery('simple', ?)"
+				}
+				tiers = append(tiers, searchTier{cond: cond + " AND NOT " + nameCond, args: append([]any{ftsArg}, nameArgs...)})
+			}
 		}
 	}
 	from := ` FROM recipes r JOIN layer_branches lb ON lb.id = r.layer_branch_id JOIN layers l ON l.id = lb.layer_id
 WHERE ` + strings.Join(where, " AND ")
 	db := s.with(ctx)
-	order, ok := searchSorts[sort]
-	if !ok {
-		order = "search_rank, lower(r.pn) %[1]s, l.index_preference DESC, l.name %[1]s, r.id"
+	const columns = `SELECT r.id, r.pn, r.pv, r.filename, r.filepath, r.summary, r.description, r.license, r.inherits,
+       r.blacklisted, r.skip_reason, r.unevaluated, l.name AS layer_name`
+	usesFTS := false
+	for _, t := range tiers {
+		usesFTS = usesFTS || t.fts
 	}
-	all := append(append(append(append([]any{}, withArgs...), rankArgs...), args...), p.Size, p.Offset())
-	err := db.Raw(with+`SELECT r.id, r.pn, r.pv, r.filename, r.filepath, r.summary, r.description, r.license, r.inherits,
-       r.blacklisted, r.skip_reason, r.unevaluated, l.name AS layer_name, `+rank+` AS search_rank`+from+
-		` ORDER BY `+s.collate(order)+` LIMIT ? OFFSET ?`, all...).Scan(&out.Items).Error
-	if err != nil {
-		return out, err
+	if !usesFTS {
+		with, withArgs = "", nil
 	}
-	countArgs := append(append([]any{}, withArgs...), args...)
-	return out, fillTotal(&out, func(n *int64) error { return db.Raw(with+"SELECT COUNT(*)"+from, countArgs...).Scan(n).Error })
+
+	// The page: with one group, the query itself; with several, each
+	// group's first offset+size rows in order, then the page of them all.
+	var (
+		sql     string
+		rowArgs = append([]any{}, withArgs...)
+	)
+	if len(tiers) == 1 {
+		sql = with + columns + from + " AND " + tiers[0].cond + " ORDER BY " + s.collate(order) + " LIMIT ? OFFSET ?"
+		rowArgs = append(append(append(rowArgs, args...), tiers[0].args...), p.Size, p.Offset())
+	} else {
+		var parts []string
+		for i, t := range tiers {
+			parts = append(parts, fmt.Sprintf("SELECT * FROM (%s, %d AS search_group, lower(r.pn) AS sort_pn, l.index_preference AS sort_pref%s AND %s ORDER BY %s LIMIT ?) g%d",
+				columns, i, from, t.cond, s.collate(order), i))
+			rowArgs = append(append(append(rowArgs, args...), t.args...), p.Offset()+p.Size)
+		}
+		sql = with + "SELECT * FROM (" + strings.Join(parts, " UNION ALL ") + ") page ORDER BY " +
+			s.collate("search_group, sort_pn %[1]s, sort_pref DESC, layer_name %[1]s, id") + " LIMIT ? OFFSET ?"
+		rowArgs = append(rowArgs, p.Size, p.Offset())
+	}
+	if err := db.Raw(sql, rowArgs...).Scan(&out.Items).Error; err != nil {
+		return out, fmt.Errorf("searching recipes: %w", err)
+	}
+	if p.Number == 1 && len(out.Items) < p.Size {
+		out.Total = int64(len(out.Items))
+		return out, nil
+	}
+
+	// The total: exact for a whole branch's listing; for a search, each
+	// group counted up to limit+1 rows, enough to show the page asked for
+	// and that a next one exists.
+	if q.Empty() {
+		return out, db.Raw("SELECT COUNT(*)"+from, args...).Scan(&out.Total).Error
+	}
+	limit := int64(max(SearchCountCap, p.Offset()+2*p.Size))
+	var counts []string
+	countArgs := append([]any{}, withArgs...)
+	for _, t := range tiers {
+		counts = append(counts, "(SELECT COUNT(*) FROM (SELECT 1"+from+" AND "+t.cond+" LIMIT ?) c)")
+		countArgs = append(append(append(countArgs, args...), t.args...), limit+1)
+	}
+	if err := db.Raw(with+"SELECT "+strings.Join(counts, " + "), countArgs...).Scan(&out.Total).Error; err != nil {
+		return out, fmt.Errorf("counting recipes: %w", err)
+	}
+	if out.Total > limit {
+		out.Total, out.More = limit, true
+	}
+	return out, nil
+}
+
+// denseLookup is how many rows of a name on the branch make a depends: or
+// inherits: lookup common (see SearchRecipes).
+const denseLookup = 500
+
+// denseLookups reports whether every depends: and inherits: name of q has at
+// least denseLookup rows on the branch.
+func (s *Store) denseLookups(ctx context.Context, branchID int64, q RecipeQuery) (bool, error) {
+	if len(q.Depends)+len(q.Inherits) == 0 {
+		return false, nil
+	}
+	count := func(table, name string) (int64, error) {
+		var n int64
+		err := s.with(ctx).Raw(`SELECT COUNT(*) FROM (SELECT 1 FROM `+table+` WHERE name = ? AND branch_id = ? LIMIT ?) t`,
+			name, branchID, denseLookup).Scan(&n).Error
+		if err != nil {
+			return 0, fmt.Errorf("counting %s of %s: %w", table, name, err)
+		}
+		return n, nil
+	}
+	for _, d := range q.Depends {
+		n, err := count("recipe_build_deps", d)
+		if err != nil || n < denseLookup {
+			return false, err
+		}
+	}
+	for _, c := range q.Inherits {
+		n, err := count("recipe_inherits", c)
+		if err != nil || n < denseLookup {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 func escapeLike(s string) string {

@@ -250,3 +250,66 @@ func FuzzParseRecipeQuery(f *testing.F) {
 		}
 	})
 }
+
+// TestSearchSameAsBefore compares the grouped, bounded search with the
+// single query it replaced (SearchRecipesReference) on a realistic-size
+// synthetic index, on both databases: every page of every query and order
+// must hold the same rows in the same order, and the total must be the
+// exact count, or the bound with More when there are more matches.
+func TestSearchSameAsBefore(t *testing.T) {
+	old := store.SearchCountCap
+	store.SearchCountCap = 60 // small, so the bound is reached on this index
+	t.Cleanup(func() { store.SearchCountCap = old })
+	queries := []string{"", "syn", "syn001", "syn01", "syn00", "syn001-1", "library", "lib", "tool", "for", "net", "zlib",
+		"kernel module", `"utility for"`, "syn0 for", "depends:zlib", "depends:syn003-0", "inherits:autotools",
+		"layer:meta-syn-2 syn", "layer:meta-syn-1", "da", "d", "1", "-", "syn1 library", "nothing-like-this", "%", "_"}
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		ctx := context.Background()
+		s := store.New(dbtest.Migrated(t, d).Gorm)
+		if err := storetest.Synthetic(ctx, s, storetest.SyntheticSize{Branches: 2, Layers: 5, RecipesPerLayer: 160}); err != nil {
+			t.Fatal(err)
+		}
+		b, err := s.BrowseBranch(ctx, "master")
+		if err != nil {
+			t.Fatal(err)
+		}
+		capped := 0
+		for _, qs := range queries {
+			q, err := store.ParseRecipeQuery(qs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, sort := range []string{"", "-name", "layer", "version"} {
+				for _, p := range []store.Page{{Number: 1, Size: 50}, {Number: 2, Size: 50}, {Number: 3, Size: 7}, {Number: 9, Size: 7}, {Number: 40, Size: 50}} {
+					want, err := s.SearchRecipesReference(ctx, b, q, sort, p)
+					if err != nil {
+						t.Fatalf("%q: %v", qs, err)
+					}
+					got, err := s.SearchRecipes(ctx, b, q, sort, p)
+					if err != nil {
+						t.Fatalf("%q: %v", qs, err)
+					}
+					what := fmt.Sprintf("%q sort %q page %d×%d", qs, sort, p.Number, p.Size)
+					if g, w := rowNames(got.Items), rowNames(want.Items); !reflect.DeepEqual(g, w) {
+						t.Errorf("%s: rows differ:\n  got  %v\n  want %v", what, g, w)
+					}
+					bound := int64(max(store.SearchCountCap, (p.Number-1)*p.Size+2*p.Size))
+					switch {
+					case q.Empty() || want.Total <= bound:
+						if got.Total != want.Total || got.More {
+							t.Errorf("%s: total %d (more %v), want %d", what, got.Total, got.More, want.Total)
+						}
+					default:
+						capped++
+						if got.Total != bound || !got.More {
+							t.Errorf("%s: total %d (more %v), want %d and more (of %d)", what, got.Total, got.More, bound, want.Total)
+						}
+					}
+				}
+			}
+		}
+		if capped == 0 {
+			t.Error("no search reached the bounded count")
+		}
+	})
+}

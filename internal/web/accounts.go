@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"layerindex/internal/auth"
+	"layerindex/internal/comparison"
 	"layerindex/internal/jobs"
 	"layerindex/internal/store"
 )
@@ -156,7 +157,14 @@ func (s *Server) csrfMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			return echo.NewHTTPError(http.StatusForbidden, "This form was not sent from this site.")
 		}
 		r := c.Request()
-		r.Body = http.MaxBytesReader(c.Response(), r.Body, maxFormBytes)
+		limit := int64(maxFormBytes)
+		if r.URL.Path == comparisonImportPath {
+			limit = comparison.MaxUpload + maxFormBytes // the package list and the form's fields
+		}
+		if r.ContentLength > limit {
+			return echo.NewHTTPError(http.StatusRequestEntityTooLarge, fmt.Sprintf("This form takes at most %d MiB.", limit>>20))
+		}
+		r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 		given := r.Header.Get("X-CSRF-Token")
 		if given == "" {
 			given = c.FormValue("csrf_token")

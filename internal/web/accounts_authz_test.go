@@ -8,8 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	"layerindex/internal/comparison"
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
+	"layerindex/internal/repocreds"
 	"layerindex/internal/store"
 )
 
@@ -43,6 +45,22 @@ func TestAuthorizationMatrix(t *testing.T) {
 			t.Fatal(err)
 		}
 		master, _ := e.st.BranchByName(ctx, "master")
+		// A comparison with one package per role (matched against an
+		// empty master: all unknown).
+		var cmpPkgs []comparison.Package
+		for i := range roles {
+			cmpPkgs = append(cmpPkgs, comparison.Package{Name: "pkg" + itoa(i)})
+		}
+		if _, err := comparison.New(e.conn.Gorm).Import(ctx, comparison.CLI, comparison.ImportRequest{Branch: "cmp", Format: comparison.FormatCSV, Packages: cmpPkgs}); err != nil {
+			t.Fatal(err)
+		}
+		cmpByName := map[string]store.ComparisonPackage{}
+		if ci, err := e.st.ComparisonBranchByName(ctx, "cmp"); err == nil {
+			ps, _ := e.st.ComparisonPackages(ctx, ci.Branch.ID)
+			for _, p := range ps {
+				cmpByName[p.Name] = p
+			}
+		}
 		passwords := map[string]string{"user": "user password", "other maintainer": "other password",
 			"maintainer": "maint password", "admin": adminPassword}
 		emails := map[string]string{"user": "user@example.org", "other maintainer": "other@example.org",
@@ -77,6 +95,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 				t.Fatal(err)
 			}
 			setForm := url.Values{"name": {"new-set-" + sfx}, "branch": {int64s(master.ID)}, "layers": {"pub-" + sfx}, "published": {"on"}}
+			doomedCred := "https://git.example.com/doomed-" + sfx + "/"
+			if err := e.creds.Set(ctx, repocreds.Credential{Prefix: doomedCred, Kind: repocreds.KindToken, Secret: "token " + sfx}); err != nil {
+				t.Fatal(err)
+			}
+			credForm := url.Values{"prefix": {"https://git.example.com/new-" + sfx + "/"}, "kind": {"token"}, "secret": {"new token"}}
 			submit := e.layerForm("sub-" + sfx)
 			if role == "anonymous" {
 				submit.Set("challenge", answer(t, c.get("/layerindex/submit/").body))
@@ -99,9 +122,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"/layerindex/admin/layersets/", want{see, no, no, no, ok}},
 				{"/layerindex/admin/layersets/" + int64s(set.ID) + "/", want{see, no, no, no, ok}},
 				{"/layerindex/admin/outbox/", want{see, no, no, no, ok}},
+				{"/layerindex/admin/credentials/", want{see, no, no, no, ok}},
 				{"/accounts/profile/", want{see, ok, ok, ok, ok}},
 				{"/layerindex/submit/", want{ok, ok, ok, ok, ok}},
 				{"/layerindex/bulkchange/", want{see, ok, ok, ok, ok}},
+				{"/layerindex/admin/comparison/", want{see, no, no, no, ok}},
+				{"/layerindex/comparison/recipe/" + int64s(cmpByName["pkg"+sfx].ID) + "/", want{ok, ok, ok, ok, ok}},
 			}
 			for _, p := range pages {
 				if r := c.get(p.path); r.code != p.want[i] {
@@ -129,11 +155,16 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"/layerindex/admin/layersets/", setForm, want{no, no, no, no, see}},
 				{"/layerindex/admin/layersets/" + int64s(set.ID) + "/", url.Values{"name": {"set-" + sfx}, "branch": {int64s(master.ID)}, "layers": {"pub-" + sfx}, "description": {"edited"}}, want{no, no, no, no, see}},
 				{"/layerindex/admin/layersets/" + int64s(doomed.ID) + "/delete/", nil, want{no, no, no, no, see}},
+				{"/layerindex/admin/credentials/", credForm, want{no, no, no, no, see}},
+				{"/layerindex/admin/credentials/remove/", url.Values{"prefix": {doomedCred}}, want{no, no, no, no, see}},
 				{"/accounts/profile/", url.Values{"name": {"Someone"}}, want{no, see, see, see, see}},
 				{"/accounts/email/", url.Values{"email": {"new-" + sfx + "@example.org"}, "current": {passwords[role]}}, want{no, see, see, see, see}},
 				{"/accounts/password_change/", url.Values{"current": {passwords[role]}, "password": {"changed password"}, "password2": {"changed password"}}, want{no, see, see, see, see}},
 				{"/accounts/delete/", url.Values{"current": {"not the password"}}, want{no, bad, bad, bad, bad}},
 				{"/layerindex/bulkchange/", url.Values{"name": {"changes " + sfx}}, want{no, see, see, see, see}},
+				{"/layerindex/comparison/select/" + int64s(cmpByName["pkg"+sfx].ID) + "/", url.Values{"cover_status": {"O"}, "cover_comment": {"not needed"}}, want{no, no, no, no, see}},
+				{"/layerindex/admin/comparison/cmp/match/", nil, want{no, no, no, no, see}},
+				{"/layerindex/admin/comparison/", url.Values{"branch": {"cmp"}, "format": {"csv"}}, want{no, no, no, no, bad}}, // no file
 				{"/accounts/logout/", nil, want{see, see, see, see, see}},
 			}
 			for _, p := range posts {
@@ -143,12 +174,24 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 			// What the refusals left alone.
 			if role != "admin" {
+				creds, _ := e.creds.List(ctx)
+				for _, cr := range creds {
+					if cr.Prefix == credForm.Get("prefix") {
+						t.Errorf("%s set a credential", role)
+					}
+				}
+				if err := e.creds.Remove(ctx, doomedCred); err != nil {
+					t.Errorf("%s: the credential %s was removed (%v)", role, doomedCred, err)
+				}
 				if l, err := e.st.LayerByName(ctx, "new-"+sfx); err != nil || l.Status != store.StatusNew {
 					t.Errorf("%s: new-%s published or gone", role, sfx)
 				}
 				if _, err := e.st.LayerByName(ctx, "del-"+sfx); err != nil {
 					t.Errorf("%s: del-%s deleted", role, sfx)
 				}
+			}
+			if p, _ := e.st.ComparisonPackage(ctx, cmpByName["pkg"+sfx].ID); (p.CoverStatus == store.CoverObsolete) != (role == "admin") {
+				t.Errorf("%s: the cover of pkg%s is %s", role, sfx, p.CoverStatus)
 			}
 			sets, err := e.st.LayerSets(ctx, false)
 			if err != nil {

@@ -29,6 +29,7 @@ import (
 	"layerindex/internal/jobs"
 	"layerindex/internal/mail"
 	"layerindex/internal/mail/mailtest"
+	"layerindex/internal/repocreds"
 	"layerindex/internal/store"
 	"layerindex/internal/web"
 
@@ -56,6 +57,9 @@ type acctEnv struct {
 	admin   *store.User
 	srv     *web.Server
 	cat     *catalog.Service
+	// creds are the private repositories' credentials the worker's
+	// fetches use (empty unless a test sets some).
+	creds *repocreds.Source
 }
 
 const adminPassword = "admin password 1"
@@ -76,6 +80,9 @@ type envOpts struct {
 	oidc        *auth.OIDCConfig
 	noPasswords bool
 	ldap        *auth.LDAPConfig // LDAP sign-in
+	// logs, when set, receives every process log line (debug and up) of
+	// the catalog, the worker's indexer and the web server.
+	logs io.Writer
 }
 
 func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
@@ -118,7 +125,12 @@ func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 	}
 	policy := gitrepo.Policy{AllowLocal: true, AllowHTTP: true, Allow: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
 	repos := gitrepo.NewCache(t.TempDir(), policy, gitrepo.DefaultLimits)
-	e.q, err = jobs.New(ctx, e.conn, jobs.Options{Work: true, MaxWorkers: 4, PollInterval: 50 * time.Millisecond, NoStartRefresh: o.noStartRefresh,
+	var queueLog *slog.Logger // River's own lines, when a test reads the logs
+	if o.logs != nil {
+		queueLog = slog.New(slog.NewTextHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	e.q, err = jobs.New(ctx, e.conn, jobs.Options{Work: true, MaxWorkers: 4, PollInterval: 50 * time.Millisecond, Logger: queueLog,
+		NoStartRefresh: o.noStartRefresh,
 		Mail: jobs.MailOptions{Sender: sender, Sealer: sealer, From: "index@example.org"}})
 	if err != nil {
 		t.Fatal(err)
@@ -126,15 +138,25 @@ func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 	e.ts = httptest.NewUnstartedServer(nil)
 	base := "http://" + e.ts.Listener.Addr().String()
 	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if o.logs != nil {
+		logger = slog.New(slog.NewTextHandler(io.MultiWriter(o.logs, testLog{t}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	if o.policy != nil {
 		policy = *o.policy
 	}
-	e.cat, err = catalog.New(e.conn, e.q, catalog.Options{BaseURL: base, SecretKey: acctSecret, RepoPolicy: policy,
-		Indexer: ingest.New(e.conn.Gorm, repos, nil), Repos: repos, Logger: logger, Timing: o.timing, StaleAfter: o.staleAfter})
+	credSealer, err := repocreds.NewSealer(acctSecret)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := web.Options{Version: "test", BaseURL: base, SecretKey: acctSecret, Catalog: e.cat,
+	e.creds = repocreds.NewSource(e.st, credSealer)
+	repos.Credentials = e.creds
+	e.cat, err = catalog.New(e.conn, e.q, catalog.Options{BaseURL: base, SecretKey: acctSecret, RepoPolicy: policy,
+		Indexer: ingest.New(e.conn.Gorm, repos, logger), Repos: repos, Logger: logger, Timing: o.timing, SSHKeys: e.creds,
+		StaleAfter: o.staleAfter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := web.Options{Version: "test", BaseURL: base, SecretKey: acctSecret, Catalog: e.cat, Credentials: e.creds,
 		RepoPolicy: policy, Limits: o.limits, Logger: logger, ClosedSite: o.closed, NoLocalPasswords: o.noPasswords}
 	if o.oidc != nil {
 		cfg := *o.oidc

@@ -50,6 +50,9 @@ func (s *Server) layerAdminRoutes() {
 	e.POST("/layerindex/admin/branches/", s.adminBranches)
 	e.POST("/layerindex/admin/branches/:id/", s.adminBranch)
 	e.GET("/layerindex/admin/outbox/", s.outbox)
+	e.GET("/layerindex/admin/credentials/", s.adminCredentials)
+	e.POST("/layerindex/admin/credentials/", s.adminCredentials)
+	e.POST("/layerindex/admin/credentials/remove/", s.removeCredential)
 }
 
 // adminPerPage is the page size of the administration lists.

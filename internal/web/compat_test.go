@@ -1,6 +1,8 @@
 package web_test
 
 import (
+	"context"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -27,6 +29,23 @@ func TestCompatAndDependencyPages(t *testing.T) {
 		set("meta-oe/scarthgap", map[string]any{"series_compat": "scarthgap"})
 		set("meta-raspberrypi/master", map[string]any{"series_compat": "scarthgap", "declared_recommends": "meta-python qt5-layer"})
 
+		ctx := context.Background()
+		st := store.New(f.conn.Gorm)
+		master, _ := st.BranchByName(ctx, "master")
+		python := &store.LayerSet{Name: "python-set", Description: "Python things", BranchID: master.ID, Published: true}
+		if err := st.SaveLayerSet(ctx, python, []int64{f.LayerBranch["meta-python/master"].LayerID}); err != nil {
+			t.Fatal(err)
+		}
+		oe := &store.LayerSet{Name: "oe-set", BranchID: master.ID, Published: true}
+		if err := st.SaveLayerSet(ctx, oe, []int64{f.LayerBranch["meta-oe/master"].LayerID}); err != nil {
+			t.Fatal(err)
+		}
+		draft := &store.LayerSet{Name: "draft-set", BranchID: master.ID}
+		if err := st.SaveLayerSet(ctx, draft, []int64{f.LayerBranch["meta-oe/master"].LayerID}); err != nil {
+			t.Fatal(err)
+		}
+		recipe := func(key string) string { return "/layerindex/recipe/" + strconv.FormatInt(f.Recipes[key], 10) + "/" }
+
 		cases := []struct {
 			path   string
 			status int
@@ -37,6 +56,15 @@ func TestCompatAndDependencyPages(t *testing.T) {
 				[]string{">meta-oe<", ">openembedded-core<", "wrynose blacksail"}, []string{">meta-raspberrypi<", ">meta-python<"}},
 			{"/layerindex/branch/master/layers/?compatible=scarthgap", 200,
 				[]string{">meta-raspberrypi<"}, []string{">meta-oe<", ">meta-python<"}},
+			// The branch page: layers indexed elsewhere that declare
+			// compatibility with the release.
+			{"/layerindex/branch/scarthgap/layers/", 200,
+				[]string{"Also compatible with scarthgap", `href="/layerindex/branch/master/layer/meta-raspberrypi/"`}, []string{"meta-python"}},
+			{"/layerindex/branch/master/layers/", 200, nil, []string{"Also compatible with"}},
+			// The recipe page: the published layer sets whose build has it.
+			{recipe("meta-oe/master/glibmm"), 200,
+				[]string{"python-set", "Python things", "as a dependency", "oe-set", "picked"}, []string{"draft-set"}},
+			{recipe("meta-raspberrypi/master/linux-raspberrypi"), 200, []string{"No published layer set on master includes meta-raspberrypi."}, []string{"python-set"}},
 			{"/layerindex/branch/master/layers/?compatible=nowhere", 400, []string{"no release branch named"}, nil},
 			{"/layerindex/branch/master/layer/meta-oe/?tab=releases", 200,
 				[]string{"compat-matrix", "whinlatter wrynose", "✔ compatible", "✘ declared incompatible"}, nil},

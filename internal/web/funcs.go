@@ -41,6 +41,14 @@ func templateFuncs() template.FuncMap {
 		"sourceURL":  sourceURL,
 		"plural":     plural,
 		"plural64":   func(n int64) string { return plural(int(min(n, 2))) },
+		"coverLabel": store.CoverLabel,
+		"coverGroup": store.CoverGroup,
+		"percent": func(n, of int64) string {
+			if of <= 0 {
+				return "0%"
+			}
+			return fmt.Sprintf("%.0f%%", float64(n)*100/float64(of))
+		},
 		"hasValue":   func(v url.Values, k, want string) bool { return containsStr(v[k], want) },
 		"shortRev":   func(s string) string { return s[:min(len(s), 12)] },
 		"logLines":   logLines,

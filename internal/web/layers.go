@@ -72,18 +72,29 @@ func (s *Server) layerList(c echo.Context) error {
 	if err := checkPage(list.Paged); err != nil {
 		return err
 	}
+	// The layers that declare compatibility with this release from
+	// another one (a master-only layer that works with a stable release).
+	var elsewhere []store.CompatibleElsewhere
+	if compat == nil && q == "" && len(types) == 0 && p.Number == 1 {
+		extra, err := s.releaseExtra(c.Request().Context(), b)
+		if err != nil {
+			return err
+		}
+		elsewhere = extra.elsewhere
+	}
 	return s.pages.render(c, http.StatusOK, "layers", struct {
 		pageData
-		Branch   *store.Branch
-		List     *store.LayerList
-		Q        string
-		Types    []string
-		Releases []store.Branch
-		Compat   *store.Release
+		Branch    *store.Branch
+		List      *store.LayerList
+		Q         string
+		Types     []string
+		Releases  []store.Branch
+		Compat    *store.Release
+		Elsewhere []store.CompatibleElsewhere
 		// StaleDays: a layer branch without a successful update for
 		// this long is marked stale.
 		StaleDays int
-	}{s.browsePage(c, b, "layers"), b, list, q, types, releases, compat, s.staleDays()})
+	}{s.browsePage(c, b, "layers"), b, list, q, types, releases, compat, elsewhere, s.staleDays()})
 }
 
 // layerTabs are the tabs of a layer page, in order.

@@ -2,11 +2,13 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -279,4 +281,49 @@ func (s *Server) layerSetParam(c echo.Context) (*store.LayerSet, error) {
 		return nil, echo.NewHTTPError(http.StatusNotFound, "No such layer set.")
 	}
 	return ls, err
+}
+
+// releaseExtra is what a release's pages show beyond its own layers: the
+// layers indexed elsewhere that declare compatibility with it (the layer
+// list) and, per layer, the published layer sets whose build has it (the
+// recipe pages). Both derive from the whole index, so they are built once
+// per index version and release, as the dependents index is.
+type releaseExtra struct {
+	elsewhere []store.CompatibleElsewhere
+	sets      map[string][]setup.Membership // layer name → sets
+}
+
+type releaseExtrasMemo struct {
+	mu       sync.Mutex
+	version  int64
+	byBranch map[int64]*releaseExtra
+}
+
+func (s *Server) releaseExtra(ctx context.Context, b *store.Branch) (*releaseExtra, error) {
+	v, err := s.indexVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := &s.releaseExtras
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.version != v || m.byBranch == nil {
+		m.version, m.byBranch = v, map[int64]*releaseExtra{}
+	}
+	if x := m.byBranch[b.ID]; x != nil {
+		return x, nil
+	}
+	names, err := s.store.ReleaseCoreNames(ctx, b.ID)
+	if err != nil {
+		return nil, err
+	}
+	x := &releaseExtra{sets: map[string][]setup.Membership{}}
+	if x.elsewhere, err = s.store.CompatibleElsewhere(ctx, b.ID, names); err != nil {
+		return nil, err
+	}
+	if x.sets, err = setup.LayerSetsByLayer(ctx, s.store, b); err != nil {
+		return nil, err
+	}
+	m.byBranch[b.ID] = x
+	return x, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"layerindex/internal/setup"
 	"layerindex/internal/store"
 )
 
@@ -81,10 +82,17 @@ func (s *Server) recipeDetail(c echo.Context) error {
 		return err
 	}
 	dependents, nDependents := dx.Dependents(&p.Recipe)
+	// Issue 14: the published layer sets whose builds have this recipe.
+	extra, err := s.releaseExtra(c.Request().Context(), p.LayerBranch.Branch)
+	if err != nil {
+		return err
+	}
+	sets := extra.sets[p.LayerBranch.Layer.Name]
 	return s.pages.render(c, http.StatusOK, "recipe", struct {
 		pageData
 		P           *store.RecipePage
 		Dependents  []store.Dependent
 		NDependents int
-	}{pd, p, dependents, nDependents})
+		LayerSets   []setup.Membership
+	}{pd, p, dependents, nDependents, sets})
 }

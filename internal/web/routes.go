@@ -29,6 +29,7 @@ func (s *Server) routes() {
 	s.accountRoutes()
 	s.layerAdminRoutes()
 	s.bulkChangeRoutes()
+	s.comparisonRoutes()
 	e.HEAD("/", s.home)
 
 	// Browsing and search (same URLs as upstream layerindex-web).

@@ -22,6 +22,7 @@ import (
 	"layerindex/internal/indexversion"
 	"layerindex/internal/jobs"
 	"layerindex/internal/metrics"
+	"layerindex/internal/repocreds"
 	"layerindex/internal/store"
 	"layerindex/templates"
 )
@@ -65,6 +66,9 @@ type Options struct {
 	// Repos reads layers' repositories at their indexed revisions for
 	// bulk-change patches (nil: patches are refused).
 	Repos *gitrepo.Cache
+	// Credentials are the private repositories' credentials, managed on
+	// the administrators' page (nil: sealed with SecretKey).
+	Credentials *repocreds.Source
 }
 
 // Server serves the site.
@@ -84,8 +88,11 @@ type Server struct {
 	memo     indexMemo // data derived from the index, per version
 	// dependents is the recipe page's reverse dependency view (recipedeps.go).
 	dependents dependentsMemo
-	cat        *catalog.Service
-	jobsUI     *jobsUI // River UI (jobsui.go); nil without a job queue
+	// releaseExtras is what a release's pages show of layer sets and
+	// compatibility declared elsewhere (layersets.go).
+	releaseExtras releaseExtrasMemo
+	cat           *catalog.Service
+	jobsUI        *jobsUI // River UI (jobsui.go); nil without a job queue
 }
 
 // New builds the server and its routes.
@@ -118,10 +125,23 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 		// Tests and tools that never send mail: a key for this process only.
 		s.opts.SecretKey = randomSecret()
 	}
+	if s.opts.Credentials == nil {
+		// A secret key too short to seal credentials leaves them
+		// unmanageable here (the page says so), not the site down.
+		if sealer, err := repocreds.NewSealer(s.opts.SecretKey); err == nil {
+			s.opts.Credentials = repocreds.NewSource(s.store, sealer)
+		}
+	}
+	var sshKeys interface {
+		CoversSSH(ctx context.Context, rawURL string) (bool, error)
+	}
+	if s.opts.Credentials != nil {
+		sshKeys = s.opts.Credentials
+	}
 	s.cat = opts.Catalog
 	if s.cat == nil {
 		if s.cat, err = catalog.New(d, q, catalog.Options{SiteName: opts.SiteName, BaseURL: opts.BaseURL,
-			SecretKey: s.opts.SecretKey, RepoPolicy: opts.RepoPolicy, Logger: opts.Logger}); err != nil {
+			SecretKey: s.opts.SecretKey, RepoPolicy: opts.RepoPolicy, Logger: opts.Logger, SSHKeys: sshKeys}); err != nil {
 			return nil, err
 		}
 	}

@@ -13,6 +13,7 @@ package data
 
 import (
 	"strings"
+	"sync"
 )
 
 // Op is one :append, :prepend or :remove entry.
@@ -108,8 +109,20 @@ type Store struct {
 	// empty full name, which readers skip) instead of shifting the list,
 	// so renaming the hundreds of RECIPE_MAINTAINER:pn-${...} or
 	// FILES:${PN}-... variants of a recipe is not quadratic.
-	ovrIdx  map[string]map[ovRef]int
+	ovrIdx  map[string]*ovIdx
 	ovrDead map[string]int
+	// frozenIdx caches, in a frozen store, the index of its long ovr
+	// lists (short name -> frozenIndex): every recipe copies the
+	// configuration's 900-entry RECIPE_MAINTAINER list to rename a few
+	// of its variants, and starts from this index instead of building
+	// its own.
+	frozenIdx sync.Map
+	// flat is, for a frozen store whose ancestors are frozen too, the
+	// merged view of their variables and override lists (built once):
+	// every lookup of a recipe's store that misses its own variables
+	// then costs one map access instead of one per configuration layer.
+	flatOnce sync.Once
+	flat     *flatView
 	// dollarKeys lists the names in vars that contain "${" (for
 	// ExpandKeys), in creation order.
 	dollarKeys []string
@@ -270,11 +283,57 @@ func (s *Store) mustWrite() {
 // find returns the variable as seen from s (nil if never set or deleted).
 func (s *Store) find(name string) *Var {
 	for d := s; d != nil; d = d.parent {
+		if d.frozen {
+			if f := d.flatten(); f != nil {
+				return f.vars[name]
+			}
+		}
 		if v, ok := d.vars[name]; ok {
 			return v
 		}
 	}
 	return nil
+}
+
+// flatView is the merged view of a frozen store and its ancestors.
+type flatView struct {
+	vars map[string]*Var
+	ovr  map[string]ovrAt
+}
+
+// ovrAt is an override list and the store that holds it.
+type ovrAt struct {
+	l     []ovRef
+	owner *Store
+}
+
+// flatten returns the merged view of frozen store s, or nil if one of its
+// ancestors may still change.
+func (s *Store) flatten() *flatView {
+	s.flatOnce.Do(func() {
+		var chain []*Store
+		nv, no := 0, 0
+		for d := s; d != nil; d = d.parent {
+			if !d.frozen {
+				return
+			}
+			chain = append(chain, d)
+			nv += len(d.vars)
+			no += len(d.ovr)
+		}
+		f := &flatView{vars: make(map[string]*Var, nv), ovr: make(map[string]ovrAt, no)}
+		for i := len(chain) - 1; i >= 0; i-- {
+			d := chain[i]
+			for k, v := range d.vars {
+				f.vars[k] = v
+			}
+			for k, l := range d.ovr {
+				f.ovr[k] = ovrAt{l, d}
+			}
+		}
+		s.flat = f
+	})
+	return s.flat
 }
 
 // local returns the variable for writing, copying it from a parent first.
@@ -337,12 +396,24 @@ func (v *Var) delFlag(flag string) {
 
 // overrideData returns overridedata[name] as seen from s.
 func (s *Store) overrideData(name string) []ovRef {
+	l, _ := s.overrideDataOwner(name)
+	return l
+}
+
+// overrideDataOwner is overrideData with the store that holds the list.
+func (s *Store) overrideDataOwner(name string) ([]ovRef, *Store) {
 	for d := s; d != nil; d = d.parent {
+		if d.frozen {
+			if f := d.flatten(); f != nil {
+				a := f.ovr[name]
+				return a.l, a.owner
+			}
+		}
 		if l, ok := d.ovr[name]; ok {
-			return l
+			return l, d
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 func (s *Store) touch(name string) {
@@ -440,17 +511,26 @@ func (s *Store) updateOverrides(name string) {
 }
 
 func (s *Store) addOverrideRef(short string, ref ovRef) {
-	l := s.overrideData(short)
+	l, owner := s.overrideDataOwner(short)
 	if s.ovrOwn[short] {
 		if m := s.ovrIndex(short, l); m != nil {
-			if _, dup := m[ref]; dup {
+			if _, dup := m.find(l, ref); dup {
 				return
 			}
-			m[ref] = len(l)
+			m.add(ref, len(l))
 		} else if indexOf(l, ref) >= 0 {
 			return
 		}
 		s.ovr[short] = append(l, ref)
+		return
+	}
+	if fi := owner.frozenIndex(short, l); fi != nil {
+		if _, dup := fi.idx.find(l, ref); dup {
+			return
+		}
+		s.adoptFrozen(short, l, fi)
+		s.ovrIdx[short].add(ref, len(l))
+		s.ovr[short] = append(s.ovr[short], ref)
 		return
 	}
 	if indexOf(l, ref) >= 0 {
@@ -486,38 +566,127 @@ func (s *Store) dropOvrIndex(short string) {
 // ovrIdxMin is the length from which an owned ovr list is indexed.
 const ovrIdxMin = 16
 
-// ovrIndex returns the index of the owned list l = s.ovr[short], building
-// it for a long list; nil for a short list or one with duplicates.
-func (s *Store) ovrIndex(short string, l []ovRef) map[ovRef]int {
-	if m, ok := s.ovrIdx[short]; ok {
-		return m
+// ovIdx is the index of an owned ovr list: the position of each entry,
+// looked up in local, then in base, the read-only index of the frozen
+// list this one was copied from (positions kept, removed entries left as
+// tombstones). An entry found is checked against the list, so removing
+// one only needs its tombstone.
+type ovIdx struct {
+	base  map[ovRef]int
+	local map[ovRef]int
+}
+
+func (x *ovIdx) find(l []ovRef, ref ovRef) (int, bool) {
+	if i, ok := x.local[ref]; ok && i < len(l) && l[i] == ref {
+		return i, true
 	}
-	if len(l) < ovrIdxMin {
-		return nil
+	if i, ok := x.base[ref]; ok && i < len(l) && l[i] == ref {
+		return i, true
 	}
+	return 0, false
+}
+
+func (x *ovIdx) add(ref ovRef, i int) {
+	if x.local == nil {
+		x.local = map[ovRef]int{}
+	}
+	x.local[ref] = i
+}
+
+func (x *ovIdx) remove(ref ovRef) { delete(x.local, ref) }
+
+// buildIndex indexes l; nil if l holds duplicates.
+func buildIndex(l []ovRef) map[ovRef]int {
 	m := make(map[ovRef]int, len(l)+len(l)/2)
 	for i, r := range l {
 		if r.full == "" {
 			continue
 		}
 		if _, dup := m[r]; dup {
-			m = nil
-			break
+			return nil
 		}
 		m[r] = i
 	}
-	if s.ovrIdx == nil {
-		s.ovrIdx, s.ovrDead = map[string]map[ovRef]int{}, map[string]int{}
-	}
-	s.ovrIdx[short] = m
 	return m
+}
+
+// ovrIndex returns the index of the owned list l = s.ovr[short], building
+// it for a long list; nil for a short list or one with duplicates.
+func (s *Store) ovrIndex(short string, l []ovRef) *ovIdx {
+	if m, ok := s.ovrIdx[short]; ok {
+		return m
+	}
+	if len(l) < ovrIdxMin {
+		return nil
+	}
+	var x *ovIdx
+	if m := buildIndex(l); m != nil {
+		x = &ovIdx{local: m}
+	}
+	if s.ovrIdx == nil {
+		s.ovrIdx, s.ovrDead = map[string]*ovIdx{}, map[string]int{}
+	}
+	s.ovrIdx[short] = x
+	return x
+}
+
+// frozenIndex is the shared index of a frozen store's ovr list.
+type frozenIndex struct {
+	idx  *ovIdx
+	dead int // tombstones in the list
+}
+
+// frozenIndex returns the index of l = owner.ovr[short] if owner is a
+// frozen store (its lists never change again) and l is long and free of
+// duplicates; nil otherwise.
+func (owner *Store) frozenIndex(short string, l []ovRef) *frozenIndex {
+	if owner == nil || !owner.frozen || len(l) < ovrIdxMin {
+		return nil
+	}
+	if v, ok := owner.frozenIdx.Load(short); ok {
+		return v.(*frozenIndex)
+	}
+	var fi *frozenIndex
+	if m := buildIndex(l); m != nil {
+		fi = &frozenIndex{idx: &ovIdx{base: m}}
+		for _, r := range l {
+			if r.full == "" {
+				fi.dead++
+			}
+		}
+	}
+	v, _ := owner.frozenIdx.LoadOrStore(short, fi)
+	return v.(*frozenIndex)
+}
+
+// adoptFrozen makes s's own copy of the frozen list l, positions kept,
+// indexed by the frozen index plus entries of its own.
+func (s *Store) adoptFrozen(short string, l []ovRef, fi *frozenIndex) {
+	nl := make([]ovRef, len(l), len(l)+8)
+	copy(nl, l)
+	s.ovr[short] = nl
+	s.ownOvr(short)
+	if s.ovrIdx == nil {
+		s.ovrIdx, s.ovrDead = map[string]*ovIdx{}, map[string]int{}
+	}
+	s.ovrIdx[short] = &ovIdx{base: fi.idx.base}
+	s.ovrDead[short] = fi.dead
 }
 
 // removeOvrRef removes the first ref from overridedata[short].
 func (s *Store) removeOvrRef(short string, ref ovRef) {
-	l := s.overrideData(short)
+	l, owner := s.overrideDataOwner(short)
 	if l == nil {
 		return
+	}
+	if !s.ovrOwn[short] {
+		if fi := owner.frozenIndex(short, l); fi != nil {
+			if _, ok := fi.idx.find(l, ref); !ok {
+				return
+			}
+			s.adoptFrozen(short, l, fi)
+			l = s.ovr[short]
+		}
 	}
 	if !s.ovrOwn[short] {
 		idx := indexOf(l, ref)
@@ -532,11 +701,11 @@ func (s *Store) removeOvrRef(short string, ref ovRef) {
 		return
 	}
 	if m := s.ovrIndex(short, l); m != nil {
-		idx, ok := m[ref]
+		idx, ok := m.find(l, ref)
 		if !ok {
 			return
 		}
-		delete(m, ref)
+		m.remove(ref)
 		l[idx] = ovRef{}
 		s.ovrDead[short]++
 		if s.ovrDead[short]*2 > len(l) {

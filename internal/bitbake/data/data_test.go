@@ -2,6 +2,7 @@ package data
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -274,5 +275,56 @@ func TestOldSyntax(t *testing.T) {
 	}
 	if end := pyMatchEndOld("${@{'a': 1}['a']}", 0); end != len("${@{'a': 1}") {
 		t.Errorf("old python regex end = %d", end)
+	}
+}
+
+// TestLongOverrideListOfFrozenParent renames, deletes and sets again
+// variants of a variable whose override list, in the frozen parent, is
+// long enough to be indexed (like RECIPE_MAINTAINER:pn-... in every
+// recipe): the child must see what a store without parent sees after the
+// same writes, and a sibling must still see the parent's list.
+func TestLongOverrideListOfFrozenParent(t *testing.T) {
+	conf := []op{set("X", "r5"), set("Y", "extra")}
+	for i := 0; i < 3*ovrIdxMin; i++ {
+		conf = append(conf, set(fmt.Sprintf("M:pn-r%d", i), fmt.Sprintf("m%d", i)))
+	}
+	conf = append(conf, set("M:pn-${X}", "from-x"), set("M:pn-${Y}", "from-y"), set("M:pn-r9:append", " app"))
+	recipe := []op{del("M:pn-r3"), set("M:pn-r3", "again"), del("M:pn-r7"), set("M:pn-new", "new"), del("M:pn-new"),
+		set("M:pn-new", "new2"), del("M:pn-r0")}
+
+	flat := New()
+	apply(t, flat, conf)
+	apply(t, flat, recipe)
+	flat.ExpandKeys()
+
+	base := New()
+	apply(t, base, conf)
+	child := base.Child()
+	apply(t, child, recipe)
+	child.ExpandKeys()
+	sibling := base.Child()
+
+	get := func(s *Store, pn string) string {
+		c := s.Copy()
+		c.SetVarParsing("OVERRIDES", "pn-"+pn)
+		v, ok := c.Get("M")
+		return fmt.Sprintf("%q %v", v, ok)
+	}
+	names := []string{"new", "extra", "${X}", "${Y}"}
+	for i := 0; i < 3*ovrIdxMin; i++ {
+		names = append(names, fmt.Sprintf("r%d", i))
+	}
+	for _, pn := range names {
+		if got, want := get(child, pn), get(flat, pn); got != want {
+			t.Errorf("child pn-%s: %s, want %s", pn, got, want)
+		}
+	}
+	for pn, want := range map[string]string{"r3": `"m3" true`, "r7": `"m7" true`, "new": `"" false`, "r5": `"m5" true`} {
+		if got := get(sibling, pn); got != want {
+			t.Errorf("sibling pn-%s: %s, want %s", pn, got, want)
+		}
+	}
+	if got := get(child, "r5"); got != `"from-x" true` {
+		t.Errorf("renamed variant: %s", got)
 	}
 }

@@ -104,10 +104,16 @@ func hasRef(str string) bool {
 }
 
 // subVars replaces every ${NAME} whose variable is set, in one pass.
+// The substitutions are collected first and the result built once (a
+// value that is a single reference is the referenced value itself).
 func (s *Store) subVars(str, varname string) string {
-	var b strings.Builder
-	last := 0
-	changed := false
+	type sub struct {
+		i, end int
+		v      string
+	}
+	var buf [8]sub
+	subs := buf[:0]
+	last, n := 0, 0 // end of the last substitution and the length built up to it
 	for i := strings.Index(str, "${"); i >= 0; {
 		name, end, ok := refAt(str, i)
 		next := i + 1
@@ -116,11 +122,10 @@ func (s *Store) subVars(str, varname string) string {
 			if name == varname && varname != "" {
 				s.Stats.errorf("variable " + clip(varname) + " references itself")
 			} else if v, set := s.getVar(name, true, false); set {
-				b.WriteString(str[last:i])
-				b.WriteString(v)
+				subs = append(subs, sub{i, end, v})
+				n += i - last + len(v)
 				last = end
-				changed = true
-				if b.Len() > s.Limits.MaxBytes {
+				if n > s.Limits.MaxBytes {
 					break
 				}
 			}
@@ -131,8 +136,19 @@ func (s *Store) subVars(str, varname string) string {
 		}
 		i = next + j
 	}
-	if !changed {
+	switch {
+	case len(subs) == 0:
 		return str
+	case len(subs) == 1 && subs[0].i == 0 && subs[0].end == len(str):
+		return subs[0].v
+	}
+	var b strings.Builder
+	b.Grow(n + len(str) - last)
+	last = 0
+	for _, x := range subs {
+		b.WriteString(str[last:x.i])
+		b.WriteString(x.v)
+		last = x.end
 	}
 	b.WriteString(str[last:])
 	return b.String()

@@ -278,6 +278,43 @@ func (in *Interp) eval(e expr, sc *scope) (Value, error) {
 	return nil, unsupported("expression %T", e)
 }
 
+// pushArgs evaluates call arguments onto the argument stack and returns
+// them (capacity clipped, so that an append copies); popArgs(base) with
+// the stack's length from before releases them. Calls made while they
+// are evaluated push and pop above them.
+func (in *Interp) pushArgs(elts []expr, sc *scope) ([]Value, error) {
+	base := len(in.argStack)
+	for _, el := range elts {
+		if st, ok := el.(*starExpr); ok {
+			v, err := in.eval(st.x, sc)
+			if err != nil {
+				return nil, err
+			}
+			sub, err := in.iterate(v)
+			if err != nil {
+				return nil, err
+			}
+			in.argStack = append(in.argStack, sub...)
+			continue
+		}
+		v, err := in.eval(el, sc)
+		if err != nil {
+			return nil, err
+		}
+		in.argStack = append(in.argStack, v)
+	}
+	n := len(in.argStack) - base
+	if err := in.checkItems(n, n); err != nil {
+		return nil, err
+	}
+	return in.argStack[base:len(in.argStack):len(in.argStack)], nil
+}
+
+func (in *Interp) popArgs(base int) {
+	clear(in.argStack[base:])
+	in.argStack = in.argStack[:base]
+}
+
 func (in *Interp) evalElts(elts []expr, sc *scope) ([]Value, error) {
 	items := make([]Value, 0, len(elts))
 	for _, el := range elts {
@@ -398,6 +435,9 @@ func (in *Interp) lookupName(name string, sc *scope) (Value, error) {
 	if v, ok := in.globalNS(sc, false)[name]; ok {
 		return v, nil
 	}
+	if in.filterLookup != nil || name == "d" {
+		in.recipeIO()
+	}
 	if in.filterLookup != nil {
 		if b, ok := filterProcs[name]; ok {
 			return b, nil
@@ -417,6 +457,7 @@ func (in *Interp) lookupName(name string, sc *scope) (Value, error) {
 		return m, nil
 	}
 	if src, ok := in.Host.Function(name); ok {
+		in.recipeIO()
 		fn, err := cachedDef(src)
 		if err != nil {
 			return unknownf("function %s: %v", name, err), nil
@@ -431,6 +472,7 @@ func (in *Interp) lookupName(name string, sc *scope) (Value, error) {
 	}
 	if in.inline {
 		// bb.data_smart.DataContext: unknown names are variables.
+		in.recipeIO()
 		if v, ok := in.Host.GetVar(name, true); ok {
 			return Str(v), nil
 		}
@@ -1000,11 +1042,42 @@ func (in *Interp) evalCall(c *callExpr, sc *scope) (Value, error) {
 	if n, ok := c.fn.(*nameExpr); ok && (n.name == "__yield__" || n.name == "__walrus__") {
 		return in.specialCall(n.name, c, sc)
 	}
-	fn, err := in.eval(c.fn, sc)
-	if err != nil {
+	var fn Value
+	var err error
+	var self Value // a method of a built-in type called directly
+	if a, ok := c.fn.(*attrExpr); ok {
+		// obj.method(...): what eval(c.fn) does (one step for the
+		// attribute, then getAttr), without making the bound method when
+		// getAttr would return one of a built-in type's.
+		if err := in.step(); err != nil {
+			return nil, err
+		}
+		obj, err := in.eval(a.x, sc)
+		if err != nil {
+			return nil, err
+		}
+		if builtinMethod(obj, a.name) {
+			self = obj
+		} else if inst, ok := obj.(*Instance); ok {
+			if fn, err = in.instanceAttr(inst, a.name); err != nil {
+				return nil, err
+			}
+		} else {
+			fn = in.getAttr(obj, a.name)
+		}
+	} else if fn, err = in.eval(c.fn, sc); err != nil {
 		return nil, err
 	}
-	args, err := in.evalElts(c.args, sc)
+	var args []Value
+	if self != nil {
+		// The methods of built-in types do not keep their argument
+		// slice: it lives on the evaluator's argument stack.
+		base := len(in.argStack)
+		defer in.popArgs(base)
+		args, err = in.pushArgs(c.args, sc)
+	} else {
+		args, err = in.evalElts(c.args, sc)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -1033,7 +1106,32 @@ func (in *Interp) evalCall(c *callExpr, sc *scope) (Value, error) {
 		}
 		kw[k.name] = v
 	}
+	if self != nil {
+		v, err := in.callMethod(self, c.fn.(*attrExpr).name, args, kw)
+		if err == nil {
+			err = in.chargeResult(v)
+		}
+		return v, err
+	}
 	return in.call(fn, args, kw)
+}
+
+// builtinMethod reports whether getAttr(obj, name) is a method of a
+// built-in type bound to obj (a boundMethod).
+func builtinMethod(obj Value, name string) bool {
+	switch obj.(type) {
+	case Str:
+		return strMethods[name] && name != "__str__" && name != "__repr__"
+	case *List:
+		return listMethods[name]
+	case *Dict:
+		return dictMethods[name]
+	case *Set:
+		return setMethods[name]
+	case *DataRef:
+		return dataMethods[name]
+	}
+	return false
 }
 
 func (in *Interp) specialCall(name string, c *callExpr, sc *scope) (Value, error) {

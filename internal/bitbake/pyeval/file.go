@@ -85,6 +85,7 @@ func builtinOpen(in *Interp, a []Value, kw map[string]Value) (Value, error) {
 	if strings.ContainsAny(mode, "wax+") {
 		return unknownf("open() for writing"), nil
 	}
+	in.recipeIO()
 	data, found, inLayers := in.Host.ReadFile(p)
 	if !inLayers {
 		return unknownf("open() outside the layers"), nil

@@ -102,12 +102,22 @@ type Interp struct {
 	shared  *Shared
 	// filterLookup resolves filter functions while a filter runs.
 	filterLookup func(name string) (module string, ok bool)
+	// failures counts noteFailure calls (Failed is capped).
+	failures int
+	// modTrack records what the top level of the library module being
+	// instantiated resolved (nil outside module instantiation).
+	modTrack *modTrack
+	// argStack holds the arguments of method calls in progress (pushArgs).
+	argStack []Value
 }
 
 // Shared is state shared by the evaluators of one recipe: interpreted
 // library modules and a total step budget across nested evaluations.
 type Shared struct {
-	libMods map[string]*Module
+	libMods map[string]*libMod
+	// Modules, when set, keeps library module instances for the next
+	// recipes the same worker parses (see ModuleCache).
+	Modules *ModuleCache
 	// globals is the namespace of the metadata's functions (BitBake's
 	// method pool): what their global statements bind.
 	globals map[string]Value
@@ -119,7 +129,7 @@ type Shared struct {
 
 // NewShared returns shared state with a total step budget.
 func NewShared(budget int) *Shared {
-	return &Shared{libMods: map[string]*Module{}, Budget: budget, Bytes: 512 << 20}
+	return &Shared{libMods: map[string]*libMod{}, Budget: budget, Bytes: 512 << 20}
 }
 
 // NewInterpShared returns an evaluator bound to h that shares module
@@ -386,6 +396,7 @@ func sanitizeName(s string) string {
 }
 
 func (in *Interp) noteFailure(err error) {
+	in.failures++
 	if len(in.Failed) < 50 {
 		in.Failed = append(in.Failed, err.Error())
 	}
@@ -1061,25 +1072,39 @@ func (in *Interp) libModule(name string) *Module {
 		in.shared = NewShared(1 << 62)
 	}
 	libMods := in.shared.libMods
-	if m, ok := libMods[name]; ok {
-		return m
+	if e, ok := libMods[name]; ok {
+		in.modTrack.use(e)
+		if e == nil {
+			return nil
+		}
+		return e.m
 	}
 	libMods[name] = nil // guards import cycles
 	src, ok := in.Host.PyModule(name)
 	if !ok {
+		// Not found: a dependency of the modules that probed it.
+		e := &libMod{name: name, share: true}
+		libMods[name] = e
+		in.modTrack.use(e)
 		return nil
+	}
+	if e := in.shared.Modules.get(name, libMods, in.Host); e != nil {
+		in.modTrack.use(e)
+		return e.m
 	}
 	var body []stmt
 	if v, ok := moduleCache.Load(keyOf(src)); ok {
 		en := v.(moduleCacheEntry)
 		body = en.body
 		if en.err != nil {
+			in.modTrack.use(nil)
 			return nil
 		}
 	} else {
 		b, err := parseModule(src)
 		moduleCache.Store(keyOf(src), moduleCacheEntry{b, err})
 		if err != nil {
+			in.modTrack.use(nil)
 			return nil
 		}
 		body = b
@@ -1087,16 +1112,28 @@ func (in *Interp) libModule(name string) *Module {
 	sc := &scope{vars: map[string]Value{}, module: true}
 	savedRecover, savedInline := in.recover, in.inline
 	in.recover, in.inline = true, false
+	outer := in.modTrack
+	tr := &modTrack{ok: in.shared.Modules != nil}
+	in.modTrack = tr
+	failures := in.failures
 	// Top-level statements of a module: defs, imports, constants. Errors
 	// only leave names unbound.
 	for _, st := range body {
 		if _, _, err := in.exec(st, sc); err != nil && IsBudget(err) {
+			tr.ok = false
 			break
 		}
 	}
+	in.modTrack = outer
 	in.recover, in.inline = savedRecover, savedInline
 	m := &Module{Name: name, Attrs: sc.vars}
-	libMods[name] = m
+	e := &libMod{name: name, src: keyOf(src), m: m, deps: tr.deps}
+	if tr.ok && in.failures == failures {
+		e.snap, e.share = in.snapshot(m)
+	}
+	libMods[name] = e
+	outer.use(e)
+	in.shared.Modules.put(e)
 	return m
 }
 

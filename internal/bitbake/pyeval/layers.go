@@ -95,6 +95,7 @@ func osListdir(in *Interp, a []Value, kw map[string]Value) (Value, error) {
 			return unknownf("os.listdir argument"), nil
 		}
 	}
+	in.recipeIO()
 	dl, ok := in.Host.(DirLister)
 	if !ok {
 		return unknownf("os.listdir"), nil

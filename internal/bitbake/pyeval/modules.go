@@ -365,6 +365,7 @@ func init() {
 					cand = dir + item
 				}
 				tried = append(tried, Str(cand))
+				in.recipeIO()
 				if !in.Host.InLayers(cand) {
 					return unknownf("bb.utils.which outside the layers"), nil
 				}
@@ -598,6 +599,7 @@ func init() {
 			if !ok {
 				return unknownf("os.access argument"), nil
 			}
+			in.recipeIO()
 			if in.Host.InLayers(p) {
 				e, _ := in.Host.FileExists(p)
 				return Bool(e), nil
@@ -640,6 +642,7 @@ func init() {
 		if !ok {
 			return nil, newExc(excTypeError, "glob() needs a string pattern")
 		}
+		in.recipeIO()
 		return StrList(in.Host.Glob(p)), nil
 	})
 	reg(mod("glob", map[string]Value{"glob": globFn, "iglob": globFn}))
@@ -687,6 +690,7 @@ func existsFn(name string, pick func(exists, isDir bool) bool) *Builtin {
 		if !ok {
 			return False, nil
 		}
+		in.recipeIO()
 		e, d := in.Host.FileExists(s)
 		return Bool(pick(e, d)), nil
 	})

@@ -33,10 +33,21 @@ type Server struct {
 	// authenticated, UploadPacks the upload-pack commands run.
 	Accepted, Authorised, UploadPacks atomic.Int64
 
-	root string
-	mu   sync.Mutex
-	keys []ssh.PublicKey
-	ln   net.Listener
+	root  string
+	mu    sync.Mutex
+	keys  []ssh.PublicKey
+	users []string
+	ln    net.Listener
+}
+
+// LastUser is the user name of the last connection that authenticated.
+func (s *Server) LastUser() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.users) == 0 {
+		return ""
+	}
+	return s.users[len(s.users)-1]
 }
 
 // NewKey makes an ed25519 key pair: the signer, and the private key in
@@ -66,11 +77,12 @@ func Start(t testing.TB, root string, authorised ...ssh.PublicKey) *Server {
 	hostSigner, _ := NewKey(t)
 	s := &Server{HostKey: hostSigner.PublicKey(), root: root, keys: authorised}
 	cfg := &ssh.ServerConfig{
-		PublicKeyCallback: func(_ ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
+		PublicKeyCallback: func(meta ssh.ConnMetadata, key ssh.PublicKey) (*ssh.Permissions, error) {
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			for _, k := range s.keys {
 				if string(k.Marshal()) == string(key.Marshal()) {
+					s.users = append(s.users, meta.User())
 					return nil, nil
 				}
 			}
