@@ -131,7 +131,7 @@ func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 	}
 	e.q, err = jobs.New(ctx, e.conn, jobs.Options{Work: true, MaxWorkers: 4, PollInterval: 50 * time.Millisecond, Logger: queueLog,
 		NoStartRefresh: o.noStartRefresh,
-		Mail: jobs.MailOptions{Sender: sender, Sealer: sealer, From: "index@example.org"}})
+		Mail:           jobs.MailOptions{Sender: sender, Sealer: sealer, From: "index@example.org"}})
 	if err != nil {
 		t.Fatal(err)
 	}
