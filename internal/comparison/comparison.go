@@ -202,7 +202,10 @@ func (s *Service) Import(ctx context.Context, a Actor, req ImportRequest) (*Impo
 		res.Added = len(fresh)
 		res.Matched, err = s.match(ctx, st, b.ID, info, ix, skip)
 		res.Matched.Changed += len(changes)
-		return err
+		if err != nil {
+			return err
+		}
+		return st.TouchBranch(ctx, b.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -260,8 +263,10 @@ func (s *Service) Match(ctx context.Context, a Actor, branch string) (MatchResul
 			return err
 		}
 		info := ci.Info
-		res, err = s.match(ctx, st, ci.Branch.ID, &info, nil, nil)
-		return err
+		if res, err = s.match(ctx, st, ci.Branch.ID, &info, nil, nil); err != nil {
+			return err
+		}
+		return st.TouchBranch(ctx, ci.Branch.ID)
 	})
 	return res, err
 }
@@ -489,7 +494,10 @@ func (s *Service) SetCover(ctx context.Context, a Actor, packageID int64, c Cove
 			return err
 		}
 		out = p
-		return st.AddCoverChange(ctx, change)
+		if err := st.AddCoverChange(ctx, change); err != nil {
+			return err
+		}
+		return st.TouchBranch(ctx, p.BranchID)
 	})
 	return out, err
 }

@@ -445,3 +445,30 @@ func (s *Store) SetComparisonEditor(ctx context.Context, userID int64, on bool) 
 	}
 	return s.with(ctx).Create(&ComparisonEditor{UserID: userID, CreatedAt: time.Now().UTC()}).Error
 }
+
+// TouchBranch marks a comparison branch as changed (upstream's
+// Branch.updated): the index's version moves with it, so cached pages that
+// show covers (a recipe's page, the comparison's) are rendered again.
+func (s *Store) TouchBranch(ctx context.Context, branchID int64) error {
+	return s.with(ctx).Model(&Branch{}).Where("id = ? AND comparison", branchID).Update("updated_at", time.Now().UTC()).Error
+}
+
+// CoveredPackage is a comparison package a recipe covers.
+type CoveredPackage struct {
+	ID          int64
+	Name        string
+	Version     string
+	CoverStatus string
+	Branch      string
+}
+
+// PackagesCoveredBy lists the comparison packages (of any comparison) whose
+// cover is this recipe, at most limit.
+func (s *Store) PackagesCoveredBy(ctx context.Context, layerBranchID int64, pn string, limit int) ([]CoveredPackage, error) {
+	var out []CoveredPackage
+	err := s.with(ctx).Raw(`SELECT p.id, p.name, p.version, p.cover_status, b.name AS branch
+FROM comparison_packages p JOIN branches b ON b.id = p.branch_id
+WHERE p.cover_layer_branch_id = ? AND p.cover_pn = ? AND NOT p.deleted
+ORDER BY `+s.collate("b.name %[1]s")+`, `+s.collate("p.name %[1]s")+` LIMIT ?`, layerBranchID, pn, limit).Scan(&out).Error
+	return out, err
+}

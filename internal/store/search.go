@@ -351,13 +351,24 @@ WHERE ` + strings.Join(where, " AND ")
 		sql = with + columns + from + " AND " + tiers[0].cond + " ORDER BY " + s.collate(order) + " LIMIT ? OFFSET ?"
 		rowArgs = append(append(append(rowArgs, args...), tiers[0].args...), p.Size, p.Offset())
 	} else {
-		var parts []string
+		// Each group is materialized once, and read only when the groups
+		// before it hold fewer rows than the page needs: both databases
+		// skip a UNION ALL part whose constant condition is false, so a
+		// common word whose names fill the page never runs its full-text
+		// part.
+		k := p.Offset() + p.Size
+		var ctes, parts []string
 		for i, t := range tiers {
-			parts = append(parts, fmt.Sprintf("SELECT * FROM (%s, %d AS search_group, lower(r.pn) AS sort_pn, l.index_preference AS sort_pref%s AND %s ORDER BY %s LIMIT ?) g%d",
-				columns, i, from, t.cond, s.collate(order), i))
-			rowArgs = append(append(append(rowArgs, args...), t.args...), p.Offset()+p.Size)
+			ctes = append(ctes, fmt.Sprintf("g%d AS MATERIALIZED (%s, %d AS search_group, lower(r.pn) AS sort_pn, l.index_preference AS sort_pref%s AND %s ORDER BY %s LIMIT %d)",
+				i, columns, i, from, t.cond, s.collate(order), k))
+			rowArgs = append(append(rowArgs, args...), t.args...)
+			part := fmt.Sprintf("SELECT * FROM g%d", i)
+			if i > 0 {
+				part += " WHERE " + runningBelow("SELECT COUNT(*) FROM g%d", i, k)
+			}
+			parts = append(parts, part)
 		}
-		sql = with + "SELECT * FROM (" + strings.Join(parts, " UNION ALL ") + ") page ORDER BY " +
+		sql = "WITH " + strings.Join(ctes, ", ") + " SELECT * FROM (" + strings.Join(parts, " UNION ALL ") + ") page ORDER BY " +
 			s.collate("search_group, sort_pn %[1]s, sort_pref DESC, layer_name %[1]s, id") + " LIMIT ? OFFSET ?"
 		rowArgs = append(rowArgs, p.Size, p.Offset())
 	}
@@ -375,20 +386,54 @@ WHERE ` + strings.Join(where, " AND ")
 	if q.Empty() {
 		return out, db.Raw("SELECT COUNT(*)"+from, args...).Scan(&out.Total).Error
 	}
-	limit := int64(max(SearchCountCap, p.Offset()+2*p.Size))
-	var counts []string
+	limit := max(SearchCountCap, p.Offset()+2*p.Size)
+	// Each group counted once (materialized), and only while the groups
+	// before it sum to at most limit.
+	var ctes, whens []string
 	countArgs := append([]any{}, withArgs...)
-	for _, t := range tiers {
-		counts = append(counts, "(SELECT COUNT(*) FROM (SELECT 1"+from+" AND "+t.cond+" LIMIT ?) c)")
-		countArgs = append(append(append(countArgs, args...), t.args...), limit+1)
+	sum := ""
+	for i, t := range tiers {
+		ctes = append(ctes, fmt.Sprintf("c%d AS MATERIALIZED (SELECT COUNT(*) AS n FROM (SELECT 1%s AND %s LIMIT %d) t)", i, from, t.cond, limit+1))
+		countArgs = append(append(countArgs, args...), t.args...)
+		if i > 0 {
+			sum += " + "
+		}
+		sum += fmt.Sprintf("(SELECT n FROM c%d)", i)
+		if i < len(tiers)-1 {
+			whens = append(whens, fmt.Sprintf("WHEN %s > %d THEN %s", sum, limit, sum))
+		}
 	}
-	if err := db.Raw(with+"SELECT "+strings.Join(counts, " + "), countArgs...).Scan(&out.Total).Error; err != nil {
+	total := sum
+	if len(whens) > 0 {
+		total = "CASE " + strings.Join(whens, " ") + " ELSE " + sum + " END"
+	}
+	cte := "WITH " + strings.Join(ctes, ", ") + " "
+	if with != "" {
+		cte = with[:len(with)-1] + ", " + strings.Join(ctes, ", ") + " " // the fts CTE first
+	}
+	if err := db.Raw(cte+"SELECT "+total, countArgs...).Scan(&out.Total).Error; err != nil {
 		return out, fmt.Errorf("counting recipes: %w", err)
 	}
-	if out.Total > limit {
-		out.Total, out.More = limit, true
+	if out.Total > int64(limit) {
+		out.Total, out.More = int64(limit), true
 	}
 	return out, nil
+}
+
+// runningBelow is a condition true when the counts of the groups before
+// group i (each given by the query format, %d the group) sum to less than k,
+// written so that a database stops at the first group that reaches it.
+func runningBelow(format string, i, k int) string {
+	var conds []string
+	sum := ""
+	for j := range i {
+		if j > 0 {
+			sum += " + "
+		}
+		sum += "(" + fmt.Sprintf(format, j) + ")"
+		conds = append(conds, fmt.Sprintf("%s < %d", sum, k))
+	}
+	return strings.Join(conds, " AND ")
 }
 
 // denseLookup is how many rows of a name on the branch make a depends: or

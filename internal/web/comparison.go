@@ -20,8 +20,8 @@ import (
 
 // Other-distribution comparison (upstream's /layerindex/comparison/…):
 // handlers parse the request, ask the policy and call internal/comparison,
-// which owns every change. Pages are not cached: covers change outside the
-// index's change counter.
+// which owns every change. Every change touches the comparison branch, so
+// the index's version moves and cached pages are rendered again.
 
 // comparisonImportPath takes uploads larger than other forms (see the CSRF
 // middleware).
@@ -33,11 +33,11 @@ func (s *Server) comparisonRoutes() {
 		e.GET(path, h)
 		e.HEAD(path, h)
 	}
-	page("/layerindex/comparison/", s.comparisonList)
-	page("/layerindex/comparison/recipes/:branch/", s.comparisonSearch)
+	page("/layerindex/comparison/", s.cached(s.comparisonList))
+	page("/layerindex/comparison/recipes/:branch/", s.cached(s.comparisonSearch))
 	page("/layerindex/comparison/search-csv/:branch/", s.comparisonCSV)
-	page("/layerindex/comparison/stats/:branch/", s.comparisonStats)
-	page("/layerindex/comparison/recipe/:id/", s.comparisonPackage)
+	page("/layerindex/comparison/stats/:branch/", s.cached(s.comparisonStats))
+	page("/layerindex/comparison/recipe/:id/", s.cached(s.comparisonPackage))
 	e.POST("/layerindex/comparison/select/:id/", s.comparisonSetCover)
 	e.GET(comparisonImportPath, s.comparisonImport)
 	e.POST(comparisonImportPath, s.comparisonImport)
@@ -265,8 +265,8 @@ func (s *Server) comparisonPackageView(c echo.Context, id int64) (*comparisonPac
 	} else if err != nil {
 		return nil, err
 	}
-	var b store.Branch
-	if err := s.store.DB().WithContext(ctx).Where("id = ?", p.BranchID).Take(&b).Error; err != nil {
+	b, err := s.store.BranchByID(ctx, p.BranchID)
+	if err != nil {
 		return nil, err
 	}
 	ci, err := s.store.ComparisonBranchByName(ctx, b.Name)

@@ -223,6 +223,23 @@ func TestComparisonPages(t *testing.T) {
 			t.Errorf("package page (anonymous): %d", page.code)
 		}
 
+		// A recipe's page lists the packages it covers; anonymous pages are
+		// cached, and a change of cover renders them again.
+		zlibRecipe := regexp.MustCompile(`/layerindex/recipe/(\d+)/">zlib<`).FindStringSubmatch(list.body)
+		if zlibRecipe == nil {
+			t.Fatal("no link to the covering recipe")
+		}
+		if r := anon.get("/layerindex/recipe/" + zlibRecipe[1] + "/"); !strings.Contains(r.body, ">zlib1g 1:1.3.dfsg-3.1</a> in <a href=\"/layerindex/comparison/recipes/debian/\">debian</a>") {
+			t.Error("the zlib recipe page does not list zlib1g")
+		}
+		var otherID int64
+		e.conn.Gorm.Raw("SELECT id FROM recipes WHERE pn = 'other'").Scan(&otherID)
+		otherPage := "/layerindex/recipe/" + int64s(otherID) + "/"
+		if r := anon.get(otherPage); strings.Contains(r.body, "fortune-mod") {
+			t.Error("other covers fortune-mod before anyone said so")
+		}
+		anon.get(otherPage) // now cached
+
 		// The editor confirms and changes covers; errors keep the form.
 		ed.get("/layerindex/comparison/recipe/" + fortuneID[1] + "/")
 		r = ed.post("/layerindex/comparison/select/"+fortuneID[1]+"/", url.Values{"cover_status": {"D"}, "cover_pn": {""}})
@@ -238,6 +255,9 @@ func TestComparisonPages(t *testing.T) {
 			if !strings.Contains(page.body, want) {
 				t.Errorf("package page after the change lacks %q", want)
 			}
+		}
+		if r := anon.get(otherPage); !strings.Contains(r.body, ">fortune-mod 1:1.99.1-7.3</a>") || !strings.Contains(r.body, "Equivalent functionality") {
+			t.Error("the cached recipe page was not rendered again after the change of cover")
 		}
 		if r := anon.get("/layerindex/comparison/recipes/debian/?cover_verified=yes"); !strings.Contains(r.body, ">fortune-mod</a>") || strings.Contains(r.body, ">zlib1g</a>") {
 			t.Error("the verified filter")

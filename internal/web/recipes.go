@@ -82,6 +82,11 @@ func (s *Server) recipeDetail(c echo.Context) error {
 		return err
 	}
 	dependents, nDependents := dx.Dependents(&p.Recipe)
+	// Other distributions' packages it covers (upstream shows them too).
+	covered, err := s.store.PackagesCoveredBy(c.Request().Context(), p.Recipe.LayerBranchID, p.Recipe.PN, 50)
+	if err != nil {
+		return err
+	}
 	// Issue 14: the published layer sets whose builds have this recipe.
 	extra, err := s.releaseExtra(c.Request().Context(), p.LayerBranch.Branch)
 	if err != nil {
@@ -94,5 +99,6 @@ func (s *Server) recipeDetail(c echo.Context) error {
 		Dependents  []store.Dependent
 		NDependents int
 		LayerSets   []setup.Membership
-	}{pd, p, dependents, nDependents, sets})
+		Covered     []store.CoveredPackage
+	}{pd, p, dependents, nDependents, sets, covered})
 }
