@@ -142,7 +142,9 @@ func encLayerFields(b buf, x *store.Layer) buf {
 		str("vcs_web_url", x.VCSWebURL).str("vcs_web_tree_base_url", x.VCSWebTreeBaseURL).
 		str("vcs_web_file_base_url", x.VCSWebFileBaseURL).str("vcs_web_commit_url", x.VCSWebCommitURL).
 		str("usage_url", x.UsageURL).str("mailing_list_url", x.MailingListURL).
-		int("index_preference", int64(x.IndexPreference)).boolean("comparison", x.Comparison).time("updated", x.UpdatedAt)
+		int("index_preference", int64(x.IndexPreference)).boolean("comparison", x.Comparison).time("updated", x.UpdatedAt).
+		// Issue 14, after upstream's keys.
+		boolean("master_for_compatible", x.MasterForCompatible)
 }
 
 func encLayer(b buf, x *store.Layer) buf {
@@ -161,6 +163,25 @@ func encLayerBranch(b buf, x *store.LayerBranch) buf {
 	b = append(b, '{')
 	b = encLayerBranchState(b.int("id", x.ID), x)
 	b = b.int("layer", x.LayerID).int("branch", x.BranchID).idPtr("yp_compatible_version", x.YPCompatibleVersionID)
+	// Issue 14, after upstream's keys (its clients ignore unknown keys).
+	b = b.str("layerseries_compat", x.SeriesCompat).str("layerseries_corenames", x.SeriesCorenames).boolean("follows_master", x.FollowsMaster)
+	return append(b, '}')
+}
+
+// encLayerSet writes a layer set (not upstream's): its configuration is at
+// /layerindex/api/registry/configurations/NAME.conf.json.
+func encLayerSet(b buf, x *store.LayerSet) buf {
+	b = append(b, '{')
+	b = b.int("id", x.ID).str("name", x.Name).str("description", x.Description).int("branch", x.BranchID)
+	b = append(b.key("layers"), '[')
+	for i, id := range x.LayerIDs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	b = append(b, ']')
+	b = b.str("machine", x.Machine).str("distro", x.Distro).boolean("recommends", x.Recommends).time("updated", x.UpdatedAt)
 	return append(b, '}')
 }
 

@@ -16,8 +16,8 @@ import (
 // serializers).
 var upstreamKeys = map[string]string{
 	"branches":          "id, name, bitbake_branch, short_description, sort_priority, updates_enabled, comparison, hidden, updated, update_environment",
-	"layerItems":        "id, name, status, layer_type, summary, description, vcs_url, vcs_web_url, vcs_web_tree_base_url, vcs_web_file_base_url, vcs_web_commit_url, usage_url, mailing_list_url, index_preference, comparison, updated",
-	"layerBranches":     "id, collection, version, vcs_subdir, vcs_last_fetch, vcs_last_rev, vcs_last_commit, actual_branch, local_path, updates_enabled, updated, layer, branch, yp_compatible_version",
+	"layerItems":        "id, name, status, layer_type, summary, description, vcs_url, vcs_web_url, vcs_web_tree_base_url, vcs_web_file_base_url, vcs_web_commit_url, usage_url, mailing_list_url, index_preference, comparison, updated, master_for_compatible",
+	"layerBranches":     "id, collection, version, vcs_subdir, vcs_last_fetch, vcs_last_rev, vcs_last_commit, actual_branch, local_path, updates_enabled, updated, layer, branch, yp_compatible_version, layerseries_compat, layerseries_corenames, follows_master",
 	"layerDependencies": "id, required, layerbranch, dependency",
 	"layerMaintainers":  "id, name, email, responsibility, status, layerbranch",
 	"layerNotes":        "id, text, layer",
@@ -29,6 +29,8 @@ var upstreamKeys = map[string]string{
 	"layers":            "id, branch, layer, yp_compatible_version, maintainers, collection, version, vcs_subdir, vcs_last_fetch, vcs_last_rev, vcs_last_commit, actual_branch, local_path, updates_enabled, updated",
 	"appends":           "id, filename, filepath, layerbranch",
 	"incFiles":          "id, path, layerbranch",
+	// Not upstream's (issue 14).
+	"layerSets": "id, name, description, branch, layers, machine, distro, recommends, updated",
 }
 
 var subKeys = map[string]string{
@@ -42,7 +44,7 @@ var subKeys = map[string]string{
 }
 
 var rootOrder = []string{"branches", "layerItems", "layerBranches", "layerDependencies", "layerMaintainers", "layerNotes",
-	"recipes", "recipesExtended", "machines", "distros", "classes", "layers", "appends", "incFiles"}
+	"recipes", "recipesExtended", "machines", "distros", "classes", "layers", "appends", "incFiles", "layerSets"}
 
 func split(s string) []string { return strings.Split(s, ", ") }
 

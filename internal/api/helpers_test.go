@@ -49,6 +49,16 @@ func newEnv(t testing.TB, d db.Dialect) *env {
 	conn := dbtest.Migrated(t, d)
 	s := store.New(conn.Gorm)
 	fx := storetest.Load(t, s)
+	// Layer sets (issue 14): a published one and a draft, which the API
+	// does not show.
+	for _, ls := range []*store.LayerSet{
+		{Name: "python-master", Description: "Python on master", BranchID: fx.LayerBranch["meta-python/master"].BranchID, Machine: "qemux86", Published: true},
+		{Name: "draft", BranchID: fx.LayerBranch["meta-oe/master"].BranchID},
+	} {
+		if err := s.SaveLayerSet(context.Background(), ls, []int64{fx.LayerBranch["meta-python/master"].LayerID, fx.LayerBranch["meta-oe/master"].LayerID}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	ts := serve(t, conn)
 	return &env{ts: ts, db: conn, store: s, fx: fx, api: ts.URL + "/layerindex/api/"}
 }

@@ -54,6 +54,8 @@ var resources = []*resource{
 	{name: "layers", model: "LayerBranch", encode: rowsOf((*store.Store).APILayerViews, encLayerView)},
 	{name: "appends", model: "BBAppend", encode: rowsOf((*store.Store).APIAppends, encAppend)},
 	{name: "incFiles", model: "IncFile", encode: rowsOf((*store.Store).APIIncFiles, encIncFile)},
+	// Not upstream's (issue 14): after its resources.
+	{name: "layerSets", model: "LayerSet", encode: rowsOf((*store.Store).APILayerSets, encLayerSet)},
 }
 
 var resourceByName = func() map[string]*resource {

@@ -85,11 +85,11 @@ func (s *Store) APIBranches(ctx context.Context, ids []int64) ([]Branch, error) 
 func (s *Store) APILayers(ctx context.Context, ids []int64) ([]Layer, error) {
 	return fetchByIDs(ctx, s, `SELECT id, name, status, layer_type, summary, description, vcs_url, vcs_web_url,
 		vcs_web_tree_base_url, vcs_web_file_base_url, vcs_web_commit_url, usage_url, mailing_list_url,
-		index_preference, comparison, updated_at FROM layers WHERE id %s`, ids, func(l *Layer) int64 { return l.ID },
+		index_preference, comparison, updated_at, master_for_compatible FROM layers WHERE id %s`, ids, func(l *Layer) int64 { return l.ID },
 		func(r *sql.Rows, l *Layer) error {
 			return r.Scan(&l.ID, &l.Name, &l.Status, &l.LayerType, &l.Summary, &l.Description, &l.VCSURL, &l.VCSWebURL,
 				&l.VCSWebTreeBaseURL, &l.VCSWebFileBaseURL, &l.VCSWebCommitURL, &l.UsageURL, &l.MailingListURL,
-				&l.IndexPreference, &l.Comparison, &l.UpdatedAt)
+				&l.IndexPreference, &l.Comparison, &l.UpdatedAt, &l.MasterForCompatible)
 		})
 }
 
@@ -97,11 +97,11 @@ func (s *Store) APILayers(ctx context.Context, ids []int64) ([]Layer, error) {
 func (s *Store) APILayerBranches(ctx context.Context, ids []int64) ([]LayerBranch, error) {
 	return fetchByIDs(ctx, s, `SELECT id, layer_id, branch_id, collection, version, vcs_subdir, actual_branch,
 		local_path, updates_enabled, yp_compatible_version_id, vcs_last_fetch, vcs_last_rev, vcs_last_commit,
-		updated_at FROM layer_branches WHERE id %s`, ids, func(lb *LayerBranch) int64 { return lb.ID },
+		updated_at, series_compat, series_corenames, follows_master FROM layer_branches WHERE id %s`, ids, func(lb *LayerBranch) int64 { return lb.ID },
 		func(r *sql.Rows, lb *LayerBranch) error {
 			return r.Scan(&lb.ID, &lb.LayerID, &lb.BranchID, &lb.Collection, &lb.Version, &lb.VCSSubdir, &lb.ActualBranch,
 				&lb.LocalPath, &lb.UpdatesEnabled, &lb.YPCompatibleVersionID, &lb.VCSLastFetch, &lb.VCSLastRev,
-				&lb.VCSLastCommit, &lb.UpdatedAt)
+				&lb.VCSLastCommit, &lb.UpdatedAt, &lb.SeriesCompat, &lb.SeriesCorenames, &lb.FollowsMaster)
 		})
 }
 
@@ -369,4 +369,33 @@ func (s *Store) APIIndexVersion(ctx context.Context) (IndexVersion, error) {
 		v.Settled = v.ChangedAt.Before(t.Add(-2 * time.Second))
 	}
 	return v, nil
+}
+
+// APILayerSets reads layer sets by id, with the ids of their layers in
+// order.
+func (s *Store) APILayerSets(ctx context.Context, ids []int64) ([]LayerSet, error) {
+	sets, err := fetchByIDs(ctx, s, `SELECT id, name, description, branch_id, machine, distro, recommends, updated_at
+		FROM layer_sets WHERE id %s`, ids, func(ls *LayerSet) int64 { return ls.ID },
+		func(r *sql.Rows, ls *LayerSet) error {
+			return r.Scan(&ls.ID, &ls.Name, &ls.Description, &ls.BranchID, &ls.Machine, &ls.Distro, &ls.Recommends, &ls.UpdatedAt)
+		})
+	if err != nil || len(sets) == 0 {
+		return sets, err
+	}
+	in, arg := s.inIDs(ids)
+	var members []LayerSetLayer
+	if err := s.with(ctx).Where("layer_set_id "+in, arg).Order("layer_set_id, position, id").Find(&members).Error; err != nil {
+		return nil, err
+	}
+	at := map[int64]int{}
+	for i := range sets {
+		at[sets[i].ID] = i
+		sets[i].LayerIDs = []int64{}
+	}
+	for _, m := range members {
+		if i, ok := at[m.LayerSetID]; ok {
+			sets[i].LayerIDs = append(sets[i].LayerIDs, m.LayerID)
+		}
+	}
+	return sets, nil
 }

@@ -26,6 +26,8 @@ type LayerSet struct {
 	// Layers are the names of the layers picked, in the administrator's
 	// order (filled by the queries below, not a column).
 	Layers []string `gorm:"-"`
+	// LayerIDs are the layers' ids, in order (filled by APILayerSets).
+	LayerIDs []int64 `gorm:"-"`
 }
 
 // LayerSetLayer is one layer of a layer set.
