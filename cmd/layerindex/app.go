@@ -103,7 +103,7 @@ func (a *app) indexer() *ingest.Indexer {
 // this process.
 func (a *app) catalog(q *jobs.Queue) (*catalog.Service, error) {
 	opts := catalog.Options{BaseURL: a.cfg.BaseURL, SecretKey: a.cfg.SecretKey,
-		RepoPolicy: a.repoPolicy(), Indexer: a.indexer(), Repos: a.repos(), Logger: a.log}
+		RepoPolicy: a.repoPolicy(), Indexer: a.indexer(), Repos: a.repos(), Logger: a.log, StaleAfter: a.cfg.StaleAfter}
 	if src, err := a.credentials(); err == nil {
 		opts.SSHKeys = src
 	}

@@ -31,7 +31,8 @@ func runServe(ctx context.Context, args []string, e env) error {
 	if len(rest) > 0 {
 		return usageErr("unexpected argument %q", rest[0])
 	}
-	log := newLogger(cfg, e.stderr)
+	// Lines logged about a request carry its id (README "Request ids").
+	log := web.LogRequestIDs(newLogger(cfg, e.stderr))
 
 	// Bind first: a busy port is the most common start-up failure and must
 	// not leave a freshly created data directory behind.

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing/fstest"
 
 	"layerindex/internal/bitbake/data"
@@ -79,6 +80,11 @@ type Config struct {
 	// cache holds are used by one recipe at a time (pyeval.ModuleCache).
 	modMu   sync.Mutex
 	modFree []*pyeval.ModuleCache
+	// pyMods remembers library module lookups (name -> *pyModEntry):
+	// every recipe resolves the same names, and a module cache checks
+	// its modules' sources before each reuse.
+	pyMods sync.Map
+	pyModN atomic.Int64
 }
 
 // takeModules returns a module cache for one recipe's parse.

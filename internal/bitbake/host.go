@@ -3,6 +3,7 @@ package bitbake
 import (
 	"errors"
 	"io/fs"
+	"slices"
 	"strings"
 
 	"layerindex/internal/bitbake/data"
@@ -219,6 +220,30 @@ func filterEval(expr, value string, s *data.Store) (string, error) {
 // pyModule finds the source of a library module among the addpylib
 // directories, e.g. "oe.kernel" -> <core>/lib/oe/kernel.py.
 func (c *Config) pyModule(libs []pylib, name string) (string, bool) {
+	if v, ok := c.pyMods.Load(name); ok {
+		if e := v.(*pyModEntry); slices.Equal(e.libs, libs) {
+			return e.src, e.ok
+		}
+	}
+	src, ok := c.findPyModule(libs, name)
+	if c.pyModN.Add(1) <= maxPyModEntries {
+		c.pyMods.Store(name, &pyModEntry{libs: libs, src: src, ok: ok})
+	}
+	return src, ok
+}
+
+// pyModEntry is a resolved library module name: which addpylib
+// directories it was looked up in, and the source found.
+type pyModEntry struct {
+	libs []pylib
+	src  string
+	ok   bool
+}
+
+// maxPyModEntries bounds the names a configuration remembers.
+const maxPyModEntries = 10_000
+
+func (c *Config) findPyModule(libs []pylib, name string) (string, bool) {
 	for _, l := range libs {
 		if l.namespace != "" && name != l.namespace && !strings.HasPrefix(name, l.namespace+".") {
 			continue

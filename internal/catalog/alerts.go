@@ -19,8 +19,9 @@ import (
 // the mail jobs in the transaction that changes it.
 
 // alertAfterRun updates a layer branch's alert state after a run ended and
-// queues the mail the change calls for.
-func (s *Service) alertAfterRun(ctx context.Context, run *store.LayerUpdate) error {
+// queues the mail the change calls for; gone says the run failed because
+// the repository was not found (for the administrators' digest).
+func (s *Service) alertAfterRun(ctx context.Context, run *store.LayerUpdate, gone bool) error {
 	if !run.Final() || run.LayerBranchID == nil || run.Status == store.UpdateCancelled {
 		return nil
 	}
@@ -37,10 +38,12 @@ func (s *Service) alertAfterRun(ctx context.Context, run *store.LayerUpdate) err
 		kind := ""
 		switch run.Status {
 		case store.UpdateFailed:
+			st.RepoGone = gone
 			if !st.Failing {
 				kind, st.Failing, st.FailingSince = "update_failing", true, &now
 			}
 		case store.UpdateSucceeded, store.UpdateUnchanged:
+			st.RepoGone = false
 			if st.Failing {
 				kind, st.Failing, st.FailingSince = "update_recovered", false, nil
 			} else if run.Status == store.UpdateSucceeded && found && run.Warnings != st.Warnings {

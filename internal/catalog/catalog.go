@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"layerindex/internal/db"
 	"layerindex/internal/gitrepo"
@@ -51,7 +52,13 @@ type Options struct {
 	Logger  *slog.Logger
 	// Timing spaces update attempts (tests shorten it).
 	Timing Timing
+	// StaleAfter is how long a layer branch may go without a successful
+	// update before it is stale (default DefaultStaleAfter).
+	StaleAfter time.Duration
 }
+
+// DefaultStaleAfter is Options.StaleAfter's default (--stale-days 30).
+const DefaultStaleAfter = 30 * 24 * time.Hour
 
 // Service is the index's domain core.
 type Service struct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/riverqueue/river/rivertype"
 
+	"layerindex/internal/gitrepo"
 	"layerindex/internal/ingest"
 	"layerindex/internal/jobs"
 	"layerindex/internal/metrics"
@@ -494,7 +495,7 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 		}})
 	if ierr == nil && res.Status == store.UpdateSucceeded {
 		s.logRun(run)
-		s.alert(ctx, run)
+		s.alert(ctx, run, nil)
 		// A master layer branch that opted in is followed on the
 		// releases it declares (followmaster.go); the run is done
 		// whatever that says.
@@ -521,7 +522,7 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 	}
 	s.logRun(run)
 	if err == nil {
-		s.alert(fctx, run)
+		s.alert(fctx, run, ierr)
 	}
 	return w, nil
 }
@@ -574,8 +575,8 @@ func (s *Service) saveProgress(ctx context.Context, runID int64, log *ingest.Log
 
 // alert tells the maintainers when the run changed their layer branch's
 // health; a failure to queue the mail is logged, not the run's.
-func (s *Service) alert(ctx context.Context, run *store.LayerUpdate) {
-	if err := s.alertAfterRun(ctx, run); err != nil {
+func (s *Service) alert(ctx context.Context, run *store.LayerUpdate, err error) {
+	if err := s.alertAfterRun(ctx, run, errors.Is(err, gitrepo.ErrRepoNotFound)); err != nil {
 		s.log.Error("queueing the maintainers' alert", "run", run.ID, "err", err)
 	}
 }

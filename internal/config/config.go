@@ -34,6 +34,7 @@ type Config struct {
 	LogLevel       string
 	LogFormat      string // text or json
 	UpdatePurge    time.Duration
+	StaleAfter     time.Duration // a layer branch without a successful update for this long is stale
 	JobRescue      time.Duration // a job or update run left running by a process that died is taken over within this
 	DebugListen    string        // address of Go's profiler (net/http/pprof); empty: off
 
@@ -192,6 +193,14 @@ var settings = []setting{
 			return fmt.Errorf("must be a positive number of days, got %q", v)
 		}
 		c.UpdatePurge = time.Duration(n) * 24 * time.Hour
+		return nil
+	}},
+	{"stale-days", "LAYERINDEX_STALE_DAYS", "30", "days without a successful update after which a layer branch is marked stale (and listed in the administrators' weekly digest)", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return fmt.Errorf("must be a positive number of days, got %q", v)
+		}
+		c.StaleAfter = time.Duration(n) * 24 * time.Hour
 		return nil
 	}},
 	{"job-rescue-after", "LAYERINDEX_JOB_RESCUE_AFTER", "1m", "a background job or update run left running by a process that died is taken over by another worker within this time", func(c *Config, v string) error {

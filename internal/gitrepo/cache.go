@@ -267,6 +267,17 @@ type Permanent struct{ Err error }
 func (p *Permanent) Error() string { return p.Err.Error() }
 func (p *Permanent) Unwrap() error { return p.Err }
 
+// ErrRepoNotFound is matched (errors.Is) by a fetch error saying that the
+// repository does not exist at its URL, or is private: a layer whose
+// repository is gone.
+var ErrRepoNotFound = errors.New("repository not found")
+
+// notFound marks a fetch error as ErrRepoNotFound, keeping its message.
+type notFound struct{ error }
+
+func (e notFound) Unwrap() error        { return e.error }
+func (e notFound) Is(target error) bool { return target == ErrRepoNotFound }
+
 // IsPermanent reports whether err will not go away by retrying.
 func IsPermanent(err error) bool {
 	var p *Permanent
@@ -283,7 +294,7 @@ func classify(err error, url string) error {
 		return &Permanent{fmt.Errorf("fetching %s: %w", url, err)}
 	case errors.Is(err, transport.ErrRepositoryNotFound), errors.Is(err, transport.ErrAuthenticationRequired),
 		errors.Is(err, transport.ErrAuthorizationFailed):
-		return &Permanent{fmt.Errorf("repository %s not found (or it is private)", url)}
+		return &Permanent{notFound{fmt.Errorf("repository %s not found (or it is private)", url)}}
 	case errors.Is(err, transport.ErrEmptyRemoteRepository):
 		return &Permanent{fmt.Errorf("repository %s is empty", url)}
 	case errors.Is(err, context.DeadlineExceeded):
@@ -293,7 +304,7 @@ func classify(err error, url string) error {
 		return &Permanent{fmt.Errorf("repository %s refused the deploy key (it is not authorised for it)", url)}
 	}
 	if strings.Contains(err.Error(), "does not appear to be a git repository") || strings.Contains(err.Error(), "No such file or directory") {
-		return &Permanent{fmt.Errorf("repository %s not found: %v", url, firstLine(err.Error()))}
+		return &Permanent{notFound{fmt.Errorf("repository %s not found: %v", url, firstLine(err.Error()))}}
 	}
 	return fmt.Errorf("fetching %s: %w", url, err)
 }

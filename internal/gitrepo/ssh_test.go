@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/net/proxy"
 
@@ -208,5 +210,41 @@ func TestSSHURLs(t *testing.T) {
 	s, err := ParseSSH("git@Git.Example.com:bsp/x.git")
 	if err != nil || s.Canonical() != "ssh://git.example.com/bsp/x.git" || s.Address() != "git.example.com:22" {
 		t.Errorf("parse: %+v %v", s, err)
+	}
+}
+
+// TestSSHIgnoresTheUsersSSH: the user's ~/.ssh/known_hosts (which here
+// pins another key for the server), ssh agent and ssh configuration play
+// no part in a fetch. (go-git reads ~/.ssh/config from the passwd entry's
+// home, which a test cannot move: that its reader is off is checked.)
+func TestSSHIgnoresTheUsersSSH(t *testing.T) {
+	home := t.TempDir()
+	other, _ := sshtest.NewKey(t)
+	src := newGitRepo(t)
+	src.write(map[string]string{"meta/conf/layer.conf": "x"})
+	src.commit("one")
+	srv, repoURL, key := sshRepo(t, src)
+	if err := os.MkdirAll(filepath.Join(home, ".ssh"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"config":      "Host *\n  HostName 203.0.113.7\n  Port 2\n",
+		"known_hosts": strings.Replace(srv.KnownHosts(), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(srv.HostKey))), strings.TrimSpace(string(ssh.MarshalAuthorizedKey(other.PublicKey()))), 1) + "\n",
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(home, ".ssh", name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("HOME", home)
+	t.Setenv("SSH_KNOWN_HOSTS", filepath.Join(home, ".ssh", "known_hosts"))
+	t.Setenv("SSH_AUTH_SOCK", filepath.Join(home, "no-agent"))
+	c := NewCache(t.TempDir(), loopback, testLimits())
+	c.Credentials = fixedAuth{&SSHKey{User: "git", Signer: key, HostKey: srv.HostKey}}
+	if _, err := c.Fetch(context.Background(), repoURL); err != nil {
+		t.Fatalf("with the user's ~/.ssh in the way: %v", err)
+	}
+	if gitssh.DefaultSSHConfig != nil {
+		t.Error("go-git's ssh transport reads the user's ssh configuration")
 	}
 }

@@ -57,6 +57,9 @@ type Handler interface {
 	// SweepRuns closes runs whose process died and gives every waiting run
 	// a live job.
 	SweepRuns(ctx context.Context) error
+	// AdminDigest mails the administrators the weekly digest of broken and
+	// stale layers.
+	AdminDigest(ctx context.Context) error
 }
 
 // SetHandler installs the handler of ingestion jobs; call it before Start.

@@ -98,6 +98,7 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 	river.AddWorker(workers, &discoverWorker{q: q})
 	river.AddWorker(workers, &refreshAllWorker{q: q})
 	river.AddWorker(workers, &sweepRunsWorker{q: q})
+	river.AddWorker(workers, &adminDigestWorker{q: q})
 	river.AddWorker(workers, &validateLayerWorker{q: q})
 	river.AddWorker(workers, &legacyBranchWorker{q: q})
 	river.AddWorker(workers, &legacyLayerWorker{q: q})
@@ -152,6 +153,10 @@ func periodicJobs(sweep time.Duration, refreshOnStart bool) []*river.PeriodicJob
 		river.NewPeriodicJob(river.PeriodicInterval(sweep),
 			func() (river.JobArgs, *river.InsertOpts) { return SweepRunsArgs{}, nil },
 			&river.PeriodicJobOpts{ID: "sweep_runs"}),
+		// The administrators' digest of broken and stale layers.
+		river.NewPeriodicJob(Weekly{},
+			func() (river.JobArgs, *river.InsertOpts) { return AdminDigestArgs{}, nil },
+			&river.PeriodicJobOpts{ID: "admin_digest"}),
 	}
 }
 

@@ -18,7 +18,10 @@ type LayerBranchAlert struct {
 	Warnings      int
 	LastOKAt      *time.Time `gorm:"column:last_ok_at"`
 	LastRunID     *int64
-	UpdatedAt     time.Time
+	// RepoGone: the last update found no repository at the layer's URL
+	// (or a private one); the digest and the "stale" marker show it.
+	RepoGone  bool
+	UpdatedAt time.Time
 }
 
 // AlertOptout is a user who asked for no alert mail about a layer.

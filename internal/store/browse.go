@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Queries behind the browsing pages: branches, the layer list and a layer's
@@ -58,6 +59,9 @@ type LayerRow struct {
 	YPLinkURL         string `gorm:"column:yp_link_url"`
 	SeriesCompat      string
 	BranchName        string
+	// Stale: no successful update since LayerFilter.StaleCutoff, or its
+	// repository is gone.
+	Stale bool
 }
 
 // TreeURL is the web page of the layer's directory, or "".
@@ -76,6 +80,9 @@ type LayerFilter struct {
 	CompatOnly      bool
 	CompatCoreNames string
 	Page            Page
+	// StaleCutoff marks the layer branches without a successful update
+	// since then as stale (LayerRow.Stale).
+	StaleCutoff time.Time
 }
 
 // LayerList is a page of the layer list and, per type, how many layers
@@ -95,11 +102,12 @@ func (s *Store) Layers(ctx context.Context, branch *Branch, f LayerFilter) (*Lay
 SELECT l.id AS layer_id, lb.id AS layer_branch_id, l.name, l.summary, l.description, l.layer_type,
        l.vcs_url, l.vcs_web_url, l.vcs_web_tree_base_url, lb.vcs_subdir, lb.actual_branch, l.index_preference,
        lb.vcs_last_rev, COALESCE(yp.name, '') AS yp_name, COALESCE(yp.image_url, '') AS yp_image_url,
-       COALESCE(yp.link_url, '') AS yp_link_url, lb.series_compat
+       COALESCE(yp.link_url, '') AS yp_link_url, lb.series_compat, `+staleExpr+` AS stale
 FROM layer_branches lb
 JOIN layers l ON l.id = lb.layer_id
 LEFT JOIN yp_compatible_versions yp ON yp.id = lb.yp_compatible_version_id
-WHERE lb.branch_id = ? AND l.status IN ? AND NOT l.comparison`, branch.ID, publishedStatuses).Scan(&rows).Error
+LEFT JOIN layer_branch_alerts a ON a.layer_branch_id = lb.id
+WHERE lb.branch_id = ? AND l.status IN ? AND NOT l.comparison`, f.StaleCutoff.UTC(), branch.ID, publishedStatuses).Scan(&rows).Error
 	if err != nil {
 		return nil, err
 	}
@@ -223,6 +231,9 @@ type LayerOverview struct {
 	Maintainers []LayerMaintainer // active ones
 	Deps        []LayerDep
 	Counts      LayerCounts
+	// Stale: the layer branch had no successful update since the cutoff
+	// LayerOverview was given, or its repository is gone.
+	Stale bool
 }
 
 // Indexed reports whether an update has indexed the layer branch yet.
@@ -231,7 +242,7 @@ func (o *LayerOverview) Indexed() bool {
 }
 
 // LayerOverview loads a published layer's page on a branch.
-func (s *Store) LayerOverview(ctx context.Context, name string, branch *Branch) (*LayerOverview, error) {
+func (s *Store) LayerOverview(ctx context.Context, name string, branch *Branch, staleCutoff time.Time) (*LayerOverview, error) {
 	l, err := s.PublishedLayer(ctx, name)
 	if err != nil {
 		return nil, err
@@ -247,13 +258,20 @@ ORDER BY b.sort_priority IS NULL, b.sort_priority, b.name`, l.ID).Scan(&o.Branch
 	if err := db.Where("layer_id = ?", l.ID).Order("id").Find(&o.Notes).Error; err != nil {
 		return nil, err
 	}
-	var lb LayerBranch
-	err = db.Where("layer_id = ? AND branch_id = ?", l.ID, branch.ID).Take(&lb).Error
-	if err = translate(err); err == ErrNotFound {
-		return o, nil
-	} else if err != nil {
-		return nil, err
+	var row struct {
+		LayerBranch
+		Stale bool
 	}
+	err = db.Raw(`SELECT lb.*, `+staleExpr+` AS stale FROM layer_branches lb
+LEFT JOIN layer_branch_alerts a ON a.layer_branch_id = lb.id
+WHERE lb.layer_id = ? AND lb.branch_id = ?`, staleCutoff.UTC(), l.ID, branch.ID).Scan(&row).Error
+	if err != nil {
+		return nil, err
+	} else if row.ID == 0 {
+		return o, nil
+	}
+	lb := row.LayerBranch
+	o.Stale = row.Stale
 	lb.Layer, lb.Branch = l, branch
 	o.LayerBranch = &lb
 	if lb.YPCompatibleVersionID != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -61,4 +62,61 @@ AND lu.status = ? ORDER BY lu.finished_at DESC, lu.id DESC LIMIT ?`,
 func (s *Store) SaveRunLog(ctx context.Context, id int64, log string, errors, warnings int) error {
 	return s.with(ctx).Model(&LayerUpdate{}).Where("id = ? AND status = ?", id, UpdateRunning).
 		Updates(map[string]any{"log": log, "errors": errors, "warnings": warnings}).Error
+}
+
+// LayerHealth is a layer branch that needs an administrator's eye: its
+// updates are failing, its repository is gone, or it is stale (no
+// successful update since the cutoff, or its repository gone).
+type LayerHealth struct {
+	LayerBranchID int64
+	LayerName     string
+	BranchName    string
+	// LastOK is its last successful update (nil: none known): the alert
+	// state's, else the date its index was stored.
+	LastOK       *time.Time `gorm:"-"`
+	LastOKAt     *time.Time `gorm:"column:last_ok_at"`
+	VCSLastFetch *time.Time `gorm:"column:vcs_last_fetch"`
+	Failing      bool
+	FailingSince *time.Time
+	RepoGone     bool
+	Stale        bool
+}
+
+// healthSQL selects the published layer branches with updates enabled,
+// their last success and health; %s adds the condition.
+const healthSQL = `SELECT lb.id AS layer_branch_id, l.name AS layer_name, b.name AS branch_name,
+  a.last_ok_at, lb.vcs_last_fetch,
+  COALESCE(a.failing, FALSE) AS failing, a.failing_since, COALESCE(a.repo_gone, FALSE) AS repo_gone,
+  ` + staleExpr + ` AS stale
+FROM layer_branches lb
+JOIN layers l ON l.id = lb.layer_id AND l.status = 'P'
+JOIN branches b ON b.id = lb.branch_id AND b.updates_enabled
+LEFT JOIN layer_branch_alerts a ON a.layer_branch_id = lb.id
+WHERE lb.updates_enabled AND %s
+ORDER BY l.name, b.name`
+
+// staleExpr is staleCond as a value (never NULL), for lists and pages
+// (layer_branches lb LEFT JOIN layer_branch_alerts a; one parameter, the
+// cutoff).
+const staleExpr = `COALESCE(` + staleCond + `, FALSE)`
+
+// staleCond is a layer branch with no successful update since the cutoff
+// (one never indexed counts from its first failure) or whose repository
+// is gone.
+const staleCond = `(COALESCE(a.repo_gone, FALSE) OR COALESCE(a.last_ok_at, lb.vcs_last_fetch, a.failing_since) < ?)`
+
+// UnhealthyLayerBranches lists the layer branches that are failing, stale
+// (cutoff) or whose repository is gone, by layer name: the administrators'
+// digest.
+func (s *Store) UnhealthyLayerBranches(ctx context.Context, cutoff time.Time) ([]LayerHealth, error) {
+	var out []LayerHealth
+	cutoff = cutoff.UTC()
+	err := s.with(ctx).Raw(fmt.Sprintf(healthSQL, "(COALESCE(a.failing, FALSE) OR "+staleCond+")"), cutoff, cutoff).Scan(&out).Error
+	for i := range out {
+		out[i].LastOK = out[i].LastOKAt
+		if out[i].LastOK == nil {
+			out[i].LastOK = out[i].VCSLastFetch
+		}
+	}
+	return out, err
 }

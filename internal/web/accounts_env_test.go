@@ -70,7 +70,11 @@ type envOpts struct {
 	noSMTP  bool
 	policy  *gitrepo.Policy // default: local repositories allowed
 	timing  catalog.Timing
-	closed  bool // closed site mode
+	// staleAfter is the catalog's stale period (zero: its default).
+	staleAfter time.Duration
+	// noStartRefresh leaves out the refresh of every layer at start.
+	noStartRefresh bool
+	closed         bool // closed site mode
 	// oidc, when set, is the OpenID provider to sign in with (its
 	// RedirectURL is filled in); noPasswords turns local passwords off.
 	oidc        *auth.OIDCConfig
@@ -126,7 +130,8 @@ func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 		queueLog = slog.New(slog.NewTextHandler(o.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	e.q, err = jobs.New(ctx, e.conn, jobs.Options{Work: true, MaxWorkers: 4, PollInterval: 50 * time.Millisecond, Logger: queueLog,
-		Mail: jobs.MailOptions{Sender: sender, Sealer: sealer, From: "index@example.org"}})
+		NoStartRefresh: o.noStartRefresh,
+		Mail:           jobs.MailOptions{Sender: sender, Sealer: sealer, From: "index@example.org"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +151,8 @@ func newAcctEnv(t testing.TB, d db.Dialect, o envOpts) *acctEnv {
 	e.creds = repocreds.NewSource(e.st, credSealer)
 	repos.Credentials = e.creds
 	e.cat, err = catalog.New(e.conn, e.q, catalog.Options{BaseURL: base, SecretKey: acctSecret, RepoPolicy: policy,
-		Indexer: ingest.New(e.conn.Gorm, repos, logger), Repos: repos, Logger: logger, Timing: o.timing, SSHKeys: e.creds})
+		Indexer: ingest.New(e.conn.Gorm, repos, logger), Repos: repos, Logger: logger, Timing: o.timing, SSHKeys: e.creds,
+		StaleAfter: o.staleAfter})
 	if err != nil {
 		t.Fatal(err)
 	}

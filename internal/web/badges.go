@@ -48,7 +48,7 @@ func (s *Server) badgeFacts(c echo.Context, kind string) (badge, error) {
 	if err != nil {
 		return badge{}, err
 	}
-	o, err := s.store.LayerOverview(ctx, c.Param("name"), b)
+	o, err := s.store.LayerOverview(ctx, c.Param("name"), b, s.cat.StaleCutoff())
 	if errors.Is(err, store.ErrNotFound) {
 		return badge{}, echo.NewHTTPError(http.StatusNotFound, "There is no published layer of that name.")
 	} else if err != nil {

@@ -39,9 +39,24 @@ func (s *Server) comparisonRoutes() {
 	page("/layerindex/comparison/stats/:branch/", s.cached(s.comparisonStats))
 	page("/layerindex/comparison/recipe/:id/", s.cached(s.comparisonPackage))
 	e.POST("/layerindex/comparison/select/:id/", s.comparisonSetCover)
+	// Upstream's OE-Classic URLs: the comparison named oe-classic.
+	page("/layerindex/oe-classic/", fixedRedirect("/layerindex/comparison/recipes/oe-classic/"))
+	page("/layerindex/oe-classic/recipes/", fixedRedirect("/layerindex/comparison/recipes/oe-classic/"))
+	page("/layerindex/oe-classic/stats/", fixedRedirect("/layerindex/comparison/stats/oe-classic/"))
+	page("/layerindex/oe-classic/recipe/:id/", func(c echo.Context) error {
+		id, err := idParam(c, "id")
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusFound, fmt.Sprintf("/layerindex/comparison/recipe/%d/", id))
+	})
 	e.GET(comparisonImportPath, s.comparisonImport)
 	e.POST(comparisonImportPath, s.comparisonImport)
 	e.POST("/layerindex/admin/comparison/:branch/match/", s.comparisonMatch)
+}
+
+func fixedRedirect(to string) echo.HandlerFunc {
+	return func(c echo.Context) error { return c.Redirect(http.StatusFound, to) }
 }
 
 func (s *Server) comparisons() *comparison.Service { return comparison.New(s.store.DB()) }

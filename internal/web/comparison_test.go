@@ -276,6 +276,14 @@ func TestComparisonPages(t *testing.T) {
 			t.Errorf("the re-match changed a confirmed cover: %+v", p)
 		}
 
+		// Upstream's OE-Classic URLs lead to the comparison named oe-classic.
+		for from, to := range map[string]string{"/layerindex/oe-classic/": "/layerindex/comparison/recipes/oe-classic/",
+			"/layerindex/oe-classic/stats/": "/layerindex/comparison/stats/oe-classic/", "/layerindex/oe-classic/recipe/7/": "/layerindex/comparison/recipe/7/"} {
+			if r := anon.get(from); r.code != http.StatusFound || r.location != to {
+				t.Errorf("%s: %d %s", from, r.code, r.location)
+			}
+		}
+
 		// An upload announced larger than the cap is refused before it is read.
 		code := rawPost(t, e.ts.URL, "/layerindex/admin/comparison/", admin, comparison.MaxUpload+(1<<20))
 		if code != http.StatusRequestEntityTooLarge {

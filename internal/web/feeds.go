@@ -138,7 +138,7 @@ func (s *Server) feedLayerBranch(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.store.LayerOverview(ctx, c.Param("name"), b)
+	o, err := s.store.LayerOverview(ctx, c.Param("name"), b, s.cat.StaleCutoff())
 	if errors.Is(err, store.ErrNotFound) || (err == nil && o.LayerBranch == nil) {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no such layer on this branch.")
 	} else if err != nil {

@@ -59,7 +59,7 @@ func (s *Server) layerList(c echo.Context) error {
 			return err
 		}
 	}
-	f := store.LayerFilter{Types: types, Query: q, Sort: c.QueryParam("sort"), Page: p}
+	f := store.LayerFilter{Types: types, Query: q, Sort: c.QueryParam("sort"), Page: p, StaleCutoff: s.cat.StaleCutoff()}
 	if compat != nil {
 		// A release whose core is not indexed has no known names: nothing
 		// can be shown as compatible with it, and the page says why.
@@ -91,7 +91,10 @@ func (s *Server) layerList(c echo.Context) error {
 		Releases  []store.Branch
 		Compat    *store.Release
 		Elsewhere []store.CompatibleElsewhere
-	}{s.browsePage(c, b, "layers"), b, list, q, types, releases, compat, elsewhere})
+		// StaleDays: a layer branch without a successful update for
+		// this long is marked stale.
+		StaleDays int
+	}{s.browsePage(c, b, "layers"), b, list, q, types, releases, compat, elsewhere, s.staleDays()})
 }
 
 // layerTabs are the tabs of a layer page, in order.
@@ -109,7 +112,7 @@ func (s *Server) layerDetail(c echo.Context) error {
 		return err
 	}
 	name := c.Param("name")
-	o, err := s.store.LayerOverview(ctx, name, b)
+	o, err := s.store.LayerOverview(ctx, name, b, s.cat.StaleCutoff())
 	if errors.Is(err, store.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("There is no published layer named %q.", name))
 	} else if err != nil {
@@ -142,6 +145,9 @@ func (s *Server) layerDetail(c echo.Context) error {
 		Matrix *store.CompatMatrix
 		// Graph is the dependencies tab.
 		Graph *depGraphView
+		// StaleDays: O.Stale says the layer branch had no successful
+		// update for this long (or its repository is gone).
+		StaleDays int
 	}{pageData: s.browsePage(c, b, "layers"), Branch: b, O: o, Tab: tab, Tabs: layerTabs}
 	if o.LayerBranch != nil {
 		data.Feeds = append(data.Feeds, feedLink{o.Layer.Name + " on " + b.Name + ": recipe changes", layerFeedPath(b.Name, o.Layer.Name)})
@@ -154,6 +160,7 @@ func (s *Server) layerDetail(c echo.Context) error {
 		if r, ok := runs[o.LayerBranch.ID]; ok {
 			data.Run = &r
 		}
+		data.StaleDays = s.staleDays()
 	}
 	if currentUser(c) != nil {
 		if data.Manage = s.allowed(c, auth.EditLayer, o.Layer); data.Manage {
@@ -283,7 +290,7 @@ func (s *Server) layerRecipesCSV(c echo.Context) error {
 		}
 		idx[i] = n
 	}
-	o, err := s.store.LayerOverview(ctx, c.Param("name"), b)
+	o, err := s.store.LayerOverview(ctx, c.Param("name"), b, s.cat.StaleCutoff())
 	if errors.Is(err, store.ErrNotFound) || (err == nil && o.LayerBranch == nil) {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no such layer on this branch.")
 	} else if err != nil {
@@ -328,3 +335,6 @@ func safeFilename(s string) string {
 		return r
 	}, s)
 }
+
+// staleDays is the catalog's stale period in days, for pages.
+func (s *Server) staleDays() int { return int(s.cat.StaleAfter().Hours() / 24) }

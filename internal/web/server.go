@@ -103,6 +103,7 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
+	opts.Logger = LogRequestIDs(opts.Logger)
 	pages, err := newRenderer(templates.FS, templateFuncs())
 	if err != nil {
 		return nil, err
@@ -153,9 +154,10 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 		e.IPExtractor = trustedProxyIP(opts.TrustedProxies)
 	}
 	e.HTTPErrorHandler = s.handleError
+	e.Use(requestID)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
-			s.log.Error("panic in handler", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
+			s.log.ErrorContext(c.Request().Context(), "panic in handler", "path", c.Request().URL.Path, "err", err, "stack", string(stack))
 			return err
 		},
 	}))
@@ -285,11 +287,11 @@ func (s *Server) handleError(err error, c echo.Context) {
 	if clientGone(c, err) {
 		// Nobody is there to read an error page; a client cutting a request
 		// short (a closed tab, a benchmark's end) is not the server's fault.
-		s.log.Debug("request abandoned by the client", "method", c.Request().Method, "uri", c.Request().RequestURI, "err", err)
+		s.log.DebugContext(c.Request().Context(), "request abandoned by the client", "method", c.Request().Method, "uri", c.Request().RequestURI, "err", err)
 		return
 	}
 	if code >= 500 {
-		s.log.Error("request failed", "method", c.Request().Method, "uri", c.Request().RequestURI, "err", err)
+		s.log.ErrorContext(c.Request().Context(), "request failed", "method", c.Request().Method, "uri", c.Request().RequestURI, "err", err)
 	}
 	if c.Request().Method == http.MethodHead {
 		c.NoContent(code)
@@ -304,7 +306,12 @@ func (s *Server) handleError(err error, c echo.Context) {
 		Status     int
 		StatusText string
 		Message    string
-	}{s.basePage(c, ""), code, http.StatusText(code), msg}
+		// RequestID is shown on server errors, to quote when reporting them.
+		RequestID string
+	}{s.basePage(c, ""), code, http.StatusText(code), msg, ""}
+	if code >= 500 {
+		data.RequestID = RequestIDOf(c.Request().Context())
+	}
 	if rerr := s.pages.render(c, code, "error", data); rerr != nil {
 		s.log.Error("rendering error page", "err", rerr)
 		c.String(code, msg)

@@ -58,7 +58,7 @@ type statusScene struct {
 }
 
 func newStatusScene(t *testing.T, d db.Dialect) *statusScene {
-	e := newAcctEnv(t, d, envOpts{timing: catalog.Timing{Progress: 50 * time.Millisecond}})
+	e := newAcctEnv(t, d, envOpts{timing: catalog.Timing{Progress: 50 * time.Millisecond}, noStartRefresh: true})
 	broken := e.layer("meta-broken", store.StatusPublished)
 	if err := e.conn.Gorm.Model(&store.LayerBranch{}).Where("layer_id = ?", broken.ID).Update("vcs_subdir", "meta-missing").Error; err != nil {
 		t.Fatal(err)
