@@ -67,11 +67,25 @@ func start(t *testing.T, env []string, args ...string) *proc {
 		t.Fatal(err)
 	}
 	go func() {
-		sc := bufio.NewScanner(stderr)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
+		// Lines are read whole however long (kept up to 64 KB): a reader
+		// that stopped at a long line would block the process on its
+		// next write to stderr.
+		rd := bufio.NewReaderSize(stderr, 64<<10)
+		for {
+			line, err := rd.ReadSlice('\n')
+			text := strings.TrimSuffix(string(line), "\n")
+			long := err == bufio.ErrBufferFull
+			for err == bufio.ErrBufferFull {
+				_, err = rd.ReadSlice('\n')
+			}
+			if err != nil && len(line) == 0 {
+				break
+			}
+			if long {
+				text += " …(line cut)"
+			}
 			p.mu.Lock()
-			p.logs = append(p.logs, sc.Text())
+			p.logs = append(p.logs, text)
 			p.mu.Unlock()
 			select {
 			case p.news <- struct{}{}:

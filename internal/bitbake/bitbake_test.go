@@ -2,6 +2,7 @@ package bitbake
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -456,5 +457,51 @@ func TestDistroName(t *testing.T) {
 	}
 	if name, diags := cfg.DistroName("conf/distro/mydistro.conf"); name != "My qemux86 distro" || len(diags) != 0 {
 		t.Errorf("DistroName = %q, %v", name, diags)
+	}
+}
+
+// TestIncludeTreeBounded: files that include each other more than once
+// make a tree of readings that grows as 2^MaxIncludeDepth (the hostile
+// suite's "recursive includes" layer kept a parser child busy for minutes);
+// the count of files read ends it with a diagnostic that says why.
+func TestIncludeTreeBounded(t *testing.T) {
+	files := withFiles(miniCore, map[string]string{
+		"recipes-rec/cycle/cycle_1.0.bb": "LICENSE = \"MIT\"\ninclude a.inc\n",
+		"recipes-rec/cycle/a.inc":        "include b.inc\n",
+		"recipes-rec/cycle/b.inc":        "include a.inc\nrequire cycle_1.0.bb\n",
+		"recipes-rec/self/self_1.0.bb":   "LICENSE = \"MIT\"\nrequire self.inc\n",
+		"recipes-rec/self/self.inc":      "A += \"x\"\nrequire self.inc\n",
+		"recipes-rec/long/long_1.0.bb":   "LICENSE = \"MIT\"\nX = \"${X}${X}\"\nrequire ${X}.inc\ninherit ${X}\n",
+	})
+	cfg, err := NewConfig(testLayer("meta", files), nil, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := cfg.ParseRecipe("recipes-rec/cycle/cycle_1.0.bb")
+	var found bool
+	for _, d := range r.Diags {
+		found = found || strings.Contains(d.Msg, "more than 10000 files read through include, require and inherit")
+	}
+	if !found || r.Errors == 0 {
+		t.Errorf("cycle: want the files-read limit in the diagnostics: %d errors, %v", r.Errors, r.Diags)
+	}
+	if r.PN != "cycle" {
+		t.Errorf("cycle: PN %q", r.PN)
+	}
+	// A self-referencing variable makes a megabyte-long file name: it is
+	// refused, neither probed nor recorded (PostgreSQL cannot index it).
+	r = cfg.ParseRecipe("recipes-rec/long/long_1.0.bb")
+	for _, f := range r.FileDeps {
+		if len(f) > MaxPathLen {
+			t.Errorf("long: a dependency of %d bytes", len(f))
+		}
+	}
+	if len(r.Diags) == 0 || !strings.Contains(fmt.Sprint(r.Diags), "bytes refused (the limit is 4096)") {
+		t.Errorf("long: %.500v", r.Diags)
+	}
+	// A single chain ends at the depth limit, far below the files limit.
+	r = cfg.ParseRecipe("recipes-rec/self/self_1.0.bb")
+	if len(r.Diags) == 0 || !strings.Contains(r.Diags[0].Msg, "nesting deeper than 48") {
+		t.Errorf("self: %v", r.Diags)
 	}
 }

@@ -15,6 +15,27 @@ import (
 // layers end here).
 const MaxIncludeDepth = 48
 
+// MaxFilesRead bounds the files one evaluation (a recipe, or the
+// configuration) reads through include, require and inherit, counting
+// every reading: depth alone does not bound the work, as files that
+// include each other more than once make a tree of 2^MaxIncludeDepth
+// readings (a.inc includes b.inc and the recipe, b.inc includes a.inc…),
+// which BitBake would never finish either. Real recipes read a few hundred
+// files at most.
+const MaxFilesRead = 10_000
+
+// MaxPathLen is the longest file name include, require and inherit look
+// for (Linux's PATH_MAX): a longer one, which a self-referencing variable
+// makes a megabyte long, is refused rather than probed and recorded as a
+// dependency.
+const MaxPathLen = 4096
+
+// errLimit is a limit of the whole evaluation: unlike other include
+// errors it ends the evaluation rather than being reported and skipped.
+type errLimit struct{ msg string }
+
+func (e *errLimit) Error() string { return e.msg }
+
 // deferredInherit is an inherit_defer (or BB_DEFER_BBCLASSES) entry.
 type deferredInherit struct {
 	classes string
@@ -64,6 +85,7 @@ type evaluator struct {
 	pylibs []pylib
 
 	depth       int
+	filesRead   *int   // readings by handle, shared with the forks of a recipe's copies (MaxFilesRead)
 	baseFile    string // the file being parsed as base configuration
 	diags       []Diag
 	errors      int // parse errors BitBake would fail the recipe for
@@ -115,6 +137,9 @@ func (ev *evaluator) parseError(file string, line int, format string, args ...an
 }
 
 func (ev *evaluator) markDependency(f string) {
+	if len(f) > MaxPathLen {
+		return
+	}
 	if ev.dependSet == nil {
 		ev.dependSet = map[string]bool{}
 	}
@@ -127,7 +152,7 @@ func (ev *evaluator) markDependency(f string) {
 // markRead records a path Python read or tested; a directory it listed
 // or globbed is recorded with a trailing "/".
 func (ev *evaluator) markRead(p string) {
-	if ev.reads != nil && len(ev.reads) < maxReads {
+	if ev.reads != nil && len(ev.reads) < maxReads && len(p) <= MaxPathLen {
 		ev.reads[p] = true
 	}
 }
@@ -162,6 +187,9 @@ func (ev *evaluator) handle(fn string, include bool) error {
 	default:
 		return fmt.Errorf("not a BitBake file: %s", fn)
 	}
+	if len(fn) > MaxPathLen {
+		return fmt.Errorf("file name of %d bytes refused (the limit is %d)", len(fn), MaxPathLen)
+	}
 	abs := fn
 	if !isAbs(fn) {
 		bbpath, _ := ev.d.Get("BBPATH")
@@ -179,6 +207,12 @@ func (ev *evaluator) handle(fn string, include bool) error {
 	}
 	if !ev.cfg.vfs.isFile(abs) {
 		return errNotFound
+	}
+	if ev.filesRead == nil {
+		ev.filesRead = new(int)
+	}
+	if *ev.filesRead++; *ev.filesRead > MaxFilesRead {
+		return &errLimit{fmt.Sprintf("more than %d files read through include, require and inherit (at %s)", MaxFilesRead, ev.cfg.relName(abs))}
 	}
 	ev.depth++
 	defer func() { ev.depth-- }()
@@ -372,6 +406,10 @@ func (ev *evaluator) include(parent string, line int, files string, required boo
 		if fn == parent {
 			continue
 		}
+		if len(fn) > MaxPathLen {
+			ev.parseError(parent, line, "file name of %d bytes refused (the limit is %d)", len(fn), MaxPathLen)
+			continue
+		}
 		if !isAbs(fn) {
 			bbpath, _ := ev.d.Get("BBPATH")
 			found, tried := ev.cfg.vfs.which(dirName(parent)+":"+bbpath, fn)
@@ -390,7 +428,8 @@ func (ev *evaluator) include(parent string, line int, files string, required boo
 			continue
 		}
 		if err != nil {
-			if _, skip := err.(*errSkip); skip {
+			switch err.(type) {
+			case *errSkip, *errLimit:
 				return err
 			}
 			ev.parseError(parent, line, "%v", err)
@@ -403,6 +442,10 @@ func (ev *evaluator) include(parent string, line int, files string, required boo
 func (ev *evaluator) inherit(classes, file string, line int, deferred bool) error {
 	d := ev.d
 	for _, class := range strings.Fields(d.Expand(classes)) {
+		if len(class) > MaxPathLen {
+			ev.parseError(file, line, "class name of %d bytes refused (the limit is %d)", len(class), MaxPathLen)
+			continue
+		}
 		if !deferred {
 			defer_, _ := d.Get("BB_DEFER_BBCLASSES")
 			if containsWord(defer_, class) {
@@ -446,7 +489,8 @@ func (ev *evaluator) inherit(classes, file string, line int, deferred bool) erro
 		}
 		ev.inherits = append(ev.inherits, found)
 		if err := ev.handle(found, true); err != nil {
-			if _, skip := err.(*errSkip); skip {
+			switch err.(type) {
+			case *errSkip, *errLimit:
 				return err
 			}
 			ev.parseError(file, line, "inherit %s: %v", class, err)

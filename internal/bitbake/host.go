@@ -153,6 +153,10 @@ func (h *pyHost) evaluator() *evaluator {
 	n := h.ev.fork(h.s, h.ev.classType)
 	n.py = &pyState{ev: n, shared: h.ev.py.shared}
 	n.depth = h.ev.depth
+	if h.ev.filesRead == nil {
+		h.ev.filesRead = new(int)
+	}
+	n.filesRead = h.ev.filesRead
 	n.reads = h.ev.reads
 	h.ev = n
 	return n

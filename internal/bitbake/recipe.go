@@ -118,6 +118,12 @@ func (c *Config) ParseRecipe(rel string) *Recipe {
 		r.Skipped, r.SkipReason = true, sk.msg
 	case err != nil:
 		ev.parseError(abs, 0, "%v", err)
+		var lim *errLimit
+		if errors.As(err, &lim) && len(ev.diags) > 0 && ev.diags[len(ev.diags)-1].Msg != lim.msg {
+			// The first diagnostics are kept (at most 100); the limit
+			// that ended the parse is what explains them.
+			ev.diags[len(ev.diags)-1] = Diag{File: ev.cfg.relName(abs), Msg: lim.msg}
+		}
 	default:
 		parsed = true
 	}

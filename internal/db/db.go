@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -124,8 +125,16 @@ func gormLogger(log *slog.Logger) logger.Interface {
 		SlowThreshold:             500 * time.Millisecond,
 		LogLevel:                  logger.Warn,
 		IgnoreRecordNotFoundError: true,
+		// A failed or slow query is logged without its values: they may
+		// be secrets (password hashes, tokens) or megabytes of a hostile
+		// layer's content.
+		ParameterizedQueries: true,
 	})}
 }
+
+// maxLoggedSQL caps the text of a query in the log (a batch insert's
+// statement runs to megabytes).
+const maxLoggedSQL = 2000
 
 // cancelQuiet leaves out queries cut short because their request was
 // cancelled (a client that went away): not a database error.
@@ -139,7 +148,22 @@ func (q cancelQuiet) Trace(ctx context.Context, begin time.Time, fc func() (stri
 	if err != nil && (errors.Is(err, context.Canceled) || ctx.Err() != nil) {
 		return
 	}
-	q.Interface.Trace(ctx, begin, fc, err)
+	q.Interface.Trace(ctx, begin, func() (string, int64) {
+		sql, rows := fc()
+		if len(sql) > maxLoggedSQL {
+			sql = fmt.Sprintf("%s… (%d bytes)", strings.ToValidUTF8(sql[:maxLoggedSQL], ""), len(sql))
+		}
+		return sql, rows
+	}, err)
+}
+
+// ParamsFilter passes gorm's question (log a query's values or not) to
+// the wrapped logger, which says not (ParameterizedQueries).
+func (q cancelQuiet) ParamsFilter(ctx context.Context, sql string, params ...any) (string, []any) {
+	if f, ok := q.Interface.(gorm.ParamsFilter); ok {
+		return f.ParamsFilter(ctx, sql, params...)
+	}
+	return sql, params
 }
 
 // ListenPool returns a pgx pool used only for LISTEN/NOTIFY by a working River

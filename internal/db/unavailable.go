@@ -34,3 +34,15 @@ func Unavailable(err error) bool {
 		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
 		pgconn.SafeToRetry(err) || pgconn.Timeout(err) && !errors.Is(err, context.DeadlineExceeded)
 }
+
+// DataRejected reports whether PostgreSQL refused the values themselves —
+// a data exception (class 22: bytes that are not text, a value out of
+// range) or a program limit (class 54: an index entry or row too large) —
+// so storing the same data again can never work.
+func DataRejected(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || len(pgErr.Code) != 5 {
+		return false
+	}
+	return pgErr.Code[:2] == "22" || pgErr.Code[:2] == "54"
+}

@@ -25,6 +25,12 @@ func CheckRepository(ctx context.Context, repos *gitrepo.Cache, layer *store.Lay
 // repositories, reading conf/layer.conf isolated when configured: a
 // submission is anyone's content.
 func (ix *Indexer) CheckRepository(ctx context.Context, layer *store.Layer, lbs []store.LayerBranch) (string, error) {
+	report, err := ix.checkRepository(ctx, layer, lbs)
+	// Branch names and conf/layer.conf values are the repository's bytes.
+	return storableText(report), err
+}
+
+func (ix *Indexer) checkRepository(ctx context.Context, layer *store.Layer, lbs []store.LayerBranch) (string, error) {
 	var b strings.Builder
 	repo, err := ix.repos.Fetch(ctx, layer.VCSURL)
 	if err != nil {
@@ -51,7 +57,7 @@ func (ix *Indexer) CheckRepository(ctx context.Context, layer *store.Layer, lbs 
 			problems = append(problems, fmt.Sprintf("branch %s: %v", gb, err))
 			continue
 		}
-		facts, err := ix.readFacts(ctx, nil, layer.Name, repo, head.Hash, lb.VCSSubdir, tree)
+		facts, err := ix.readFacts(ctx, NewLog(func(line string) { b.WriteString(line + "\n") }), layer.Name, repo, head.Hash, lb.VCSSubdir, tree)
 		var killed *isolate.Killed
 		switch {
 		case err == nil:

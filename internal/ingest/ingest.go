@@ -21,6 +21,7 @@ import (
 	"gorm.io/gorm"
 
 	"layerindex/internal/bitbake"
+	"layerindex/internal/db"
 	"layerindex/internal/gitrepo"
 	"layerindex/internal/isolate"
 	"layerindex/internal/store"
@@ -186,6 +187,7 @@ func (u *update) run(ctx context.Context) error {
 	default:
 		return permanent("conf/layer.conf: %v", err)
 	}
+	makeStorable(facts)
 	for _, d := range facts.Diags {
 		log.warn("%s", d)
 	}
@@ -279,12 +281,17 @@ func (u *update) run(ctx context.Context) error {
 	}
 	ch.Machines, ch.Distros, ch.Classes, ch.Appends, ch.IncFiles = layerContents(files)
 
+	makeStorable(&ch)
+	makeStorable(&depRows)
 	// One transaction: the new index, the layer branch's state, its
 	// dependencies and the log become visible together or not at all.
 	err = u.ix.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		st := store.Tx(tx)
 		stats, err := st.ApplyIndex(ctx, lb.ID, ch)
-		if err != nil {
+		if db.DataRejected(err) {
+			// The same layer content would be refused again.
+			return &Permanent{Err: fmt.Errorf("storing the index: %w", err)}
+		} else if err != nil {
 			return fmt.Errorf("storing the index: %w", err)
 		}
 		u.stats = stats

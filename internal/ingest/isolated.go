@@ -111,8 +111,17 @@ func runParserJob(dec *gob.Decoder) (any, error) {
 func (ix *Indexer) runIsolated(ctx context.Context, log *Log, req parserRequest) (*parserResult, error) {
 	var res parserResult
 	u, err := isolate.Run(ctx, parserJob, *ix.Isolation, req, &res)
-	if log != nil && err == nil && !req.Facts {
-		log.info("parsed in an isolated process: %s, %s CPU, %d MB peak memory", u.Wall.Round(time.Millisecond),
+	if log != nil && ctx.Err() == nil {
+		// Every child's cost is in the log, also of one that died: what a
+		// layer costs the machine is part of what a reviewer reads.
+		what := "parsed in an isolated process"
+		switch {
+		case req.Facts && err == nil:
+			what = "read conf/layer.conf in an isolated process"
+		case err != nil:
+			what = "the isolated parser process ended without a result after"
+		}
+		log.info("%s: %s, %s CPU, %d MB peak memory", what, u.Wall.Round(time.Millisecond),
 			u.CPU.Round(time.Millisecond), u.MaxRSS>>20)
 	}
 	if err != nil {

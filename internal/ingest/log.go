@@ -25,6 +25,9 @@ type Log struct {
 // counts still cover everything.
 const maxLogLines = 5000
 
+// maxLineBytes caps one line of a log.
+const maxLineBytes = 2000
+
 // NewLog starts a log; sink, if set, receives every line as it is written.
 func NewLog(sink func(string)) *Log {
 	return &Log{started: time.Now(), sink: sink}
@@ -53,7 +56,21 @@ func (l *Log) add(level, format string, a ...any) {
 	case "WARNING":
 		l.warnings++
 	}
-	line := level + ": " + strings.ReplaceAll(fmt.Sprintf(format, a...), "\n", " ")
+	// A line may quote a layer's names and values: it is made printable
+	// and storable (no control characters, NUL or invalid UTF-8).
+	line := level + ": " + strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			if r == '\n' || r == '\t' {
+				return ' '
+			}
+			return '\uFFFD'
+		}
+		return r
+	}, storableText(fmt.Sprintf(format, a...)))
+	if len(line) > maxLineBytes {
+		// A hostile layer's names and values run to megabytes.
+		line = fmt.Sprintf("%s… (%d bytes)", strings.ToValidUTF8(line[:maxLineBytes], ""), len(line))
+	}
 	if l.sink != nil {
 		l.sink(line)
 	}

@@ -54,6 +54,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if _, err := comparison.New(e.conn.Gorm).Import(ctx, comparison.CLI, comparison.ImportRequest{Branch: "cmp", Format: comparison.FormatCSV, Packages: cmpPkgs}); err != nil {
 			t.Fatal(err)
 		}
+		for i := range roles {
+			if _, err := comparison.New(e.conn.Gorm).Import(ctx, comparison.CLI, comparison.ImportRequest{Branch: "gone-" + itoa(i), Format: comparison.FormatCSV, Packages: cmpPkgs[:1]}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		cmpByName := map[string]store.ComparisonPackage{}
 		if ci, err := e.st.ComparisonBranchByName(ctx, "cmp"); err == nil {
 			ps, _ := e.st.ComparisonPackages(ctx, ci.Branch.ID)
@@ -165,6 +170,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"/layerindex/bulkchange/", url.Values{"name": {"changes " + sfx}}, want{no, see, see, see, see}},
 				{"/layerindex/comparison/select/" + int64s(cmpByName["pkg"+sfx].ID) + "/", url.Values{"cover_status": {"O"}, "cover_comment": {"not needed"}}, want{no, no, no, no, see}},
 				{"/layerindex/admin/comparison/cmp/match/", nil, want{no, no, no, no, see}},
+				{"/layerindex/admin/comparison/gone-" + sfx + "/delete/", nil, want{no, no, no, no, see}},
 				{"/layerindex/admin/comparison/", url.Values{"branch": {"cmp"}, "format": {"csv"}}, want{no, no, no, no, bad}}, // no file
 				{"/accounts/logout/", nil, want{see, see, see, see, see}},
 			}
@@ -190,6 +196,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 				if _, err := e.st.LayerByName(ctx, "del-"+sfx); err != nil {
 					t.Errorf("%s: del-%s deleted", role, sfx)
 				}
+			}
+			if _, err := e.st.ComparisonBranchByName(ctx, "gone-"+sfx); (err == nil) == (role == "admin") {
+				t.Errorf("%s: comparison gone-%s deleted: %v", role, sfx, err)
 			}
 			if p, _ := e.st.ComparisonPackage(ctx, cmpByName["pkg"+sfx].ID); (p.CoverStatus == store.CoverObsolete) != (role == "admin") {
 				t.Errorf("%s: the cover of pkg%s is %s", role, sfx, p.CoverStatus)

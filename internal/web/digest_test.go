@@ -81,6 +81,9 @@ func TestAdminDigestAndStale(t *testing.T) {
 				t.Errorf("stale part lacks %q:\n%s", want, stalePart)
 			}
 		}
+		if !strings.Contains(m.Body, "/layerindex/status/") {
+			t.Errorf("the digest does not link the indexing status page:\n%s", m.Body)
+		}
 		if strings.Contains(brokenPart, "meta-old") || strings.Contains(m.Body, "meta-fresh") || strings.Contains(stalePart, "meta-broken") {
 			t.Errorf("the digest lists layers that are neither broken nor stale:\n%s", m.Body)
 		}

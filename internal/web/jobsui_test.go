@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,10 +14,12 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"layerindex/internal/auth"
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
 	"layerindex/internal/jobs"
 	"layerindex/internal/store"
+	"layerindex/internal/web"
 )
 
 // TestJobDashboard is River UI's access matrix at /layerindex/admin/jobs/,
@@ -190,6 +194,56 @@ func TestJobDashboard(t *testing.T) {
 		// The administration page links the dashboard.
 		if r := admin.get("/layerindex/admin/"); !strings.Contains(r.body, `href="/layerindex/admin/jobs/"`) {
 			t.Error("the administration page does not link the job dashboard")
+		}
+	})
+}
+
+// TestJobDashboardInsertOnly: a web process beside separate workers has
+// an insert-only job client (serve --embedded-worker=false); the
+// dashboard lists and cancels jobs through it as well.
+func TestJobDashboardInsertOnly(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		ctx := context.Background()
+		conn := dbtest.Migrated(t, d)
+		q, err := jobs.New(ctx, conn, jobs.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := web.New(conn, q, web.Options{Version: "test", SecretKey: acctSecret})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		ts := httptest.NewServer(s.Handler())
+		t.Cleanup(ts.Close)
+		h, err := auth.HashPassword(adminPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.New(conn.Gorm).CreateUser(ctx, &store.User{Email: "admin@example.org", PasswordHash: h, Verified: true, IsActive: true, IsAdmin: true}); err != nil {
+			t.Fatal(err)
+		}
+		res, err := q.Enqueue(ctx, jobs.PurgeUpdatesArgs{}, &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		jar, _ := cookiejar.New(nil)
+		admin := &client{t: t, base: ts.URL, http: &http.Client{Jar: jar, Timeout: 30 * time.Second,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+		admin.login("admin@example.org", adminPassword)
+		if r := admin.get("/layerindex/admin/jobs/api/jobs?state=scheduled"); r.code != http.StatusOK || !strings.Contains(r.body, `"purge_updates"`) {
+			t.Fatalf("job list: %d %.300q", r.code, r.body)
+		}
+		admin.get("/accounts/profile/")
+		req, _ := http.NewRequest(http.MethodPost, admin.url("/layerindex/admin/jobs/api/jobs/cancel"), strings.NewReader(`{"ids":["`+int64s(res.Job.ID)+`"]}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", admin.csrf)
+		if r := admin.do(req); r.code != http.StatusOK {
+			t.Fatalf("cancel: %d %.300q", r.code, r.body)
+		}
+		j, err := q.Client().JobGet(ctx, res.Job.ID)
+		if err != nil || j.State != rivertype.JobStateCancelled {
+			t.Errorf("after the cancel: %v %v", j.State, err)
 		}
 	})
 }

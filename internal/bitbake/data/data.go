@@ -305,6 +305,7 @@ func (s *Store) find(name string) *Var {
 type flatView struct {
 	vars map[string]*Var
 	ovr  map[string]ovrAt
+	defs map[string]string
 }
 
 // ovrAt is an override list and the store that holds it.
@@ -318,7 +319,7 @@ type ovrAt struct {
 func (s *Store) flatten() *flatView {
 	s.flatOnce.Do(func() {
 		var chain []*Store
-		nv, no := 0, 0
+		nv, no, nd := 0, 0, 0
 		for d := s; d != nil; d = d.parent {
 			if !d.frozen {
 				return
@@ -326,8 +327,9 @@ func (s *Store) flatten() *flatView {
 			chain = append(chain, d)
 			nv += len(d.vars)
 			no += len(d.ovr)
+			nd += len(d.defs)
 		}
-		f := &flatView{vars: make(map[string]*Var, nv), ovr: make(map[string]ovrAt, no)}
+		f := &flatView{vars: make(map[string]*Var, nv), ovr: make(map[string]ovrAt, no), defs: make(map[string]string, nd)}
 		for i := len(chain) - 1; i >= 0; i-- {
 			d := chain[i]
 			for k, v := range d.vars {
@@ -335,6 +337,9 @@ func (s *Store) flatten() *flatView {
 			}
 			for k, l := range d.ovr {
 				f.ovr[k] = ovrAt{l, d}
+			}
+			for k, src := range d.defs {
+				f.defs[k] = src
 			}
 		}
 		s.flat = f
@@ -1001,6 +1006,12 @@ func (s *Store) SetDef(name, src string) {
 // Def returns a python def's source.
 func (s *Store) Def(name string) (string, bool) {
 	for d := s; d != nil; d = d.parent {
+		if d.frozen {
+			if f := d.flatten(); f != nil {
+				src, ok := f.defs[name]
+				return src, ok
+			}
+		}
 		if src, ok := d.defs[name]; ok {
 			return src, true
 		}
