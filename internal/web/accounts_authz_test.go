@@ -151,6 +151,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"/layerindex/layer/pub-" + sfx + "/editnote/" + int64s(notes[0].ID) + "/", url.Values{"text": {"edited"}}, want{no, no, no, see, see}},
 				{"/layerindex/layer/pub-" + sfx + "/deletenote/" + int64s(notes[1].ID) + "/", nil, want{no, no, no, see, see}},
 				{"/layerindex/layer/pub-" + sfx + "/update/", nil, want{no, no, no, see, see}},
+				{"/layerindex/layer/pub-" + sfx + "/masterforcompatible/", url.Values{"on": {"on"}}, want{no, no, no, see, see}},
 				{"/layerindex/layer/pub-" + sfx + "/addbranch/", url.Values{"branch": {int64s(scarthgap.ID)}}, want{no, no, no, no, see}},
 				{"/layerindex/layer/new-" + sfx + "/publish/", nil, want{no, no, no, no, see}},
 				{"/layerindex/layer/rej-" + sfx + "/reject/", url.Values{"reason": {"no"}}, want{no, no, no, no, see}},
@@ -214,6 +215,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 			_, kept := found["doomed-"+sfx]
 			if edited := found["set-"+sfx].Description == "edited"; added != (role == "admin") || kept == (role == "admin") || edited != (role == "admin") {
 				t.Errorf("%s: layer set added %v, deleted %v, edited %v", role, added, !kept, edited)
+			}
+			if on := e.layerByName("pub-" + sfx).MasterForCompatible; on != (role == "maintainer" || role == "admin") {
+				t.Errorf("%s: master for compatible releases %v", role, on)
 			}
 			if role != "maintainer" && role != "admin" {
 				if l := e.layerByName("pub-" + sfx); l.Summary != "Summary of pub-"+sfx {
