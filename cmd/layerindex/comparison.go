@@ -15,7 +15,7 @@ import (
 // rules as the administrators' web form, in internal/comparison).
 func runComparison(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 {
-		return usageErr("expected `layerindex comparison import --branch NAME --format deb|rpmspec|csv [--match-branch B] PATH`, `comparison match --branch NAME` or `comparison editor --email E [--revoke]`")
+		return usageErr("expected `layerindex comparison import --branch NAME --format deb|rpmspec|csv [--match-branch B] PATH`, `comparison match --branch NAME`, `comparison delete --branch NAME` or `comparison editor --email E [--revoke]`")
 	}
 	var branch, format, matchBranch, desc, email string
 	var revoke bool
@@ -27,7 +27,7 @@ func runComparison(ctx context.Context, args []string, e env) error {
 			fs.StringVar(&matchBranch, "match-branch", "", "release branch whose recipes cover the packages (default: the comparison's, else master)")
 			fs.StringVar(&desc, "description", "", "what the list is, e.g. \"Debian 13 (trixie) main, amd64\"")
 			fallthrough
-		case "match":
+		case "match", "delete":
 			fs.StringVar(&branch, "branch", "", "comparison branch name (created by the first import)")
 		case "editor":
 			fs.StringVar(&email, "email", "", "the account's email")
@@ -42,12 +42,12 @@ func runComparison(ctx context.Context, args []string, e env) error {
 		if len(rest) != 1 {
 			return usageErr("expected one file or directory to import")
 		}
-	case "match", "editor":
+	case "match", "editor", "delete":
 		if len(rest) > 0 {
 			return usageErr("unexpected argument %q", rest[0])
 		}
 	default:
-		return usageErr("unknown subcommand %q: import, match or editor", args[0])
+		return usageErr("unknown subcommand %q: import, match, delete or editor", args[0])
 	}
 	if args[0] != "editor" && branch == "" {
 		return usageErr("--branch is required")
@@ -84,6 +84,11 @@ func runComparison(ctx context.Context, args []string, e env) error {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "%s: the matcher changed %d covers; %d verified covers need attention\n", branch, res.Changed, res.Attention)
+	case "delete":
+		if err := svc.Delete(ctx, comparison.CLI, branch); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "deleted comparison %s\n", branch)
 	case "editor":
 		u, err := svc.SetEditor(ctx, email, !revoke)
 		if err != nil {

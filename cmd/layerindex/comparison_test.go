@@ -37,6 +37,9 @@ func TestComparisonCLI(t *testing.T) {
 	if out, _ := mustRun("comparison", "match", "--branch", "fedora"); !strings.Contains(out, "fedora: the matcher changed 0 covers") {
 		t.Errorf("match: %s", out)
 	}
+	if out, _ := mustRun("comparison", "delete", "--branch", "fedora"); !strings.Contains(out, "deleted comparison fedora") {
+		t.Errorf("delete: %s", out)
+	}
 	for _, c := range []struct {
 		args []string
 		code int
@@ -47,6 +50,8 @@ func TestComparisonCLI(t *testing.T) {
 		{[]string{"comparison", "import", "--branch", "x", "--format", "rpm", csv}, 1, "unknown format"},
 		{[]string{"comparison", "import", "--format", "csv", csv}, 2, "--branch is required"},
 		{[]string{"comparison", "match", "--branch", "nothing"}, 1, "no comparison branch nothing"},
+		{[]string{"comparison", "match", "--branch", "fedora"}, 1, "no comparison branch fedora"},
+		{[]string{"comparison", "delete", "--branch", "master"}, 1, "no comparison branch master"},
 		{[]string{"comparison", "editor", "--email", "nobody@example.org"}, 1, "no account with email nobody@example.org"},
 	} {
 		code, _, stderr := runCmd(t, env, "", c.args...)

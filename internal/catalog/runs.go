@@ -496,6 +496,12 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 	if ierr == nil && res.Status == store.UpdateSucceeded {
 		s.logRun(run)
 		s.alert(ctx, run, nil)
+		// A master layer branch that opted in is followed on the
+		// releases it declares (followmaster.go); the run is done
+		// whatever that says.
+		if err := s.FollowMaster(ctx, *run.LayerBranchID); err != nil {
+			s.log.Warn("cannot bring the master's followers in line", "layer_branch", *run.LayerBranchID, "err", err)
+		}
 		return w, nil // recorded with the index
 	}
 	stopProgress(true)

@@ -502,6 +502,16 @@ func (s *Service) SetCover(ctx context.Context, a Actor, packageID int64, c Cove
 	return out, err
 }
 
+// Delete removes a comparison branch with its packages, covers and their
+// history.
+func (s *Service) Delete(ctx context.Context, a Actor, branch string) error {
+	err := s.st.DeleteComparisonBranch(ctx, branch)
+	if errors.Is(err, store.ErrNotFound) {
+		return invalid("no comparison branch %s", branch)
+	}
+	return err
+}
+
 // SetEditor grants or takes back the comparison editor permission (the
 // command line: the site's operator).
 func (s *Service) SetEditor(ctx context.Context, email string, on bool) (*store.User, error) {

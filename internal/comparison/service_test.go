@@ -364,5 +364,24 @@ func TestImportAndMatch(t *testing.T) {
 		if p := e.byName("debian-trixie")["libssl3t64"]; !p.NeedsAttention {
 			t.Errorf("libssl3t64 does not need attention: %+v", p)
 		}
+
+		// Deleting a comparison takes its packages and history along, and
+		// never a release branch.
+		if err := e.svc.Delete(e.ctx, comparison.CLI, "master"); !errors.Is(err, comparison.ErrInvalid) {
+			t.Errorf("deleting master: %v", err)
+		}
+		if err := e.svc.Delete(e.ctx, comparison.CLI, "debian-trixie"); err != nil {
+			t.Fatal(err)
+		}
+		for table, want := range map[string]int64{"comparison_packages": 6, "comparison_cover_changes": 5, "comparison_branches": 2} {
+			var n int64
+			e.conn.Gorm.Table(table).Count(&n)
+			if n != want {
+				t.Errorf("%s: %d rows left, want %d (the other comparisons')", table, n, want)
+			}
+		}
+		if _, err := e.st.BranchByName(e.ctx, "master"); err != nil {
+			t.Errorf("master: %v", err)
+		}
 	})
 }

@@ -472,3 +472,26 @@ WHERE p.cover_layer_branch_id = ? AND p.cover_pn = ? AND NOT p.deleted
 ORDER BY `+s.collate("b.name %[1]s")+`, `+s.collate("p.name %[1]s")+` LIMIT ?`, layerBranchID, pn, limit).Scan(&out).Error
 	return out, err
 }
+
+// DeleteComparisonBranch removes a comparison branch with its packages,
+// covers and history; a release branch is ErrNotFound.
+func (s *Store) DeleteComparisonBranch(ctx context.Context, name string) error {
+	return s.with(ctx).Transaction(func(tx *gorm.DB) error {
+		var b Branch
+		if err := translate(tx.Where("name = ? AND comparison", name).Take(&b).Error); err != nil {
+			return err
+		}
+		// Children first: SQLite enforces the cascades only with foreign
+		// keys on, and the history is large.
+		if err := tx.Exec(`DELETE FROM comparison_cover_changes WHERE package_id IN (SELECT id FROM comparison_packages WHERE branch_id = ?)`, b.ID).Error; err != nil {
+			return err
+		}
+		for _, q := range []string{`DELETE FROM comparison_packages WHERE branch_id = ?`, `DELETE FROM comparison_branches WHERE branch_id = ?`,
+			`DELETE FROM branches WHERE id = ? AND comparison`} {
+			if err := tx.Exec(q, b.ID).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -142,3 +142,21 @@ func (s *Store) SaveLayerSet(ctx context.Context, ls *LayerSet, layerIDs []int64
 func (s *Store) DeleteLayerSet(ctx context.Context, id int64) error {
 	return s.with(ctx).Where("id = ?", id).Delete(&LayerSet{}).Error
 }
+
+// SetMasterForCompatible stores a layer's opt-in to have its master layer
+// branch indexed under every release it declares compatibility with.
+func (s *Store) SetMasterForCompatible(ctx context.Context, layerID int64, on bool) error {
+	return s.with(ctx).Model(&Layer{}).Where("id = ?", layerID).Updates(map[string]any{"master_for_compatible": on, "updated_at": time.Now().UTC()}).Error
+}
+
+// SetFollowsMaster marks a layer branch as one made by that opt-in,
+// reading the master layer branch's git branch.
+func (s *Store) SetFollowsMaster(ctx context.Context, lbID int64, gitBranch string) error {
+	return s.with(ctx).Model(&LayerBranch{}).Where("id = ?", lbID).Updates(map[string]any{"follows_master": true, "actual_branch": gitBranch}).Error
+}
+
+// DeleteLayerBranch removes a layer branch and its index (its runs keep
+// their history without it).
+func (s *Store) DeleteLayerBranch(ctx context.Context, lbID int64) error {
+	return s.with(ctx).Where("id = ?", lbID).Delete(&LayerBranch{}).Error
+}

@@ -54,6 +54,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if _, err := comparison.New(e.conn.Gorm).Import(ctx, comparison.CLI, comparison.ImportRequest{Branch: "cmp", Format: comparison.FormatCSV, Packages: cmpPkgs}); err != nil {
 			t.Fatal(err)
 		}
+		for i := range roles {
+			if _, err := comparison.New(e.conn.Gorm).Import(ctx, comparison.CLI, comparison.ImportRequest{Branch: "gone-" + itoa(i), Format: comparison.FormatCSV, Packages: cmpPkgs[:1]}); err != nil {
+				t.Fatal(err)
+			}
+		}
 		cmpByName := map[string]store.ComparisonPackage{}
 		if ci, err := e.st.ComparisonBranchByName(ctx, "cmp"); err == nil {
 			ps, _ := e.st.ComparisonPackages(ctx, ci.Branch.ID)
@@ -146,6 +151,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"/layerindex/layer/pub-" + sfx + "/editnote/" + int64s(notes[0].ID) + "/", url.Values{"text": {"edited"}}, want{no, no, no, see, see}},
 				{"/layerindex/layer/pub-" + sfx + "/deletenote/" + int64s(notes[1].ID) + "/", nil, want{no, no, no, see, see}},
 				{"/layerindex/layer/pub-" + sfx + "/update/", nil, want{no, no, no, see, see}},
+				{"/layerindex/layer/pub-" + sfx + "/masterforcompatible/", url.Values{"on": {"on"}}, want{no, no, no, see, see}},
 				{"/layerindex/layer/pub-" + sfx + "/addbranch/", url.Values{"branch": {int64s(scarthgap.ID)}}, want{no, no, no, no, see}},
 				{"/layerindex/layer/new-" + sfx + "/publish/", nil, want{no, no, no, no, see}},
 				{"/layerindex/layer/rej-" + sfx + "/reject/", url.Values{"reason": {"no"}}, want{no, no, no, no, see}},
@@ -164,6 +170,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				{"/layerindex/bulkchange/", url.Values{"name": {"changes " + sfx}}, want{no, see, see, see, see}},
 				{"/layerindex/comparison/select/" + int64s(cmpByName["pkg"+sfx].ID) + "/", url.Values{"cover_status": {"O"}, "cover_comment": {"not needed"}}, want{no, no, no, no, see}},
 				{"/layerindex/admin/comparison/cmp/match/", nil, want{no, no, no, no, see}},
+				{"/layerindex/admin/comparison/gone-" + sfx + "/delete/", nil, want{no, no, no, no, see}},
 				{"/layerindex/admin/comparison/", url.Values{"branch": {"cmp"}, "format": {"csv"}}, want{no, no, no, no, bad}}, // no file
 				{"/accounts/logout/", nil, want{see, see, see, see, see}},
 			}
@@ -190,6 +197,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 					t.Errorf("%s: del-%s deleted", role, sfx)
 				}
 			}
+			if _, err := e.st.ComparisonBranchByName(ctx, "gone-"+sfx); (err == nil) == (role == "admin") {
+				t.Errorf("%s: comparison gone-%s deleted: %v", role, sfx, err)
+			}
 			if p, _ := e.st.ComparisonPackage(ctx, cmpByName["pkg"+sfx].ID); (p.CoverStatus == store.CoverObsolete) != (role == "admin") {
 				t.Errorf("%s: the cover of pkg%s is %s", role, sfx, p.CoverStatus)
 			}
@@ -205,6 +215,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 			_, kept := found["doomed-"+sfx]
 			if edited := found["set-"+sfx].Description == "edited"; added != (role == "admin") || kept == (role == "admin") || edited != (role == "admin") {
 				t.Errorf("%s: layer set added %v, deleted %v, edited %v", role, added, !kept, edited)
+			}
+			if on := e.layerByName("pub-" + sfx).MasterForCompatible; on != (role == "maintainer" || role == "admin") {
+				t.Errorf("%s: master for compatible releases %v", role, on)
 			}
 			if role != "maintainer" && role != "admin" {
 				if l := e.layerByName("pub-" + sfx); l.Summary != "Summary of pub-"+sfx {

@@ -41,6 +41,7 @@ func (s *Server) layerAdminRoutes() {
 	e.POST("/layerindex/layer/:name/update/", s.reindex)
 	e.GET("/layerindex/layer/:name/update/", s.reindexStatus)
 	e.POST("/layerindex/layer/:name/addbranch/", s.addLayerBranch)
+	e.POST("/layerindex/layer/:name/masterforcompatible/", s.masterForCompatible)
 	s.hookRoutes()
 
 	e.GET("/layerindex/history/", s.historyList)

@@ -53,6 +53,7 @@ func (s *Server) comparisonRoutes() {
 	e.GET(comparisonImportPath, s.comparisonImport)
 	e.POST(comparisonImportPath, s.comparisonImport)
 	e.POST("/layerindex/admin/comparison/:branch/match/", s.comparisonMatch)
+	e.POST("/layerindex/admin/comparison/:branch/delete/", s.comparisonDelete)
 }
 
 func fixedRedirect(to string) echo.HandlerFunc {
@@ -442,4 +443,16 @@ func (s *Server) comparisonMatch(c echo.Context) error {
 	}
 	s.flash(c, "The matcher changed %d covers; %d verified covers need attention.", res.Changed, res.Attention)
 	return c.Redirect(http.StatusSeeOther, "/layerindex/comparison/recipes/"+url.PathEscape(c.Param("branch"))+"/")
+}
+
+// comparisonDelete removes a comparison branch.
+func (s *Server) comparisonDelete(c echo.Context) error {
+	if err := s.require(c, auth.ImportComparison, nil); err != nil {
+		return err
+	}
+	if err := s.comparisons().Delete(c.Request().Context(), comparison.Actor{User: currentUser(c)}, c.Param("branch")); err != nil {
+		return comparisonError(err)
+	}
+	s.flash(c, "The comparison %s is deleted.", c.Param("branch"))
+	return c.Redirect(http.StatusSeeOther, comparisonImportPath)
 }

@@ -59,3 +59,51 @@ func TestLayerSetPages(t *testing.T) {
 		t.Error("a refused set was stored")
 	}
 }
+
+// TestMasterForCompatiblePages: a layer branch indexed from master under
+// another release says so on its page; the manage page turns the option
+// off, which removes that layer branch.
+func TestMasterForCompatiblePages(t *testing.T) {
+	e := newAcctEnv(t, db.SQLite, envOpts{})
+	ctx := context.Background()
+	master, _ := e.st.BranchByName(ctx, "master")
+	scarthgap := &store.Branch{Name: "scarthgap", UpdatesEnabled: true}
+	if err := e.st.CreateBranch(ctx, scarthgap); err != nil {
+		t.Fatal(err)
+	}
+	l := e.layer("meta-follow", store.StatusPublished, "maint@example.org")
+	if err := e.st.SetMasterForCompatible(ctx, l.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	lb := &store.LayerBranch{LayerID: l.ID, BranchID: scarthgap.ID, VCSSubdir: "meta-test", UpdatesEnabled: true}
+	if err := e.st.CreateLayerBranch(ctx, lb); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.SetFollowsMaster(ctx, lb.ID, "master"); err != nil {
+		t.Fatal(err)
+	}
+	anon := e.client()
+	if r := anon.get("/layerindex/branch/scarthgap/layer/meta-follow/"); r.code != 200 || !strings.Contains(r.body, "Indexed from master.") {
+		t.Errorf("follower page: %d", r.code)
+	}
+	if r := anon.get("/layerindex/branch/master/layer/meta-follow/"); r.code != 200 || !strings.Contains(r.body, "also indexed under every release") {
+		t.Errorf("master page: %d", r.code)
+	}
+	admin := e.client()
+	admin.login("admin@example.org", adminPassword)
+	if r := admin.get("/layerindex/layer/meta-follow/manage/"); !strings.Contains(r.body, "Turn off") || !strings.Contains(r.body, "Indexed from the master branch") {
+		t.Errorf("manage page lacks the option")
+	}
+	if r := admin.post("/layerindex/layer/meta-follow/masterforcompatible/", url.Values{"on": {""}}); r.code != 303 {
+		t.Fatalf("turn off: %d", r.code)
+	}
+	if e.layerByName("meta-follow").MasterForCompatible {
+		t.Error("still on")
+	}
+	if _, err := e.st.LayerBranch(ctx, l.ID, scarthgap.ID); err == nil {
+		t.Error("the scarthgap layer branch stays after the opt-out")
+	}
+	if _, err := e.st.LayerBranch(ctx, l.ID, master.ID); err != nil {
+		t.Errorf("the master layer branch: %v", err)
+	}
+}

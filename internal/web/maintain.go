@@ -240,3 +240,25 @@ func (s *Server) addLayerBranch(c echo.Context) error {
 	s.flash(c, "%s is now on %s and its update is queued; edit its subdirectory or branch there if they differ.", l.Name, b.Name)
 	return c.Redirect(http.StatusSeeOther, "/layerindex/layer/"+l.Name+"/manage/")
 }
+
+// masterForCompatible turns the layer's "master under every compatible
+// release" option on or off (its maintainers and administrators).
+func (s *Server) masterForCompatible(c echo.Context) error {
+	l, err := s.layerParam(c)
+	if err != nil {
+		return err
+	}
+	if err := s.require(c, auth.EditLayer, l); err != nil {
+		return err
+	}
+	on := c.FormValue("on") == "on"
+	if err := s.cat.SetMasterForCompatible(c.Request().Context(), catalog.Web(currentUser(c)), l.ID, on); err != nil {
+		return err
+	}
+	if on {
+		s.flash(c, "%s's master branch is now indexed under every release it declares compatibility with.", l.Name)
+	} else {
+		s.flash(c, "%s is no longer indexed from master under other releases.", l.Name)
+	}
+	return c.Redirect(http.StatusSeeOther, "/layerindex/layer/"+l.Name+"/manage/#master-for-compatible")
+}
