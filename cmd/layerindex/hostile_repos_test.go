@@ -293,7 +293,7 @@ func hostileCases(sz hostileSizes) []hostileCase {
 	// Huge numbers of variables, in a recipe and in conf/layer.conf.
 	var vars strings.Builder
 	for i := range sz.variables {
-		fmt.Fprintf(&vars, "V%d = \"v%d\"\n", i, i)
+		fmt.Fprintf(&vars, "V%d = \"v\"\n", i) // 200,000 of them stay under the parser's 4 MB per file
 		if i%10 == 0 {
 			fmt.Fprintf(&vars, "V%d:append = \" more\"\n", i)
 		}
