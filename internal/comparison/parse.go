@@ -344,14 +344,16 @@ func ParseCSV(r io.Reader, file string) ([]Package, []string, error) {
 	return out, warnings, nil
 }
 
-var errLineTooLong = fmt.Errorf("line longer than %d KiB", MaxLine>>10)
+var errLineTooLong = fmt.Errorf("line longer than %d KiB (or a quoted field spanning lines)", MaxLine>>10)
 
-// lineCap passes r through, failing on a line longer than MaxLine, so a
-// CSV reader never builds a huge field.
+// lineCap passes r through, failing on a record longer than MaxLine (a
+// line, or several lines inside one quoted field), so a CSV reader never
+// builds a huge field.
 type lineCap struct {
-	r    io.Reader
-	run  int // bytes since the last newline
-	line int // current line, from 1
+	r      io.Reader
+	run    int // bytes of the current record
+	line   int // current line, from 1
+	quoted bool
 }
 
 func (l *lineCap) Read(p []byte) (int, error) {
@@ -360,10 +362,15 @@ func (l *lineCap) Read(p []byte) (int, error) {
 	}
 	n, err := l.r.Read(p)
 	for i, b := range p[:n] {
-		if b == '\n' {
-			l.run = 0
+		switch b {
+		case '"':
+			l.quoted = !l.quoted // "" inside a field toggles twice
+		case '\n':
 			l.line++
-			continue
+			if !l.quoted {
+				l.run = 0
+				continue
+			}
 		}
 		l.run++
 		if l.run > MaxLine {

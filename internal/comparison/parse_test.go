@@ -149,6 +149,8 @@ func TestParseCSV(t *testing.T) {
 		{"ok\n\"unterminated,1\n", "x:2:"},
 		{"ok\nbad name,1\n", "x:2: \"bad name\" is not a package name"},
 		{"ok\n" + strings.Repeat("y", MaxLine+1) + "\n", "x:2: line longer than 64 KiB"},
+		{"ok\n\"" + strings.Repeat("short line\n", MaxLine/10) + "\"\n", "line longer than 64 KiB (or a quoted field spanning lines)"},
+		{"ok,\"a \"\"quoted\"\" word\"\n" + strings.Repeat("z", MaxLine+1), "x:2: line longer than 64 KiB"},
 	} {
 		_, _, err := ParseCSV(strings.NewReader(c.in), "x")
 		if err == nil || !strings.Contains(err.Error(), c.want) {
