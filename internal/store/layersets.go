@@ -161,3 +161,10 @@ func (s *Store) SetFollowsMaster(ctx context.Context, lbID int64, gitBranch, sub
 func (s *Store) DeleteLayerBranch(ctx context.Context, lbID int64) error {
 	return s.with(ctx).Where("id = ?", lbID).Delete(&LayerBranch{}).Error
 }
+
+// StopFollowingMaster makes a layer branch indexed from master the layer's
+// own: it reads the git branch of its release's name from now on.
+func (s *Store) StopFollowingMaster(ctx context.Context, lbID int64) error {
+	return s.with(ctx).Model(&LayerBranch{}).Where("id = ?", lbID).
+		Updates(map[string]any{"follows_master": false, "actual_branch": ""}).Error
+}
