@@ -124,13 +124,33 @@ func (s *Service) discover(ctx context.Context, a Actor, l *store.Layer, branche
 		if !have[b.Name] || !missingBranches(lbs, []store.Branch{b}) {
 			continue
 		}
-		err := s.q.InTx(ctx, func(tx *jobs.Tx) error {
-			lb, err := tx.CopyLayerBranch(ctx, &lbs[0], b.ID)
-			if err != nil {
-				return err
+		var follower *store.LayerBranch
+		for i := range lbs {
+			if lbs[i].BranchID == b.ID && lbs[i].FollowsMaster {
+				follower = &lbs[i]
 			}
-			if err := history(ctx, tx.Store, a, l, "branch added", b.Name+" (found in the repository)"); err != nil {
-				return err
+		}
+		err := s.q.InTx(ctx, func(tx *jobs.Tx) error {
+			var lb *store.LayerBranch
+			var err error
+			if follower != nil {
+				// The release's own git branch replaces master there.
+				if err := tx.StopFollowingMaster(ctx, follower.ID); err != nil {
+					return err
+				}
+				if lb, err = tx.LayerBranchByID(ctx, follower.ID); err != nil {
+					return err
+				}
+				if err := history(ctx, tx.Store, a, l, "branch found", b.Name+" (in the repository; no longer indexed from master)"); err != nil {
+					return err
+				}
+			} else {
+				if lb, err = tx.CopyLayerBranch(ctx, &lbs[0], b.ID); err != nil {
+					return err
+				}
+				if err := history(ctx, tx.Store, a, l, "branch added", b.Name+" (found in the repository)"); err != nil {
+					return err
+				}
 			}
 			found = append(found, *lb)
 			if u == nil {

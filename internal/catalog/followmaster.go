@@ -124,7 +124,7 @@ func (s *Service) syncFollowers(ctx context.Context, tx *jobs.Tx, a Actor, l *st
 			if err != nil {
 				return nil, err
 			}
-			if err := tx.SetFollowsMaster(ctx, lb.ID, master.GitBranch()); err != nil {
+			if err := tx.SetFollowsMaster(ctx, lb.ID, master.GitBranch(), master.VCSSubdir); err != nil {
 				return nil, err
 			}
 			lb.ActualBranch, lb.FollowsMaster = master.GitBranch(), true
@@ -134,12 +134,14 @@ func (s *Service) syncFollowers(ctx context.Context, tx *jobs.Tx, a Actor, l *st
 			changes = append(changes, FollowerChange{b.Name, "added"})
 			queue = append(queue, *lb)
 		case want && have != nil:
-			if have.ActualBranch != master.GitBranch() {
-				if err := tx.SetFollowsMaster(ctx, have.ID, master.GitBranch()); err != nil {
+			moved := have.ActualBranch != master.GitBranch() || have.VCSSubdir != master.VCSSubdir
+			if moved {
+				// master now reads another git branch or subdirectory.
+				if err := tx.SetFollowsMaster(ctx, have.ID, master.GitBranch(), master.VCSSubdir); err != nil {
 					return nil, err
 				}
 			}
-			if have.VCSLastRev != master.VCSLastRev {
+			if moved || have.VCSLastRev != master.VCSLastRev {
 				changes = append(changes, FollowerChange{b.Name, "queued"})
 				queue = append(queue, *have)
 			}

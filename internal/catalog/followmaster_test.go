@@ -14,8 +14,9 @@ import (
 // opts in is indexed, from its master git branch, on the releases its
 // LAYERSERIES_COMPAT names (real repository, real ingestion, both
 // databases); when master's declaration changes, the next update moves it
-// to the releases it now names; opting out removes those layer branches.
-// A release it never declared gets nothing.
+// to the releases it now names; a git branch of a release's name found in
+// the repository replaces master there; opting out removes only the layer
+// branches indexed from master. A release it never declared gets nothing.
 func TestMasterUnderCompatibleReleases(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		e := newEnv(t, d, envOpts{})
@@ -130,11 +131,28 @@ LAYERDEPENDS_test-layer = "core"
 			t.Error("core's styhead branch marked as a follower")
 		}
 
+		// The repository has a styhead git branch (and a walnascar one):
+		// the search for release branches makes them the layer's own, the
+		// styhead one in place of the layer branch indexed from master.
+		if err := e.cat.DiscoverBranches(e.ctx, layer.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		own := follower(styhead)
+		if own == nil || own.ID != s.ID || own.FollowsMaster || own.GitBranch() != "styhead" {
+			t.Errorf("styhead after discovery: %+v", own)
+		}
+		if w := follower(walnascar); w == nil || w.FollowsMaster || w.GitBranch() != "walnascar" {
+			t.Errorf("walnascar after discovery: %+v", w)
+		}
+		// Opting out removes layer branches indexed from master only.
+		if err := e.cat.SetMasterForCompatible(e.ctx, catalog.CLI, layer.ID, true); err != nil {
+			t.Fatal(err)
+		}
 		if err := e.cat.SetMasterForCompatible(e.ctx, catalog.CLI, layer.ID, false); err != nil {
 			t.Fatal(err)
 		}
-		if follower(styhead) != nil {
-			t.Error("the styhead follower stays after the opt-out")
+		if follower(styhead) == nil || follower(walnascar) == nil {
+			t.Error("the opt-out removed the layer's own branches")
 		}
 		if e.lb(layer.ID, master.ID).ID != mlb.ID {
 			t.Error("the master layer branch changed")

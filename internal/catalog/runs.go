@@ -226,7 +226,9 @@ func hasBranch(bs []store.Branch, id int64) bool {
 }
 
 // missingBranches reports whether some of the branches have no layer
-// branch of the layer among lbs (discovery may find them).
+// branch of the layer among lbs (discovery may find them); a layer branch
+// indexed from master (followmaster.go) counts as missing, as a git branch
+// of the release's name takes its place.
 func missingBranches(lbs []store.LayerBranch, branches []store.Branch) bool {
 	if len(lbs) == 0 {
 		return false // nothing to copy settings from
@@ -234,7 +236,7 @@ func missingBranches(lbs []store.LayerBranch, branches []store.Branch) bool {
 	for _, b := range branches {
 		found := false
 		for _, lb := range lbs {
-			found = found || lb.BranchID == b.ID
+			found = found || (lb.BranchID == b.ID && !lb.FollowsMaster)
 		}
 		if !found {
 			return true

@@ -402,11 +402,7 @@ func ReadList(format string, r io.Reader, name string) ([]Package, []string, err
 			}
 			return ParseSpecs([]SpecFile{{Name: name, Data: data}})
 		}
-		files, err := SpecsFromTar(in)
-		if err != nil {
-			return nil, nil, err
-		}
-		return ParseSpecs(files)
+		return ParseSpecTar(in)
 	}
 	return nil, nil, fmt.Errorf("unknown format %q: deb, rpmspec or csv", format)
 }

@@ -264,8 +264,40 @@ func TestSpecsFromDirAndTar(t *testing.T) {
 	add(&tar.Header{Name: "specs/curl.spec", Mode: 0o644}, curlSpec)
 	add(&tar.Header{Name: "specs/evil.spec", Typeflag: tar.TypeSymlink, Linkname: "/etc/shadow"}, "")
 	tw.Close()
-	files, err = SpecsFromTar(&buf)
-	if err != nil || len(files) != 1 || files[0].Name != "specs/curl.spec" {
-		t.Fatalf("tar: %+v, %v", files, err)
+	ps, _, err = ParseSpecTar(&buf)
+	if err != nil || len(ps) != 1 || ps[0].Name != "curl" || ps[0].Origin != "specs/curl.spec:3" {
+		t.Fatalf("tar: %+v, %v", ps, err)
+	}
+}
+
+// TestReadList: the form's and the command line's entry point, per format.
+func TestReadList(t *testing.T) {
+	var tb bytes.Buffer
+	zw := gzip.NewWriter(&tb)
+	tw := tar.NewWriter(zw)
+	tw.WriteHeader(&tar.Header{Name: "SPECS/curl.spec", Mode: 0o644, Size: int64(len(curlSpec)), Typeflag: tar.TypeReg})
+	tw.Write([]byte(curlSpec))
+	tw.Close()
+	zw.Close()
+	for _, c := range []struct {
+		format, name string
+		data         []byte
+		want         string
+	}{
+		{FormatRPMSpec, "specs.tar.gz", tb.Bytes(), "curl"},
+		{FormatRPMSpec, "curl.spec", []byte(curlSpec), "curl"},
+		{FormatDeb, "Packages", []byte(debPackages), "zlib1g"},
+		{FormatCSV, "list.csv", []byte("name\nglibc\n"), "glibc"},
+	} {
+		ps, _, err := ReadList(c.format, bytes.NewReader(c.data), c.name)
+		if err != nil || len(ps) == 0 || ps[0].Name != c.want {
+			t.Errorf("%s %s: %+v %v", c.format, c.name, ps, err)
+		}
+	}
+	if _, _, err := ReadList("rpm", strings.NewReader("x"), "x"); err == nil || !strings.Contains(err.Error(), "unknown format") {
+		t.Errorf("unknown format: %v", err)
+	}
+	if _, _, err := ReadList(FormatRPMSpec, strings.NewReader("not a tar archive at all, just text"), "x.tar"); err == nil {
+		t.Error("a file that is no tar archive was read")
 	}
 }

@@ -29,25 +29,42 @@ type SpecFile struct {
 // skipped with a warning, a malformed one too (the directory is imported
 // without it).
 func ParseSpecs(files []SpecFile) ([]Package, []string, error) {
-	sort.Slice(files, func(i, j int) bool { return files[i].Name < files[j].Name })
+	rs := make([]specResult, 0, len(files))
+	for _, f := range files {
+		p, err := ParseSpec(f.Data, f.Name)
+		rs = append(rs, specResult{f.Name, p, err})
+	}
+	return finishSpecs(rs)
+}
+
+// specResult is one spec file parsed: its package or why not.
+type specResult struct {
+	file string
+	p    *Package
+	err  error
+}
+
+// finishSpecs keeps one package per name, the one of the first file by
+// name, and turns the failures into warnings.
+func finishSpecs(rs []specResult) ([]Package, []string, error) {
+	sort.Slice(rs, func(i, j int) bool { return rs[i].file < rs[j].file })
 	var out []Package
 	var warnings []string
 	seen := map[string]string{}
-	for _, f := range files {
-		p, err := ParseSpec(f.Data, f.Name)
-		if err != nil {
-			warnings = append(warnings, err.Error())
+	for _, r := range rs {
+		if r.err != nil {
+			warnings = append(warnings, r.err.Error())
 			continue
 		}
-		if prev, dup := seen[p.Name]; dup {
-			warnings = append(warnings, fmt.Sprintf("%s: package %s already read from %s; skipped", f.Name, p.Name, prev))
+		if prev, dup := seen[r.p.Name]; dup {
+			warnings = append(warnings, fmt.Sprintf("%s: package %s already read from %s; skipped", r.file, r.p.Name, prev))
 			continue
 		}
-		seen[p.Name] = f.Name
+		seen[r.p.Name] = r.file
 		if len(out) >= MaxPackages {
 			return nil, nil, fmt.Errorf("more than %d packages", MaxPackages)
 		}
-		out = append(out, *p)
+		out = append(out, *r.p)
 	}
 	if len(out) == 0 {
 		msg := "no .spec file with a package name found"
@@ -320,42 +337,39 @@ func SpecsFromFS(fsys fs.FS) ([]SpecFile, error) {
 	return out, err
 }
 
-// SpecsFromTar reads the .spec files of a tar archive (gunzipped already
-// by Decompress): regular files only, with the same limits as a directory.
-func SpecsFromTar(r io.Reader) ([]SpecFile, error) {
+// ParseSpecTar parses the .spec files of a tar archive (gunzipped already
+// by Decompress) one at a time, keeping only their packages: regular files
+// only, with the same limits as a directory.
+func ParseSpecTar(r io.Reader) ([]Package, []string, error) {
 	tr := tar.NewReader(r)
-	var out []SpecFile
-	total := int64(0)
+	var rs []specResult
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("reading the tar archive: %w", err)
+			return nil, nil, fmt.Errorf("reading the tar archive: %w", err)
 		}
 		if h.Typeflag != tar.TypeReg || !strings.HasSuffix(h.Name, ".spec") {
 			continue
 		}
 		name := path.Clean(strings.TrimPrefix(h.Name, "/"))
-		if len(out) >= MaxSpecs {
-			return nil, fmt.Errorf("more than %d .spec files", MaxSpecs)
+		if len(rs) >= MaxSpecs {
+			return nil, nil, fmt.Errorf("more than %d .spec files", MaxSpecs)
 		}
 		if h.Size > MaxSpecFile || h.Size < 0 {
-			return nil, fmt.Errorf("%s: larger than %d KiB", name, MaxSpecFile>>10)
-		}
-		total += h.Size
-		if total > MaxInput {
-			return nil, ErrTooLarge
+			return nil, nil, fmt.Errorf("%s: larger than %d KiB", name, MaxSpecFile>>10)
 		}
 		data, err := io.ReadAll(io.LimitReader(tr, h.Size))
 		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", name, err)
+			return nil, nil, fmt.Errorf("reading %s: %w", name, err)
 		}
-		out = append(out, SpecFile{Name: name, Data: data})
+		p, err := ParseSpec(data, name)
+		rs = append(rs, specResult{name, p, err})
 	}
-	if len(out) == 0 {
-		return nil, errors.New("the archive holds no .spec file")
+	if len(rs) == 0 {
+		return nil, nil, errors.New("the archive holds no .spec file")
 	}
-	return out, nil
+	return finishSpecs(rs)
 }

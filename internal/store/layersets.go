@@ -150,13 +150,21 @@ func (s *Store) SetMasterForCompatible(ctx context.Context, layerID int64, on bo
 }
 
 // SetFollowsMaster marks a layer branch as one made by that opt-in,
-// reading the master layer branch's git branch.
-func (s *Store) SetFollowsMaster(ctx context.Context, lbID int64, gitBranch string) error {
-	return s.with(ctx).Model(&LayerBranch{}).Where("id = ?", lbID).Updates(map[string]any{"follows_master": true, "actual_branch": gitBranch}).Error
+// reading the master layer branch's git branch and subdirectory.
+func (s *Store) SetFollowsMaster(ctx context.Context, lbID int64, gitBranch, subdir string) error {
+	return s.with(ctx).Model(&LayerBranch{}).Where("id = ?", lbID).
+		Updates(map[string]any{"follows_master": true, "actual_branch": gitBranch, "vcs_subdir": subdir}).Error
 }
 
 // DeleteLayerBranch removes a layer branch and its index (its runs keep
 // their history without it).
 func (s *Store) DeleteLayerBranch(ctx context.Context, lbID int64) error {
 	return s.with(ctx).Where("id = ?", lbID).Delete(&LayerBranch{}).Error
+}
+
+// StopFollowingMaster makes a layer branch indexed from master the layer's
+// own: it reads the git branch of its release's name from now on.
+func (s *Store) StopFollowingMaster(ctx context.Context, lbID int64) error {
+	return s.with(ctx).Model(&LayerBranch{}).Where("id = ?", lbID).
+		Updates(map[string]any{"follows_master": false, "actual_branch": ""}).Error
 }

@@ -79,7 +79,7 @@ func TestMasterForCompatiblePages(t *testing.T) {
 	if err := e.st.CreateLayerBranch(ctx, lb); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.st.SetFollowsMaster(ctx, lb.ID, "master"); err != nil {
+	if err := e.st.SetFollowsMaster(ctx, lb.ID, "master", "meta-test"); err != nil {
 		t.Fatal(err)
 	}
 	anon := e.client()
