@@ -18,6 +18,7 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
 )
 
 // Limits cap what a repository may cost.
@@ -198,6 +199,21 @@ func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
 		return err
 	}
 
+	if _, err := os.Stat(dir); err == nil {
+		// An update of the clone killed half-way (go-git writes ref files
+		// in place) leaves it unreadable, and every later fetch would fail
+		// the same way: the clone is a cache, so it is made again.
+		err := updateClone(dir, fetch)
+		if !damagedClone(err) {
+			if err != nil {
+				return nil, classify(err, rawURL)
+			}
+			return c.reopen(dir)
+		}
+		if rerr := os.RemoveAll(dir); rerr != nil {
+			return nil, fmt.Errorf("removing the damaged clone of %s (%v): %w", rawURL, err, rerr)
+		}
+	}
 	if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
 		// Clone into a temporary directory and rename it into place, so a
 		// failed or killed clone leaves nothing half-made in the cache.
@@ -221,17 +237,29 @@ func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
 		}
 	} else if err != nil {
 		return nil, err
-	} else {
-		r, err := git.PlainOpen(dir)
-		if err != nil {
-			return nil, fmt.Errorf("opening cached clone of %s: %w", rawURL, err)
-		}
-		if err := fetch(r); err != nil {
-			return nil, classify(err, rawURL)
-		}
 	}
-	// Reopen: go-git reads the pack list when a repository is opened, and
-	// the fetch may have added a pack.
+	return c.reopen(dir)
+}
+
+// updateClone fetches into the existing clone at dir.
+func updateClone(dir string, fetch func(*git.Repository) error) error {
+	r, err := git.PlainOpen(dir)
+	if err != nil {
+		return fmt.Errorf("opening the cached clone: %w", err)
+	}
+	return fetch(r)
+}
+
+// damagedClone reports whether err says the clone's own files are broken
+// (as a process killed while writing them leaves them), not the remote.
+func damagedClone(err error) bool {
+	return errors.Is(err, dotgit.ErrEmptyRefFile) || errors.Is(err, dotgit.ErrPackedRefsBadFormat) ||
+		errors.Is(err, dotgit.ErrPackedRefsDuplicatedRef) || errors.Is(err, git.ErrRepositoryNotExists)
+}
+
+// reopen opens the clone at dir after a fetch: go-git reads the pack list
+// when a repository is opened, and the fetch may have added a pack.
+func (c *Cache) reopen(dir string) (*Repo, error) {
 	repo, err := Open(dir, c.Limits)
 	if err != nil {
 		return nil, err

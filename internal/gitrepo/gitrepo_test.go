@@ -368,3 +368,35 @@ func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
+
+// TestDamagedCloneIsMadeAgain: a worker killed while a fetch wrote the
+// cached clone's refs left an empty ref file, and every later fetch of
+// the repository failed with "ref file is empty" (seen in
+// TestKilledWorkerRunIsRetried); the clone is a cache, so it is made again.
+func TestDamagedCloneIsMadeAgain(t *testing.T) {
+	src := newGitRepo(t)
+	src.write(map[string]string{"meta/conf/layer.conf": "x"})
+	head := src.commit("one")
+	cache := NewCache(t.TempDir(), localPolicy, testLimits())
+	if _, err := cache.Fetch(context.Background(), src.dir); err != nil {
+		t.Fatal(err)
+	}
+	u, err := localPolicy.CheckURL(src.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := filepath.Join(cache.pathFor(u), "refs", "heads", "master")
+	if _, err := os.Stat(ref); err != nil {
+		t.Fatalf("the clone has no loose ref to damage: %v", err)
+	}
+	if err := os.WriteFile(ref, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	repo, err := cache.Fetch(context.Background(), src.dir)
+	if err != nil {
+		t.Fatalf("fetch into the damaged clone: %v", err)
+	}
+	if b, err := repo.Branch("master"); err != nil || b.Hash != head {
+		t.Errorf("master after the repair: %+v %v, want %s", b, err, head)
+	}
+}
