@@ -540,7 +540,7 @@ func hostileWait() time.Duration {
 	if os.Getenv("LAYERINDEX_HOSTILE_FULL") != "" {
 		return 30 * time.Minute
 	}
-	return 2 * time.Minute
+	return 5 * time.Minute
 }
 
 // waitValidated waits for the repository check of the layer name.
