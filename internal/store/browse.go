@@ -3,6 +3,8 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -98,30 +100,36 @@ type LayerList struct {
 // and paging happen here.
 func (s *Store) Layers(ctx context.Context, branch *Branch, f LayerFilter) (*LayerList, error) {
 	var rows []LayerRow
-	err := s.with(ctx).Raw(`
-SELECT l.id AS layer_id, lb.id AS layer_branch_id, l.name, l.summary, l.description, l.layer_type,
+	err := scanAll(ctx, s, &rows, func(r *sql.Rows, x *LayerRow) error {
+		return r.Scan(&x.LayerID, &x.LayerBranchID, &x.Name, &x.Summary, &x.Description, &x.LayerType,
+			&x.VCSURL, &x.VCSWebURL, &x.VCSWebTreeBaseURL, &x.VCSSubdir, &x.ActualBranch, &x.IndexPreference,
+			&x.VCSLastRev, &x.YPName, &x.YPImageURL, &x.YPLinkURL, &x.SeriesCompat, &x.Stale)
+	}, `
+SELECT l.id, lb.id, l.name, l.summary, l.description, l.layer_type,
        l.vcs_url, l.vcs_web_url, l.vcs_web_tree_base_url, lb.vcs_subdir, lb.actual_branch, l.index_preference,
-       lb.vcs_last_rev, COALESCE(yp.name, '') AS yp_name, COALESCE(yp.image_url, '') AS yp_image_url,
-       COALESCE(yp.link_url, '') AS yp_link_url, lb.series_compat, `+staleExpr+` AS stale
+       lb.vcs_last_rev, COALESCE(yp.name, ''), COALESCE(yp.image_url, ''),
+       COALESCE(yp.link_url, ''), lb.series_compat, `+staleExpr+`
 FROM layer_branches lb
 JOIN layers l ON l.id = lb.layer_id
 LEFT JOIN yp_compatible_versions yp ON yp.id = lb.yp_compatible_version_id
 LEFT JOIN layer_branch_alerts a ON a.layer_branch_id = lb.id
-WHERE lb.branch_id = ? AND l.status IN ? AND NOT l.comparison`, f.StaleCutoff.UTC(), branch.ID, publishedStatuses).Scan(&rows).Error
+WHERE lb.branch_id = ? AND l.status IN `+publishedIn+` AND NOT l.comparison`, f.StaleCutoff.UTC(), branch.ID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("layers on %s: %w", branch.Name, err)
 	}
 	out := &LayerList{TypeCounts: map[string]int{}, All: len(rows)}
 	words := strings.Fields(strings.ToLower(f.Query))
 	matched := rows[:0]
 	for _, r := range rows {
 		r.BranchName = branch.Name
-		text := strings.ToLower(r.Name + "\n" + r.Summary + "\n" + r.Description)
 		ok := true
-		for _, w := range words {
-			if !strings.Contains(text, w) {
-				ok = false
-				break
+		if len(words) > 0 {
+			text := strings.ToLower(r.Name + "\n" + r.Summary + "\n" + r.Description)
+			for _, w := range words {
+				if !strings.Contains(text, w) {
+					ok = false
+					break
+				}
 			}
 		}
 		if !ok || (f.CompatOnly && Compatibility(r.SeriesCompat, f.CompatCoreNames) != CompatYes) {
@@ -241,67 +249,6 @@ func (o *LayerOverview) Indexed() bool {
 	return o.LayerBranch != nil && o.LayerBranch.VCSLastRev != ""
 }
 
-// LayerOverview loads a published layer's page on a branch.
-func (s *Store) LayerOverview(ctx context.Context, name string, branch *Branch, staleCutoff time.Time) (*LayerOverview, error) {
-	l, err := s.PublishedLayer(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	o := &LayerOverview{Layer: l}
-	db := s.with(ctx)
-	if err := db.Raw(`
-SELECT b.* FROM branches b JOIN layer_branches lb ON lb.branch_id = b.id
-WHERE lb.layer_id = ? AND NOT b.hidden AND NOT b.comparison
-ORDER BY b.sort_priority IS NULL, b.sort_priority, b.name`, l.ID).Scan(&o.Branches).Error; err != nil {
-		return nil, err
-	}
-	if err := db.Where("layer_id = ?", l.ID).Order("id").Find(&o.Notes).Error; err != nil {
-		return nil, err
-	}
-	var row struct {
-		LayerBranch
-		Stale bool
-	}
-	err = db.Raw(`SELECT lb.*, `+staleExpr+` AS stale FROM layer_branches lb
-LEFT JOIN layer_branch_alerts a ON a.layer_branch_id = lb.id
-WHERE lb.layer_id = ? AND lb.branch_id = ?`, staleCutoff.UTC(), l.ID, branch.ID).Scan(&row).Error
-	if err != nil {
-		return nil, err
-	} else if row.ID == 0 {
-		return o, nil
-	}
-	lb := row.LayerBranch
-	o.Stale = row.Stale
-	lb.Layer, lb.Branch = l, branch
-	o.LayerBranch = &lb
-	if lb.YPCompatibleVersionID != nil {
-		var yp YPCompatibleVersion
-		if err := db.Where("id = ?", *lb.YPCompatibleVersionID).Take(&yp).Error; err == nil {
-			o.YP = &yp
-		}
-	}
-	if err := db.Where("layer_branch_id = ? AND status = 'A'", lb.ID).Order("id").Find(&o.Maintainers).Error; err != nil {
-		return nil, err
-	}
-	if err := db.Raw(`
-SELECT l.name, l.summary, d.required, d.version_constraint,
-       EXISTS (SELECT 1 FROM layer_branches x WHERE x.layer_id = l.id AND x.branch_id = ?) AS on_branch
-FROM layer_dependencies d JOIN layers l ON l.id = d.dependency_id
-WHERE d.layer_branch_id = ? AND l.status IN ?
-ORDER BY d.required DESC, l.name`, branch.ID, lb.ID, publishedStatuses).Scan(&o.Deps).Error; err != nil {
-		return nil, err
-	}
-	err = db.Raw(`
-SELECT (SELECT COUNT(*) FROM recipes WHERE layer_branch_id = @lb) AS recipes,
-       (SELECT COUNT(*) FROM machines WHERE layer_branch_id = @lb) AS machines,
-       (SELECT COUNT(*) FROM distros WHERE layer_branch_id = @lb) AS distros,
-       (SELECT COUNT(*) FROM bbclasses WHERE layer_branch_id = @lb) AS classes,
-       (SELECT COUNT(*) FROM bbappends WHERE layer_branch_id = @lb) AS appends,
-       (SELECT COUNT(*) FROM layer_updates WHERE layer_id = @layer AND branch_id = @branch) AS updates`,
-		map[string]any{"lb": lb.ID, "layer": l.ID, "branch": branch.ID}).Scan(&o.Counts).Error
-	return o, err
-}
-
 // RecipeRow is a recipe in a list, with its layer.
 type RecipeRow struct {
 	ID          int64
@@ -338,13 +285,17 @@ var recipeSorts = map[string]string{
 	"-version": "r.pv %[1]s DESC, lower(r.pn) %[1]s, r.id",
 }
 
-// LayerRecipes lists a page of a layer branch's recipes; query words must
-// each appear in the name or summary.
-func (s *Store) LayerRecipes(ctx context.Context, lbID int64, query, sort string, p Page) (Paged[RecipeRow], error) {
+// LayerRecipes lists a page of a layer branch's recipes, with what a
+// layer's page shows of each (no file, license or description apart from
+// the summary); query words must each appear in the name or summary. total is the number of the layer
+// branch's recipes when the caller knows it (LayerOverview counts them),
+// else -1; it spares a count of the unfiltered list.
+func (s *Store) LayerRecipes(ctx context.Context, lbID int64, query, sort string, p Page, total int64) (Paged[RecipeRow], error) {
 	p = p.norm()
 	out := Paged[RecipeRow]{Page: p}
 	where, args := "r.layer_branch_id = ?", []any{lbID}
-	for _, w := range strings.Fields(strings.ToLower(query)) {
+	words := strings.Fields(strings.ToLower(query))
+	for _, w := range words {
 		where += ` AND (lower(r.pn) LIKE ? ESCAPE '\' OR lower(r.summary) LIKE ? ESCAPE '\')`
 		args = append(args, likeContains(w), likeContains(w))
 	}
@@ -352,17 +303,23 @@ func (s *Store) LayerRecipes(ctx context.Context, lbID int64, query, sort string
 	if !ok {
 		order = recipeSorts[""]
 	}
-	db := s.with(ctx)
-	err := db.Raw(`
-SELECT r.id, r.pn, r.pv, r.filename, r.filepath, r.summary, r.description, r.license, r.inherits, r.blacklisted,
-       r.skip_reason, r.unevaluated
-FROM recipes r WHERE `+where+` ORDER BY `+s.collate(order)+` LIMIT ? OFFSET ?`,
-		append(args, p.Size, p.Offset())...).Scan(&out.Items).Error
+	// Only what the list shows is read: the summary, or the description
+	// when there is none, as Summary (ShortDesc is the same).
+	out.Items = make([]RecipeRow, 0, p.Size)
+	err := scanAll(ctx, s, &out.Items, func(r *sql.Rows, x *RecipeRow) error {
+		return r.Scan(&x.ID, &x.PN, &x.PV, &x.Summary, &x.Inherits, &x.Blacklisted, &x.SkipReason, &x.Unevaluated)
+	}, `SELECT r.id, r.pn, r.pv, CASE WHEN r.summary <> '' THEN r.summary ELSE r.description END, r.inherits,
+       r.blacklisted, r.skip_reason, r.unevaluated
+FROM recipes r WHERE `+where+` ORDER BY `+s.collate(order)+` LIMIT ? OFFSET ?`, append(args, p.Size, p.Offset())...)
 	if err != nil {
-		return out, err
+		return out, fmt.Errorf("recipes of layer branch %d: %w", lbID, err)
+	}
+	if len(words) == 0 && total >= 0 {
+		out.Total = total
+		return out, nil
 	}
 	return out, fillTotal(&out, func(n *int64) error {
-		return db.Raw("SELECT COUNT(*) FROM recipes r WHERE "+where, args...).Scan(n).Error
+		return s.with(ctx).Raw("SELECT COUNT(*) FROM recipes r WHERE "+where, args...).Scan(n).Error
 	})
 }
 

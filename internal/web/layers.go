@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"reflect"
 	"strings"
@@ -94,7 +95,10 @@ func (s *Server) layerList(c echo.Context) error {
 		// StaleDays: a layer branch without a successful update for
 		// this long is marked stale.
 		StaleDays int
-	}{s.browsePage(c, b, "layers"), b, list, q, types, releases, compat, elsewhere, s.staleDays()})
+		// Rows are the table's rows (layerrows.go).
+		Rows template.HTML
+	}{s.browsePage(c, b, "layers"), b, list, q, types, releases, compat, elsewhere, s.staleDays(),
+		layerListRows(list.Items, b.Name, s.staleDays())})
 }
 
 // layerTabs are the tabs of a layer page, in order.
@@ -124,18 +128,20 @@ func (s *Server) layerDetail(c echo.Context) error {
 	}
 	data := struct {
 		pageData
-		Branch   *store.Branch
-		O        *store.LayerOverview
-		Tab      string
-		Tabs     any
-		Q        string
-		Recipes  store.Paged[store.RecipeRow]
-		Machines store.Paged[store.Machine]
-		Distros  store.Paged[store.Distro]
-		Classes  store.Paged[store.BBClass]
-		Appends  store.Paged[store.BBAppend]
-		Updates  store.Paged[store.LayerUpdate]
-		Pager    pageInfo
+		Branch  *store.Branch
+		O       *store.LayerOverview
+		Tab     string
+		Tabs    any
+		Q       string
+		Recipes store.Paged[store.RecipeRow]
+		// RecipeRows are the rows of the recipes tab (layerrows.go).
+		RecipeRows template.HTML
+		Machines   store.Paged[store.Machine]
+		Distros    store.Paged[store.Distro]
+		Classes    store.Paged[store.BBClass]
+		Appends    store.Paged[store.BBAppend]
+		Updates    store.Paged[store.LayerUpdate]
+		Pager      pageInfo
 		// Run is the layer branch's newest update run, if any; Manage
 		// tells whether the visitor may edit the layer and index it.
 		Run    *store.LayerUpdate
@@ -200,8 +206,9 @@ func (s *Server) layerDetail(c echo.Context) error {
 		if data.Q, err = textParam(c, "q"); err != nil {
 			return err
 		}
-		data.Recipes, err = s.store.LayerRecipes(ctx, lbID, data.Q, c.QueryParam("sort"), p)
+		data.Recipes, err = s.store.LayerRecipes(ctx, lbID, data.Q, c.QueryParam("sort"), p, o.Counts.Recipes)
 		data.Pager = data.Recipes
+		data.RecipeRows = layerRecipeRows(data.Recipes.Items)
 	case "machines":
 		data.Machines, err = s.store.LayerMachines(ctx, lbID, p)
 		data.Pager = data.Machines
