@@ -234,3 +234,48 @@ func layerListRows(rows []store.LayerRow, branch string, staleDays int) template
 
 // branchPathOf is the templates' branchPath.
 func branchPathOf(b string) string { return "/layerindex/branch/" + url.PathEscape(b) + "/" }
+
+// layerTabLinks are the links of a layer page's tabs, each with how much
+// it holds (but the releases and dependencies tabs).
+func layerTabLinks(branch, layer, current string, n store.LayerCounts) template.HTML {
+	var w rowWriter
+	w.Grow(len(layerTabs) * 120)
+	base := branchPathOf(branch) + "layer/" + layer + "/"
+	for _, t := range layerTabs {
+		w.WriteString(`<a href="`)
+		w.url(base, true)
+		if t.Key != "recipes" {
+			w.WriteString("?tab=")
+			w.WriteString(t.Key) // letters only: nothing to escape
+		}
+		w.WriteByte('"')
+		if t.Key == current {
+			w.WriteString(` aria-current="page"`)
+		}
+		w.WriteByte('>')
+		w.text(t.Label)
+		w.WriteString("\n    ")
+		var count int64 = -1
+		switch t.Key {
+		case "recipes":
+			count = n.Recipes
+		case "machines":
+			count = n.Machines
+		case "distros":
+			count = n.Distros
+		case "classes":
+			count = n.Classes
+		case "appends":
+			count = n.Appends
+		case "updates":
+			count = n.Updates
+		}
+		if count >= 0 {
+			w.WriteString(`<span class="n">`)
+			w.int(count)
+			w.WriteString(`</span>`)
+		}
+		w.WriteString(`</a>`)
+	}
+	return template.HTML(w.String())
+}

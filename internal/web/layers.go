@@ -128,12 +128,13 @@ func (s *Server) layerDetail(c echo.Context) error {
 	}
 	data := struct {
 		pageData
-		Branch  *store.Branch
-		O       *store.LayerOverview
-		Tab     string
-		Tabs    any
-		Q       string
-		Recipes store.Paged[store.RecipeRow]
+		Branch *store.Branch
+		O      *store.LayerOverview
+		Tab    string
+		// TabLinks are the links of the tabs (layerTabLinks).
+		TabLinks template.HTML
+		Q        string
+		Recipes  store.Paged[store.RecipeRow]
 		// RecipeRows are the rows of the recipes tab (layerrows.go).
 		RecipeRows template.HTML
 		Machines   store.Paged[store.Machine]
@@ -154,7 +155,10 @@ func (s *Server) layerDetail(c echo.Context) error {
 		// StaleDays: O.Stale says the layer branch had no successful
 		// update for this long (or its repository is gone).
 		StaleDays int
-	}{pageData: s.browsePage(c, b, "layers"), Branch: b, O: o, Tab: tab, Tabs: layerTabs}
+	}{pageData: s.browsePage(c, b, "layers"), Branch: b, O: o, Tab: tab}
+	if o.LayerBranch != nil {
+		data.TabLinks = layerTabLinks(b.Name, o.Layer.Name, tab, o.Counts)
+	}
 	if o.LayerBranch != nil {
 		data.Feeds = append(data.Feeds, feedLink{o.Layer.Name + " on " + b.Name + ": recipe changes", layerFeedPath(b.Name, o.Layer.Name)})
 	}
