@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"strings"
+	"unicode/utf8"
 )
 
 func (in *Interp) eval(e expr, sc *scope) (Value, error) {
@@ -567,11 +568,27 @@ func (in *Interp) getItem(obj, idx Value) (Value, error) {
 		switch o := obj.(type) {
 		case Str:
 			if sl.step == nil {
-				lo, hi := sliceBounds(sl, len(o))
+				n := strLen(string(o))
+				lo, hi := sliceBounds(sl, n)
 				if hi < lo {
 					return Str(""), nil
 				}
+				if n != len(o) {
+					lo, hi = byteOffset(string(o), lo), byteOffset(string(o), hi)
+				}
 				return o[lo:hi], nil
+			}
+			if !isASCII(string(o)) {
+				r := []rune(string(o))
+				ix, err := sliceIndices(sl, len(r))
+				if err != nil {
+					return nil, err
+				}
+				out := make([]rune, len(ix))
+				for k, i := range ix {
+					out[k] = r[i]
+				}
+				return Str(string(out)), nil
 			}
 			ix, err := sliceIndices(sl, len(o))
 			if err != nil {
@@ -616,12 +633,17 @@ func (in *Interp) getItem(obj, idx Value) (Value, error) {
 		}
 		var n int64
 		if s, isStr := o.(Str); isStr {
-			n = int64(len(s))
+			n = int64(strLen(string(s)))
 			if i < 0 {
 				i += n
 			}
 			if i < 0 || i >= n {
 				return nil, newExc(excIndexError, "string index out of range")
+			}
+			if n != int64(len(s)) {
+				b := byteOffset(string(s), int(i))
+				_, size := utf8.DecodeRuneInString(string(s[b:]))
+				return s[b : b+size], nil
 			}
 			return Str(s[i : i+1]), nil
 		}
