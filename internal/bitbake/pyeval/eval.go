@@ -557,6 +557,19 @@ func sliceIndices(s *sliceValue, n int) ([]int, error) {
 	return out, nil
 }
 
+// sliceOf returns the elements of items that sl selects, in its order.
+func sliceOf[T any](items []T, sl *sliceValue) ([]T, error) {
+	ix, err := sliceIndices(sl, len(items))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(ix))
+	for k, i := range ix {
+		out[k] = items[i]
+	}
+	return out, nil
+}
+
 func (in *Interp) getItem(obj, idx Value) (Value, error) {
 	if u, ok := obj.(*Unknown); ok {
 		return u, nil
@@ -579,35 +592,21 @@ func (in *Interp) getItem(obj, idx Value) (Value, error) {
 				return o[lo:hi], nil
 			}
 			if !isASCII(string(o)) {
-				r := []rune(string(o))
-				ix, err := sliceIndices(sl, len(r))
+				r, err := sliceOf([]rune(string(o)), sl)
 				if err != nil {
 					return nil, err
 				}
-				out := make([]rune, len(ix))
-				for k, i := range ix {
-					out[k] = r[i]
-				}
-				return Str(string(out)), nil
+				return Str(string(r)), nil
 			}
-			ix, err := sliceIndices(sl, len(o))
+			b, err := sliceOf([]byte(o), sl)
 			if err != nil {
 				return nil, err
-			}
-			b := make([]byte, 0, len(ix))
-			for _, i := range ix {
-				b = append(b, o[i])
 			}
 			return Str(b), nil
 		case *List, *Tuple:
-			items := seqItems(o)
-			ix, err := sliceIndices(sl, len(items))
+			out, err := sliceOf(seqItems(o), sl)
 			if err != nil {
 				return nil, err
-			}
-			out := make([]Value, len(ix))
-			for k, i := range ix {
-				out[k] = items[i]
 			}
 			if _, isList := o.(*List); isList {
 				return &List{items: out}, nil
