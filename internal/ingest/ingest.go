@@ -168,6 +168,13 @@ func (u *update) run(ctx context.Context) error {
 	}
 	u.res.AfterRev = head.Hash
 	log.info("fetched %s: %s is at %s (%s)", lb.Layer.VCSURL, lb.GitBranch(), head.Hash[:12], head.Time.UTC().Format(time.RFC3339))
+	headTree, err := repo.TreeHash(head.Hash, lb.VCSSubdir)
+	if err != nil {
+		headTree = "" // the full path below reports a missing subdirectory
+	}
+	if headTree != "" && u.quickUnchanged(ctx, repo, headTree) {
+		return nil
+	}
 
 	tree, err := repo.Tree(head.Hash, lb.VCSSubdir)
 	if err != nil {
@@ -188,19 +195,16 @@ func (u *update) run(ctx context.Context) error {
 		return permanent("conf/layer.conf: %v", err)
 	}
 	makeStorable(facts)
-	for _, d := range facts.Diags {
-		log.warn("%s", d)
-	}
 	if facts.Collection == "" {
+		for _, d := range facts.Diags {
+			log.warn("%s", d)
+		}
 		return permanent("conf/layer.conf does not set BBFILE_COLLECTIONS")
 	}
-	log.info("collection %s, version %q, depends [%s], recommends [%s], compatible with [%s]", facts.Collection, facts.Version,
-		depList(facts.Depends), depList(facts.Recommends), strings.Join(facts.SeriesCompat, " "))
-	if len(facts.CoreNames) > 0 {
-		log.info("core of releases [%s]", strings.Join(facts.CoreNames, " "))
-	}
+	logFacts(log, facts)
+	stored := storedFacts(facts, headTree)
 
-	deps, depRows, err := u.dependencies(ctx, facts, tree)
+	deps, depRows, err := u.dependencies(ctx, facts, facts.Collection == "core" || bitbake.IsCoreLayer(tree), false)
 	if err != nil {
 		return err
 	}
@@ -220,7 +224,7 @@ func (u *update) run(ctx context.Context) error {
 		u.skipped = true
 		// Layer branches indexed before release compatibility was stored
 		// get it here, without a re-parse.
-		if err := u.ix.store.SetLayerConfInfo(ctx, lb.ID, layerConfInfo(facts)); err != nil {
+		if err := u.ix.store.SetLayerConfInfo(ctx, lb.ID, layerConfInfo(facts, stored)); err != nil {
 			return fmt.Errorf("storing LAYERSERIES_COMPAT: %w", err)
 		}
 		return nil
@@ -300,7 +304,7 @@ func (u *update) run(ctx context.Context) error {
 		}
 		err = st.SetIndexedStateFrom(ctx, lb.ID, lb.VCSLastRev, store.IndexedState{Collection: facts.Collection, Version: facts.Version,
 			Rev: head.Hash, CommitTime: head.Time, ParserVersion: ParserVersion, ConfigDigest: digest,
-			LayerConf: layerConfInfo(facts)})
+			LayerConf: layerConfInfo(facts, stored)})
 		if errors.Is(err, store.ErrStale) {
 			return ErrStale
 		} else if err != nil {
@@ -321,7 +325,7 @@ func (u *update) run(ctx context.Context) error {
 
 // layerConfInfo is what the index keeps of layer.conf beyond the
 // collection and version.
-func layerConfInfo(f *bitbake.LayerFacts) store.LayerConfInfo {
+func layerConfInfo(f *bitbake.LayerFacts, stored string) store.LayerConfInfo {
 	names := func(ds []bitbake.Dependency) []string {
 		var out []string
 		for _, d := range ds {
@@ -332,7 +336,7 @@ func layerConfInfo(f *bitbake.LayerFacts) store.LayerConfInfo {
 		return out
 	}
 	return store.LayerConfInfo{SeriesCompat: f.SeriesCompat, CoreNames: f.CoreNames,
-		Depends: names(f.Depends), Recommends: names(f.Recommends)}
+		Depends: names(f.Depends), Recommends: names(f.Recommends), Facts: stored}
 }
 
 func depList(ds []bitbake.Dependency) string {

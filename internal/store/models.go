@@ -132,6 +132,10 @@ type LayerBranch struct {
 	// including those no layer on the branch provides.
 	DeclaredDepends    string
 	DeclaredRecommends string
+	// LayerFacts is what the last index read from conf/layer.conf, as
+	// JSON naming the tree it was read from (internal/ingest): an update
+	// that finds that tree unchanged needs neither the tree nor a parser.
+	LayerFacts string
 	// FollowsMaster marks a layer branch made for a release by the
 	// layer's MasterForCompatible opt-in: it reads the git branch of the
 	// layer's master layer branch, and goes away with the opt-in or the
