@@ -58,6 +58,10 @@ type Request struct {
 	LayerBranchID int64
 	// Force re-parses everything even if nothing changed.
 	Force bool
+	// FetchedSince, if set, lets the update use the repository as a fetch
+	// begun at or after it left it (gitrepo.Cache.FetchSince): when the
+	// update was requested, so that the runs of one request share a fetch.
+	FetchedSince time.Time
 	// Sink receives each log line as it is written (when Log is nil).
 	Sink func(line string)
 	// Log, if set, is the run's log to write to (internal/catalog keeps
@@ -158,7 +162,7 @@ type update struct {
 
 func (u *update) run(ctx context.Context) error {
 	lb, log := u.lb, u.log
-	repo, err := u.ix.repos.Fetch(ctx, lb.Layer.VCSURL)
+	repo, err := u.ix.repos.FetchSince(ctx, lb.Layer.VCSURL, u.req.FetchedSince)
 	if err != nil {
 		return err
 	}

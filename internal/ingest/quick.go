@@ -86,6 +86,16 @@ func (u *update) quickUnchanged(ctx context.Context, repo *gitrepo.Repo, headTre
 	if err != nil || configDigest(deps, OldOverrideSyntax(lb.Branch)) != lb.ConfigDigest {
 		return false
 	}
+	// What the layer branch shows of conf/layer.conf is brought in line
+	// (a row written before these columns were), as the full comparison
+	// does; an equal row is not written.
+	info := layerConfInfo(facts, lb.LayerFacts)
+	if lb.SeriesCompat != strings.Join(info.SeriesCompat, " ") || lb.SeriesCorenames != strings.Join(info.CoreNames, " ") ||
+		lb.DeclaredDepends != strings.Join(info.Depends, " ") || lb.DeclaredRecommends != strings.Join(info.Recommends, " ") {
+		if err := u.ix.store.SetLayerConfInfo(ctx, lb.ID, info); err != nil {
+			return false
+		}
+	}
 	logFacts(full, facts)
 	full.replay(depLog)
 	full.info("already up to date: layer contents, dependencies and parser unchanged since %s", short(lb.VCSLastRev))

@@ -416,6 +416,10 @@ type LayerUpdate struct {
 	// Reason is the one line that explains a failure (or, while retrying,
 	// the last attempt's failure), shown on the layer and review pages.
 	Reason string
+	// RequestedAt is when a request last queued or joined the run (nil for
+	// runs queued before it was recorded): a fetch of the repository begun
+	// since then sees every push the requests could be about.
+	RequestedAt *time.Time
 }
 
 // Final reports whether the run has ended.

@@ -7,6 +7,11 @@
 -- finds the layer's tree unchanged decides so without reading the tree again
 -- or starting a parser process (internal/ingest, quickUnchanged).
 ALTER TABLE layer_branches ADD COLUMN layer_facts TEXT NOT NULL DEFAULT '';
+-- requested_at is when a request last queued or joined the run: a fetch
+-- of the repository begun after it serves the run, so the runs of one
+-- refresh share one fetch of each repository (gitrepo.Cache.FetchSince).
+ALTER TABLE layer_updates ADD COLUMN requested_at TIMESTAMPTZ;
 
 -- +goose Down
+ALTER TABLE layer_updates DROP COLUMN requested_at;
 ALTER TABLE layer_branches DROP COLUMN layer_facts;
