@@ -167,6 +167,14 @@ func (u *update) run(ctx context.Context) error {
 		return err
 	}
 	head, err := repo.Branch(lb.GitBranch())
+	if err != nil && !u.req.FetchedSince.IsZero() {
+		// A shared fetch may predate the branch: only a fetch of its own
+		// can say it does not exist.
+		if repo, err = u.ix.repos.Fetch(ctx, lb.Layer.VCSURL); err != nil {
+			return err
+		}
+		head, err = repo.Branch(lb.GitBranch())
+	}
 	if err != nil {
 		return permanent("branch %q does not exist in %s", lb.GitBranch(), lb.Layer.VCSURL)
 	}
