@@ -479,7 +479,12 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 	}
 	stopProgress := s.saveProgress(ctx, run.ID, log)
 	defer stopProgress(true)
+	var since time.Time
+	if run.RequestedAt != nil {
+		since = *run.RequestedAt
+	}
 	res, ierr := s.opts.Indexer.UpdateLayerBranch(ctx, ingest.Request{LayerBranchID: *run.LayerBranchID, Force: run.Force, Log: log,
+		FetchedSince: since,
 		Commit: func(ctx context.Context, tx *store.Store, res *ingest.Result) error {
 			// Inside the index's transaction: signal only (a save
 			// waiting for the database must not be waited for here;
@@ -493,16 +498,19 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 				return err
 			}
 			// What the feeds say this run did, with the index it stored.
-			return tx.AddRecipeEvents(ctx, run.ID, *run.LayerBranchID, res.Stats.Events)
+			if err := tx.AddRecipeEvents(ctx, run.ID, *run.LayerBranchID, res.Stats.Events); err != nil {
+				return err
+			}
+			s.alert(ctx, tx, run, nil)
+			return nil
 		}})
 	if ierr == nil && res.Status == store.UpdateSucceeded {
-		s.logRun(run)
-		s.alert(ctx, run, nil)
+		s.logRun(ctx, run)
 		// A master layer branch that opted in is followed on the
 		// releases it declares (followmaster.go); the run is done
 		// whatever that says.
 		if err := s.FollowMaster(ctx, *run.LayerBranchID); err != nil {
-			s.log.Warn("cannot bring the master's followers in line", "layer_branch", *run.LayerBranchID, "err", err)
+			s.log.WarnContext(ctx, "cannot bring the master's followers in line", "layer_branch", *run.LayerBranchID, "err", err)
 		}
 		return w, nil // recorded with the index
 	}
@@ -512,20 +520,26 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 	defer cancel()
 	w.again, w.why = s.judge(fctx, ctx, run, ierr, log, o)
 	record(run, res, log)
-	err = s.store.FinishRun(fctx, run)
+	finish := func() error {
+		return s.q.InTx(fctx, func(tx *jobs.Tx) error {
+			if err := tx.FinishRun(fctx, run); err != nil {
+				return err
+			}
+			s.alert(fctx, tx.Store, run, ierr)
+			return nil
+		})
+	}
+	err = finish()
 	if errors.Is(err, store.ErrConflict) && run.Status == store.UpdateRetrying {
 		// A newer request queued a run meanwhile: it will do the work.
 		run.Status, run.NextAttemptAt, w.again, w.why = store.UpdateFailed, nil, 0, noPause
 		run.Reason += " (a newer update of this layer branch is queued)"
-		err = s.store.FinishRun(fctx, run)
+		err = finish()
 	}
 	if err != nil && !errors.Is(err, store.ErrStale) {
 		return w, err
 	}
-	s.logRun(run)
-	if err == nil {
-		s.alert(fctx, run, ierr)
-	}
+	s.logRun(ctx, run)
 	return w, nil
 }
 
@@ -559,7 +573,7 @@ func (s *Service) saveProgress(ctx context.Context, runID int64, log *ingest.Log
 			errs, warns := log.Counts()
 			if err := s.store.SaveRunLog(ctx, runID, cur, errs, warns); err != nil {
 				if ctx.Err() == nil {
-					s.log.Warn("saving the log of a running update", "run", runID, "err", err)
+					s.log.WarnContext(ctx, "saving the log of a running update", "run", runID, "err", err)
 				}
 				continue
 			}
@@ -575,23 +589,27 @@ func (s *Service) saveProgress(ctx context.Context, runID int64, log *ingest.Log
 	}
 }
 
-// alert tells the maintainers when the run changed their layer branch's
-// health; a failure to queue the mail is logged, not the run's.
-func (s *Service) alert(ctx context.Context, run *store.LayerUpdate, err error) {
-	if err := s.alertAfterRun(ctx, run, errors.Is(err, gitrepo.ErrRepoNotFound)); err != nil {
-		s.log.Error("queueing the maintainers' alert", "run", run.ID, "err", err)
+// alert records what the run did to its layer branch's health, and queues
+// the maintainers' mail that calls for, in the transaction st that ends the
+// run: the stale marker, the digest and the mail never disagree with the
+// runs shown, and a crash between the two cannot lose a mail. A failure is
+// logged, not the run's: it rolls back to a savepoint, not the index.
+func (s *Service) alert(ctx context.Context, st *store.Store, run *store.LayerUpdate, err error) {
+	gone := errors.Is(err, gitrepo.ErrRepoNotFound)
+	if err := s.q.InSavepoint(ctx, st, func(tx *jobs.Tx) error { return s.alertAfterRun(ctx, tx, run, gone) }); err != nil {
+		s.log.ErrorContext(ctx, "queueing the maintainers' alert", "run", run.ID, "err", err)
 	}
 }
 
 // logRun notes the end (or pause) of an attempt in the process's log and
 // its metrics.
-func (s *Service) logRun(run *store.LayerUpdate) {
+func (s *Service) logRun(ctx context.Context, run *store.LayerUpdate) {
 	d := time.Since(run.StartedAt)
 	if run.FinishedAt != nil {
 		d = run.FinishedAt.Sub(run.StartedAt)
 	}
 	metrics.Run(run.Status, d, run.RecipesAdded, run.RecipesChanged, run.RecipesRemoved, run.Errors, run.Warnings)
-	s.log.Info("update run attempt ended", "run", run.ID, "layer_branch", *run.LayerBranchID, "status", run.Status,
+	s.log.InfoContext(ctx, "update run attempt ended", "run", run.ID, "layer_branch", *run.LayerBranchID, "status", run.Status,
 		"attempt", run.Attempt, "added", run.RecipesAdded, "changed", run.RecipesChanged, "removed", run.RecipesRemoved,
 		"reason", run.Reason)
 }
@@ -721,7 +739,7 @@ func (s *Service) sweep(ctx context.Context, run store.LayerUpdate) error {
 			if err := tx.InterruptRun(ctx, run.ID, retryAt); err != nil {
 				return ignoreStale(err)
 			}
-			s.log.Warn("update run interrupted: its process stopped", "run", run.ID, "layer_branch", *run.LayerBranchID,
+			s.log.WarnContext(ctx, "update run interrupted: its process stopped", "run", run.ID, "layer_branch", *run.LayerBranchID,
 				"retry", retryAt != nil)
 			if retryAt == nil {
 				return nil

@@ -119,7 +119,11 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 		cfg.ID, q.clientKey = newClientID()
 		cfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: max(opts.MaxWorkers, 1)},
-			QueueIngest:        {MaxWorkers: max(opts.IngestWorkers, 1)},
+			// A worker slot freed by an update is filled after this
+			// cooldown (River's default, 100 ms, is longer than a whole
+			// unchanged update: the periodic refresh of ≈ 2,400 layer
+			// branches would wait 4 minutes between its jobs).
+			QueueIngest: {MaxWorkers: max(opts.IngestWorkers, 1), FetchCooldown: ingestFetchCooldown},
 		}
 		cfg.PeriodicJobs = append(periodicJobs(cmpDuration(opts.SweepInterval, q.rescue/2), !opts.NoStartRefresh), accountPeriodicJobs()...)
 		if opts.PollInterval > 0 {
@@ -238,6 +242,21 @@ func (t *Tx) RetryJob(id int64) error {
 // rolled back when it returns an error or panics.
 func (q *Queue) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return q.db.Gorm.WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		sqlTx, err := db.SQLTx(g)
+		if err != nil {
+			return err
+		}
+		return fn(&Tx{Store: store.Tx(g), ctx: ctx, gorm: g, sqlTx: sqlTx, client: q.client})
+	})
+}
+
+// InSavepoint runs fn inside the transaction st is already in (one opened
+// elsewhere, such as the index's own), within a savepoint: rows written
+// and jobs inserted through tx commit with that transaction, but an error
+// from fn rolls back only fn's part, so a side effect cannot undo the
+// work it follows.
+func (q *Queue) InSavepoint(ctx context.Context, st *store.Store, fn func(tx *Tx) error) error {
+	return st.DB().WithContext(ctx).Transaction(func(g *gorm.DB) error {
 		sqlTx, err := db.SQLTx(g)
 		if err != nil {
 			return err
