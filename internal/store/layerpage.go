@@ -88,23 +88,23 @@ func layerDest(l *Layer) []any {
 const layerBranchColumns = `lb.id, lb.layer_id, lb.branch_id, lb.collection, lb.version, lb.vcs_subdir, lb.actual_branch,
   lb.local_path, lb.updates_enabled, lb.yp_compatible_version_id, lb.vcs_last_fetch, lb.vcs_last_rev,
   lb.vcs_last_commit, lb.parser_version, lb.config_digest, lb.updated_at, lb.series_compat, lb.series_corenames,
-  lb.declared_depends, lb.declared_recommends, lb.follows_master`
+  lb.declared_depends, lb.declared_recommends, lb.follows_master, lb.layer_facts`
 
 // nullLayerBranch receives a LayerBranch from an outer join, where every
 // column may be NULL.
 type nullLayerBranch struct {
-	ID, LayerID, BranchID, YPID                                         sql.NullInt64
-	Collection, Version, Subdir, ActualBranch, LocalPath, LastRev       sql.NullString
-	ParserVersion, ConfigDigest, Compat, Corenames, Depends, Recommends sql.NullString
-	UpdatesEnabled, FollowsMaster                                       sql.NullBool
-	LastFetch, LastCommit, UpdatedAt                                    sql.NullTime
+	ID, LayerID, BranchID, YPID                                                sql.NullInt64
+	Collection, Version, Subdir, ActualBranch, LocalPath, LastRev              sql.NullString
+	ParserVersion, ConfigDigest, Compat, Corenames, Depends, Recommends, Facts sql.NullString
+	UpdatesEnabled, FollowsMaster                                              sql.NullBool
+	LastFetch, LastCommit, UpdatedAt                                           sql.NullTime
 }
 
 func (n *nullLayerBranch) dest() []any {
 	return []any{&n.ID, &n.LayerID, &n.BranchID, &n.Collection, &n.Version, &n.Subdir, &n.ActualBranch,
 		&n.LocalPath, &n.UpdatesEnabled, &n.YPID, &n.LastFetch, &n.LastRev,
 		&n.LastCommit, &n.ParserVersion, &n.ConfigDigest, &n.UpdatedAt, &n.Compat, &n.Corenames,
-		&n.Depends, &n.Recommends, &n.FollowsMaster}
+		&n.Depends, &n.Recommends, &n.FollowsMaster, &n.Facts}
 }
 
 func (n *nullLayerBranch) layerBranch() *LayerBranch {
@@ -116,7 +116,8 @@ func (n *nullLayerBranch) layerBranch() *LayerBranch {
 		ActualBranch: n.ActualBranch.String, LocalPath: n.LocalPath.String, UpdatesEnabled: n.UpdatesEnabled.Bool,
 		VCSLastRev: n.LastRev.String, ParserVersion: n.ParserVersion.String, ConfigDigest: n.ConfigDigest.String,
 		UpdatedAt: n.UpdatedAt.Time, SeriesCompat: n.Compat.String, SeriesCorenames: n.Corenames.String,
-		DeclaredDepends: n.Depends.String, DeclaredRecommends: n.Recommends.String, FollowsMaster: n.FollowsMaster.Bool}
+		DeclaredDepends: n.Depends.String, DeclaredRecommends: n.Recommends.String, FollowsMaster: n.FollowsMaster.Bool,
+		LayerFacts: n.Facts.String}
 	if n.YPID.Valid {
 		lb.YPCompatibleVersionID = &n.YPID.Int64
 	}
