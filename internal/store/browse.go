@@ -47,7 +47,7 @@ type LayerRow struct {
 	LayerBranchID     int64
 	Name              string
 	Summary           string
-	Description       string
+	Description       string // read only when LayerFilter.Query has words (matched, never shown)
 	LayerType         string
 	VCSURL            string `gorm:"column:vcs_url"`
 	VCSWebURL         string `gorm:"column:vcs_web_url"`
@@ -99,13 +99,20 @@ type LayerList struct {
 // few hundred layers, so one query fetches them all and filtering, counting
 // and paging happen here.
 func (s *Store) Layers(ctx context.Context, branch *Branch, f LayerFilter) (*LayerList, error) {
+	words := strings.Fields(strings.ToLower(f.Query))
+	// The description is only matched against, never shown: it is read
+	// only when there are words to match (it is most of the row).
+	descCol := "''"
+	if len(words) > 0 {
+		descCol = "l.description"
+	}
 	var rows []LayerRow
 	err := scanAll(ctx, s, &rows, func(r *sql.Rows, x *LayerRow) error {
 		return r.Scan(&x.LayerID, &x.LayerBranchID, &x.Name, &x.Summary, &x.Description, &x.LayerType,
 			&x.VCSURL, &x.VCSWebURL, &x.VCSWebTreeBaseURL, &x.VCSSubdir, &x.ActualBranch, &x.IndexPreference,
 			&x.VCSLastRev, &x.YPName, &x.YPImageURL, &x.YPLinkURL, &x.SeriesCompat, &x.Stale)
 	}, `
-SELECT l.id, lb.id, l.name, l.summary, l.description, l.layer_type,
+SELECT l.id, lb.id, l.name, l.summary, `+descCol+`, l.layer_type,
        l.vcs_url, l.vcs_web_url, l.vcs_web_tree_base_url, lb.vcs_subdir, lb.actual_branch, l.index_preference,
        lb.vcs_last_rev, COALESCE(yp.name, ''), COALESCE(yp.image_url, ''),
        COALESCE(yp.link_url, ''), lb.series_compat, `+staleExpr+`
@@ -118,7 +125,6 @@ WHERE lb.branch_id = ? AND l.status IN `+publishedIn+` AND NOT l.comparison`, f.
 		return nil, fmt.Errorf("layers on %s: %w", branch.Name, err)
 	}
 	out := &LayerList{TypeCounts: map[string]int{}, All: len(rows)}
-	words := strings.Fields(strings.ToLower(f.Query))
 	matched := rows[:0]
 	for _, r := range rows {
 		r.BranchName = branch.Name
@@ -141,23 +147,34 @@ WHERE lb.branch_id = ? AND l.status IN `+publishedIn+` AND NOT l.comparison`, f.
 		}
 		matched = append(matched, r)
 	}
-	byName := func(a, b LayerRow) int { return cmp.Compare(a.Name, b.Name) }
-	byType := func(a, b LayerRow) int {
+	// Sorted through pointers: a LayerRow is large, and comparing copies
+	// of them cost more than the query on a branch of 400 layers.
+	ptrs := make([]*LayerRow, len(matched))
+	for i := range matched {
+		ptrs[i] = &matched[i]
+	}
+	byName := func(a, b *LayerRow) int { return cmp.Compare(a.Name, b.Name) }
+	byType := func(a, b *LayerRow) int {
 		return cmp.Or(cmp.Compare(typeOrder(a.LayerType), typeOrder(b.LayerType)),
 			cmp.Compare(b.IndexPreference, a.IndexPreference), byName(a, b))
 	}
 	switch f.Sort {
 	case "name":
-		slices.SortFunc(matched, byName)
+		slices.SortFunc(ptrs, byName)
 	case "-name":
-		slices.SortFunc(matched, func(a, b LayerRow) int { return byName(b, a) })
+		slices.SortFunc(ptrs, func(a, b *LayerRow) int { return byName(b, a) })
 	case "-type":
-		slices.SortFunc(matched, func(a, b LayerRow) int {
+		slices.SortFunc(ptrs, func(a, b *LayerRow) int {
 			return cmp.Or(cmp.Compare(typeOrder(b.LayerType), typeOrder(a.LayerType)), byName(a, b))
 		})
 	default:
-		slices.SortFunc(matched, byType)
+		slices.SortFunc(ptrs, byType)
 	}
+	sorted := make([]LayerRow, len(ptrs))
+	for i, p := range ptrs {
+		sorted[i] = *p
+	}
+	matched = sorted
 	out.Paged = paginate(matched, f.Page)
 	return out, nil
 }
