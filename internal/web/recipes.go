@@ -41,7 +41,11 @@ func (s *Server) recipeSearch(c echo.Context) error {
 		return s.pages.render(c, http.StatusBadRequest, "recipes", data)
 	}
 	data.Listing = q.Empty()
-	data.Results, err = s.store.SearchRecipes(c.Request().Context(), b, q, c.QueryParam("sort"), p)
+	if x := s.searchIndex(c.Request().Context(), b.ID); x != nil {
+		data.Results, err = x.Search(q, c.QueryParam("sort"), p)
+	} else {
+		data.Results, err = s.store.SearchRecipes(c.Request().Context(), b, q, c.QueryParam("sort"), p)
+	}
 	if errors.Is(err, store.ErrUnknownLayer) {
 		data.Error = fmt.Sprintf("No layer %q was found on this branch.", q.Layer)
 		return s.pages.render(c, http.StatusOK, "recipes", data)
