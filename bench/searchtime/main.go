@@ -77,8 +77,9 @@ func main() {
 		took := time.Since(t0)
 		runtime.GC()
 		runtime.ReadMemStats(&m1)
-		fmt.Printf("in-memory index of %d recipes built in %v, heap %.1f MB\n", x.Len(), took.Round(time.Millisecond),
-			float64(m1.HeapAlloc-m0.HeapAlloc)/1e6)
+		fmt.Printf("in-memory index of %d recipes built in %v, heap %.1f MB (%.0f MB allocated while building, heap peak %.0f MB)\n",
+			x.Len(), took.Round(time.Millisecond), float64(m1.HeapAlloc-m0.HeapAlloc)/1e6,
+			float64(m1.TotalAlloc-m0.TotalAlloc)/1e6, float64(m1.HeapSys)/1e6)
 	}
 	var sum, memSum time.Duration
 	for _, qs := range queries {

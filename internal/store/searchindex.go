@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // SearchIndex answers recipe searches of one branch from memory, with the
@@ -31,9 +33,7 @@ import (
 type SearchIndex struct {
 	BranchID int64
 	pg       bool
-	rows     []RecipeRow // in the default order: lower(pn), index preference descending, layer name, id
-	lpn      []string    // lower(pn) as the database computes it
-	pref     []int
+	rows     []searchRow // in the default order: lower(pn), index preference descending, layer name, id
 	byLayer  map[int64][]int32
 	layers   map[string]int64   // every published layer, by name (layer: names one of any branch)
 	byPN     map[string][]int32 // ordinals of rows, ascending
@@ -51,69 +51,105 @@ type SearchIndex struct {
 // and class names, and indexes them.
 func (s *Store) LoadSearchIndex(ctx context.Context, branchID int64) (*SearchIndex, error) {
 	x := &SearchIndex{BranchID: branchID, pg: s.db.Dialector.Name() == "postgres"}
-	var rows []struct {
-		RecipeRow
-		LPN             string `gorm:"column:lpn"`
-		LayerID         int64
-		IndexPreference int
-	}
-	err := s.with(ctx).Raw(`SELECT r.id, r.pn, lower(r.pn) AS lpn, r.pv, r.filename, r.filepath, r.summary, r.description,
+	// Read with database/sql: gorm's reflective scan allocated as much
+	// again as the rows hold.
+	sqlRows, err := s.with(ctx).Raw(`SELECT r.id, r.pn, lower(r.pn) AS lpn, r.pv, r.filename, r.filepath, r.summary, r.description,
        r.license, r.inherits, r.blacklisted, r.skip_reason, r.unevaluated, l.name AS layer_name, l.id AS layer_id,
        l.index_preference
 FROM recipes r JOIN layer_branches lb ON lb.id = r.layer_branch_id JOIN layers l ON l.id = lb.layer_id
 WHERE r.branch_id = ? AND l.status IN ? AND NOT l.comparison
-ORDER BY `+s.collate("lower(r.pn) %[1]s, l.index_preference DESC, l.name %[1]s, r.id"), branchID, publishedStatuses).
-		Scan(&rows).Error
+ORDER BY `+s.collate("lower(r.pn) %[1]s, l.index_preference DESC, l.name %[1]s, r.id"), branchID, publishedStatuses).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("reading the recipes of branch %d: %w", branchID, err)
 	}
+	defer sqlRows.Close()
+	var rows []searchRow
+	for sqlRows.Next() {
+		var r searchRow
+		if err := sqlRows.Scan(&r.ID, &r.PN, &r.LPN, &r.PV, &r.Filename, &r.Filepath, &r.Summary, &r.Description, &r.License,
+			&r.Inherits, &r.Blacklisted, &r.SkipReason, &r.Unevaluated, &r.LayerName, &r.LayerID, &r.IndexPreference); err != nil {
+			return nil, fmt.Errorf("reading the recipes of branch %d: %w", branchID, err)
+		}
+		rows = append(rows, r)
+	}
+	if err := sqlRows.Err(); err != nil {
+		return nil, fmt.Errorf("reading the recipes of branch %d: %w", branchID, err)
+	}
+	sqlRows.Close()
 	n := len(rows)
-	x.rows, x.lpn, x.pref, x.byLayer = make([]RecipeRow, n), make([]string, n), make([]int, n), map[int64][]int32{}
+	x.rows, x.byLayer = rows, map[int64][]int32{}
 	ord := make(map[int64]int32, n)
 	x.byPN = make(map[string][]int32, n)
 	x.grams = map[uint32][]int32{}
-	words := map[string][]int32{}
+	wordIDs := map[string]int32{}
+	var (
+		postings [][]int32
+		gramBuf  []uint32
+		wordBuf  []byte
+	)
 	for i := range rows {
 		r := &rows[i]
 		o := int32(i)
-		x.rows[i], x.lpn[i], x.pref[i] = r.RecipeRow, r.LPN, r.IndexPreference
 		x.byLayer[r.LayerID] = append(x.byLayer[r.LayerID], o)
 		ord[r.ID] = o
 		x.byPN[r.PN] = append(x.byPN[r.PN], o)
-		for _, g := range nameGrams(r.LPN) {
-			if l := x.grams[g]; len(l) == 0 || l[len(l)-1] != o {
-				x.grams[g] = append(l, o)
+		gramBuf = nameGrams(r.LPN, gramBuf[:0])
+		for _, g := range gramBuf {
+			x.grams[g] = append(x.grams[g], o)
+		}
+		add := func(w []byte) {
+			id, ok := wordIDs[string(w)]
+			if !ok {
+				id = int32(len(postings))
+				wordIDs[string(w)] = id
+				postings = append(postings, nil)
+			}
+			if l := postings[id]; len(l) == 0 || l[len(l)-1] != o {
+				postings[id] = append(l, o)
 			}
 		}
-		for _, w := range x.documentWords(&r.RecipeRow) {
-			if l := words[w]; len(l) == 0 || l[len(l)-1] != o {
-				words[w] = append(l, o)
-			}
-		}
+		wordBuf = eachWord(r.Summary, wordBuf, add)
+		wordBuf = eachWord(r.Description, wordBuf, add)
 	}
-	x.vocab = make([]string, 0, len(words))
-	for w := range words {
+	x.vocab = make([]string, 0, len(wordIDs))
+	for w := range wordIDs {
 		x.vocab = append(x.vocab, w)
 	}
 	slices.Sort(x.vocab)
 	x.postings = make([][]int32, len(x.vocab))
 	for i, w := range x.vocab {
-		x.postings[i] = words[w]
+		x.postings[i] = postings[wordIDs[w]]
 	}
+	packLists(x.postings)
+	packMap(x.grams)
+	packMap(x.byPN)
+	packMap(x.byLayer)
 
 	names := func(sql string, args ...any) (map[string][]int32, error) {
-		var links []struct {
-			RecipeID int64
-			Name     string
-		}
-		if err := s.with(ctx).Raw(sql, args...).Scan(&links).Error; err != nil {
+		rs, err := s.with(ctx).Raw(sql, args...).Rows()
+		if err != nil {
 			return nil, err
 		}
+		defer rs.Close()
 		m := map[string][]int32{}
-		for _, l := range links {
-			if o, ok := ord[l.RecipeID]; ok {
-				m[l.Name] = append(m[l.Name], o)
+		var (
+			id   int64
+			name []byte
+		)
+		for rs.Next() {
+			if err := rs.Scan(&id, &name); err != nil {
+				return nil, err
 			}
+			if o, ok := ord[id]; ok {
+				if l, ok := m[string(name)]; ok {
+					m[string(name)] = append(l, o)
+				} else {
+					m[string(name)] = []int32{o}
+				}
+			}
+		}
+		if err := rs.Err(); err != nil {
+			return nil, err
 		}
 		for k, l := range m {
 			slices.Sort(l)
@@ -128,6 +164,8 @@ UNION ALL SELECT recipe_id, name FROM recipe_package_config_deps WHERE branch_id
 	if x.inherits, err = names(`SELECT recipe_id, name FROM recipe_inherits WHERE branch_id = ?`, branchID); err != nil {
 		return nil, fmt.Errorf("reading the classes of branch %d: %w", branchID, err)
 	}
+	packMap(x.deps)
+	packMap(x.inherits)
 	ls, err := s.PublishedLayers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("reading the published layers: %w", err)
@@ -139,16 +177,39 @@ UNION ALL SELECT recipe_id, name FROM recipe_package_config_deps WHERE branch_id
 	return x, nil
 }
 
-// documentWords is the distinct full-text words of a recipe.
-func (x *SearchIndex) documentWords(r *RecipeRow) []string {
-	ws := searchTokens(r.Summary + " " + r.Description)
-	slices.Sort(ws)
-	return slices.Compact(ws)
+// eachWord calls add with each word of s as searchTokens splits it (runs
+// of letters and digits, lower-cased), written into buf, without
+// allocating; it returns buf for reuse.
+func eachWord(s string, buf []byte, add func([]byte)) []byte {
+	buf = buf[:0]
+	for _, r := range s {
+		if l := unicode.ToLower(r); unicode.IsLetter(l) || unicode.IsDigit(l) {
+			buf = utf8.AppendRune(buf, l)
+			continue
+		}
+		if len(buf) > 0 {
+			add(buf)
+			buf = buf[:0]
+		}
+	}
+	if len(buf) > 0 {
+		add(buf)
+	}
+	return buf[:0]
 }
 
-// nameGrams is the distinct 1-, 2- and 3-byte substrings of a name.
-func nameGrams(s string) []uint32 {
-	var gs []uint32
+// searchRow is a recipe of the index: what a search returns and what it
+// orders by.
+type searchRow struct {
+	RecipeRow
+	LPN             string `gorm:"column:lpn"` // lower(pn) as the database computes it
+	LayerID         int64
+	IndexPreference int
+}
+
+// nameGrams appends the distinct 1-, 2- and 3-byte substrings of a name
+// to gs.
+func nameGrams(s string, gs []uint32) []uint32 {
 	for i := range len(s) {
 		for n := 1; n <= 3 && i+n <= len(s); n++ {
 			gs = append(gs, gramKey(s[i:i+n]))
@@ -257,8 +318,8 @@ func (x *SearchIndex) Search(q RecipeQuery, sortBy string, p Page) (Paged[Recipe
 		} else {
 			whole := strings.ToLower(strings.Join(q.Terms, " "))
 			prefix := newBitset(len(x.rows))
-			lo := sort.SearchStrings(x.lpn, whole)
-			for o := lo; o < len(x.lpn) && strings.HasPrefix(x.lpn[o], whole); o++ {
+			lo := sort.Search(len(x.rows), func(i int) bool { return x.rows[i].LPN >= whole })
+			for o := lo; o < len(x.rows) && strings.HasPrefix(x.rows[o].LPN, whole); o++ {
 				prefix.add(int32(o))
 			}
 			prefix.and(f)
@@ -284,7 +345,7 @@ func (x *SearchIndex) Search(q RecipeQuery, sortBy string, p Page) (Paged[Recipe
 		}
 		visit := func(o int32) {
 			if total >= first && total < last {
-				out.Items = append(out.Items, x.rows[o])
+				out.Items = append(out.Items, x.rows[o].RecipeRow)
 			}
 			total++
 		}
@@ -332,7 +393,7 @@ func (x *SearchIndex) nameMatches(terms []string, f bitset) bitset {
 				for w != 0 {
 					o := i*64 + bits.TrailingZeros64(w)
 					w &= w - 1
-					if !strings.Contains(x.lpn[o], t) {
+					if !strings.Contains(x.rows[o].LPN, t) {
 						m[i] &^= 1 << (uint(o) & 63)
 					}
 				}
@@ -364,7 +425,7 @@ func (x *SearchIndex) textMatches(terms []string, f bitset) (bitset, bool) {
 			for w != 0 {
 				o := i*64 + bits.TrailingZeros64(w)
 				w &= w - 1
-				if !x.hasPhrase(&x.rows[o], toks) {
+				if !x.hasPhrase(&x.rows[o].RecipeRow, toks) {
 					m[i] &^= 1 << (uint(o) & 63)
 				}
 			}
@@ -427,13 +488,13 @@ func (x *SearchIndex) order(sortBy string) []int32 {
 		o[i] = int32(i)
 	}
 	r := x.rows
-	byName := func(a, b int32) int { return cmp.Compare(x.lpn[a], x.lpn[b]) }
+	byName := func(a, b int32) int { return cmp.Compare(r[a].LPN, r[b].LPN) }
 	byID := func(a, b int32) int { return cmp.Compare(r[a].ID, r[b].ID) }
 	var c func(a, b int32) int
 	switch sortBy {
 	case "-name":
 		c = func(a, b int32) int {
-			return cmp.Or(-byName(a, b), -cmp.Compare(x.pref[a], x.pref[b]), cmp.Compare(r[a].LayerName, r[b].LayerName), byID(a, b))
+			return cmp.Or(-byName(a, b), -cmp.Compare(r[a].IndexPreference, r[b].IndexPreference), cmp.Compare(r[a].LayerName, r[b].LayerName), byID(a, b))
 		}
 	case "layer":
 		c = func(a, b int32) int {
@@ -456,4 +517,33 @@ func (x *SearchIndex) order(sortBy string) []int32 {
 	}
 	x.orders[sortBy] = o
 	return o
+}
+
+// packLists moves lists grown by append (up to twice their length each)
+// into one array of their exact total size: a third of the index's heap at
+// the size of the public index.
+func packLists(lists [][]int32) {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	all := make([]int32, 0, n)
+	for i, l := range lists {
+		start := len(all)
+		all = append(all, l...)
+		lists[i] = all[start:len(all):len(all)]
+	}
+}
+
+// packMap is packLists for the lists of a map.
+func packMap[K comparable](m map[K][]int32) {
+	keys := make([]K, 0, len(m))
+	lists := make([][]int32, 0, len(m))
+	for k, l := range m {
+		keys, lists = append(keys, k), append(lists, l)
+	}
+	packLists(lists)
+	for i, k := range keys {
+		m[k] = lists[i]
+	}
 }

@@ -24,7 +24,13 @@ type searchSlot struct {
 	x        *store.SearchIndex
 	building bool
 	failed   time.Time // the last build's failure: not retried for a while
+	used     time.Time // the last search it answered
 }
+
+// searchIdle is how long an index no search used is kept: one of a branch
+// of the public index's size holds about 50 MB, and old branches are
+// searched rarely.
+const searchIdle = 10 * time.Minute
 
 // searchRetry is how long a failed build waits before the next try.
 const searchRetry = 10 * time.Second
@@ -47,7 +53,14 @@ func (s *Server) searchIndex(ctx context.Context, branchID int64) *store.SearchI
 		sl = &searchSlot{}
 		m.byBranch[branchID] = sl
 	}
+	now := time.Now()
+	for _, other := range m.byBranch {
+		if other.x != nil && now.Sub(other.used) > searchIdle {
+			other.x = nil
+		}
+	}
 	if sl.x != nil && sl.version == v {
+		sl.used = now
 		return sl.x
 	}
 	if !sl.building && time.Since(sl.failed) >= searchRetry {
@@ -74,7 +87,7 @@ func (s *Server) buildSearchIndex(ctx context.Context, sl *searchSlot, branchID,
 		return
 	}
 	if sl.x == nil || version >= sl.version {
-		sl.x, sl.version = x, version
+		sl.x, sl.version, sl.used = x, version, time.Now()
 	}
 	s.log.Debug("search index built", "branch", branchID, "version", version, "recipes", x.Len(), "took", time.Since(start))
 }
