@@ -112,11 +112,7 @@ func (s *Store) APILayerNotes(ctx context.Context, ids []int64) ([]LayerNote, er
 const recipeColumns = `id, layer_branch_id, filename, filepath, pn, pv, pr, pe, summary, description, section,
 	license, homepage, bugtracker, provides, bbclassextend, inherits, blacklisted, configopts, srcrev, updated_at`
 
-func scanRecipe(r *sql.Rows, x *Recipe) error {
-	return r.Scan(&x.ID, &x.LayerBranchID, &x.Filename, &x.Filepath, &x.PN, &x.PV, &x.PR, &x.PE, &x.Summary,
-		&x.Description, &x.Section, &x.License, &x.Homepage, &x.Bugtracker, &x.Provides, &x.BBClassExtend,
-		&x.Inherits, &x.Blacklisted, &x.ConfigOpts, &x.SrcRev, &x.UpdatedAt)
-}
+func scanRecipe(r *sql.Rows, x *Recipe) error { return r.Scan(recipeFields(x)...) }
 
 // APIRecipes reads recipes by id.
 func (s *Store) APIRecipes(ctx context.Context, ids []int64) ([]Recipe, error) {
