@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -465,12 +466,25 @@ type CoveredPackage struct {
 // PackagesCoveredBy lists the comparison packages (of any comparison) whose
 // cover is this recipe, at most limit.
 func (s *Store) PackagesCoveredBy(ctx context.Context, layerBranchID int64, pn string, limit int) ([]CoveredPackage, error) {
-	var out []CoveredPackage
-	err := s.with(ctx).Raw(`SELECT p.id, p.name, p.version, p.cover_status, b.name AS branch
+	// Every recipe page runs this: rows scanned here, not by GORM's
+	// reflective Scan.
+	rows, err := s.with(ctx).Raw(`SELECT p.id, p.name, p.version, p.cover_status, b.name AS branch
 FROM comparison_packages p JOIN branches b ON b.id = p.branch_id
 WHERE p.cover_layer_branch_id = ? AND p.cover_pn = ? AND NOT p.deleted
-ORDER BY `+s.collate("b.name %[1]s")+`, `+s.collate("p.name %[1]s")+` LIMIT ?`, layerBranchID, pn, limit).Scan(&out).Error
-	return out, err
+ORDER BY `+s.collate("b.name %[1]s")+`, `+s.collate("p.name %[1]s")+` LIMIT ?`, layerBranchID, pn, limit).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []CoveredPackage
+	for rows.Next() {
+		var c CoveredPackage
+		if err := rows.Scan(&c.ID, &c.Name, &c.Version, &c.CoverStatus, &c.Branch); err != nil {
+			return nil, fmt.Errorf("reading packages covered by %s: %w", pn, err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // DeleteComparisonBranch removes a comparison branch with its packages,

@@ -131,11 +131,13 @@ func (c *pageCache) remove(e *cacheEntry) {
 	c.bytes -= len(e.body)
 }
 
-// recorder copies what a handler writes, to cache it.
+// recorder copies what a handler writes, to cache it. A rendered page comes
+// in one Write (render buffers it), so body is one exact-size copy, which
+// the cache keeps as it is.
 type recorder struct {
 	http.ResponseWriter
 	status int
-	buf    bytes.Buffer
+	body   []byte
 }
 
 func (r *recorder) WriteHeader(code int) { r.status = code; r.ResponseWriter.WriteHeader(code) }
@@ -143,7 +145,11 @@ func (r *recorder) Write(b []byte) (int, error) {
 	if r.status == 0 {
 		r.status = http.StatusOK
 	}
-	r.buf.Write(b)
+	if r.body == nil {
+		r.body = bytes.Clone(b)
+	} else {
+		r.body = append(r.body, b...)
+	}
 	return r.ResponseWriter.Write(b)
 }
 
@@ -218,7 +224,7 @@ func (s *Server) cached(h echo.HandlerFunc) echo.HandlerFunc {
 				hdr[k] = v
 			}
 		}
-		c.put(&cacheEntry{key: key, version: version, born: time.Now(), status: rec.status, header: hdr, body: bytes.Clone(rec.buf.Bytes())})
+		c.put(&cacheEntry{key: key, version: version, born: time.Now(), status: rec.status, header: hdr, body: rec.body})
 		return nil
 	}
 }

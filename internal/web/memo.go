@@ -21,6 +21,10 @@ type indexMemo struct {
 	version  int64
 	branches *memoEntry[[]store.Branch]
 	indexes  map[int64]*memoEntry[*store.BranchIndex]
+	// layerBranches are layer branches with their Layer and Branch, by id:
+	// every recipe page needs its recipe's, and there are few of them
+	// (one per layer and branch) against many recipes.
+	layerBranches map[int64]*memoEntry[*store.LayerBranch]
 }
 
 // memoEntry is one value, built once by the first caller while the others
@@ -41,7 +45,7 @@ const memoBuildTimeout = time.Minute
 func memoGet[T any](ctx context.Context, m *indexMemo, version int64, slot func() *memoSlot[T], build func(context.Context) (T, error)) (T, error) {
 	m.mu.Lock()
 	if version != m.version {
-		m.version, m.branches, m.indexes = version, nil, nil
+		m.version, m.branches, m.indexes, m.layerBranches = version, nil, nil, nil
 	}
 	sl := slot()
 	e := sl.get()
@@ -149,4 +153,27 @@ func (s *Server) branchIndex(ctx context.Context, branchID int64) (*store.Branch
 				}
 			}}
 	}, func(ctx context.Context) (*store.BranchIndex, error) { return s.store.LoadBranchIndex(ctx, branchID) })
+}
+
+// layerBranch is the layer branch id with its Layer and Branch at the
+// current version, shared read-only between requests.
+func (s *Server) layerBranch(ctx context.Context, id int64) (*store.LayerBranch, error) {
+	v, err := s.indexVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := &s.memo
+	return memoGet(ctx, m, v, func() *memoSlot[*store.LayerBranch] {
+		return &memoSlot[*store.LayerBranch]{get: func() *memoEntry[*store.LayerBranch] { return m.layerBranches[id] },
+			set: func(e *memoEntry[*store.LayerBranch]) {
+				if m.layerBranches == nil {
+					m.layerBranches = map[int64]*memoEntry[*store.LayerBranch]{}
+				}
+				if e == nil {
+					delete(m.layerBranches, id)
+				} else {
+					m.layerBranches[id] = e
+				}
+			}}
+	}, func(ctx context.Context) (*store.LayerBranch, error) { return s.store.LayerBranchByID(ctx, id) })
 }

@@ -63,7 +63,7 @@ func (s *Server) recipeDetail(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.store.RecipePage(c.Request().Context(), id, s.branchIndex)
+	p, err := s.store.RecipePage(c.Request().Context(), id, s.branchIndex, s.layerBranch)
 	if errors.Is(err, store.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, "There is no recipe with this id; it may have been removed from its layer.")
 	} else if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 )
@@ -48,13 +49,31 @@ func (r *renderer) render(c echo.Context, status int, page string, data any) err
 	if !ok {
 		return fmt.Errorf("no page template %q", page)
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "base", data); err != nil {
+	buf := renderBufs.Get().(*bytes.Buffer)
+	defer putRenderBuf(buf)
+	buf.Reset()
+	if err := t.ExecuteTemplate(buf, "base", data); err != nil {
 		return fmt.Errorf("render %s: %w", page, err)
 	}
 	// A known length spares the client a chunked response.
 	c.Response().Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// renderBufs keeps page buffers between requests: a page is tens of
+// kilobytes, and a fresh buffer grows to it by doubling, which was a
+// dozen allocations and copies per page. What writes the page on (the
+// connection, the page cache's recorder) copies it before render returns.
+var renderBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledRender is the largest buffer kept for reuse, so one huge page
+// does not pin its memory in every pooled buffer.
+const maxPooledRender = 1 << 20
+
+func putRenderBuf(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledRender {
+		renderBufs.Put(b)
+	}
 }
 
 // statusText is http.StatusText for templates.
