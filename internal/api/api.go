@@ -111,7 +111,19 @@ func Register(e *echo.Echo, s *store.Store, opts Options) {
 // the data (an error is not a representation of it).
 func detail(c echo.Context, code int, msg string) error {
 	noValidators(c)
-	return c.JSON(code, map[string]string{"detail": msg})
+	return c.JSON(code, Detail(c, msg))
+}
+
+// Detail is the JSON body of an API error: upstream's {"detail": msg},
+// with the request's id (the X-Request-ID the web server gives every
+// response first of all) as request_id, to quote when reporting the error
+// — a field upstream's clients, which read detail, pass over.
+func Detail(c echo.Context, msg string) map[string]string {
+	body := map[string]string{"detail": msg}
+	if id := c.Response().Header().Get(echo.HeaderXRequestID); id != "" {
+		body["request_id"] = id
+	}
+	return body
 }
 
 func noValidators(c echo.Context) {
