@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -18,7 +16,7 @@ import (
 // helps SQLite is fewer statements, so a layer's page reads its head in one.
 
 // pageRows runs one of the pages' read queries, written with ? for each
-// argument (no literal ? in the text). Inside a transaction (Tx) it runs
+// argument (dollarPlaceholders numbers them for PostgreSQL). Inside a transaction (Tx) it runs
 // through GORM.
 func (s *Store) pageRows(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
 	sqlDB, ok := s.db.Statement.ConnPool.(*sql.DB)
@@ -29,23 +27,6 @@ func (s *Store) pageRows(ctx context.Context, query string, args ...any) (*sql.R
 		query = dollarPlaceholders(query)
 	}
 	return sqlDB.QueryContext(ctx, query, args...)
-}
-
-// dollarPlaceholders numbers a query's ? placeholders for PostgreSQL.
-func dollarPlaceholders(q string) string {
-	var b strings.Builder
-	b.Grow(len(q) + 16)
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
 }
 
 // scanAll runs a page query and scans each row with scan.
