@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
 )
@@ -17,10 +19,27 @@ import (
 // page's own folder, so pages can each define "title" and "content".
 type renderer struct {
 	pages map[string]*template.Template
+
+	// layout is the layout's own set, which renders the partials.
+	layout *template.Template
+	// partials are the layout's partials as rendered, by partialID.
+	partials  sync.Map
+	npartials atomic.Int64
 }
 
+// partialID names one rendering of a partial.
+type partialID struct{ name, key string }
+
+// maxPartials bounds the partials kept (the keys hold branch names).
+const maxPartials = 4096
+
 func newRenderer(fsys fs.FS, funcs template.FuncMap) (*renderer, error) {
-	layout, err := template.New("").Funcs(funcs).ParseFS(fsys, "layout/*.html")
+	r := &renderer{pages: map[string]*template.Template{}}
+	all := template.FuncMap{"partial": r.partial}
+	for k, v := range funcs {
+		all[k] = v
+	}
+	layout, err := template.New("").Funcs(all).ParseFS(fsys, "layout/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("layout templates: %w", err)
 	}
@@ -28,7 +47,6 @@ func newRenderer(fsys fs.FS, funcs template.FuncMap) (*renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{pages: map[string]*template.Template{}}
 	for _, d := range dirs {
 		if !d.IsDir() {
 			continue
@@ -39,7 +57,66 @@ func newRenderer(fsys fs.FS, funcs template.FuncMap) (*renderer, error) {
 		}
 		r.pages[d.Name()] = t
 	}
+	// Cloned above before any execution, as html/template requires.
+	r.layout = layout
 	return r, nil
+}
+
+// partialKeyer is a page's data as the layout's partials see it: every
+// page's data embeds pageData.
+type partialKeyer interface {
+	partialKey(name string) (string, bool)
+}
+
+// partialKey says what the layout partial name depends on, false when its
+// output must not be kept (a signed-in visitor's account area). The
+// partials (templates/layout/base.html, account.html) and these keys go
+// together.
+func (p pageData) partialKey(name string) (string, bool) {
+	switch name {
+	case "searchform":
+		return p.BranchName, true
+	case "mainnav":
+		return p.BranchName + "\x00" + p.Nav, true
+	case "footer":
+		return p.SiteName + "\x00" + p.Version, true
+	case "accountnav":
+		if p.User != nil {
+			return "", false
+		}
+		return strconv.FormatBool(p.ClosedSite) + strconv.FormatBool(p.LocalPasswords), true
+	}
+	return "", false
+}
+
+// partial renders a part of the layout that is the same on many pages —
+// the navigation, search form, anonymous account area and footer, about
+// a hundred template actions, each a reflective call — once per key, and
+// after that returns it as it was rendered (the same bytes: a partial
+// starts and ends in HTML text, as where the layout includes it).
+func (r *renderer) partial(name string, data any) (template.HTML, error) {
+	pk, ok := data.(partialKeyer)
+	var id partialID
+	if ok {
+		id.name, id.key = name, ""
+		id.key, ok = pk.partialKey(name)
+		if ok {
+			if h, found := r.partials.Load(id); found {
+				return h.(template.HTML), nil
+			}
+		}
+	}
+	var b strings.Builder
+	if err := r.layout.ExecuteTemplate(&b, name, data); err != nil {
+		return "", err
+	}
+	h := template.HTML(b.String())
+	if ok && r.npartials.Load() < maxPartials {
+		if _, loaded := r.partials.LoadOrStore(id, h); !loaded {
+			r.npartials.Add(1)
+		}
+	}
+	return h, nil
 }
 
 // render writes page with data, buffered so a template error becomes a clean
