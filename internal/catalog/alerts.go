@@ -18,52 +18,51 @@ import (
 // per layer. The state lives in layer_branch_alerts; the mail goes through
 // the mail jobs in the transaction that changes it.
 
-// alertAfterRun updates a layer branch's alert state after a run ended and
-// queues the mail the change calls for; gone says the run failed because
-// the repository was not found (for the administrators' digest).
-func (s *Service) alertAfterRun(ctx context.Context, run *store.LayerUpdate, gone bool) error {
+// alertAfterRun updates a layer branch's alert state, in the transaction
+// that ends a run, and queues the mail the change calls for; gone says the
+// run failed because the repository was not found (for the
+// administrators' digest).
+func (s *Service) alertAfterRun(ctx context.Context, tx *jobs.Tx, run *store.LayerUpdate, gone bool) error {
 	if !run.Final() || run.LayerBranchID == nil || run.Status == store.UpdateCancelled {
 		return nil
 	}
 	lbID := *run.LayerBranchID
-	return s.q.InTx(ctx, func(tx *jobs.Tx) error {
-		st, found, err := tx.AlertState(ctx, lbID)
-		if err != nil {
-			return err
+	st, found, err := tx.AlertState(ctx, lbID)
+	if err != nil {
+		return err
+	}
+	if st.LastRunID != nil && *st.LastRunID >= run.ID {
+		return nil // a newer run was judged already
+	}
+	now := time.Now().UTC()
+	kind := ""
+	switch run.Status {
+	case store.UpdateFailed:
+		st.RepoGone = gone
+		if !st.Failing {
+			kind, st.Failing, st.FailingSince = "update_failing", true, &now
 		}
-		if st.LastRunID != nil && *st.LastRunID >= run.ID {
-			return nil // a newer run was judged already
+	case store.UpdateSucceeded, store.UpdateUnchanged:
+		st.RepoGone = false
+		if st.Failing {
+			kind, st.Failing, st.FailingSince = "update_recovered", false, nil
+		} else if run.Status == store.UpdateSucceeded && found && run.Warnings != st.Warnings {
+			kind = "update_warnings"
 		}
-		now := time.Now().UTC()
-		kind := ""
-		switch run.Status {
-		case store.UpdateFailed:
-			st.RepoGone = gone
-			if !st.Failing {
-				kind, st.Failing, st.FailingSince = "update_failing", true, &now
-			}
-		case store.UpdateSucceeded, store.UpdateUnchanged:
-			st.RepoGone = false
-			if st.Failing {
-				kind, st.Failing, st.FailingSince = "update_recovered", false, nil
-			} else if run.Status == store.UpdateSucceeded && found && run.Warnings != st.Warnings {
-				kind = "update_warnings"
-			}
-			if run.Status == store.UpdateSucceeded {
-				st.Warnings = run.Warnings
-			}
-			st.LastOKAt = &now
+		if run.Status == store.UpdateSucceeded {
+			st.Warnings = run.Warnings
 		}
-		id := run.ID
-		st.LastRunID = &id
-		if err := tx.SaveAlertState(ctx, &st); err != nil {
-			return err
-		}
-		if kind == "" {
-			return nil
-		}
-		return s.mailAlert(ctx, tx, kind, run, st)
-	})
+		st.LastOKAt = &now
+	}
+	id := run.ID
+	st.LastRunID = &id
+	if err := tx.SaveAlertState(ctx, &st); err != nil {
+		return err
+	}
+	if kind == "" {
+		return nil
+	}
+	return s.mailAlert(ctx, tx, kind, run, st)
 }
 
 // mailAlert emails the layer branch's active maintainers who did not opt

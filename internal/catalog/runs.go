@@ -493,11 +493,14 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 				return err
 			}
 			// What the feeds say this run did, with the index it stored.
-			return tx.AddRecipeEvents(ctx, run.ID, *run.LayerBranchID, res.Stats.Events)
+			if err := tx.AddRecipeEvents(ctx, run.ID, *run.LayerBranchID, res.Stats.Events); err != nil {
+				return err
+			}
+			s.alert(ctx, tx, run, nil)
+			return nil
 		}})
 	if ierr == nil && res.Status == store.UpdateSucceeded {
 		s.logRun(run)
-		s.alert(ctx, run, nil)
 		// A master layer branch that opted in is followed on the
 		// releases it declares (followmaster.go); the run is done
 		// whatever that says.
@@ -512,20 +515,26 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 	defer cancel()
 	w.again, w.why = s.judge(fctx, ctx, run, ierr, log, o)
 	record(run, res, log)
-	err = s.store.FinishRun(fctx, run)
+	finish := func() error {
+		return s.q.InTx(fctx, func(tx *jobs.Tx) error {
+			if err := tx.FinishRun(fctx, run); err != nil {
+				return err
+			}
+			s.alert(fctx, tx.Store, run, ierr)
+			return nil
+		})
+	}
+	err = finish()
 	if errors.Is(err, store.ErrConflict) && run.Status == store.UpdateRetrying {
 		// A newer request queued a run meanwhile: it will do the work.
 		run.Status, run.NextAttemptAt, w.again, w.why = store.UpdateFailed, nil, 0, noPause
 		run.Reason += " (a newer update of this layer branch is queued)"
-		err = s.store.FinishRun(fctx, run)
+		err = finish()
 	}
 	if err != nil && !errors.Is(err, store.ErrStale) {
 		return w, err
 	}
 	s.logRun(run)
-	if err == nil {
-		s.alert(fctx, run, ierr)
-	}
 	return w, nil
 }
 
@@ -575,10 +584,14 @@ func (s *Service) saveProgress(ctx context.Context, runID int64, log *ingest.Log
 	}
 }
 
-// alert tells the maintainers when the run changed their layer branch's
-// health; a failure to queue the mail is logged, not the run's.
-func (s *Service) alert(ctx context.Context, run *store.LayerUpdate, err error) {
-	if err := s.alertAfterRun(ctx, run, errors.Is(err, gitrepo.ErrRepoNotFound)); err != nil {
+// alert records what the run did to its layer branch's health, and queues
+// the maintainers' mail that calls for, in the transaction st that ends the
+// run: the stale marker, the digest and the mail never disagree with the
+// runs shown, and a crash between the two cannot lose a mail. A failure is
+// logged, not the run's: it rolls back to a savepoint, not the index.
+func (s *Service) alert(ctx context.Context, st *store.Store, run *store.LayerUpdate, err error) {
+	gone := errors.Is(err, gitrepo.ErrRepoNotFound)
+	if err := s.q.InSavepoint(ctx, st, func(tx *jobs.Tx) error { return s.alertAfterRun(ctx, tx, run, gone) }); err != nil {
 		s.log.Error("queueing the maintainers' alert", "run", run.ID, "err", err)
 	}
 }

@@ -246,6 +246,21 @@ func (q *Queue) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	})
 }
 
+// InSavepoint runs fn inside the transaction st is already in (one opened
+// elsewhere, such as the index's own), within a savepoint: rows written
+// and jobs inserted through tx commit with that transaction, but an error
+// from fn rolls back only fn's part, so a side effect cannot undo the
+// work it follows.
+func (q *Queue) InSavepoint(ctx context.Context, st *store.Store, fn func(tx *Tx) error) error {
+	return st.DB().WithContext(ctx).Transaction(func(g *gorm.DB) error {
+		sqlTx, err := db.SQLTx(g)
+		if err != nil {
+			return err
+		}
+		return fn(&Tx{Store: store.Tx(g), ctx: ctx, gorm: g, sqlTx: sqlTx, client: q.client})
+	})
+}
+
 // Enqueue inserts a job on its own, outside any other write.
 func (q *Queue) Enqueue(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	var res *rivertype.JobInsertResult

@@ -1,13 +1,9 @@
 package web_test
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -19,58 +15,8 @@ import (
 // tab. It asserts on what is visible and saves a screenshot of each page in
 // $LAYERINDEX_SCREENSHOTS (default: a temporary directory, logged).
 func TestBrowser(t *testing.T) {
-	bctx, shots := startBrowser(t, "")
+	b := startBrowser(t, "")
 	f := loadBrowseFixture(t, db.SQLite)
-	step := func() (context.Context, context.CancelFunc) { return context.WithTimeout(bctx, 20*time.Second) }
-
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		ctx, cancel := step()
-		defer cancel()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	visible := func(sel string) string {
-		t.Helper()
-		ctx, cancel := step()
-		defer cancel()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			t.Fatalf("reading %s: %v", sel, err)
-		}
-		return s
-	}
-	location := func() string {
-		t.Helper()
-		ctx, cancel := step()
-		defer cancel()
-		s, err := chromedp.Run(ctx, chromedp.Location())
-		if err != nil {
-			t.Fatalf("reading the location: %v", err)
-		}
-		return strings.TrimPrefix(s, f.ts.URL)
-	}
-	shot := func(name string) {
-		t.Helper()
-		ctx, cancel := step()
-		defer cancel()
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	expect := func(where, text string, wants ...string) {
-		t.Helper()
-		for _, w := range wants {
-			if !strings.Contains(text, w) {
-				t.Errorf("%s: %q not visible in:\n%s", where, w, text)
-			}
-		}
-	}
 	refuse := func(where, text string, nots ...string) {
 		t.Helper()
 		for _, w := range nots {
@@ -81,80 +27,80 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// 1. The layer list, reached through upstream's front-page URL.
-	run("open the index", chromedp.Navigate(f.ts.URL+"/layerindex/"), chromedp.WaitVisible(chromedp.CSS("table.layers")))
-	if loc := location(); loc != "/layerindex/branch/master/layers/" {
+	b.do("open the index", chromedp.Navigate(f.ts.URL+"/layerindex/"), chromedp.WaitVisible(chromedp.CSS("table.layers")))
+	if loc := b.location(f.ts.URL); loc != "/layerindex/branch/master/layers/" {
 		t.Errorf("front page landed on %s", loc)
 	}
-	main := visible("main")
-	expect("layer list", main, "openembedded-core", "meta-raspberrypi", "meta-python", "Raspberry Pi BSP")
+	main := b.text("main")
+	b.expect("layer list", main, "openembedded-core", "meta-raspberrypi", "meta-python", "Raspberry Pi BSP")
 	refuse("layer list", main, "meta-submitted")
-	shot("01-layers-master")
+	b.shot("01-layers-master")
 
 	// 2. Switch the release with the selector in the header.
-	run("open the release selector", chromedp.Click(chromedp.CSS("details.branch-menu summary")),
+	b.do("open the release selector", chromedp.Click(chromedp.CSS("details.branch-menu summary")),
 		chromedp.WaitVisible(chromedp.CSS(`details.branch-menu a[href*="scarthgap"]`)))
-	shot("02-release-selector")
-	run("pick scarthgap", chromedp.Click(chromedp.CSS(`details.branch-menu a[href*="scarthgap"]`)),
+	b.shot("02-release-selector")
+	b.do("pick scarthgap", chromedp.Click(chromedp.CSS(`details.branch-menu a[href*="scarthgap"]`)),
 		chromedp.WaitVisible(`//h1[contains(., "scarthgap")]`))
-	main = visible("main")
-	expect("scarthgap layers", main, "openembedded-core", "meta-oe")
+	main = b.text("main")
+	b.expect("scarthgap layers", main, "openembedded-core", "meta-oe")
 	refuse("scarthgap layers", main, "meta-raspberrypi")
-	if loc := location(); loc != "/layerindex/branch/scarthgap/layers/" {
+	if loc := b.location(f.ts.URL); loc != "/layerindex/branch/scarthgap/layers/" {
 		t.Errorf("release switch landed on %s", loc)
 	}
-	shot("03-layers-scarthgap")
+	b.shot("03-layers-scarthgap")
 
 	// 3. Filter by type on master.
-	run("back to master", chromedp.Navigate(f.ts.URL+"/layerindex/branch/master/layers/"), chromedp.WaitVisible(chromedp.CSS("table.layers")))
-	run("tick Machine (BSP) and filter", chromedp.Click(chromedp.CSS(`input[name=type][value=B]`)),
+	b.do("back to master", chromedp.Navigate(f.ts.URL+"/layerindex/branch/master/layers/"), chromedp.WaitVisible(chromedp.CSS("table.layers")))
+	b.do("tick Machine (BSP) and filter", chromedp.Click(chromedp.CSS(`input[name=type][value=B]`)),
 		chromedp.Click(`//form[contains(@class,"filters")]//button[.="Filter"]`),
 		chromedp.WaitVisible(`//a[.="Clear filters"]`))
-	if loc := location(); !strings.Contains(loc, "type=B") {
+	if loc := b.location(f.ts.URL); !strings.Contains(loc, "type=B") {
 		t.Errorf("type filter did not apply: %s", loc)
 	}
-	main = visible("table.layers")
-	expect("BSP layers", main, "meta-raspberrypi")
+	main = b.text("table.layers")
+	b.expect("BSP layers", main, "meta-raspberrypi")
 	refuse("BSP layers", main, "openembedded-core", "meta-python")
-	shot("04-layers-type-bsp")
+	b.shot("04-layers-type-bsp")
 
 	// 4. Search pn:busybox from the header: one result opens the recipe.
-	run("search pn:busybox", chromedp.SendKeys(chromedp.CSS("#header-q"), "pn:busybox\n"),
+	b.do("search pn:busybox", chromedp.SendKeys(chromedp.CSS("#header-q"), "pn:busybox\n"),
 		chromedp.WaitVisible(`//h1[contains(., "busybox")]`))
-	if loc := location(); !strings.HasPrefix(loc, "/layerindex/recipe/") {
+	if loc := b.location(f.ts.URL); !strings.HasPrefix(loc, "/layerindex/recipe/") {
 		t.Errorf("pn:busybox landed on %s", loc)
 	}
-	main = visible("main")
-	expect("busybox recipe", main, "1.38.0", "Tiny versions of many common UNIX utilities", "GPL-2.0-only & bzip2-1.0.4",
+	main = b.text("main")
+	b.expect("busybox recipe", main, "1.38.0", "Tiny versions of many common UNIX utilities", "GPL-2.0-only & bzip2-1.0.4",
 		"kernel-headers", "busybox_%.bbappend", "meta-raspberrypi", "scarthgap", "https://busybox.net/downloads/busybox-1.38.0.tar.bz2")
-	shot("05-recipe-busybox")
+	b.shot("05-recipe-busybox")
 
 	// 5. A free-text search, then open a result.
-	run("search library", chromedp.Navigate(f.ts.URL+"/layerindex/branch/master/recipes/"),
+	b.do("search library", chromedp.Navigate(f.ts.URL+"/layerindex/branch/master/recipes/"),
 		chromedp.WaitVisible(chromedp.CSS("#recipe-q")),
 		chromedp.SendKeys(chromedp.CSS("#recipe-q"), "library\n"),
 		chromedp.WaitVisible(`//p[contains(@class, "count") and contains(., "found")]`))
-	main = visible("table.recipes")
-	expect("search results", main, "glib-2.0", "glibmm", "zlib", "C++ bindings for the glib library")
+	main = b.text("table.recipes")
+	b.expect("search results", main, "glib-2.0", "glibmm", "zlib", "C++ bindings for the glib library")
 	refuse("search results", main, "busybox")
-	shot("06-search-library")
-	run("open glibmm", chromedp.Click(`//table[contains(@class,"recipes")]//a[.="glibmm"]`),
+	b.shot("06-search-library")
+	b.do("open glibmm", chromedp.Click(`//table[contains(@class,"recipes")]//a[.="glibmm"]`),
 		chromedp.WaitVisible(`//h1[contains(., "glibmm")]`))
-	main = visible("main")
-	expect("glibmm recipe", main, "C++ bindings for the glib library", "glib-2.0", "libsigc++-2.0", "no provider found", "meta-oe")
-	shot("07-recipe-glibmm")
+	main = b.text("main")
+	b.expect("glibmm recipe", main, "C++ bindings for the glib library", "glib-2.0", "libsigc++-2.0", "no provider found", "meta-oe")
+	b.shot("07-recipe-glibmm")
 
 	// 6. A layer's machines tab.
-	run("open meta-raspberrypi", chromedp.Navigate(f.ts.URL+"/layerindex/branch/master/layer/meta-raspberrypi/"),
+	b.do("open meta-raspberrypi", chromedp.Navigate(f.ts.URL+"/layerindex/branch/master/layer/meta-raspberrypi/"),
 		chromedp.WaitVisible(chromedp.CSS("nav.tabs")))
-	main = visible("main")
-	expect("layer page", main, "Raspberry Pi BSP", "Use the kirkstone branch for the Pi 1.", "Maintainer of meta-raspberrypi", "openembedded-core", "linux-raspberrypi")
-	shot("08-layer-raspberrypi")
-	run("open the machines tab", chromedp.Click(`//nav[contains(@class,"tabs")]//a[contains(., "Machines")]`),
+	main = b.text("main")
+	b.expect("layer page", main, "Raspberry Pi BSP", "Use the kirkstone branch for the Pi 1.", "Maintainer of meta-raspberrypi", "openembedded-core", "linux-raspberrypi")
+	b.shot("08-layer-raspberrypi")
+	b.do("open the machines tab", chromedp.Click(`//nav[contains(@class,"tabs")]//a[contains(., "Machines")]`),
 		chromedp.WaitVisible(`//nav[contains(@class,"tabs")]//a[@aria-current="page" and contains(., "Machines")]`))
-	main = visible("section.tab-panel")
-	expect("machines tab", main, "raspberrypi4-64", "RaspberryPi 4 Development Board (64bit)", "raspberrypi5")
+	main = b.text("section.tab-panel")
+	b.expect("machines tab", main, "raspberrypi4-64", "RaspberryPi 4 Development Board (64bit)", "raspberrypi5")
 	refuse("machines tab", main, "linux-raspberrypi")
-	shot("09-layer-machines")
+	b.shot("09-layer-machines")
 
 	// The other pages, for the record and for a look at the design.
 	for _, p := range []struct{ name, path, want string }{
@@ -169,13 +115,13 @@ func TestBrowser(t *testing.T) {
 		{"18-not-found", "/layerindex/branch/master/layer/meta-nowhere/", "no published layer"},
 		{"19-bad-query", "/layerindex/branch/master/recipes/?q=%22unclosed", "unclosed quote"},
 	} {
-		run("open "+p.path, chromedp.Navigate(f.ts.URL+p.path), chromedp.WaitVisible(chromedp.CSS("main")))
-		expect(p.name, visible("main"), p.want)
-		shot(p.name)
+		b.do("open "+p.path, chromedp.Navigate(f.ts.URL+p.path), chromedp.WaitVisible(chromedp.CSS("main")))
+		b.expect(p.name, b.text("main"), p.want)
+		b.shot(p.name)
 	}
 
 	// A phone-sized screen: the layout must still read well.
-	run("narrow window", chromedp.EmulateViewport(390, 844), chromedp.Navigate(f.ts.URL+"/layerindex/branch/master/layer/meta-raspberrypi/"),
+	b.do("narrow window", chromedp.EmulateViewport(390, 844), chromedp.Navigate(f.ts.URL+"/layerindex/branch/master/layer/meta-raspberrypi/"),
 		chromedp.WaitVisible(chromedp.CSS("nav.tabs")))
-	shot("20-layer-phone")
+	b.shot("20-layer-phone")
 }

@@ -5,19 +5,110 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"layerindex/internal/prereq"
 )
 
-// startBrowser starts headless Debian Chromium for a browser test and
-// returns its context and the directory for the test's screenshots
-// ($LAYERINDEX_SCREENSHOTS/subdir, default a temporary directory; logged).
-// Without Chromium the test skips, except in CI (.ci/run installs it); in
-// -short mode it always skips.
-func startBrowser(t *testing.T, subdir string) (context.Context, string) {
+// browserStep bounds one step of a browser test, so that a page that never
+// shows what the step waits for fails that step with its name rather than
+// the whole test binary at its deadline.
+const browserStep = 30 * time.Second
+
+// browser is one test's headless Chromium and the steps the browser tests
+// share: act, read the page, take a screenshot. Each step fails the test
+// with what it was doing.
+type browser struct {
+	t *testing.T
+	// ctx is the browser's own context, for the rare step that needs a
+	// deadline other than browserStep.
+	ctx context.Context
+	// shots is the directory the screenshots go in.
+	shots string
+}
+
+// step returns a context for one step of browserStep.
+func (b *browser) step() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(b.ctx, browserStep)
+}
+
+// do runs actions as one step called what.
+func (b *browser) do(what string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := b.step()
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// browserRun runs the action a as one step called what and returns its
+// result.
+func browserRun[T any](b *browser, what string, a chromedp.Action[T]) T {
+	b.t.Helper()
+	ctx, cancel := b.step()
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	return v
+}
+
+// text returns the visible text of the first element matching the CSS
+// selector sel.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	return browserRun(b, "reading "+sel, chromedp.Text(chromedp.CSS(sel)))
+}
+
+// value returns the value of the form field matching the CSS selector sel.
+func (b *browser) value(sel string) string {
+	b.t.Helper()
+	return browserRun(b, "reading the value of "+sel, chromedp.Value(chromedp.CSS(sel)))
+}
+
+// location returns the page's URL without the prefix base (the test
+// server's URL), so tests compare paths.
+func (b *browser) location(base string) string {
+	b.t.Helper()
+	return strings.TrimPrefix(browserRun(b, "reading the location", chromedp.Location()), base)
+}
+
+// shot saves a screenshot of the whole page as name.png in b.shots.
+func (b *browser) shot(name string) {
+	b.t.Helper()
+	png := browserRun(b, "screenshot "+name, chromedp.FullScreenshot(100))
+	if err := os.WriteFile(filepath.Join(b.shots, name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+// expect fails the test for each of wants that text (read from the page
+// where) lacks.
+func (b *browser) expect(where, text string, wants ...string) {
+	b.t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			b.t.Errorf("%s: %q not visible in:\n%s", where, w, text)
+		}
+	}
+}
+
+// fill types v into the field matching the CSS selector sel.
+func fill(sel, v string) chromedp.Action[chromedp.Void] {
+	return chromedp.SendKeys(chromedp.CSS(sel), v)
+}
+
+// startBrowser starts headless Debian Chromium for a browser test; its
+// screenshots go in $LAYERINDEX_SCREENSHOTS/subdir (default a temporary
+// directory; logged). Without Chromium the test skips, except in CI
+// (.ci/run installs it); in -short mode it always skips.
+func startBrowser(t *testing.T, subdir string) *browser {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -48,7 +139,7 @@ func startBrowser(t *testing.T, subdir string) (context.Context, string) {
 	if err := chromedp.Do(bctx); err != nil {
 		t.Fatalf("starting Chromium: %v", err)
 	}
-	return bctx, shots
+	return &browser{t: t, ctx: bctx, shots: shots}
 }
 
 // findChromium finds Debian's Chromium.

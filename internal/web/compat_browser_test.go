@@ -2,12 +2,8 @@ package web_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -19,7 +15,7 @@ import (
 // graph, the build setup page, the layer sets, a recipe's layer sets and
 // the layers compatible with a release from elsewhere in Chromium.
 func TestBrowserCompatDepsSetup(t *testing.T) {
-	bctx, shots := startBrowser(t, "")
+	b := startBrowser(t, "")
 	f := loadBrowseFixture(t, db.SQLite)
 	for key, cols := range map[string]map[string]any{
 		"openembedded-core/master":    {"series_corenames": "wrynose blacksail", "series_compat": "wrynose"},
@@ -38,27 +34,9 @@ func TestBrowserCompatDepsSetup(t *testing.T) {
 	}
 	visit := func(name, path, waitSel string, wants ...string) {
 		t.Helper()
-		ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(ctx, chromedp.Navigate(f.ts.URL+path), chromedp.WaitVisible(chromedp.CSS(waitSel))); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		for _, w := range wants {
-			if !strings.Contains(text, w) {
-				t.Errorf("%s: %q not visible in:\n%s", path, w, text)
-			}
-		}
-		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		b.do("open "+path, chromedp.Navigate(f.ts.URL+path), chromedp.WaitVisible(chromedp.CSS(waitSel)))
+		b.expect(path, b.text("main"), wants...)
+		b.shot(name)
 	}
 	visit("compat-matrix", "/layerindex/branch/master/layer/meta-oe/?tab=releases", "table.compat-matrix td.compat-compatible",
 		"✔ compatible", "✘ declared incompatible", "whinlatter wrynose")

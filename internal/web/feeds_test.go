@@ -266,6 +266,13 @@ func (e *acctEnv) indexExpecting(layer string, statuses ...string) {
 			e.debugJobs()
 			e.t.Fatalf("update of %s: %s: %s\n%s", layer, run.Status, run.Reason, run.Log)
 		}
+		// The health the run left (stale marker, digest, alerts) is
+		// stored with its end, never after it.
+		var judged *int64
+		e.conn.Gorm.Raw(`SELECT last_run_id FROM layer_branch_alerts WHERE layer_branch_id = ?`, *run.LayerBranchID).Scan(&judged)
+		if judged == nil || *judged < run.ID {
+			e.t.Fatalf("update of %s ended (run %d) before its alert state was stored (last judged run %v)", layer, run.ID, judged)
+		}
 	}
 }
 

@@ -2,8 +2,6 @@ package web_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -21,42 +19,22 @@ import (
 // fetch (as its Cancel button does) carries the CSRF token that
 // static/js/jobs-csrf.js adds, so the site accepts it.
 func TestBrowserJobDashboard(t *testing.T) {
-	bctx, shots := startBrowser(t, "jobs")
+	b := startBrowser(t, "jobs")
 	e := newAcctEnv(t, db.SQLite, envOpts{})
 	res, err := e.q.Enqueue(context.Background(), jobs.PurgeUpdatesArgs{}, &river.InsertOpts{ScheduledAt: time.Now().Add(time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(what string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
-		defer cancel()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	fill := func(sel, v string) chromedp.Action[chromedp.Void] { return chromedp.SendKeys(chromedp.CSS(sel), v) }
-	run("log in", chromedp.Navigate(e.ts.URL+"/accounts/login/"), chromedp.WaitVisible(chromedp.CSS("#email")),
+	b.do("log in", chromedp.Navigate(e.ts.URL+"/accounts/login/"), chromedp.WaitVisible(chromedp.CSS("#email")),
 		fill("#email", "admin@example.org"), fill("#password", adminPassword),
 		chromedp.Click(chromedp.CSS("form.account-form button[type=submit]")),
 		chromedp.WaitVisible(`//h1[.="Your account"]`))
-	run("open the dashboard", chromedp.Navigate(e.ts.URL+"/layerindex/admin/jobs/jobs?state=scheduled"),
+	b.do("open the dashboard", chromedp.Navigate(e.ts.URL+"/layerindex/admin/jobs/jobs?state=scheduled"),
 		chromedp.WaitVisible(`//*[contains(text(), "`+(jobs.PurgeUpdatesArgs{}).Kind()+`")]`))
-	ctx, cancel := context.WithTimeout(bctx, 30*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(shots, "01-scheduled-jobs.png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	status, err := chromedp.Run(ctx, chromedp.Evaluate[int](`fetch("/layerindex/admin/jobs/api/jobs/cancel", {method: "POST",
+	b.shot("01-scheduled-jobs")
+	status := browserRun(b, "cancel from the page", chromedp.Evaluate[int](`fetch("/layerindex/admin/jobs/api/jobs/cancel", {method: "POST",
 		headers: {"Content-Type": "application/json"}, body: JSON.stringify({ids: ["`+int64s(res.Job.ID)+`"]})}).then(r => r.status)`,
 		chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatal(err)
-	}
 	if status != 200 {
 		t.Fatalf("cancel from the dashboard's page: %d", status)
 	}
