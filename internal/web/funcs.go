@@ -54,7 +54,6 @@ func templateFuncs() template.FuncMap {
 		"logLines":   logLines,
 		"logTail":    logTail,
 		"patchLabel": patchStatusLabel,
-		"deparg":     func(d store.DepProviders, branch string) depArg { return depArg{d, branch} },
 		"classDir":   store.ClassDir,
 		"isURL":      func(s string) bool { return strings.Contains(s, "://") },
 		"branchPath": func(b string) string { return "/layerindex/branch/" + url.PathEscape(b) + "/" },
