@@ -479,7 +479,12 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 	}
 	stopProgress := s.saveProgress(ctx, run.ID, log)
 	defer stopProgress(true)
+	var since time.Time
+	if run.RequestedAt != nil {
+		since = *run.RequestedAt
+	}
 	res, ierr := s.opts.Indexer.UpdateLayerBranch(ctx, ingest.Request{LayerBranchID: *run.LayerBranchID, Force: run.Force, Log: log,
+		FetchedSince: since,
 		Commit: func(ctx context.Context, tx *store.Store, res *ingest.Result) error {
 			// Inside the index's transaction: signal only (a save
 			// waiting for the database must not be waited for here;

@@ -152,6 +152,16 @@ type Credentials interface {
 // Fetch brings the clone of rawURL up to date (cloning it on first use) and
 // opens it. The URL is checked against the policy before any connection.
 func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
+	return c.FetchSince(ctx, rawURL, time.Time{})
+}
+
+// FetchSince is Fetch, except that a clone whose last fetch began at or
+// after since (by any process sharing the cache) is opened as it is: that
+// fetch already saw everything pushed before since. The update runs of one
+// request (the periodic refresh: every branch of every layer of a
+// repository) so share one fetch of each repository instead of making one
+// each. A zero since always fetches.
+func (c *Cache) FetchSince(ctx context.Context, rawURL string, since time.Time) (_ *Repo, err error) {
 	u, err := c.Policy.CheckURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -166,6 +176,19 @@ func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
 		return nil, err
 	}
 	defer unlock()
+	if !since.IsZero() {
+		if at, ok := lastFetch(dir); ok && !at.Before(since) {
+			if _, err := os.Stat(dir); err == nil {
+				return c.openFetched(dir)
+			}
+		}
+	}
+	began := time.Now()
+	defer func() {
+		if err == nil {
+			noteFetch(dir, began)
+		}
+	}()
 
 	if c.Limits.FetchTimeout > 0 {
 		var cancel context.CancelFunc
@@ -238,6 +261,39 @@ func (c *Cache) Fetch(ctx context.Context, rawURL string) (*Repo, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	return c.reopen(dir)
+}
+
+// lastFetch is when the last successful fetch into the clone at dir began
+// (recorded beside it, so every process sharing the cache sees it).
+func lastFetch(dir string) (time.Time, bool) {
+	b, err := os.ReadFile(dir + ".fetched")
+	if err != nil {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
+	return t, err == nil
+}
+
+// noteFetch records that a successful fetch into the clone at dir began at
+// began. Written in place under the clone's lock; a torn file reads as no
+// record, which only costs a fetch.
+func noteFetch(dir string, began time.Time) {
+	_ = os.WriteFile(dir+".fetched", []byte(began.UTC().Format(time.RFC3339Nano)+"\n"), 0o600)
+}
+
+// openFetched opens the clone at dir without fetching: the open Repo
+// with its cached trees if there is one.
+func (c *Cache) openFetched(dir string) (*Repo, error) {
+	c.mu.Lock()
+	for _, o := range c.open {
+		if o.dir == dir {
+			c.remember(dir, o.repo)
+			c.mu.Unlock()
+			return o.repo, nil
+		}
+	}
+	c.mu.Unlock()
 	return c.reopen(dir)
 }
 

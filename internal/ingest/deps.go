@@ -33,7 +33,12 @@ type depLayer struct {
 //
 // A dependency is read at the commit it was last indexed at — the index is
 // consistent with itself — or, if it was never indexed, at its branch head.
-func (u *update) dependencies(ctx context.Context, facts *bitbake.LayerFacts, tree *gitrepo.TreeFS) ([]depLayer, []store.LayerDependency, error) {
+// isCore says the layer is a core layer itself. With light (the quick
+// comparison, quick.go) no tree is opened: the dependencies carry their
+// collections and tree hashes only, and errNotQuick is returned where only
+// their files could tell (a collection never recorded, no dependency whose
+// collection is "core").
+func (u *update) dependencies(ctx context.Context, facts *bitbake.LayerFacts, isCore, light bool) ([]depLayer, []store.LayerDependency, error) {
 	lb, log := u.lb, u.log
 	var rows []store.LayerDependency
 	var out []depLayer
@@ -111,17 +116,19 @@ func (u *update) dependencies(ctx context.Context, facts *bitbake.LayerFacts, tr
 		}
 	}
 
-	isCore := facts.Collection == "core" || bitbake.IsCoreLayer(tree)
 	haveCore := isCore
 	for _, d := range queue {
-		dl, err := u.openDependency(ctx, d)
+		dl, err := u.openDependency(ctx, d, light)
 		if err != nil {
 			return nil, nil, err
 		}
-		if dl.collection == "core" || bitbake.IsCoreLayer(dl.layer.FS) {
+		if dl.collection == "core" || (!light && bitbake.IsCoreLayer(dl.layer.FS)) {
 			haveCore = true
 		}
 		out = append(out, dl)
+	}
+	if !haveCore && light {
+		return nil, nil, errNotQuick
 	}
 	if !haveCore {
 		// Every layer is parsed on top of the core layer's configuration,
@@ -134,7 +141,7 @@ func (u *update) dependencies(ctx context.Context, facts *bitbake.LayerFacts, tr
 			return nil, nil, permanent("no core layer (collection \"core\", e.g. openembedded-core) is indexed on branch %s", lb.Branch.Name)
 		}
 		log.warn("conf/layer.conf does not depend on core; parsing with %s anyway", cores[0].Layer.Name)
-		dl, err := u.openDependency(ctx, &cores[0])
+		dl, err := u.openDependency(ctx, &cores[0], false)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -150,7 +157,7 @@ func depKind(required bool) string {
 	return "LAYERRECOMMENDS"
 }
 
-func (u *update) openDependency(ctx context.Context, d *store.LayerBranch) (depLayer, error) {
+func (u *update) openDependency(ctx context.Context, d *store.LayerBranch, light bool) (depLayer, error) {
 	repo, err := u.ix.repos.Cached(ctx, d.Layer.VCSURL)
 	if err != nil {
 		return depLayer{}, fmt.Errorf("dependency %s: %w", d.Layer.Name, err)
@@ -165,6 +172,17 @@ func (u *update) openDependency(ctx context.Context, d *store.LayerBranch) (depL
 			return depLayer{}, permanent("dependency %s: branch %q not found", d.Layer.Name, d.GitBranch())
 		}
 		commit = head.Hash
+	}
+	if light {
+		if d.Collection == "" {
+			return depLayer{}, errNotQuick
+		}
+		th, err := repo.TreeHash(commit, d.VCSSubdir)
+		if err != nil {
+			return depLayer{}, err
+		}
+		u.log.info("dependency %s (%s) at %s", d.Layer.Name, d.Collection, short(commit))
+		return depLayer{lb: d, collection: d.Collection, commit: commit, treeHash: th, repo: repo}, nil
 	}
 	tree, err := repo.Tree(commit, d.VCSSubdir)
 	if err != nil {

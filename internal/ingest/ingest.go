@@ -58,6 +58,10 @@ type Request struct {
 	LayerBranchID int64
 	// Force re-parses everything even if nothing changed.
 	Force bool
+	// FetchedSince, if set, lets the update use the repository as a fetch
+	// begun at or after it left it (gitrepo.Cache.FetchSince): when the
+	// update was requested, so that the runs of one request share a fetch.
+	FetchedSince time.Time
 	// Sink receives each log line as it is written (when Log is nil).
 	Sink func(line string)
 	// Log, if set, is the run's log to write to (internal/catalog keeps
@@ -158,16 +162,31 @@ type update struct {
 
 func (u *update) run(ctx context.Context) error {
 	lb, log := u.lb, u.log
-	repo, err := u.ix.repos.Fetch(ctx, lb.Layer.VCSURL)
+	repo, err := u.ix.repos.FetchSince(ctx, lb.Layer.VCSURL, u.req.FetchedSince)
 	if err != nil {
 		return err
 	}
 	head, err := repo.Branch(lb.GitBranch())
+	if err != nil && !u.req.FetchedSince.IsZero() {
+		// A shared fetch may predate the branch: only a fetch of its own
+		// can say it does not exist.
+		if repo, err = u.ix.repos.Fetch(ctx, lb.Layer.VCSURL); err != nil {
+			return err
+		}
+		head, err = repo.Branch(lb.GitBranch())
+	}
 	if err != nil {
 		return permanent("branch %q does not exist in %s", lb.GitBranch(), lb.Layer.VCSURL)
 	}
 	u.res.AfterRev = head.Hash
 	log.info("fetched %s: %s is at %s (%s)", lb.Layer.VCSURL, lb.GitBranch(), head.Hash[:12], head.Time.UTC().Format(time.RFC3339))
+	headTree, err := repo.TreeHash(head.Hash, lb.VCSSubdir)
+	if err != nil {
+		headTree = "" // the full path below reports a missing subdirectory
+	}
+	if headTree != "" && u.quickUnchanged(ctx, repo, headTree) {
+		return nil
+	}
 
 	tree, err := repo.Tree(head.Hash, lb.VCSSubdir)
 	if err != nil {
@@ -188,19 +207,16 @@ func (u *update) run(ctx context.Context) error {
 		return permanent("conf/layer.conf: %v", err)
 	}
 	makeStorable(facts)
-	for _, d := range facts.Diags {
-		log.warn("%s", d)
-	}
 	if facts.Collection == "" {
+		for _, d := range facts.Diags {
+			log.warn("%s", d)
+		}
 		return permanent("conf/layer.conf does not set BBFILE_COLLECTIONS")
 	}
-	log.info("collection %s, version %q, depends [%s], recommends [%s], compatible with [%s]", facts.Collection, facts.Version,
-		depList(facts.Depends), depList(facts.Recommends), strings.Join(facts.SeriesCompat, " "))
-	if len(facts.CoreNames) > 0 {
-		log.info("core of releases [%s]", strings.Join(facts.CoreNames, " "))
-	}
+	logFacts(log, facts)
+	stored := storedFacts(facts, headTree)
 
-	deps, depRows, err := u.dependencies(ctx, facts, tree)
+	deps, depRows, err := u.dependencies(ctx, facts, facts.Collection == "core" || bitbake.IsCoreLayer(tree), false)
 	if err != nil {
 		return err
 	}
@@ -220,7 +236,7 @@ func (u *update) run(ctx context.Context) error {
 		u.skipped = true
 		// Layer branches indexed before release compatibility was stored
 		// get it here, without a re-parse.
-		if err := u.ix.store.SetLayerConfInfo(ctx, lb.ID, layerConfInfo(facts)); err != nil {
+		if err := u.ix.store.SetLayerConfInfo(ctx, lb.ID, layerConfInfo(facts, stored)); err != nil {
 			return fmt.Errorf("storing LAYERSERIES_COMPAT: %w", err)
 		}
 		return nil
@@ -300,7 +316,7 @@ func (u *update) run(ctx context.Context) error {
 		}
 		err = st.SetIndexedStateFrom(ctx, lb.ID, lb.VCSLastRev, store.IndexedState{Collection: facts.Collection, Version: facts.Version,
 			Rev: head.Hash, CommitTime: head.Time, ParserVersion: ParserVersion, ConfigDigest: digest,
-			LayerConf: layerConfInfo(facts)})
+			LayerConf: layerConfInfo(facts, stored)})
 		if errors.Is(err, store.ErrStale) {
 			return ErrStale
 		} else if err != nil {
@@ -321,7 +337,7 @@ func (u *update) run(ctx context.Context) error {
 
 // layerConfInfo is what the index keeps of layer.conf beyond the
 // collection and version.
-func layerConfInfo(f *bitbake.LayerFacts) store.LayerConfInfo {
+func layerConfInfo(f *bitbake.LayerFacts, stored string) store.LayerConfInfo {
 	names := func(ds []bitbake.Dependency) []string {
 		var out []string
 		for _, d := range ds {
@@ -332,7 +348,7 @@ func layerConfInfo(f *bitbake.LayerFacts) store.LayerConfInfo {
 		return out
 	}
 	return store.LayerConfInfo{SeriesCompat: f.SeriesCompat, CoreNames: f.CoreNames,
-		Depends: names(f.Depends), Recommends: names(f.Recommends)}
+		Depends: names(f.Depends), Recommends: names(f.Recommends), Facts: stored}
 }
 
 func depList(ds []bitbake.Dependency) string {

@@ -26,6 +26,10 @@ var pendingStates = []rivertype.JobState{
 // pathological layer fails instead of holding a worker forever.
 const IngestTimeout = 15 * time.Minute
 
+// ingestFetchCooldown is the least time between two fetches of jobs of
+// the ingest queue.
+const ingestFetchCooldown = 5 * time.Millisecond
+
 // jobTimeout bounds a job whose worker sets no timeout of its own.
 const jobTimeout = 10 * time.Minute
 

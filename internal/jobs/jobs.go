@@ -119,7 +119,11 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 		cfg.ID, q.clientKey = newClientID()
 		cfg.Queues = map[string]river.QueueConfig{
 			river.QueueDefault: {MaxWorkers: max(opts.MaxWorkers, 1)},
-			QueueIngest:        {MaxWorkers: max(opts.IngestWorkers, 1)},
+			// A worker slot freed by an update is filled after this
+			// cooldown (River's default, 100 ms, is longer than a whole
+			// unchanged update: the periodic refresh of ≈ 2,400 layer
+			// branches would wait 4 minutes between its jobs).
+			QueueIngest: {MaxWorkers: max(opts.IngestWorkers, 1), FetchCooldown: ingestFetchCooldown},
 		}
 		cfg.PeriodicJobs = append(periodicJobs(cmpDuration(opts.SweepInterval, q.rescue/2), !opts.NoStartRefresh), accountPeriodicJobs()...)
 		if opts.PollInterval > 0 {

@@ -83,6 +83,9 @@ type IndexedState struct {
 // collection names LAYERDEPENDS and LAYERRECOMMENDS declare.
 type LayerConfInfo struct {
 	SeriesCompat, CoreNames, Depends, Recommends []string
+	// Facts is the layer branch's LayerFacts column: what was read from
+	// conf/layer.conf, for the next update to reuse ("" when unknown).
+	Facts string
 }
 
 func (i LayerConfInfo) columns() map[string]any {
@@ -91,6 +94,7 @@ func (i LayerConfInfo) columns() map[string]any {
 		"series_corenames":    strings.Join(i.CoreNames, " "),
 		"declared_depends":    strings.Join(i.Depends, " "),
 		"declared_recommends": strings.Join(i.Recommends, " "),
+		"layer_facts":         i.Facts,
 	}
 }
 
@@ -118,8 +122,8 @@ func (s *Store) SetIndexedState(ctx context.Context, lbID int64, st IndexedState
 func (s *Store) SetLayerConfInfo(ctx context.Context, lbID int64, info LayerConfInfo) error {
 	cols := info.columns()
 	return s.with(ctx).Model(&LayerBranch{}).
-		Where("id = ? AND (series_compat <> ? OR series_corenames <> ? OR declared_depends <> ? OR declared_recommends <> ?)", lbID,
-			cols["series_compat"], cols["series_corenames"], cols["declared_depends"], cols["declared_recommends"]).
+		Where("id = ? AND (series_compat <> ? OR series_corenames <> ? OR declared_depends <> ? OR declared_recommends <> ? OR layer_facts <> ?)", lbID,
+			cols["series_compat"], cols["series_corenames"], cols["declared_depends"], cols["declared_recommends"], cols["layer_facts"]).
 		Updates(cols).Error
 }
 

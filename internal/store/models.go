@@ -132,6 +132,10 @@ type LayerBranch struct {
 	// including those no layer on the branch provides.
 	DeclaredDepends    string
 	DeclaredRecommends string
+	// LayerFacts is what the last index read from conf/layer.conf, as
+	// JSON naming the tree it was read from (internal/ingest): an update
+	// that finds that tree unchanged needs neither the tree nor a parser.
+	LayerFacts string
 	// FollowsMaster marks a layer branch made for a release by the
 	// layer's MasterForCompatible opt-in: it reads the git branch of the
 	// layer's master layer branch, and goes away with the opt-in or the
@@ -412,6 +416,10 @@ type LayerUpdate struct {
 	// Reason is the one line that explains a failure (or, while retrying,
 	// the last attempt's failure), shown on the layer and review pages.
 	Reason string
+	// RequestedAt is when a request last queued or joined the run (nil for
+	// runs queued before it was recorded): a fetch of the repository begun
+	// since then sees every push the requests could be about.
+	RequestedAt *time.Time
 }
 
 // Final reports whether the run has ended.

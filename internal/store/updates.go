@@ -67,9 +67,11 @@ func (s *Store) QueueRun(ctx context.Context, lu *LayerUpdate) (run *LayerUpdate
 		return nil, false, errors.New("a run needs its layer branch")
 	}
 	lu.Status = UpdateQueued
+	now := time.Now().UTC()
 	if lu.StartedAt.IsZero() {
-		lu.StartedAt = time.Now().UTC()
+		lu.StartedAt = now
 	}
+	lu.RequestedAt = &now
 	res := s.with(ctx).Clauses(clause.OnConflict{
 		Columns:     []clause.Column{{Name: "layer_branch_id"}},
 		TargetWhere: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "status IN ('queued', 'retrying')"}}},
@@ -85,12 +87,16 @@ func (s *Store) QueueRun(ctx context.Context, lu *LayerUpdate) (run *LayerUpdate
 	if err != nil {
 		return nil, false, err
 	}
+	// The joining request is served by a fetch begun after it (and a
+	// forced one makes the run forced).
+	cols := map[string]any{"requested_at": now}
 	if lu.Force && !w.Force {
-		if err := s.with(ctx).Model(&LayerUpdate{}).Where("id = ?", w.ID).Update("force", true).Error; err != nil {
-			return nil, false, err
-		}
-		w.Force = true
+		cols["force"] = true
 	}
+	if err := s.with(ctx).Model(&LayerUpdate{}).Where("id = ? AND status IN ?", w.ID, waitingStatuses).Updates(cols).Error; err != nil {
+		return nil, false, err
+	}
+	w.Force, w.RequestedAt = w.Force || lu.Force, &now
 	return w, false, nil
 }
 
