@@ -111,7 +111,19 @@ func Register(e *echo.Echo, s *store.Store, opts Options) {
 // the data (an error is not a representation of it).
 func detail(c echo.Context, code int, msg string) error {
 	noValidators(c)
-	return c.JSON(code, map[string]string{"detail": msg})
+	return c.JSON(code, Detail(c, msg))
+}
+
+// Detail is the JSON body of an API error: upstream's {"detail": msg},
+// with the request's id (the X-Request-ID the web server gives every
+// response first of all) as request_id, to quote when reporting the error
+// — a field upstream's clients, which read detail, pass over.
+func Detail(c echo.Context, msg string) map[string]string {
+	body := map[string]string{"detail": msg}
+	if id := c.Response().Header().Get(echo.HeaderXRequestID); id != "" {
+		body["request_id"] = id
+	}
+	return body
 }
 
 func noValidators(c echo.Context) {
@@ -354,6 +366,9 @@ func (h *handler) dispatch(c echo.Context) error {
 	if id == "" && h.serveCached(c, key, v.Version) {
 		return nil
 	}
+	if id == "" && r.each != nil && c.Request().Method != http.MethodHead {
+		return h.streamEach(c, r, &q, key, v.Version)
+	}
 	ctx := c.Request().Context()
 	ids, err := h.s.APIMatchIDs(ctx, r.model, &q)
 	var qe *store.APIQueryError
@@ -434,89 +449,187 @@ func parsePage(s string) (int, error) {
 	return n, nil
 }
 
-// stream writes head, the rows of ids a chunk at a time, and tail,
-// compressed when the client accepts gzip. The first chunk is read before
-// the status is sent, so most database errors still become a clean 500; a
-// later failure aborts the connection, so the client sees a truncated
-// response rather than a valid-looking partial list. A body is kept in the
-// cache under key for this version of the index, unless the client asked
-// for a fresh one (Cache-Control: no-cache).
-func (h *handler) stream(c echo.Context, r *resource, ids []int64, head buf, tail, key string, version int64) error {
-	req, resp := c.Request(), c.Response()
-	gz := acceptsGzip(req.Header.Get("Accept-Encoding"))
-	if gz {
-		key += "\x00gzip"
+// flushAt is how much JSON is gathered before it is written out.
+const flushAt = 32 << 10
+
+// listWriter writes a list response: JSON is gathered in b and written out
+// every flushAt bytes, compressed when the client accepts gzip, and kept
+// for the cache when this request records it. The status is sent with the
+// first write, so an error before it (a failed query) is still a clean 500.
+type listWriter struct {
+	c       echo.Context
+	h       *handler
+	key     string
+	version int64
+	gz      bool
+	b       buf
+	n       int       // objects written, for separators
+	out     io.Writer // nil until the status is sent
+	zw      *gzip.Writer
+	kept    *capture
+}
+
+// errClientGone stops a list whose client no longer reads it.
+var errClientGone = errors.New("the client went away")
+
+// newListWriter sets the headers of a list response for key (a cache key
+// without the encoding) and returns its writer; close must be called.
+func (h *handler) newListWriter(c echo.Context, key string, version int64) *listWriter {
+	w := &listWriter{c: c, h: h, key: key, version: version, b: make(buf, 0, flushAt+flushAt/2)}
+	w.gz = acceptsGzip(c.Request().Header.Get("Accept-Encoding"))
+	if w.gz {
+		w.key += "\x00gzip"
 	}
-	resp.Header().Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-	if gz {
-		resp.Header().Set("Content-Encoding", "gzip")
+	hdr := c.Response().Header()
+	hdr.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	if w.gz {
+		hdr.Set("Content-Encoding", "gzip")
 	}
-	if req.Method == http.MethodHead {
-		resp.WriteHeader(http.StatusOK)
+	return w
+}
+
+// sep starts the next object of the list: it returns the buffer with the
+// separator the object needs appended.
+func (w *listWriter) sep() buf {
+	if w.n > 0 {
+		w.b = append(w.b, ',')
+	}
+	w.n++
+	return w.b
+}
+
+// flushIfFull writes the buffer out once it holds flushAt bytes.
+func (w *listWriter) flushIfFull() error {
+	if len(w.b) < flushAt {
 		return nil
 	}
-	fresh := noCache(req)
+	return w.flush()
+}
 
-	ctx := req.Context()
-	n := 0
-	b := make(buf, 0, 64<<10)
-	b = append(b, head...)
-	first := ids[:min(len(ids), chunk)]
-	b, err := r.encode(ctx, h.s, first, b, &n)
-	if err != nil {
-		return fail(c, err)
+func (w *listWriter) flush() error {
+	if w.out == nil {
+		w.start()
 	}
+	if _, err := w.out.Write(w.b); err != nil {
+		return errClientGone
+	}
+	w.b = w.b[:0]
+	return nil
+}
+
+// start sends the status and sets up the writers the body goes through.
+func (w *listWriter) start() {
+	resp := w.c.Response()
 	resp.WriteHeader(http.StatusOK)
-	var kept *capture
-	var out io.Writer = resp
-	if !fresh && h.cache.fill(key) {
-		kept = &capture{limit: h.cache.maxEntry}
-		out = teeWriter{kept, resp}
-		defer func() {
-			if kept.over || !kept.done {
-				kept.buf = nil
-			}
-			h.cache.filled(key, version, kept.buf)
-		}()
+	w.out = resp
+	if !noCache(w.c.Request()) && w.h.cache.fill(w.key) {
+		w.kept = &capture{limit: w.h.cache.maxEntry}
+		w.out = teeWriter{w.kept, resp}
 	}
-	var zw *gzip.Writer
-	if gz {
-		zw = gzipPool.Get().(*gzip.Writer)
-		zw.Reset(out)
-		defer gzipPool.Put(zw)
-		out = zw
+	if w.gz {
+		w.zw = gzipPool.Get().(*gzip.Writer)
+		w.zw.Reset(w.out)
+		w.out = w.zw
 	}
-	for rest := ids[len(first):]; ; {
-		if len(b) >= 32<<10 || len(rest) == 0 {
-			if len(rest) == 0 {
-				b = append(b, tail...)
-			}
-			if _, err := out.Write(b); err != nil {
-				return nil // the client went away
-			}
-			b = b[:0]
-		}
-		if len(rest) == 0 {
-			break
-		}
-		next := rest[:min(len(rest), chunk)]
-		rest = rest[len(next):]
-		if b, err = r.encode(ctx, h.s, next, b, &n); err != nil {
-			if !errors.Is(err, context.Canceled) {
-				h.opts.Logger.Error("API response failed after it started", "uri", req.RequestURI, "err", err)
-			}
-			panic(http.ErrAbortHandler)
+}
+
+// finish writes tail and ends the body.
+func (w *listWriter) finish(tail string) error {
+	w.b = append(w.b, tail...)
+	if err := w.flush(); err != nil {
+		return err
+	}
+	if w.zw != nil {
+		if err := w.zw.Close(); err != nil {
+			return errClientGone
 		}
 	}
-	if zw != nil {
-		if err := zw.Close(); err != nil {
-			return nil
-		}
-	}
-	if kept != nil {
-		kept.done = true
+	if w.kept != nil {
+		w.kept.done = true
 	}
 	return nil
+}
+
+// close releases the writer and hands a complete recorded body to the
+// cache.
+func (w *listWriter) close() {
+	if w.zw != nil {
+		gzipPool.Put(w.zw)
+		w.zw = nil
+	}
+	if w.kept != nil {
+		if w.kept.over || !w.kept.done {
+			w.kept.buf = nil
+		}
+		w.h.cache.filled(w.key, w.version, w.kept.buf)
+		w.kept = nil
+	}
+}
+
+// end turns the outcome of writing a list into the handler's result: a
+// client that went away is no error; a failure before the status was sent
+// is a clean 500 (or 400 for a mistake in the query); after it, the
+// connection is aborted, so the client sees a truncated response rather
+// than a valid-looking partial list.
+func (w *listWriter) end(err error) error {
+	if err == nil || errors.Is(err, errClientGone) {
+		return nil
+	}
+	c := w.c
+	if w.out == nil {
+		c.Response().Header().Del("Content-Encoding")
+		var qe *store.APIQueryError
+		if errors.As(err, &qe) {
+			return detail(c, http.StatusBadRequest, qe.Error())
+		}
+		if errors.Is(err, context.Canceled) && c.Request().Context().Err() != nil {
+			return nil
+		}
+		return fail(c, err)
+	}
+	if !errors.Is(err, context.Canceled) {
+		w.h.opts.Logger.Error("API response failed after it started", "uri", c.Request().RequestURI, "err", err)
+	}
+	panic(http.ErrAbortHandler)
+}
+
+// stream writes head, the rows of ids a chunk at a time, and tail. A body
+// is kept in the cache under key for this version of the index, unless the
+// client asked for a fresh one (Cache-Control: no-cache).
+func (h *handler) stream(c echo.Context, r *resource, ids []int64, head buf, tail, key string, version int64) error {
+	w := h.newListWriter(c, key, version)
+	defer w.close()
+	if c.Request().Method == http.MethodHead {
+		c.Response().WriteHeader(http.StatusOK)
+		return nil
+	}
+	ctx := c.Request().Context()
+	w.b = append(w.b, head...)
+	for rest := ids; len(rest) > 0; {
+		next := rest[:min(len(rest), chunk)]
+		rest = rest[len(next):]
+		var err error
+		if w.b, err = r.encode(ctx, h.s, next, w.b, &w.n); err != nil {
+			return w.end(err)
+		}
+		if err := w.flushIfFull(); err != nil {
+			return w.end(err)
+		}
+	}
+	return w.end(w.finish(tail))
+}
+
+// streamEach writes a list with one query whose rows are encoded as the
+// database returns them (resource.each): the response is never whole in
+// memory, whatever the size of the list.
+func (h *handler) streamEach(c echo.Context, r *resource, q *store.APIQuery, key string, version int64) error {
+	w := h.newListWriter(c, key, version)
+	defer w.close()
+	w.b = append(w.b, '[')
+	if err := r.each(c.Request().Context(), h.s, q, w); err != nil {
+		return w.end(err)
+	}
+	return w.end(w.finish("]"))
 }
 
 // serveCached answers from the cache when it holds the list for key at

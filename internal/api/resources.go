@@ -29,31 +29,58 @@ func rowsOf[T any](fetch func(*store.Store, context.Context, []int64) ([]T, erro
 	}
 }
 
+// eachFunc writes every row q selects to w, with one query.
+type eachFunc func(ctx context.Context, s *store.Store, q *store.APIQuery, w *listWriter) error
+
+func eachOf[T any](run func(*store.Store, context.Context, *store.APIQuery, func(*T) error) error, enc func(buf, *T) buf) eachFunc {
+	return func(ctx context.Context, s *store.Store, q *store.APIQuery, w *listWriter) error {
+		return run(s, ctx, q, func(x *T) error {
+			w.b = enc(w.sep(), x)
+			return w.flushIfFull()
+		})
+	}
+}
+
 // resource is one endpoint of the API.
 type resource struct {
 	name   string // URL segment, as upstream's router names it
 	model  string // upstream model whose fields filters name (see store.APIMatchIDs)
 	paged  bool   // paginated like upstream's recipesExtended
 	encode encodeFunc
+	// each, when set, streams a whole list with one query (see
+	// handler.streamEach); encode serves single rows and HEAD.
+	each eachFunc
 }
 
 // resources lists the endpoints in upstream's order (the root link map
 // keeps it).
 var resources = []*resource{
-	{name: "branches", model: "Branch", encode: rowsOf((*store.Store).APIBranches, encBranch)},
-	{name: "layerItems", model: "LayerItem", encode: rowsOf((*store.Store).APILayers, encLayer)},
-	{name: "layerBranches", model: "LayerBranch", encode: rowsOf((*store.Store).APILayerBranches, encLayerBranch)},
-	{name: "layerDependencies", model: "LayerDependency", encode: rowsOf((*store.Store).APILayerDependencies, encLayerDependency)},
-	{name: "layerMaintainers", model: "LayerMaintainer", encode: rowsOf((*store.Store).APILayerMaintainers, encLayerMaintainer)},
-	{name: "layerNotes", model: "LayerNote", encode: rowsOf((*store.Store).APILayerNotes, encLayerNote)},
-	{name: "recipes", model: "Recipe", encode: rowsOf((*store.Store).APIRecipes, encRecipe)},
+	{name: "branches", model: "Branch", encode: rowsOf((*store.Store).APIBranches, encBranch),
+		each: eachOf((*store.Store).APIEachBranch, encBranch)},
+	{name: "layerItems", model: "LayerItem", encode: rowsOf((*store.Store).APILayers, encLayer),
+		each: eachOf((*store.Store).APIEachLayer, encLayer)},
+	{name: "layerBranches", model: "LayerBranch", encode: rowsOf((*store.Store).APILayerBranches, encLayerBranch),
+		each: eachOf((*store.Store).APIEachLayerBranch, encLayerBranch)},
+	{name: "layerDependencies", model: "LayerDependency", encode: rowsOf((*store.Store).APILayerDependencies, encLayerDependency),
+		each: eachOf((*store.Store).APIEachLayerDependency, encLayerDependency)},
+	{name: "layerMaintainers", model: "LayerMaintainer", encode: rowsOf((*store.Store).APILayerMaintainers, encLayerMaintainer),
+		each: eachOf((*store.Store).APIEachLayerMaintainer, encLayerMaintainer)},
+	{name: "layerNotes", model: "LayerNote", encode: rowsOf((*store.Store).APILayerNotes, encLayerNote),
+		each: eachOf((*store.Store).APIEachLayerNote, encLayerNote)},
+	{name: "recipes", model: "Recipe", encode: rowsOf((*store.Store).APIRecipes, encRecipe),
+		each: eachOf((*store.Store).APIEachRecipe, encRecipe)},
 	{name: "recipesExtended", model: "Recipe", paged: true, encode: rowsOf((*store.Store).APIRecipesExtended, encRecipeExtended)},
-	{name: "machines", model: "Machine", encode: rowsOf((*store.Store).APIMachines, encMachine)},
-	{name: "distros", model: "Distro", encode: rowsOf((*store.Store).APIDistros, encDistro)},
-	{name: "classes", model: "BBClass", encode: rowsOf((*store.Store).APIClasses, encClass)},
+	{name: "machines", model: "Machine", encode: rowsOf((*store.Store).APIMachines, encMachine),
+		each: eachOf((*store.Store).APIEachMachine, encMachine)},
+	{name: "distros", model: "Distro", encode: rowsOf((*store.Store).APIDistros, encDistro),
+		each: eachOf((*store.Store).APIEachDistro, encDistro)},
+	{name: "classes", model: "BBClass", encode: rowsOf((*store.Store).APIClasses, encClass),
+		each: eachOf((*store.Store).APIEachClass, encClass)},
 	{name: "layers", model: "LayerBranch", encode: rowsOf((*store.Store).APILayerViews, encLayerView)},
-	{name: "appends", model: "BBAppend", encode: rowsOf((*store.Store).APIAppends, encAppend)},
-	{name: "incFiles", model: "IncFile", encode: rowsOf((*store.Store).APIIncFiles, encIncFile)},
+	{name: "appends", model: "BBAppend", encode: rowsOf((*store.Store).APIAppends, encAppend),
+		each: eachOf((*store.Store).APIEachAppend, encAppend)},
+	{name: "incFiles", model: "IncFile", encode: rowsOf((*store.Store).APIIncFiles, encIncFile),
+		each: eachOf((*store.Store).APIEachIncFile, encIncFile)},
 	// Not upstream's (issue 14): after its resources.
 	{name: "layerSets", model: "LayerSet", encode: rowsOf((*store.Store).APILayerSets, encLayerSet)},
 }

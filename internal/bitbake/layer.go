@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"regexp"
 	"sort"
@@ -51,6 +52,12 @@ func ReadLayerFacts(fsys fs.FS) (*LayerFacts, error) {
 	c.vfs.add(LayerDir, fsys)
 	conf := LayerDir + "/conf/layer.conf"
 	if !c.vfs.isFile(conf) {
+		// A file system may know why it has none (a symbolic link it
+		// does not follow): say so.
+		var pe *fs.PathError
+		if _, err := fs.Stat(fsys, "conf/layer.conf"); errors.As(err, &pe) && pe.Err != fs.ErrNotExist {
+			return nil, fmt.Errorf("no conf/layer.conf: it is %w", pe.Err)
+		}
 		return nil, errors.New("no conf/layer.conf")
 	}
 	d := data.New()

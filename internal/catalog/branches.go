@@ -86,10 +86,10 @@ func (s *Service) DiscoverBranches(ctx context.Context, layerID, updateID int64)
 		}
 	}
 	_, err = s.discover(ctx, a, l, branches, u, func(format string, args ...any) {
-		s.log.Info("discovery: "+format, args...)
+		s.log.InfoContext(ctx, "discovery: "+format, args...)
 	})
 	if err != nil && ingest.IsPermanent(err) {
-		s.log.Warn("cannot look for new release branches", "layer", l.Name, "err", err)
+		s.log.WarnContext(ctx, "cannot look for new release branches", "layer", l.Name, "err", err)
 		return nil
 	}
 	return err

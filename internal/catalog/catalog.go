@@ -190,6 +190,18 @@ func (s *Service) CheckRepositoryURL(ctx context.Context, a Actor, raw string) e
 	return nil
 }
 
+// CheckRepositoryURLEdit is CheckRepositoryURL for an edit of a layer
+// whose repository URL is old: an unchanged URL passes, so that a
+// maintainer may save the other fields of a layer an administrator
+// pointed at a local mirror (which only administrators may set). Any
+// other URL meets the rules in full.
+func (s *Service) CheckRepositoryURLEdit(ctx context.Context, a Actor, old, raw string) error {
+	if old != "" && strings.TrimSpace(raw) == old {
+		return nil
+	}
+	return s.CheckRepositoryURL(ctx, a, raw)
+}
+
 // CheckImportedURL applies the repository URL rules to a URL another
 // index advertises (layerindex import): it is that index's word, not an
 // administrator's, so a local repository is refused whatever the policy

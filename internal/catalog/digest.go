@@ -30,7 +30,7 @@ func (s *Service) AdminDigest(ctx context.Context) error {
 		return err
 	}
 	if len(rows) == 0 {
-		s.log.Info("administrators' digest: no broken or stale layer")
+		s.log.InfoContext(ctx, "administrators' digest: no broken or stale layer")
 		return nil
 	}
 	type entry struct {
@@ -60,7 +60,7 @@ func (s *Service) AdminDigest(ctx context.Context) error {
 				return err
 			}
 		}
-		s.log.Info("administrators' digest queued", "admins", len(admins), "broken", len(broken), "stale", len(stale))
+		s.log.InfoContext(ctx, "administrators' digest queued", "admins", len(admins), "broken", len(broken), "stale", len(stale))
 		return nil
 	})
 }

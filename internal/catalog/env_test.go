@@ -2,6 +2,7 @@ package catalog_test
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +43,8 @@ type envOpts struct {
 	// creds, when set, gives the fetches private repositories'
 	// credentials and the catalog their ssh coverage.
 	creds *repocreds.Source
+	// logger, when set, is the catalog's logger.
+	logger *slog.Logger
 }
 
 func newEnv(t *testing.T, d db.Dialect, o envOpts) *env {
@@ -70,7 +73,7 @@ func (e *env) open(conn *db.DB, o envOpts) (*jobs.Queue, *catalog.Service) {
 	}
 	repos := gitrepo.NewCache(e.t.TempDir(), policy, gitrepo.DefaultLimits)
 	opts := catalog.Options{BaseURL: "https://layers.example.org", SecretKey: secret,
-		RepoPolicy: policy, Indexer: ingest.New(conn.Gorm, repos, nil), Repos: repos, Timing: o.timing}
+		RepoPolicy: policy, Indexer: ingest.New(conn.Gorm, repos, nil), Repos: repos, Timing: o.timing, Logger: o.logger}
 	if o.creds != nil {
 		repos.Credentials, opts.SSHKeys = o.creds, o.creds
 	}

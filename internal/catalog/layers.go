@@ -272,13 +272,8 @@ func (s *Service) EditLayer(ctx context.Context, a Actor, layerID, branchID int6
 		if err != nil {
 			return err
 		}
-		// The repository URL is checked when it changes: a maintainer may
-		// save other fields of a layer an administrator pointed at a local
-		// mirror (which only administrators may set).
-		if in.Layer.VCSURL != l.VCSURL {
-			if err := s.CheckRepositoryURL(ctx, a, in.Layer.VCSURL); err != nil {
-				return err
-			}
+		if err := s.CheckRepositoryURLEdit(ctx, a, l.VCSURL, in.Layer.VCSURL); err != nil {
+			return err
 		}
 		lb, err := tx.LayerBranch(ctx, layerID, branchID)
 		if err != nil {

@@ -505,12 +505,12 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 			return nil
 		}})
 	if ierr == nil && res.Status == store.UpdateSucceeded {
-		s.logRun(run)
+		s.logRun(ctx, run)
 		// A master layer branch that opted in is followed on the
 		// releases it declares (followmaster.go); the run is done
 		// whatever that says.
 		if err := s.FollowMaster(ctx, *run.LayerBranchID); err != nil {
-			s.log.Warn("cannot bring the master's followers in line", "layer_branch", *run.LayerBranchID, "err", err)
+			s.log.WarnContext(ctx, "cannot bring the master's followers in line", "layer_branch", *run.LayerBranchID, "err", err)
 		}
 		return w, nil // recorded with the index
 	}
@@ -539,7 +539,7 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 	if err != nil && !errors.Is(err, store.ErrStale) {
 		return w, err
 	}
-	s.logRun(run)
+	s.logRun(ctx, run)
 	return w, nil
 }
 
@@ -573,7 +573,7 @@ func (s *Service) saveProgress(ctx context.Context, runID int64, log *ingest.Log
 			errs, warns := log.Counts()
 			if err := s.store.SaveRunLog(ctx, runID, cur, errs, warns); err != nil {
 				if ctx.Err() == nil {
-					s.log.Warn("saving the log of a running update", "run", runID, "err", err)
+					s.log.WarnContext(ctx, "saving the log of a running update", "run", runID, "err", err)
 				}
 				continue
 			}
@@ -597,19 +597,19 @@ func (s *Service) saveProgress(ctx context.Context, runID int64, log *ingest.Log
 func (s *Service) alert(ctx context.Context, st *store.Store, run *store.LayerUpdate, err error) {
 	gone := errors.Is(err, gitrepo.ErrRepoNotFound)
 	if err := s.q.InSavepoint(ctx, st, func(tx *jobs.Tx) error { return s.alertAfterRun(ctx, tx, run, gone) }); err != nil {
-		s.log.Error("queueing the maintainers' alert", "run", run.ID, "err", err)
+		s.log.ErrorContext(ctx, "queueing the maintainers' alert", "run", run.ID, "err", err)
 	}
 }
 
 // logRun notes the end (or pause) of an attempt in the process's log and
 // its metrics.
-func (s *Service) logRun(run *store.LayerUpdate) {
+func (s *Service) logRun(ctx context.Context, run *store.LayerUpdate) {
 	d := time.Since(run.StartedAt)
 	if run.FinishedAt != nil {
 		d = run.FinishedAt.Sub(run.StartedAt)
 	}
 	metrics.Run(run.Status, d, run.RecipesAdded, run.RecipesChanged, run.RecipesRemoved, run.Errors, run.Warnings)
-	s.log.Info("update run attempt ended", "run", run.ID, "layer_branch", *run.LayerBranchID, "status", run.Status,
+	s.log.InfoContext(ctx, "update run attempt ended", "run", run.ID, "layer_branch", *run.LayerBranchID, "status", run.Status,
 		"attempt", run.Attempt, "added", run.RecipesAdded, "changed", run.RecipesChanged, "removed", run.RecipesRemoved,
 		"reason", run.Reason)
 }
@@ -739,7 +739,7 @@ func (s *Service) sweep(ctx context.Context, run store.LayerUpdate) error {
 			if err := tx.InterruptRun(ctx, run.ID, retryAt); err != nil {
 				return ignoreStale(err)
 			}
-			s.log.Warn("update run interrupted: its process stopped", "run", run.ID, "layer_branch", *run.LayerBranchID,
+			s.log.WarnContext(ctx, "update run interrupted: its process stopped", "run", run.ID, "layer_branch", *run.LayerBranchID,
 				"retry", retryAt != nil)
 			if retryAt == nil {
 				return nil

@@ -27,6 +27,11 @@ type Limits struct {
 	MaxFiles         int           // entries in a layer's tree
 	MaxFileSize      int64         // size of one file read from a tree
 	FetchTimeout     time.Duration // one clone or fetch
+	// SSHHandshakeTimeout bounds an ssh connection from the dial to the
+	// server's answer to the signed authentication (0: 30 s), so that a
+	// server that accepts the connection and never answers fails in
+	// seconds, not at FetchTimeout.
+	SSHHandshakeTimeout time.Duration
 }
 
 // DefaultLimits fit the largest real layer repositories (openembedded-core:
@@ -211,6 +216,7 @@ func (c *Cache) FetchSince(ctx context.Context, rawURL string, since time.Time) 
 			return nil, refuse("no ssh deploy key is configured for %s (an administrator sets one per host or URL prefix)", rawURL)
 		}
 		var forget func()
+		ctx, auth = withSSHHandshake(ctx, auth.(*SSHKey), c.Limits.SSHHandshakeTimeout)
 		proxyOpts.URL, forget = withSSHDialer(ctx)
 		defer forget()
 	}
@@ -218,6 +224,12 @@ func (c *Cache) FetchSince(ctx context.Context, rawURL string, since time.Time) 
 		err := fetchRemote(ctx, r, auth, proxyOpts)
 		if err != nil && spent.limit > 0 && spent.used.Load() > spent.limit {
 			return fmt.Errorf("%w: more than %d MB transferred", ErrTooLarge, spent.limit>>20)
+		}
+		if hs := handshakeOf(ctx); hs != nil {
+			// Stop the timer of a handshake that ended with the fetch.
+			if !hs.finish(handshakeDone) && hs.expired() && err != nil {
+				return fmt.Errorf("%w: no answer within %s", ErrSSHHandshake, hs.timeout)
+			}
 		}
 		return err
 	}

@@ -400,3 +400,58 @@ func TestDamagedCloneIsMadeAgain(t *testing.T) {
 		t.Errorf("master after the repair: %+v %v, want %s", b, err, head)
 	}
 }
+
+// TestTreeFollowsLinksInsideRepository checks which symbolic links a tree
+// follows: relative ones to a regular file of the repository, also outside
+// the subdirectory and through a chain, show as that file; one that is
+// absolute, leaves the repository, names a directory, a missing file or
+// loops stays out with its reason.
+func TestTreeFollowsLinksInsideRepository(t *testing.T) {
+	src := newGitRepo(t)
+	src.write(map[string]string{"shared/layer.conf": "BBFILE_COLLECTIONS += \"x\"\n", "meta-x/README": "x"})
+	links := map[string]string{
+		"meta-x/conf/layer.conf": "../../shared/layer.conf",
+		"meta-x/chain":           "conf/layer.conf",
+		"meta-x/abs":             "/etc/passwd",
+		"meta-x/up":              "../../etc/passwd",
+		"meta-x/dir":             "../shared",
+		"meta-x/missing":         "../shared/nothing",
+		"meta-x/loop":            "loop",
+	}
+	for link, target := range links {
+		os.MkdirAll(filepath.Join(src.dir, filepath.Dir(link)), 0o755)
+		if err := os.Symlink(target, filepath.Join(src.dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := src.commit("links")
+	repo, err := NewCache(t.TempDir(), localPolicy, testLimits()).Fetch(context.Background(), src.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree, err := repo.Tree(c, "meta-x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fstest.TestFS(tree, "README", "conf/layer.conf", "chain"); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"conf/layer.conf", "chain"} {
+		if b, err := tree.ReadFile(p); err != nil || string(b) != "BBFILE_COLLECTIONS += \"x\"\n" {
+			t.Errorf("%s: %q %v", p, b, err)
+		}
+	}
+	for p, why := range map[string]string{"abs": "absolute", "up": "leaves the repository", "dir": "not a regular file",
+		"missing": "no such file", "loop": "too many levels"} {
+		_, err := tree.Stat(p)
+		if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), why) {
+			t.Errorf("%s: %v, want not found because %q", p, err, why)
+		}
+		if err := tree.Refused(p); err == nil || !strings.Contains(err.Error(), why) {
+			t.Errorf("%s: refused %v", p, err)
+		}
+	}
+	if len(tree.Skipped) != 5 {
+		t.Errorf("skipped %v", tree.Skipped)
+	}
+}

@@ -110,23 +110,36 @@ var ErrNoSubdir = errors.New("subdirectory not found")
 
 // subtree returns the tree at subdir of commit ("" is the root).
 func (r *Repo) subtree(commit, subdir string) (*object.Tree, error) {
+	_, st, err := r.commitTrees(commit, subdir)
+	return st, err
+}
+
+// commitTrees returns commit's root tree and the tree at subdir of it, with
+// subdir cleaned ("" for the root).
+func (r *Repo) commitTrees(commit, subdir string) (root, sub *object.Tree, err error) {
 	c, err := r.r.CommitObject(plumbing.NewHash(commit))
 	if err != nil {
-		return nil, fmt.Errorf("commit %s: %w", short(commit), err)
+		return nil, nil, fmt.Errorf("commit %s: %w", short(commit), err)
 	}
-	t, err := c.Tree()
+	root, err = c.Tree()
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("commit %s: %w", short(commit), err)
 	}
-	subdir = strings.Trim(path.Clean("/"+subdir), "/")
+	subdir = cleanSubdir(subdir)
 	if subdir == "" {
-		return t, nil
+		return root, root, nil
 	}
-	st, err := t.Tree(subdir)
+	sub, err = root.Tree(subdir)
 	if err != nil {
-		return nil, &Permanent{fmt.Errorf("%w: %q at commit %s", ErrNoSubdir, subdir, short(commit))}
+		return nil, nil, &Permanent{fmt.Errorf("%w: %q at commit %s", ErrNoSubdir, subdir, short(commit))}
 	}
-	return st, nil
+	return root, sub, nil
+}
+
+// cleanSubdir is subdir as a clean path relative to the repository's
+// root, "" for the root itself.
+func cleanSubdir(subdir string) string {
+	return strings.Trim(path.Clean("/"+subdir), "/")
 }
 
 // TreeHash is the hash of subdir's tree at commit: equal hashes mean equal
@@ -204,24 +217,34 @@ func short(h string) string {
 }
 
 // Tree returns the files below subdir at commit as a read-only fs.FS. Only
-// regular files and directories are visible: symlinks and submodules are
-// left out, so nothing can point outside the tree. It fails when the tree
-// holds more entries than the file limit.
+// regular files and directories are visible. A symbolic link to a regular
+// file of the same commit's repository tree (relative, and staying inside
+// the repository: layers link conf/layer.conf to a shared copy) shows as
+// that file; any other symbolic link, and submodules, are left out
+// (Skipped; Refused says why of a link), so nothing can point outside the
+// repository. It fails when the tree holds more entries than the file
+// limit.
+//
+// A followed link's target may lie outside subdir, where TreeHash and Diff
+// do not look: a change to it alone is seen with the next change below
+// subdir.
 func (r *Repo) Tree(commit, subdir string) (*TreeFS, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	t, err := r.subtree(commit, subdir)
+	root, t, err := r.commitTrees(commit, subdir)
 	if err != nil {
 		return nil, err
 	}
 	for i, c := range r.trees {
-		if c.hash == t.Hash {
+		// A tree with links is the same only in the same repository tree.
+		if c.hash == t.Hash && (!c.links || c.root == root.Hash) {
 			r.trees = append(append(r.trees[:i:i], r.trees[i+1:]...), c)
 			return c, nil
 		}
 	}
-	fsys := &TreeFS{repo: r, hash: t.Hash, entries: map[string]*entry{".": {dir: true}}}
-	if err := fsys.index(t, "."); err != nil {
+	fsys := &TreeFS{repo: r, hash: t.Hash, root: root.Hash, entries: map[string]*entry{".": {dir: true}}}
+	ix := &indexer{fs: fsys, root: root, prefix: cleanSubdir(subdir)}
+	if err := ix.index(t, "."); err != nil {
 		return nil, err
 	}
 	for _, e := range fsys.entries {
@@ -241,9 +264,44 @@ func (r *Repo) Tree(commit, subdir string) (*TreeFS, error) {
 type TreeFS struct {
 	repo    *Repo
 	hash    plumbing.Hash
+	root    plumbing.Hash // the repository's tree, which followed links depend on
+	links   bool          // some entry is a followed symbolic link
 	entries map[string]*entry
+	refused map[string]*LinkError
 	// Skipped lists symlinks and submodules that were left out.
 	Skipped []string
+}
+
+// LinkError is why a symbolic link was not followed. For the fs.FS
+// methods the link does not exist (errors.Is fs.ErrNotExist), with this
+// reason.
+type LinkError struct {
+	Target string // what the link points to
+	Why    string
+}
+
+func (e *LinkError) Error() string {
+	return fmt.Sprintf("a symbolic link to %q, not followed: %s", e.Target, e.Why)
+}
+
+// Is makes a refused link a file that does not exist.
+func (e *LinkError) Is(target error) bool { return target == fs.ErrNotExist }
+
+// Refused returns why the symbolic link at name was not followed, or nil
+// when name is no refused link.
+func (t *TreeFS) Refused(name string) error {
+	if e, ok := t.refused[name]; ok {
+		return e
+	}
+	return nil
+}
+
+// notFound is the error of a lookup of name, which is not in the tree.
+func (t *TreeFS) notFound(op, name string) error {
+	if e, ok := t.refused[name]; ok {
+		return &fs.PathError{Op: op, Path: name, Err: e}
+	}
+	return &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
 }
 
 type entry struct {
@@ -255,7 +313,16 @@ type entry struct {
 	read     bool
 }
 
-func (t *TreeFS) index(tree *object.Tree, dir string) error {
+// indexer builds a TreeFS's entries from the tree at prefix of the
+// repository tree root.
+type indexer struct {
+	fs     *TreeFS
+	root   *object.Tree
+	prefix string
+}
+
+func (ix *indexer) index(tree *object.Tree, dir string) error {
+	t := ix.fs
 	for _, e := range tree.Entries {
 		p := path.Join(dir, e.Name)
 		if len(t.entries) >= t.repo.limits.MaxFiles && t.repo.limits.MaxFiles > 0 {
@@ -269,17 +336,92 @@ func (t *TreeFS) index(tree *object.Tree, dir string) error {
 			}
 			t.entries[p] = &entry{dir: true}
 			t.entries[dir].children = append(t.entries[dir].children, e.Name)
-			if err := t.index(sub, p); err != nil {
+			if err := ix.index(sub, p); err != nil {
 				return err
 			}
 		case filemode.Regular, filemode.Executable, filemode.Deprecated:
 			t.entries[p] = &entry{hash: e.Hash}
 			t.entries[dir].children = append(t.entries[dir].children, e.Name)
-		default: // symlinks, submodules
+		case filemode.Symlink:
+			h, err := ix.follow(path.Join(ix.prefix, p), e.Hash)
+			var le *LinkError
+			switch {
+			case err == nil:
+				t.entries[p] = &entry{hash: h}
+				t.entries[dir].children = append(t.entries[dir].children, e.Name)
+				t.links = true
+			case errors.As(err, &le):
+				if t.refused == nil {
+					t.refused = map[string]*LinkError{}
+				}
+				t.refused[p] = le
+				t.Skipped = append(t.Skipped, p)
+			default:
+				return fmt.Errorf("symbolic link %s: %w", p, err)
+			}
+		default: // submodules
 			t.Skipped = append(t.Skipped, p)
 		}
 	}
 	return nil
+}
+
+// maxLinkHops bounds a chain of symbolic links, as the kernel's ELOOP
+// does.
+const maxLinkHops = 8
+
+// maxLinkTarget bounds the length of a link's target.
+const maxLinkTarget = 4096
+
+// follow resolves the symbolic link at p (relative to the repository's
+// root; its blob h holds the target) to the blob of a regular file of the
+// repository tree. A target that is absolute, leaves the repository, is
+// missing, is not a regular file (a directory, a submodule) or is reached
+// through too many links is refused with a *LinkError.
+func (ix *indexer) follow(p string, h plumbing.Hash) (plumbing.Hash, error) {
+	for hop := 0; hop < maxLinkHops; hop++ {
+		blob, err := ix.fs.repo.r.BlobObject(h)
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		if blob.Size > maxLinkTarget {
+			return plumbing.ZeroHash, &LinkError{Target: "…", Why: "the target is too long"}
+		}
+		rd, err := blob.Reader()
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		b, err := io.ReadAll(rd)
+		rd.Close()
+		if err != nil {
+			return plumbing.ZeroHash, err
+		}
+		target := string(b)
+		if path.IsAbs(target) {
+			return plumbing.ZeroHash, &LinkError{Target: target, Why: "an absolute path, outside the repository"}
+		}
+		// Relative to the link's directory, as the file system resolves it.
+		j := path.Join(path.Dir(p), target)
+		if j == ".." || strings.HasPrefix(j, "../") {
+			return plumbing.ZeroHash, &LinkError{Target: target, Why: "it leaves the repository"}
+		}
+		if j == "." {
+			return plumbing.ZeroHash, &LinkError{Target: target, Why: "not a regular file"}
+		}
+		e, err := ix.root.FindEntry(j)
+		if err != nil {
+			return plumbing.ZeroHash, &LinkError{Target: target, Why: "no such file in the repository"}
+		}
+		switch e.Mode {
+		case filemode.Regular, filemode.Executable, filemode.Deprecated:
+			return e.Hash, nil
+		case filemode.Symlink:
+			p, h = j, e.Hash
+		default:
+			return plumbing.ZeroHash, &LinkError{Target: target, Why: "not a regular file"}
+		}
+	}
+	return plumbing.ZeroHash, &LinkError{Target: p, Why: "too many levels of symbolic links"}
 }
 
 // Open implements fs.FS.
@@ -289,7 +431,7 @@ func (t *TreeFS) Open(name string) (fs.File, error) {
 	}
 	e, ok := t.entries[name]
 	if !ok {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+		return nil, t.notFound("open", name)
 	}
 	if e.dir {
 		return &dirFile{fs: t, name: name, e: e}, nil
@@ -308,7 +450,7 @@ func (t *TreeFS) ReadFile(name string) ([]byte, error) {
 	}
 	e, ok := t.entries[name]
 	if !ok {
-		return nil, &fs.PathError{Op: "read", Path: name, Err: fs.ErrNotExist}
+		return nil, t.notFound("read", name)
 	}
 	if e.dir {
 		return nil, &fs.PathError{Op: "read", Path: name, Err: errors.New("is a directory")}
@@ -355,7 +497,7 @@ func (t *TreeFS) Stat(name string) (fs.FileInfo, error) {
 	}
 	e, ok := t.entries[name]
 	if !ok {
-		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrNotExist}
+		return nil, t.notFound("stat", name)
 	}
 	return fileInfo{name: path.Base(name), dir: e.dir, size: t.size(e)}, nil
 }

@@ -6,11 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -282,7 +284,10 @@ func (d guardedDialer) DialContext(ctx context.Context, network, addr string) (n
 		return nil, err
 	}
 	stop := context.AfterFunc(d.ctx, func() { conn.Close() })
-	c := &countingConn{Conn: conn, stop: stop}
+	c := &countingConn{Conn: conn, stop: stop, hs: handshakeOf(d.ctx)}
+	if c.hs != nil {
+		c.hs.arm(conn)
+	}
 	if b, ok := d.ctx.Value(budgetKey{}).(*budget); ok && b.limit > 0 {
 		c.b = b
 	}
@@ -294,11 +299,15 @@ func (d guardedDialer) DialContext(ctx context.Context, network, addr string) (n
 type countingConn struct {
 	net.Conn
 	b    *budget
+	hs   *sshHandshake
 	stop func() bool
 }
 
 func (c *countingConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
+	if n > 0 && c.hs != nil && c.hs.signed.Load() {
+		c.hs.finish(handshakeDone) // the server answered the signed request
+	}
 	if c.b != nil && c.b.used.Add(int64(n)) > c.b.limit {
 		c.Conn.Close()
 		return n, fmt.Errorf("%w: more than %d MB transferred", ErrTooLarge, c.b.limit>>20)
@@ -309,4 +318,116 @@ func (c *countingConn) Read(p []byte) (int, error) {
 func (c *countingConn) Close() error {
 	c.stop()
 	return c.Conn.Close()
+}
+
+// ErrSSHHandshake is wrapped when an ssh server accepted the connection
+// but did not complete the handshake (version, key exchange and
+// authentication) within the fetch's SSHHandshakeTimeout.
+var ErrSSHHandshake = errors.New("the ssh server did not complete the handshake")
+
+// defaultSSHHandshakeTimeout is SSHHandshakeTimeout's default: a real
+// server answers in a second or two.
+const defaultSSHHandshakeTimeout = 30 * time.Second
+
+// The states of an sshHandshake.
+const (
+	handshakeRunning int32 = iota
+	handshakeDone
+	handshakeExpired
+)
+
+// sshHandshake bounds one fetch's ssh handshake. go-git's ssh transport
+// gives the handshake no deadline of its own (its config's Timeout covers
+// only the dial), so a timer armed at the dial closes the connection
+// unless the handshake ends first: when the server's first bytes after
+// the deploy key's signature arrive.
+type sshHandshake struct {
+	timeout time.Duration
+	signed  atomic.Bool // the client has signed its authentication
+	state   atomic.Int32
+	mu      sync.Mutex
+	timer   *time.Timer
+}
+
+type handshakeKey struct{}
+
+// withSSHHandshake returns ctx carrying a handshake bound for the fetch's
+// dialer, and a copy of k whose signer reports the signature to it.
+func withSSHHandshake(ctx context.Context, k *SSHKey, timeout time.Duration) (context.Context, *SSHKey) {
+	if timeout <= 0 {
+		timeout = defaultSSHHandshakeTimeout
+	}
+	hs := &sshHandshake{timeout: timeout}
+	kc := *k
+	kc.Signer = markingSigner(k.Signer, func() { hs.signed.Store(true) })
+	return context.WithValue(ctx, handshakeKey{}, hs), &kc
+}
+
+// handshakeOf returns ctx's handshake bound, or nil.
+func handshakeOf(ctx context.Context) *sshHandshake {
+	hs, _ := ctx.Value(handshakeKey{}).(*sshHandshake)
+	return hs
+}
+
+// arm starts the timer for conn, the fetch's connection.
+func (hs *sshHandshake) arm(conn net.Conn) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	hs.timer = time.AfterFunc(hs.timeout, func() {
+		if hs.finish(handshakeExpired) {
+			conn.Close()
+		}
+	})
+}
+
+// finish ends the handshake in state, reporting whether it was still
+// running.
+func (hs *sshHandshake) finish(state int32) bool {
+	if !hs.state.CompareAndSwap(handshakeRunning, state) {
+		return false
+	}
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if state == handshakeDone && hs.timer != nil {
+		hs.timer.Stop()
+	}
+	return true
+}
+
+// expired reports whether the timer closed the connection.
+func (hs *sshHandshake) expired() bool { return hs.state.Load() == handshakeExpired }
+
+// markingSigner wraps s to call mark before each signature, keeping the
+// signature algorithms s offers (RSA keys sign with SHA-2 only through
+// ssh.AlgorithmSigner).
+func markingSigner(s ssh.Signer, mark func()) ssh.Signer {
+	if as, ok := s.(ssh.AlgorithmSigner); ok {
+		return algorithmMarkingSigner{as, mark}
+	}
+	return plainMarkingSigner{s, mark}
+}
+
+type plainMarkingSigner struct {
+	ssh.Signer
+	mark func()
+}
+
+func (s plainMarkingSigner) Sign(r io.Reader, data []byte) (*ssh.Signature, error) {
+	s.mark()
+	return s.Signer.Sign(r, data)
+}
+
+type algorithmMarkingSigner struct {
+	ssh.AlgorithmSigner
+	mark func()
+}
+
+func (s algorithmMarkingSigner) Sign(r io.Reader, data []byte) (*ssh.Signature, error) {
+	s.mark()
+	return s.AlgorithmSigner.Sign(r, data)
+}
+
+func (s algorithmMarkingSigner) SignWithAlgorithm(r io.Reader, data []byte, algorithm string) (*ssh.Signature, error) {
+	s.mark()
+	return s.AlgorithmSigner.SignWithAlgorithm(r, data, algorithm)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"net/url"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -19,6 +21,7 @@ import (
 	"golang.org/x/net/proxy"
 
 	"layerindex/internal/gitrepo/sshtest"
+	"layerindex/internal/prereq"
 )
 
 // fixedAuth gives the same authentication for every URL.
@@ -246,5 +249,52 @@ func TestSSHIgnoresTheUsersSSH(t *testing.T) {
 	}
 	if gitssh.DefaultSSHConfig != nil {
 		t.Error("go-git's ssh transport reads the user's ssh configuration")
+	}
+}
+
+// TestSSHSilentServerFailsPromptly: an ssh server that accepts the
+// connection and then never answers (or stops after its version line)
+// fails the fetch at the handshake bound with a clear error, not at the
+// fetch timeout; the bound does not disturb a real server's fetch.
+func TestSSHSilentServerFailsPromptly(t *testing.T) {
+	key, _ := sshtest.NewKey(t)
+	host, _ := sshtest.NewKey(t)
+	limits := testLimits()
+	limits.FetchTimeout = 20 * time.Second // what a missing bound would end at
+	limits.SSHHandshakeTimeout = 500 * time.Millisecond
+	for name, greeting := range map[string]string{"silent": "", "version only": "SSH-2.0-OpenSSH_9.6\r\n"} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			prereq.Missing(t, "cannot listen on 127.0.0.1: %v", err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				if greeting != "" {
+					c.Write([]byte(greeting))
+				}
+				t.Cleanup(func() { c.Close() }) // held open, never answering
+			}
+		}()
+		c := NewCache(t.TempDir(), loopback, limits)
+		c.Credentials = fixedAuth{&SSHKey{User: "git", Signer: key, HostKey: host.PublicKey()}}
+		_, err = c.Fetch(context.Background(), "ssh://git@"+ln.Addr().String()+"/bsp/meta-board.git")
+		if !errors.Is(err, ErrSSHHandshake) || !strings.Contains(err.Error(), ln.Addr().String()) {
+			t.Errorf("%s: %v, want %v naming the server", name, err, ErrSSHHandshake)
+		}
+	}
+
+	src := newGitRepo(t)
+	src.write(map[string]string{"meta/conf/layer.conf": "x"})
+	src.commit("one")
+	srv, repoURL, k := sshRepo(t, src)
+	c := NewCache(t.TempDir(), loopback, limits)
+	c.Credentials = fixedAuth{&SSHKey{User: "git", Signer: k, HostKey: srv.HostKey}}
+	if _, err := c.Fetch(context.Background(), repoURL); err != nil {
+		t.Fatalf("fetch from a real server under the bound: %v", err)
 	}
 }

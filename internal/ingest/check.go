@@ -67,7 +67,7 @@ func (ix *Indexer) checkRepository(ctx context.Context, layer *store.Layer, lbs 
 			problems = append(problems, fmt.Sprintf("branch %s: conf/layer.conf: %v", gb, killed))
 			continue
 		default:
-			problems = append(problems, fmt.Sprintf("branch %s: no conf/layer.conf in %q", gb, lb.VCSSubdir))
+			problems = append(problems, fmt.Sprintf("branch %s: %v in %q", gb, err, lb.VCSSubdir))
 			continue
 		}
 		recipes, _ := bitbake.Recipes(tree)

@@ -193,6 +193,10 @@ func (u *update) run(ctx context.Context) error {
 		return err
 	}
 	for _, s := range tree.Skipped {
+		if err := tree.Refused(s); err != nil {
+			log.warn("%s: %v", path.Join(lb.VCSSubdir, s), err)
+			continue
+		}
 		log.warn("%s: symbolic link or submodule ignored", path.Join(lb.VCSSubdir, s))
 	}
 	facts, err := u.ix.readFacts(ctx, log, layerDirName(lb), repo, head.Hash, lb.VCSSubdir, tree)

@@ -668,42 +668,11 @@ func (b *sqlBuilder) orderBy(m *apiModel, a string, keys []APIOrder) (string, er
 // Branch, LayerItem, LayerBranch, …) that q selects, in the order they are
 // served. Mistakes in q are *APIQueryError.
 func (s *Store) APIMatchIDs(ctx context.Context, model string, q *APIQuery) ([]int64, error) {
-	m := apiModels[model]
-	if m == nil {
-		return nil, fmt.Errorf("no API model %q", model)
+	sql, args, err := s.apiSelect(model, q, "t0.id")
+	if err != nil {
+		return nil, err
 	}
-	b := &sqlBuilder{pg: s.db.Dialector.Name() == "postgres"}
-	const a = "t0"
-	conds := []string{visible(m, a)}
-	if q.Filter != nil {
-		c, err := b.filter(m, a, q.Filter)
-		if err != nil {
-			return nil, err
-		}
-		conds = append(conds, c)
-	}
-	if len(q.Search) > 0 {
-		c, err := b.search(m, a, q.Search)
-		if err != nil {
-			return nil, err
-		}
-		conds = append(conds, c)
-	}
-	if q.ID > 0 {
-		conds = append(conds, a+".id = "+b.arg(q.ID))
-	}
-	order := ""
-	if len(q.OrderBy) > 0 {
-		o, err := b.orderBy(m, a, q.OrderBy)
-		if err != nil {
-			return nil, err
-		}
-		order = o + ", "
-	} else if m.order != "" {
-		order = fmt.Sprintf(m.order, a) + ", "
-	}
-	sql := "SELECT " + a + ".id FROM " + m.table + " " + a + " WHERE " + and(conds...) + " ORDER BY " + order + a + ".id"
-	rows, err := s.with(ctx).Raw(sql, b.args...).Rows()
+	rows, err := s.with(ctx).Raw(sql, args...).Rows()
 	if err != nil {
 		return nil, err
 	}
@@ -717,4 +686,45 @@ func (s *Store) APIMatchIDs(ctx context.Context, model string, q *APIQuery) ([]i
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// apiSelect compiles q on model into one SELECT of cols (expressions on the
+// alias t0 of the model's table) in the order rows are served: by the
+// model's default order or ?orderby=, then by id.
+func (s *Store) apiSelect(model string, q *APIQuery, cols string) (string, []any, error) {
+	m := apiModels[model]
+	if m == nil {
+		return "", nil, fmt.Errorf("no API model %q", model)
+	}
+	b := &sqlBuilder{pg: s.db.Dialector.Name() == "postgres"}
+	const a = "t0"
+	conds := []string{visible(m, a)}
+	if q.Filter != nil {
+		c, err := b.filter(m, a, q.Filter)
+		if err != nil {
+			return "", nil, err
+		}
+		conds = append(conds, c)
+	}
+	if len(q.Search) > 0 {
+		c, err := b.search(m, a, q.Search)
+		if err != nil {
+			return "", nil, err
+		}
+		conds = append(conds, c)
+	}
+	if q.ID > 0 {
+		conds = append(conds, a+".id = "+b.arg(q.ID))
+	}
+	order := ""
+	if len(q.OrderBy) > 0 {
+		o, err := b.orderBy(m, a, q.OrderBy)
+		if err != nil {
+			return "", nil, err
+		}
+		order = o + ", "
+	} else if m.order != "" {
+		order = fmt.Sprintf(m.order, a) + ", "
+	}
+	return "SELECT " + cols + " FROM " + m.table + " " + a + " WHERE " + and(conds...) + " ORDER BY " + order + a + ".id", b.args, nil
 }

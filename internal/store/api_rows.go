@@ -74,70 +74,45 @@ func fetchByIDs[T any](ctx context.Context, s *Store, query string, ids []int64,
 // APIBranches reads branches by id.
 func (s *Store) APIBranches(ctx context.Context, ids []int64) ([]Branch, error) {
 	return fetchByIDs(ctx, s, `SELECT id, name, bitbake_branch, short_description, sort_priority, updates_enabled,
-		comparison, hidden, updated_at FROM branches WHERE id %s`, ids, func(b *Branch) int64 { return b.ID },
-		func(r *sql.Rows, b *Branch) error {
-			return r.Scan(&b.ID, &b.Name, &b.BitbakeBranch, &b.ShortDescription, &b.SortPriority, &b.UpdatesEnabled,
-				&b.Comparison, &b.Hidden, &b.UpdatedAt)
-		})
+		comparison, hidden, updated_at FROM branches WHERE id %s`, ids, func(b *Branch) int64 { return b.ID }, scanBranch)
 }
 
 // APILayers reads layers by id.
 func (s *Store) APILayers(ctx context.Context, ids []int64) ([]Layer, error) {
 	return fetchByIDs(ctx, s, `SELECT id, name, status, layer_type, summary, description, vcs_url, vcs_web_url,
 		vcs_web_tree_base_url, vcs_web_file_base_url, vcs_web_commit_url, usage_url, mailing_list_url,
-		index_preference, comparison, updated_at, master_for_compatible FROM layers WHERE id %s`, ids, func(l *Layer) int64 { return l.ID },
-		func(r *sql.Rows, l *Layer) error {
-			return r.Scan(&l.ID, &l.Name, &l.Status, &l.LayerType, &l.Summary, &l.Description, &l.VCSURL, &l.VCSWebURL,
-				&l.VCSWebTreeBaseURL, &l.VCSWebFileBaseURL, &l.VCSWebCommitURL, &l.UsageURL, &l.MailingListURL,
-				&l.IndexPreference, &l.Comparison, &l.UpdatedAt, &l.MasterForCompatible)
-		})
+		index_preference, comparison, updated_at, master_for_compatible FROM layers WHERE id %s`, ids, func(l *Layer) int64 { return l.ID }, scanLayer)
 }
 
 // APILayerBranches reads layer branches by id (without Layer and Branch).
 func (s *Store) APILayerBranches(ctx context.Context, ids []int64) ([]LayerBranch, error) {
 	return fetchByIDs(ctx, s, `SELECT id, layer_id, branch_id, collection, version, vcs_subdir, actual_branch,
 		local_path, updates_enabled, yp_compatible_version_id, vcs_last_fetch, vcs_last_rev, vcs_last_commit,
-		updated_at, series_compat, series_corenames, follows_master FROM layer_branches WHERE id %s`, ids, func(lb *LayerBranch) int64 { return lb.ID },
-		func(r *sql.Rows, lb *LayerBranch) error {
-			return r.Scan(&lb.ID, &lb.LayerID, &lb.BranchID, &lb.Collection, &lb.Version, &lb.VCSSubdir, &lb.ActualBranch,
-				&lb.LocalPath, &lb.UpdatesEnabled, &lb.YPCompatibleVersionID, &lb.VCSLastFetch, &lb.VCSLastRev,
-				&lb.VCSLastCommit, &lb.UpdatedAt, &lb.SeriesCompat, &lb.SeriesCorenames, &lb.FollowsMaster)
-		})
+		updated_at, series_compat, series_corenames, follows_master FROM layer_branches WHERE id %s`, ids, func(lb *LayerBranch) int64 { return lb.ID }, scanLayerBranch)
 }
 
 // APILayerDependencies reads layer dependencies by id.
 func (s *Store) APILayerDependencies(ctx context.Context, ids []int64) ([]LayerDependency, error) {
 	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, dependency_id, required FROM layer_dependencies WHERE id %s`,
-		ids, func(d *LayerDependency) int64 { return d.ID },
-		func(r *sql.Rows, d *LayerDependency) error {
-			return r.Scan(&d.ID, &d.LayerBranchID, &d.DependencyID, &d.Required)
-		})
+		ids, func(d *LayerDependency) int64 { return d.ID }, scanLayerDependency)
 }
 
 // APILayerMaintainers reads layer maintainers by id.
 func (s *Store) APILayerMaintainers(ctx context.Context, ids []int64) ([]LayerMaintainer, error) {
 	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, name, email, responsibility, status FROM layer_maintainers WHERE id %s`,
-		ids, func(m *LayerMaintainer) int64 { return m.ID },
-		func(r *sql.Rows, m *LayerMaintainer) error {
-			return r.Scan(&m.ID, &m.LayerBranchID, &m.Name, &m.Email, &m.Responsibility, &m.Status)
-		})
+		ids, func(m *LayerMaintainer) int64 { return m.ID }, scanLayerMaintainer)
 }
 
 // APILayerNotes reads layer notes by id.
 func (s *Store) APILayerNotes(ctx context.Context, ids []int64) ([]LayerNote, error) {
 	return fetchByIDs(ctx, s, `SELECT id, layer_id, text FROM layer_notes WHERE id %s`,
-		ids, func(n *LayerNote) int64 { return n.ID },
-		func(r *sql.Rows, n *LayerNote) error { return r.Scan(&n.ID, &n.LayerID, &n.Text) })
+		ids, func(n *LayerNote) int64 { return n.ID }, scanLayerNote)
 }
 
 const recipeColumns = `id, layer_branch_id, filename, filepath, pn, pv, pr, pe, summary, description, section,
 	license, homepage, bugtracker, provides, bbclassextend, inherits, blacklisted, configopts, srcrev, updated_at`
 
-func scanRecipe(r *sql.Rows, x *Recipe) error {
-	return r.Scan(&x.ID, &x.LayerBranchID, &x.Filename, &x.Filepath, &x.PN, &x.PV, &x.PR, &x.PE, &x.Summary,
-		&x.Description, &x.Section, &x.License, &x.Homepage, &x.Bugtracker, &x.Provides, &x.BBClassExtend,
-		&x.Inherits, &x.Blacklisted, &x.ConfigOpts, &x.SrcRev, &x.UpdatedAt)
-}
+func scanRecipe(r *sql.Rows, x *Recipe) error { return r.Scan(recipeFields(x)...) }
 
 // APIRecipes reads recipes by id.
 func (s *Store) APIRecipes(ctx context.Context, ids []int64) ([]Recipe, error) {
@@ -222,40 +197,31 @@ func (s *Store) APIRecipesExtended(ctx context.Context, ids []int64) ([]RecipeEx
 // APIMachines reads machines by id.
 func (s *Store) APIMachines(ctx context.Context, ids []int64) ([]Machine, error) {
 	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, name, description, updated_at FROM machines WHERE id %s`,
-		ids, func(m *Machine) int64 { return m.ID },
-		func(r *sql.Rows, m *Machine) error {
-			return r.Scan(&m.ID, &m.LayerBranchID, &m.Name, &m.Description, &m.UpdatedAt)
-		})
+		ids, func(m *Machine) int64 { return m.ID }, scanMachine)
 }
 
 // APIDistros reads distros by id.
 func (s *Store) APIDistros(ctx context.Context, ids []int64) ([]Distro, error) {
 	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, name, description, updated_at FROM distros WHERE id %s`,
-		ids, func(m *Distro) int64 { return m.ID },
-		func(r *sql.Rows, m *Distro) error {
-			return r.Scan(&m.ID, &m.LayerBranchID, &m.Name, &m.Description, &m.UpdatedAt)
-		})
+		ids, func(m *Distro) int64 { return m.ID }, scanDistro)
 }
 
 // APIClasses reads classes by id.
 func (s *Store) APIClasses(ctx context.Context, ids []int64) ([]BBClass, error) {
 	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, name, bbclass_type FROM bbclasses WHERE id %s`,
-		ids, func(c *BBClass) int64 { return c.ID },
-		func(r *sql.Rows, c *BBClass) error { return r.Scan(&c.ID, &c.LayerBranchID, &c.Name, &c.BBClassType) })
+		ids, func(c *BBClass) int64 { return c.ID }, scanBBClass)
 }
 
 // APIAppends reads bbappends by id.
 func (s *Store) APIAppends(ctx context.Context, ids []int64) ([]BBAppend, error) {
 	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, filename, filepath FROM bbappends WHERE id %s`,
-		ids, func(a *BBAppend) int64 { return a.ID },
-		func(r *sql.Rows, a *BBAppend) error { return r.Scan(&a.ID, &a.LayerBranchID, &a.Filename, &a.Filepath) })
+		ids, func(a *BBAppend) int64 { return a.ID }, scanBBAppend)
 }
 
 // APIIncFiles reads inc files by id.
 func (s *Store) APIIncFiles(ctx context.Context, ids []int64) ([]IncFile, error) {
 	return fetchByIDs(ctx, s, `SELECT id, layer_branch_id, path FROM inc_files WHERE id %s`,
-		ids, func(f *IncFile) int64 { return f.ID },
-		func(r *sql.Rows, f *IncFile) error { return r.Scan(&f.ID, &f.LayerBranchID, &f.Path) })
+		ids, func(f *IncFile) int64 { return f.ID }, scanIncFile)
 }
 
 // LayerView is a layer branch with its layer, branch, Yocto Project

@@ -275,7 +275,7 @@ func (s *Server) login(c echo.Context) error {
 					return s.pages.render(c, http.StatusForbidden, "login", data)
 				case errors.Is(err, auth.ErrDirectoryDown):
 					// Not the person's fault: not counted against them.
-					s.log.Warn("LDAP sign-in", "err", err)
+					s.log.WarnContext(c.Request().Context(), "LDAP sign-in", "err", err)
 					directoryDown = true
 				case !errors.Is(err, auth.ErrBadCredentials):
 					return err

@@ -99,7 +99,7 @@ func (s *Server) sessionMiddleware(next echo.HandlerFunc) echo.HandlerFunc {
 			case scs.Modified:
 				tok, exp, err := sm.Commit(ctx)
 				if err != nil {
-					s.log.Error("saving the session", "err", err)
+					s.log.ErrorContext(c.Request().Context(), "saving the session", "err", err)
 					return
 				}
 				sm.WriteSessionCookie(ctx, c.Response(), tok, exp)
@@ -196,7 +196,7 @@ func (s *Server) accountPage(c echo.Context, p *pageData) {
 	if p.User != nil && p.User.IsAdmin {
 		n, err := s.store.NewLayerCount(ctx)
 		if err != nil {
-			s.log.Warn("counting layers to review", "err", err)
+			s.log.WarnContext(c.Request().Context(), "counting layers to review", "err", err)
 		}
 		p.ReviewCount = n
 	}
@@ -246,7 +246,7 @@ func (s *Server) require(c echo.Context, act auth.Action, layer *store.Layer) er
 func (s *Server) allowed(c echo.Context, act auth.Action, layer *store.Layer) bool {
 	ok, err := s.acct.policy.Allowed(c.Request().Context(), currentUser(c), act, layer)
 	if err != nil {
-		s.log.Warn("permission check", "action", act, "err", err)
+		s.log.WarnContext(c.Request().Context(), "permission check", "action", act, "err", err)
 	}
 	return ok
 }

@@ -46,7 +46,7 @@ func (s *Server) visibleBranches(c echo.Context) []store.Branch {
 	}
 	bs, err := s.memoBranches(c.Request().Context())
 	if err != nil && c.Request().Context().Err() == nil {
-		s.log.Warn("listing branches for the layout", "err", err)
+		s.log.WarnContext(c.Request().Context(), "listing branches for the layout", "err", err)
 	}
 	c.Set("visibleBranches", bs)
 	return bs

@@ -302,7 +302,7 @@ func (s *Server) bulkChangeReview(c echo.Context) error {
 			if ctx.Err() != nil {
 				return err
 			}
-			s.log.Warn("bulk change patches", "changeset", cs.ID, "err", err)
+			s.log.WarnContext(c.Request().Context(), "bulk change patches", "changeset", cs.ID, "err", err)
 			patchErr = strings.TrimPrefix(err.Error(), "invalid: ")
 		}
 	}

@@ -43,7 +43,7 @@ func (s *Server) adminCredentials(c echo.Context) error {
 			return err
 		} else {
 			p, _ := repocreds.CheckPrefix(cred.Prefix)
-			s.log.Info("repository credential set", "prefix", p, "kind", cred.Kind, "by", currentUser(c).Email)
+			s.log.InfoContext(c.Request().Context(), "repository credential set", "prefix", p, "kind", cred.Kind, "by", currentUser(c).Email)
 			s.flash(c, "The %s credential for %s is saved.", cred.Kind, p)
 			return c.Redirect(http.StatusSeeOther, "/layerindex/admin/credentials/")
 		}
@@ -80,7 +80,7 @@ func (s *Server) removeCredential(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	s.log.Info("repository credential removed", "prefix", prefix, "by", currentUser(c).Email)
+	s.log.InfoContext(c.Request().Context(), "repository credential removed", "prefix", prefix, "by", currentUser(c).Email)
 	s.flash(c, "The credential for %s is removed.", prefix)
 	return c.Redirect(http.StatusSeeOther, "/layerindex/admin/credentials/")
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"layerindex/internal/api"
 	"layerindex/internal/auth"
 	"layerindex/internal/catalog"
 	"layerindex/internal/store"
@@ -63,7 +64,7 @@ func (s *Server) receiveHook(c echo.Context) error {
 	ctx := c.Request().Context()
 	l, err := s.store.LayerByName(ctx, c.Param("name"))
 	if errors.Is(err, store.ErrNotFound) {
-		return c.JSON(http.StatusNotFound, map[string]string{"detail": "no such layer"})
+		return c.JSON(http.StatusNotFound, api.Detail(c, "no such layer"))
 	} else if err != nil {
 		return err
 	}
@@ -74,7 +75,7 @@ func (s *Server) receiveHook(c echo.Context) error {
 		if rerr := s.cat.RejectDelivery(ctx, l.ID, provider, "payload too large or unreadable"); rerr != nil {
 			return rerr
 		}
-		return c.JSON(http.StatusRequestEntityTooLarge, map[string]string{"detail": "payload too large"})
+		return c.JSON(http.StatusRequestEntityTooLarge, api.Detail(c, "payload too large"))
 	}
 	secret, err := s.cat.HookSecret(ctx, l.ID)
 	if err != nil {
@@ -92,11 +93,11 @@ func (s *Server) receiveHook(c echo.Context) error {
 		if rerr := s.cat.RejectDelivery(ctx, l.ID, provider, why); rerr != nil {
 			return rerr
 		}
-		return c.JSON(code, map[string]string{"detail": why})
+		return c.JSON(code, api.Detail(c, why))
 	}
 	res, err := s.cat.ReceivePush(ctx, l.ID, d)
 	if errors.Is(err, catalog.ErrReplayed) {
-		return c.JSON(http.StatusConflict, map[string]string{"detail": "this delivery was received before"})
+		return c.JSON(http.StatusConflict, api.Detail(c, "this delivery was received before"))
 	} else if err != nil {
 		return err
 	}

@@ -137,13 +137,15 @@ func (s *Server) validateLayer(ctx context.Context, f *form, who *store.User, ex
 	l.Summary = f.text("summary", textOpts{required: true, max: 200})
 	l.Description = f.text("description", textOpts{required: true, max: 5000, multiline: true})
 
+	existingURL := "" // a submission's URL is new
+	if existing != nil {
+		existingURL = existing.VCSURL
+	}
 	l.VCSURL = strings.TrimSpace(f.V("vcs_url"))
 	f.set("vcs_url", l.VCSURL)
 	if l.VCSURL == "" {
 		f.fail("vcs_url", "This field is required.")
-	} else if existing != nil && existing.VCSURL == l.VCSURL {
-		// Unchanged: the catalog checks a repository URL when it changes.
-	} else if err := s.cat.CheckRepositoryURL(ctx, catalog.Web(who), l.VCSURL); err != nil {
+	} else if err := s.cat.CheckRepositoryURLEdit(ctx, catalog.Web(who), existingURL, l.VCSURL); err != nil {
 		f.failWith(err)
 	}
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"layerindex/internal/api"
 	"layerindex/internal/auth"
 	"layerindex/internal/catalog"
 	"layerindex/internal/setup"
@@ -82,17 +83,17 @@ func (s *Server) layerSetFile(c echo.Context) error {
 	ctx := c.Request().Context()
 	name, ok := strings.CutSuffix(c.Param("file"), ".conf.json")
 	if !ok || catalog.CheckLayerSetName(name) != nil {
-		return c.JSON(http.StatusNotFound, map[string]string{"detail": "Use /layerindex/api/registry/configurations/NAME.conf.json."})
+		return c.JSON(http.StatusNotFound, api.Detail(c, "Use /layerindex/api/registry/configurations/NAME.conf.json."))
 	}
 	ls, err := s.store.LayerSetByName(ctx, name)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && !ls.Published) {
-		return c.JSON(http.StatusNotFound, map[string]string{"detail": fmt.Sprintf("There is no published layer set named %q.", name)})
+		return c.JSON(http.StatusNotFound, api.Detail(c, fmt.Sprintf("There is no published layer set named %q.", name)))
 	} else if err != nil {
 		return err
 	}
 	body, _, err := setup.LayerSetConfig(ctx, s.store, ls, s.setupOptions())
 	if errors.Is(err, setup.ErrInput) {
-		return c.JSON(http.StatusConflict, map[string]string{"detail": strings.Replace(err.Error(), setup.ErrInput.Error()+": ", "", 1)})
+		return c.JSON(http.StatusConflict, api.Detail(c, strings.Replace(err.Error(), setup.ErrInput.Error()+": ", "", 1)))
 	} else if err != nil {
 		return err
 	}
@@ -109,7 +110,7 @@ func (s *Server) registry(c echo.Context) (*setup.Registry, error) {
 	}
 	r, skipped, err := setup.BuildRegistry(ctx, s.store, sets, s.setupOptions())
 	for _, why := range skipped {
-		s.log.Warn("layer set left out of the registry", "reason", why)
+		s.log.WarnContext(c.Request().Context(), "layer set left out of the registry", "reason", why)
 	}
 	return r, err
 }

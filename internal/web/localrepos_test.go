@@ -62,8 +62,23 @@ func TestLocalRepositoriesOnlyForAdministrators(t *testing.T) {
 	form := e.layerForm("meta-pub")
 	form.Del("web_preset")
 	form.Set("vcs_url", "file://"+e.repo)
+	form.Set("m-0-email", "maint@example.org")
 	if r := admin.post("/layerindex/branch/master/edit/meta-pub/", form); r.code != http.StatusSeeOther {
 		t.Errorf("administrator's local mirror: %d %q", r.code, errorFor(r.body, "vcs_url"))
+	}
+	// The maintainer may still save the layer when the mirror's URL is
+	// left as it is, and still may not change it to another local one.
+	maint.get("/layerindex/branch/master/edit/meta-pub/")
+	form.Set("summary", "Saved by its maintainer")
+	if r := maint.post("/layerindex/branch/master/edit/meta-pub/", form); r.code != http.StatusSeeOther {
+		t.Errorf("maintainer's save of a layer on a local mirror: %d %q", r.code, errorFor(r.body, "vcs_url"))
+	}
+	if l := e.layerByName("meta-pub"); l.Summary != "Saved by its maintainer" || l.VCSURL != "file://"+e.repo {
+		t.Errorf("after the maintainer's save: %q at %q", l.Summary, l.VCSURL)
+	}
+	form.Set("vcs_url", e.repo)
+	if r := maint.post("/layerindex/branch/master/edit/meta-pub/", form); r.code != http.StatusUnprocessableEntity || errorFor(r.body, "vcs_url") == "" {
+		t.Errorf("maintainer's change to another local path: %d", r.code)
 	}
 	admin.get("/layerindex/submit/")
 	form = e.layerForm("meta-mirror")

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -96,6 +97,10 @@ func TestRequestIDs(t *testing.T) {
 				t.Errorf("a malformed request id %q was kept: %q", bad, h.Get("X-Request-ID"))
 			}
 		}
+		if code, body, h := get("/layerindex/api/layerItems/999999/", nil); code != http.StatusNotFound ||
+			!strings.Contains(body, `"detail":"Not found."`) || !strings.Contains(body, `"request_id":"`+h.Get("X-Request-ID")+`"`) {
+			t.Errorf("API 404: %d %s, X-Request-ID %q", code, body, h.Get("X-Request-ID"))
+		}
 		if code, _, _ := get("/debug/pprof/", nil); code != http.StatusNotFound {
 			t.Errorf("/debug/pprof/ on the site's address: %d", code)
 		}
@@ -112,17 +117,28 @@ func TestRequestIDs(t *testing.T) {
 		if !strings.Contains(body, "request id: <code>"+id+"</code>") {
 			t.Errorf("the %d page does not show its request id %s:\n%s", code, id, body)
 		}
-		lines := 0
+		lines, layout := 0, false
 		for _, l := range strings.Split(logs.String(), "\n") {
 			if strings.Contains(l, "request_id="+id) {
 				lines++
-				if !strings.Contains(l, "/layerindex/branch/master/layers/") {
+				// The page's layout could not list the branches either:
+				// a line of the handlers' own, without the URI.
+				if strings.Contains(l, "listing branches for the layout") {
+					layout = true
+				} else if !strings.Contains(l, "/layerindex/branch/master/layers/") {
 					t.Errorf("a log line with the request's id is about something else: %s", l)
 				}
 			}
 		}
-		if lines < 2 { // the error, and the request line
-			t.Errorf("%d log lines carry the request id %s:\n%s", lines, id, logs.String())
+		if lines < 3 || !layout { // the error, the layout's warning and the request line
+			t.Errorf("%d log lines carry the request id %s (the layout's warning among them: %v):\n%s", lines, id, layout, logs.String())
+		}
+		// An API error's JSON body carries the id too, beside upstream's
+		// detail.
+		code, body, h = get("/layerindex/api/layerItems/", nil)
+		var detail map[string]string
+		if json.Unmarshal([]byte(body), &detail) != nil || code < 500 || detail["detail"] == "" || detail["request_id"] != h.Get("X-Request-ID") {
+			t.Errorf("API error with the database closed: %d %s, X-Request-ID %q", code, body, h.Get("X-Request-ID"))
 		}
 	})
 }

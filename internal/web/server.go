@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"layerindex/internal/api"
 	"layerindex/internal/auth"
 	"layerindex/internal/catalog"
 	"layerindex/internal/db"
@@ -303,7 +304,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	if strings.HasPrefix(c.Request().URL.Path, "/layerindex/api/") {
-		c.JSON(code, map[string]string{"detail": msg})
+		c.JSON(code, api.Detail(c, msg))
 		return
 	}
 	data := struct {
@@ -318,7 +319,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		data.RequestID = RequestIDOf(c.Request().Context())
 	}
 	if rerr := s.pages.render(c, code, "error", data); rerr != nil {
-		s.log.Error("rendering error page", "err", rerr)
+		s.log.ErrorContext(c.Request().Context(), "rendering error page", "err", rerr)
 		c.String(code, msg)
 	}
 }

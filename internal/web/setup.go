@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"layerindex/internal/api"
 	"layerindex/internal/setup"
 	"layerindex/internal/store"
 )
@@ -141,10 +142,10 @@ func (s *Server) setupFile(c echo.Context) error {
 	rest := c.Param("*")
 	parts := strings.Split(rest, "/")
 	bad := func(msg string) error {
-		return c.JSON(http.StatusBadRequest, map[string]string{"detail": msg})
+		return c.JSON(http.StatusBadRequest, api.Detail(c, msg))
 	}
 	if len(parts) < 3 {
-		return c.JSON(http.StatusNotFound, map[string]string{"detail": "Use /layerindex/api/setup/BRANCH/LAYER,LAYER[/machine=M][/distro=D][/recommends]/NAME.conf.json (or NAME.kas.yml, bblayers.conf, setup.sh)."})
+		return c.JSON(http.StatusNotFound, api.Detail(c, "Use /layerindex/api/setup/BRANCH/LAYER,LAYER[/machine=M][/distro=D][/recommends]/NAME.conf.json (or NAME.kas.yml, bblayers.conf, setup.sh)."))
 	}
 	unesc := func(s string) (string, error) { return url.PathUnescape(s) }
 	branchName, err := unesc(parts[0])
@@ -153,7 +154,7 @@ func (s *Server) setupFile(c echo.Context) error {
 	}
 	b, err := s.store.BrowseBranch(ctx, branchName)
 	if errors.Is(err, store.ErrNotFound) {
-		return c.JSON(http.StatusNotFound, map[string]string{"detail": fmt.Sprintf("There is no release branch named %q.", truncate(branchName, 40))})
+		return c.JSON(http.StatusNotFound, api.Detail(c, fmt.Sprintf("There is no release branch named %q.", truncate(branchName, 40))))
 	} else if err != nil {
 		return err
 	}
@@ -201,7 +202,7 @@ func (s *Server) setupFile(c echo.Context) error {
 		body = []byte("#!/bin/sh\nset -e\n" + plan.Commands(o))
 		ctype = "text/x-shellscript; charset=utf-8"
 	default:
-		return c.JSON(http.StatusNotFound, map[string]string{"detail": "The file name must end in .conf.json or .kas.yml, or be bblayers.conf or setup.sh."})
+		return c.JSON(http.StatusNotFound, api.Detail(c, "The file name must end in .conf.json or .kas.yml, or be bblayers.conf or setup.sh."))
 	}
 	if err != nil {
 		return err

@@ -37,7 +37,7 @@ func (s *Server) oidcLogin(c echo.Context) error {
 	st := auth.NewOIDCStart()
 	to, err := s.opts.OIDC.AuthURL(ctx, st)
 	if err != nil {
-		s.log.Warn("OpenID Connect sign-in", "err", err)
+		s.log.WarnContext(c.Request().Context(), "OpenID Connect sign-in", "err", err)
 		return s.notice(c, http.StatusBadGateway, "Sign-in unavailable",
 			"The identity provider does not answer. Try again in a moment, or tell the site's administrators.")
 	}
@@ -66,11 +66,11 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	}
 	id, err := s.opts.OIDC.Finish(ctx, st, c.QueryParam("state"), c.QueryParam("code"))
 	if errors.Is(err, auth.ErrSignIn) {
-		s.log.Warn("OpenID Connect sign-in refused", "err", err, "ip", c.RealIP())
+		s.log.WarnContext(c.Request().Context(), "OpenID Connect sign-in refused", "err", err, "ip", c.RealIP())
 		return s.notice(c, http.StatusForbidden, "Sign-in failed", err.Error()+".")
 	}
 	if err != nil {
-		s.log.Warn("OpenID Connect sign-in", "err", err)
+		s.log.WarnContext(c.Request().Context(), "OpenID Connect sign-in", "err", err)
 		return s.notice(c, http.StatusBadGateway, "Sign-in unavailable",
 			"The identity provider does not answer. Try again in a moment, or tell the site's administrators.")
 	}
@@ -114,7 +114,7 @@ func (s *Server) externalSignIn(c echo.Context, id *auth.Identity, next string) 
 			if err := s.store.SetAdmin(ctx, u.ID, *id.Admin); err != nil {
 				return err
 			}
-			s.log.Info("administrator flag set by the identity provider", "user", u.ID, "admin", *id.Admin)
+			s.log.InfoContext(c.Request().Context(), "administrator flag set by the identity provider", "user", u.ID, "admin", *id.Admin)
 		}
 	}
 	if err := s.acct.sessions.LogIn(ctx, u.ID); err != nil {

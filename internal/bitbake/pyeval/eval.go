@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"strings"
+	"unicode/utf8"
 )
 
 func (in *Interp) eval(e expr, sc *scope) (Value, error) {
@@ -556,6 +557,19 @@ func sliceIndices(s *sliceValue, n int) ([]int, error) {
 	return out, nil
 }
 
+// sliceOf returns the elements of items that sl selects, in its order.
+func sliceOf[T any](items []T, sl *sliceValue) ([]T, error) {
+	ix, err := sliceIndices(sl, len(items))
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(ix))
+	for k, i := range ix {
+		out[k] = items[i]
+	}
+	return out, nil
+}
+
 func (in *Interp) getItem(obj, idx Value) (Value, error) {
 	if u, ok := obj.(*Unknown); ok {
 		return u, nil
@@ -567,30 +581,32 @@ func (in *Interp) getItem(obj, idx Value) (Value, error) {
 		switch o := obj.(type) {
 		case Str:
 			if sl.step == nil {
-				lo, hi := sliceBounds(sl, len(o))
+				n := strLen(string(o))
+				lo, hi := sliceBounds(sl, n)
 				if hi < lo {
 					return Str(""), nil
 				}
+				if n != len(o) {
+					lo, hi = byteOffset(string(o), lo), byteOffset(string(o), hi)
+				}
 				return o[lo:hi], nil
 			}
-			ix, err := sliceIndices(sl, len(o))
+			if !isASCII(string(o)) {
+				r, err := sliceOf([]rune(string(o)), sl)
+				if err != nil {
+					return nil, err
+				}
+				return Str(string(r)), nil
+			}
+			b, err := sliceOf([]byte(o), sl)
 			if err != nil {
 				return nil, err
-			}
-			b := make([]byte, 0, len(ix))
-			for _, i := range ix {
-				b = append(b, o[i])
 			}
 			return Str(b), nil
 		case *List, *Tuple:
-			items := seqItems(o)
-			ix, err := sliceIndices(sl, len(items))
+			out, err := sliceOf(seqItems(o), sl)
 			if err != nil {
 				return nil, err
-			}
-			out := make([]Value, len(ix))
-			for k, i := range ix {
-				out[k] = items[i]
 			}
 			if _, isList := o.(*List); isList {
 				return &List{items: out}, nil
@@ -616,12 +632,17 @@ func (in *Interp) getItem(obj, idx Value) (Value, error) {
 		}
 		var n int64
 		if s, isStr := o.(Str); isStr {
-			n = int64(len(s))
+			n = int64(strLen(string(s)))
 			if i < 0 {
 				i += n
 			}
 			if i < 0 || i >= n {
 				return nil, newExc(excIndexError, "string index out of range")
+			}
+			if n != int64(len(s)) {
+				b := byteOffset(string(s), int(i))
+				_, size := utf8.DecodeRuneInString(string(s[b:]))
+				return s[b : b+size], nil
 			}
 			return Str(s[i : i+1]), nil
 		}

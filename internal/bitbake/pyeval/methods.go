@@ -269,6 +269,25 @@ func pySplit(s string, sep string, hasSep bool, maxsplit int64, right bool) []st
 	return out
 }
 
+// strRange returns the byte range of str that the optional start and end
+// arguments a[1] and a[2] (code point offsets, as in str.find) select;
+// ok is false when the range starts past the end of str or ends before
+// it starts, where Python finds nothing at all.
+func strRange(str string, a []Value) (lo, hi int, ok bool) {
+	n := strLen(str)
+	st, _ := intArg(a, 1, 0)
+	en, _ := intArg(a, 2, int64(n))
+	lo, hi = sliceBounds(&sliceValue{lo: &st, hi: &en}, n)
+	ok = st <= int64(n) && hi >= lo
+	if hi < lo {
+		hi = lo
+	}
+	if n != len(str) {
+		lo, hi = byteOffset(str, lo), byteOffset(str, hi)
+	}
+	return lo, hi, ok
+}
+
 func utf8DecodeLast(s string) (rune, int) {
 	for i := len(s) - 1; i >= 0; i-- {
 		if s[i] < 0x80 || s[i] >= 0xC0 {
@@ -384,10 +403,8 @@ func (in *Interp) strMethod(s Str, name string, a []Value, kw map[string]Value) 
 		}
 		sub := str
 		if len(a) > 1 {
-			st, _ := intArg(a, 1, 0)
-			en, _ := intArg(a, 2, int64(len(str)))
-			lo, hi := sliceBounds(&sliceValue{lo: &st, hi: &en}, len(str))
-			if hi < lo {
+			lo, hi, ok := strRange(str, a)
+			if !ok {
 				return False, nil
 			}
 			sub = str[lo:hi]
@@ -439,18 +456,19 @@ func (in *Interp) strMethod(s Str, name string, a []Value, kw map[string]Value) 
 		if !ok || len(a) < 1 {
 			return bad()
 		}
-		st, _ := intArg(a, 1, 0)
-		en, _ := intArg(a, 2, int64(len(str)))
-		lo, hi := sliceBounds(&sliceValue{lo: &st, hi: &en}, len(str))
-		if hi < lo {
-			hi = lo
-		}
+		lo, hi, inRange := strRange(str, a)
 		part := str[lo:hi]
 		if name == "count" {
+			if !inRange {
+				return Int(0), nil
+			}
 			return Int(strings.Count(part, sub)), nil
 		}
-		var i int
-		if name == "find" || name == "index" {
+		i := -1
+		if !inRange {
+			// Python finds nothing, not even "", in a range that
+			// starts past the end.
+		} else if name == "find" || name == "index" {
 			i = strings.Index(part, sub)
 		} else {
 			i = strings.LastIndex(part, sub)
@@ -461,7 +479,7 @@ func (in *Interp) strMethod(s Str, name string, a []Value, kw map[string]Value) 
 			}
 			return Int(-1), nil
 		}
-		return Int(i + lo), nil
+		return Int(codePointOffset(str, lo+i)), nil
 	case "format":
 		return in.strFormat(str, a, kw)
 	case "partition", "rpartition":
@@ -536,14 +554,15 @@ func (in *Interp) strMethod(s Str, name string, a []Value, kw map[string]Value) 
 		if w > int64(in.Limits.MaxBytes) {
 			return nil, &errBudget{"zfill width"}
 		}
-		if int64(len(str)) >= w {
+		n := int64(strLen(str))
+		if n >= w {
 			return s, nil
 		}
 		sign := ""
 		if str != "" && (str[0] == '-' || str[0] == '+') {
 			sign, str = str[:1], str[1:]
 		}
-		return Str(sign + strings.Repeat("0", int(w)-len(str)-len(sign)) + str), nil
+		return Str(sign + strings.Repeat("0", int(w-n)) + str), nil
 	case "removeprefix":
 		p, ok := strArg(a, 0, "")
 		if !ok {
@@ -575,10 +594,9 @@ func (in *Interp) strMethod(s Str, name string, a []Value, kw map[string]Value) 
 		case "rjust":
 			return Str(strings.Repeat(fill, int(n)) + str), nil
 		}
-		left := n / 2
-		if n%2 == 1 && len(str)%2 == 1 {
-			left++
-		}
+		// CPython's rule: an odd margin puts its extra fill on the left
+		// only when the width is odd.
+		left := n/2 + n&w&1
 		return Str(strings.Repeat(fill, int(left)) + str + strings.Repeat(fill, int(n-left))), nil
 	case "encode", "decode":
 		return s, nil
@@ -1304,9 +1322,7 @@ func (in *Interp) percentOne(conv byte, spec string, v Value, done int) (string,
 		if s, err = in.strBounded(v, false, done); err != nil {
 			return "", err
 		}
-		if prec >= 0 && prec < len(s) {
-			s = s[:prec]
-		}
+		s = truncate(s, prec)
 	case 'r', 'a':
 		r, err := in.strBounded(v, true, done)
 		if err != nil {
@@ -1358,8 +1374,8 @@ func (in *Interp) percentOne(conv byte, spec string, v Value, done int) (string,
 	default:
 		return "", newExc(excValueError, "unsupported format character %q", conv)
 	}
-	if len(s) < width {
-		pad := width - len(s)
+	if n := strLen(s); n < width {
+		pad := width - n
 		switch {
 		case left:
 			s += strings.Repeat(" ", pad)
@@ -1506,8 +1522,8 @@ func (in *Interp) formatSpec(v Value, spec string, done int) (string, error) {
 		if s, err = in.strBounded(v, false, done); err != nil {
 			return "", err
 		}
-		if prec >= 0 && prec < len(s) && !isNumber(v) {
-			s = s[:prec]
+		if !isNumber(v) {
+			s = truncate(s, prec)
 		}
 		if isNumber(v) && prec >= 0 {
 			s = strconv.FormatFloat(toFloat(v), 'g', prec, 64)

@@ -86,13 +86,15 @@ func (m *matchObj) method(name string, a []Value) (Value, error) {
 		if 2*g+1 >= len(m.idx) {
 			return nil, newExc(excIndexError, "no such group")
 		}
+		// Go reports byte offsets, Python code point offsets.
+		start, end := codePointOffset(m.s, m.idx[2*g]), codePointOffset(m.s, m.idx[2*g+1])
 		switch name {
 		case "start":
-			return Int(m.idx[2*g]), nil
+			return Int(start), nil
 		case "end":
-			return Int(m.idx[2*g+1]), nil
+			return Int(end), nil
 		}
-		return NewTuple(Int(m.idx[2*g]), Int(m.idx[2*g+1])), nil
+		return NewTuple(Int(start), Int(end)), nil
 	}
 	return unknownf("match.%s", name), nil
 }
