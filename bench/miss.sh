@@ -30,6 +30,9 @@
 #   SERVER=PATH      the layerindex binary to measure (default: built here),
 #                    e.g. an older build for a before/after comparison.
 #   CASES=REGEX      only the cases whose line matches (e.g. CASES=search).
+#   WARMUP=SECONDS   warm-up of each case (default 2); searches are answered in
+#                    SQL until the branch's in-memory index is built (seconds at
+#                    WEBDATA=scale): WARMUP=30 measures the steady state.
 # PostgreSQL: a throw-away database is created through
 # $LAYERINDEX_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres).
 # Needs wrk (apt-get install wrk), curl, python3 and psql.
@@ -157,7 +160,7 @@ run_db() {
   while IFS='|' read -r label list bust header upstream up99; do
     local hdr=()
     [ -n "$header" ] && hdr=(-H "$header")
-    wrk -t2 -c"$conns" -d2s "${hdr[@]}" -s "$tmp/rotate.lua" "$base" -- "$tmp/$list.paths" "$bust" >/dev/null # warm-up
+    wrk -t2 -c"$conns" -d"${WARMUP:-2}s" "${hdr[@]}" -s "$tmp/rotate.lua" "$base" -- "$tmp/$list.paths" "$bust" >/dev/null # warm-up
     local out t0 t1 n cpu rps p50 p99 bad target verdict
     t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
     out=$(wrk -t2 -c"$conns" -d"${secs}s" --latency "${hdr[@]}" -s "$tmp/rotate.lua" "$base" -- "$tmp/$list.paths" "$bust")

@@ -77,6 +77,12 @@ func main() {
 		log.Fatal(err)
 	}
 	if conn.Dialect == db.Postgres {
+		// Replica mode skipped the trigger that gives each recipe its
+		// branch (migration 00023), which searches read.
+		if err := conn.Gorm.Exec(`UPDATE recipes SET branch_id = lb.branch_id FROM layer_branches lb
+WHERE lb.id = recipes.layer_branch_id AND recipes.branch_id IS NULL`).Error; err != nil {
+			log.Fatal(err)
+		}
 		if err := conn.Gorm.Exec("UPDATE index_state SET version = version + 1, changed_at = now() WHERE id = 1").Error; err != nil {
 			log.Fatal(err)
 		}

@@ -4,7 +4,12 @@
 // rows the first page holds. Each search runs -n times; the least time is
 // printed, the figure least disturbed by other work on the machine.
 //
-// Usage: searchtime [-branch master] [-n 3] -data-dir DIR | -database-url postgres://... [QUERY...]
+// With -memory, it also builds the branch's in-memory search index (what
+// the server searches once built: store.SearchIndex), prints its build time
+// and heap, and the least of 200 times of each search on it, checking that
+// it gives the page and total SQL gives (-sql=false: the index alone).
+//
+// Usage: searchtime [-branch master] [-n 3] [-memory] [-sql=false] -data-dir DIR | -database-url postgres://... [QUERY...]
 // Without queries, it runs bench/miss.sh's words, depends: and inherits:.
 package main
 
@@ -13,6 +18,8 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"reflect"
+	"runtime"
 	"strings"
 	"time"
 
@@ -25,6 +32,8 @@ func main() {
 	dbURL := flag.String("database-url", "", "PostgreSQL URL")
 	branchName := flag.String("branch", "master", "branch searched")
 	runs := flag.Int("n", 3, "runs of each search")
+	memory := flag.Bool("memory", false, "also search the in-memory index")
+	withSQL := flag.Bool("sql", true, "search in SQL")
 	flag.Parse()
 	ctx := context.Background()
 	var (
@@ -55,7 +64,24 @@ func main() {
 			queries = append(queries, "inherits:"+c)
 		}
 	}
-	var sum time.Duration
+	var x *store.SearchIndex
+	if *memory {
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		t0 := time.Now()
+		x, err = s.LoadSearchIndex(ctx, b.ID)
+		if err != nil {
+			log.Fatal(err)
+		}
+		took := time.Since(t0)
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		fmt.Printf("in-memory index of %d recipes built in %v, heap %.1f MB (%.0f MB allocated while building, heap peak %.0f MB)\n",
+			x.Len(), took.Round(time.Millisecond), float64(m1.HeapAlloc-m0.HeapAlloc)/1e6,
+			float64(m1.TotalAlloc-m0.TotalAlloc)/1e6, float64(m1.HeapSys)/1e6)
+	}
+	var sum, memSum time.Duration
 	for _, qs := range queries {
 		q, err := store.ParseRecipeQuery(qs)
 		if err != nil {
@@ -64,6 +90,9 @@ func main() {
 		var best time.Duration
 		var res store.Paged[store.RecipeRow]
 		for i := range *runs {
+			if !*withSQL {
+				break
+			}
 			t0 := time.Now()
 			res, err = s.SearchRecipes(ctx, b, q, "", store.Page{Number: 1, Size: 50})
 			if err != nil {
@@ -74,11 +103,37 @@ func main() {
 			}
 		}
 		sum += best
+		mem := ""
+		if x != nil {
+			var memBest time.Duration
+			var got store.Paged[store.RecipeRow]
+			for i := range 200 {
+				t0 := time.Now()
+				got, err = x.Search(q, "", store.Page{Number: 1, Size: 50})
+				if err != nil {
+					log.Fatalf("%q: %v", qs, err)
+				}
+				if d := time.Since(t0); i == 0 || d < memBest {
+					memBest = d
+				}
+			}
+			memSum += memBest
+			mem = fmt.Sprintf("  memory %7.1f µs", float64(memBest.Nanoseconds())/1000)
+			if !*withSQL {
+				res = got
+			} else if !reflect.DeepEqual(got.Items, res.Items) || got.Total != res.Total || got.More != res.More {
+				log.Fatalf("%q: the in-memory search differs from SQL's", qs)
+			}
+		}
 		more := ""
 		if res.More {
 			more = "+"
 		}
-		fmt.Printf("%-34s %9.1f ms  %5d%s found, %d shown\n", qs, float64(best.Microseconds())/1000, res.Total, more, len(res.Items))
+		fmt.Printf("%-34s %9.1f ms%s  %5d%s found, %d shown\n", qs, float64(best.Microseconds())/1000, mem, res.Total, more, len(res.Items))
 	}
-	fmt.Printf("%d searches, mean of the least times %.1f ms\n", len(queries), float64(sum.Microseconds())/1000/float64(len(queries)))
+	fmt.Printf("%d searches, mean of the least times %.1f ms", len(queries), float64(sum.Microseconds())/1000/float64(len(queries)))
+	if x != nil {
+		fmt.Printf(", in memory %.1f µs", float64(memSum.Nanoseconds())/1000/float64(len(queries)))
+	}
+	fmt.Println()
 }

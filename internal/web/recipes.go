@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -32,7 +33,8 @@ func (s *Server) recipeSearch(c echo.Context) error {
 		Q       string
 		Error   string
 		Results store.Paged[store.RecipeRow]
-		Listing bool // no query: every recipe on the branch
+		Listing bool          // no query: every recipe on the branch
+		Rows    template.HTML // the rows of Results (searchRows)
 	}{pageData: s.browsePage(c, b, "recipes"), Branch: b, Q: raw}
 	q, err := store.ParseRecipeQuery(raw)
 	var qe *store.QueryError
@@ -41,7 +43,11 @@ func (s *Server) recipeSearch(c echo.Context) error {
 		return s.pages.render(c, http.StatusBadRequest, "recipes", data)
 	}
 	data.Listing = q.Empty()
-	data.Results, err = s.store.SearchRecipes(c.Request().Context(), b, q, c.QueryParam("sort"), p)
+	if x := s.searchIndex(c.Request().Context(), b.ID); x != nil {
+		data.Results, err = x.Search(q, c.QueryParam("sort"), p)
+	} else {
+		data.Results, err = s.store.SearchRecipes(c.Request().Context(), b, q, c.QueryParam("sort"), p)
+	}
 	if errors.Is(err, store.ErrUnknownLayer) {
 		data.Error = fmt.Sprintf("No layer %q was found on this branch.", q.Layer)
 		return s.pages.render(c, http.StatusOK, "recipes", data)
@@ -54,6 +60,7 @@ func (s *Server) recipeSearch(c echo.Context) error {
 	if !q.Empty() && data.Results.Total == 1 && p.Number == 1 {
 		return c.Redirect(http.StatusFound, "/layerindex/recipe/"+strconv.FormatInt(data.Results.Items[0].ID, 10)+"/")
 	}
+	data.Rows = searchRows(b.Name, data.Results.Items)
 	return s.pages.render(c, http.StatusOK, "recipes", data)
 }
 

@@ -89,6 +89,8 @@ type Server struct {
 	memo     indexMemo // data derived from the index, per version
 	// dependents is the recipe page's reverse dependency view (recipedeps.go).
 	dependents dependentsMemo
+	// search holds each branch's in-memory recipe search (searchindex.go).
+	search searchMemo
 	// releaseExtras is what a release's pages show of layer sets and
 	// compatibility declared elsewhere (layersets.go).
 	releaseExtras releaseExtrasMemo
