@@ -42,10 +42,12 @@ const maxPartials = 4096
 
 func newRenderer(fsys fs.FS, funcs template.FuncMap) (*renderer, error) {
 	r := &renderer{pages: map[string]*template.Template{}}
-	all := template.FuncMap{"partial": r.partial, "dep": r.dep}
+	all := template.FuncMap{}
 	for k, v := range funcs {
 		all[k] = v
 	}
+	// The renderer's own funcs, in place of templateFuncs' stand-ins.
+	all["partial"], all["dep"] = r.partial, r.dep
 	layout, err := template.New("").Funcs(all).ParseFS(fsys, "layout/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("layout templates: %w", err)
