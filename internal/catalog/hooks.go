@@ -78,6 +78,12 @@ func (s *Service) ReceivePush(ctx context.Context, layerID int64, d *webhook.Del
 		if err != nil {
 			return err
 		}
+		// A replay changes nothing, not even a waiting run's request time.
+		if seen, err := tx.HookDeliverySeen(ctx, l.ID, d.Provider, d.ID); err != nil {
+			return err
+		} else if seen {
+			return store.ErrReplayed
+		}
 		rec := &store.HookDelivery{LayerID: l.ID, Provider: d.Provider, DeliveryID: d.ID, Event: d.Event, GitBranch: d.Branch}
 		switch {
 		case !d.Push:

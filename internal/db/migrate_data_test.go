@@ -46,8 +46,8 @@ func TestMigrationDropsPackageConfigFlags(t *testing.T) {
 			t.Fatal(err)
 		}
 		lb := &store.LayerBranch{LayerID: l.ID, BranchID: b.ID}
-		// Without the columns later migrations added (00017, 00019).
-		if err := conn.Gorm.Omit("SeriesCompat", "SeriesCorenames", "DeclaredDepends", "DeclaredRecommends", "FollowsMaster").Create(lb).Error; err != nil {
+		// Without the columns later migrations added (00017, 00019, 00026).
+		if err := conn.Gorm.Omit("SeriesCompat", "SeriesCorenames", "DeclaredDepends", "DeclaredRecommends", "FollowsMaster", "LayerFacts").Create(lb).Error; err != nil {
 			t.Fatal(err)
 		}
 		pc := func(f, deps string) store.RecipePackageConfig {

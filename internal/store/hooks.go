@@ -64,15 +64,10 @@ func (s *Store) AddHookDelivery(ctx context.Context, d *HookDelivery) error {
 	if d.ReceivedAt.IsZero() {
 		d.ReceivedAt = time.Now().UTC()
 	}
-	if d.DeliveryID != "" {
-		var n int64
-		if err := s.with(ctx).Model(&HookDelivery{}).Where("layer_id = ? AND provider = ? AND delivery_id = ?",
-			d.LayerID, d.Provider, d.DeliveryID).Count(&n).Error; err != nil {
-			return err
-		}
-		if n > 0 {
-			return ErrReplayed
-		}
+	if seen, err := s.HookDeliverySeen(ctx, d.LayerID, d.Provider, d.DeliveryID); err != nil {
+		return err
+	} else if seen {
+		return ErrReplayed
 	}
 	if err := s.with(ctx).Create(d).Error; err != nil {
 		if errors.Is(translate(err), ErrConflict) {
@@ -93,6 +88,18 @@ func (s *Store) AddHookDelivery(ctx context.Context, d *HookDelivery) error {
 		return db.Where("layer_id = ? AND outcome = ? AND id NOT IN ?", d.LayerID, HookRejected, keep).Delete(&HookDelivery{}).Error
 	}
 	return nil
+}
+
+// HookDeliverySeen tells whether a delivery id was recorded for the layer
+// before (an empty id never was).
+func (s *Store) HookDeliverySeen(ctx context.Context, layerID int64, provider, id string) (bool, error) {
+	if id == "" {
+		return false, nil
+	}
+	var n int64
+	err := s.with(ctx).Model(&HookDelivery{}).Where("layer_id = ? AND provider = ? AND delivery_id = ?",
+		layerID, provider, id).Count(&n).Error
+	return n > 0, err
 }
 
 // HookDeliveries lists a layer's newest deliveries.

@@ -106,3 +106,78 @@ func TestPurgeUpdatesKeepsRecentAndRunning(t *testing.T) {
 		}
 	})
 }
+
+// TestQueueRunWhileRunsStart: requests join or queue a layer branch's
+// waiting run while a worker keeps starting and ending such runs. On
+// PostgreSQL the waiting run an insert conflicted with could start before
+// QueueRun read it, and the request failed with "not found" (a replayed
+// webhook delivery answered 404 instead of 409). Every request must get a
+// waiting run.
+func TestQueueRunWhileRunsStart(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		ctx := context.Background()
+		conn := dbtest.Migrated(t, d)
+		s := store.New(conn.Gorm)
+		storetest.Load(t, s)
+		var lb store.LayerBranch
+		if err := conn.Gorm.Order("id").Take(&lb).Error; err != nil {
+			t.Fatal(err)
+		}
+		u := &store.Update{StartedAt: time.Now()}
+		if err := s.CreateUpdate(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		const requests = 300
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		var started int
+		wg.Add(1)
+		go func() { // the worker
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				w, err := s.WaitingRun(ctx, lb.ID)
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				} else if err != nil {
+					t.Error(err)
+					return
+				}
+				run, err := s.StartRun(ctx, w.ID, w.JobID, "")
+				if errors.Is(err, store.ErrStale) {
+					continue
+				} else if err != nil {
+					t.Error(err)
+					return
+				}
+				started++
+				run.Status = store.UpdateSucceeded
+				if err := s.FinishRun(ctx, run); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+		for i := 0; i < requests; i++ {
+			run, _, err := s.QueueRun(ctx, &store.LayerUpdate{UpdateID: u.ID, LayerID: lb.LayerID, BranchID: lb.BranchID,
+				LayerBranchID: &lb.ID, Origin: store.OriginWebhook})
+			if err != nil || run.ID == 0 {
+				t.Errorf("request %d: %v (run %+v)", i, err, run)
+				break
+			}
+		}
+		close(done)
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		if started == 0 {
+			t.Fatal("the worker started no run: the requests never raced it")
+		}
+		t.Logf("%d requests, %d runs started meanwhile", requests, started)
+	})
+}

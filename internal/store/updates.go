@@ -72,20 +72,31 @@ func (s *Store) QueueRun(ctx context.Context, lu *LayerUpdate) (run *LayerUpdate
 		lu.StartedAt = now
 	}
 	lu.RequestedAt = &now
-	res := s.with(ctx).Clauses(clause.OnConflict{
-		Columns:     []clause.Column{{Name: "layer_branch_id"}},
-		TargetWhere: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "status IN ('queued', 'retrying')"}}},
-		DoNothing:   true,
-	}).Create(lu)
-	if res.Error != nil {
-		return nil, false, translate(res.Error)
-	}
-	if res.RowsAffected == 1 && lu.ID != 0 {
-		return lu, true, nil
-	}
-	w, err := s.WaitingRun(ctx, *lu.LayerBranchID)
-	if err != nil {
-		return nil, false, err
+	var w *LayerUpdate
+	for tries := 1; ; tries++ {
+		lu.ID = 0
+		res := s.with(ctx).Clauses(clause.OnConflict{
+			Columns:     []clause.Column{{Name: "layer_branch_id"}},
+			TargetWhere: clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: "status IN ('queued', 'retrying')"}}},
+			DoNothing:   true,
+		}).Create(lu)
+		if res.Error != nil {
+			return nil, false, translate(res.Error)
+		}
+		if res.RowsAffected == 1 && lu.ID != 0 {
+			return lu, true, nil
+		}
+		w, err = s.WaitingRun(ctx, *lu.LayerBranchID)
+		// On PostgreSQL each statement sees the latest commits: the
+		// waiting run the insert met can have started between the two
+		// statements, and then a new run must be queued after all.
+		if errors.Is(err, ErrNotFound) && tries < 5 {
+			continue
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		break
 	}
 	// The joining request is served by a fetch begun after it (and a
 	// forced one makes the run forced).

@@ -54,6 +54,8 @@ func BenchmarkPages(b *testing.B) {
 				{"search-pn", "/layerindex/branch/master/recipes/?q=pn%3Asyn001-0"},
 				{"search-depends", "/layerindex/branch/master/recipes/?q=depends%3Azlib"},
 				{"recipe", recipe},
+				// The layout with little else: what every page pays.
+				{"about", "/layerindex/about/"},
 			} {
 				b.Run(p.name, func(b *testing.B) {
 					for b.Loop() {

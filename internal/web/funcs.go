@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"net/url"
@@ -54,7 +55,6 @@ func templateFuncs() template.FuncMap {
 		"logLines":   logLines,
 		"logTail":    logTail,
 		"patchLabel": patchStatusLabel,
-		"deparg":     func(d store.DepProviders, branch string) depArg { return depArg{d, branch} },
 		"classDir":   store.ClassDir,
 		"isURL":      func(s string) bool { return strings.Contains(s, "://") },
 		"branchPath": func(b string) string { return "/layerindex/branch/" + url.PathEscape(b) + "/" },
@@ -67,8 +67,15 @@ func templateFuncs() template.FuncMap {
 		},
 		"origin":  originLabel,
 		"linkify": linkify,
+		// Stand-ins, so a set parsed with these funcs alone (tests)
+		// parses the layout: newRenderer puts its own in their place.
+		"partial": func(string, any) (template.HTML, error) { return "", errNoRenderer },
+		"dep":     func(store.DepProviders, string) (template.HTML, error) { return "", errNoRenderer },
 	}
 }
+
+// errNoRenderer is what the renderer's funcs say outside a renderer.
+var errNoRenderer = errors.New("partial and dep need the renderer (newRenderer)")
 
 // runState says where an update run stands, in one line: what a user
 // reading a layer or review page needs (its status, the attempt, when the

@@ -8,19 +8,47 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
+
+	"layerindex/internal/store"
 )
 
 // renderer holds one parsed template set per page: the layout plus the
 // page's own folder, so pages can each define "title" and "content".
 type renderer struct {
 	pages map[string]*template.Template
+
+	// layout is the layout's own set, which renders the partials.
+	layout *template.Template
+	// partials are the layout's partials as rendered, by partialID.
+	partials  sync.Map
+	npartials atomic.Int64
+	// deps are the recipe page's dependency entries as rendered, by
+	// depKey: the same few hundred names and providers recur on every
+	// recipe page of a branch.
+	deps  sync.Map
+	ndeps atomic.Int64
 }
 
+// partialID names one rendering of a partial.
+type partialID struct{ name, key string }
+
+// maxPartials bounds the partials kept (the keys hold branch names).
+const maxPartials = 4096
+
 func newRenderer(fsys fs.FS, funcs template.FuncMap) (*renderer, error) {
-	layout, err := template.New("").Funcs(funcs).ParseFS(fsys, "layout/*.html")
+	r := &renderer{pages: map[string]*template.Template{}}
+	all := template.FuncMap{}
+	for k, v := range funcs {
+		all[k] = v
+	}
+	// The renderer's own funcs, in place of templateFuncs' stand-ins.
+	all["partial"], all["dep"] = r.partial, r.dep
+	layout, err := template.New("").Funcs(all).ParseFS(fsys, "layout/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("layout templates: %w", err)
 	}
@@ -28,7 +56,6 @@ func newRenderer(fsys fs.FS, funcs template.FuncMap) (*renderer, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &renderer{pages: map[string]*template.Template{}}
 	for _, d := range dirs {
 		if !d.IsDir() {
 			continue
@@ -39,7 +66,66 @@ func newRenderer(fsys fs.FS, funcs template.FuncMap) (*renderer, error) {
 		}
 		r.pages[d.Name()] = t
 	}
+	// Cloned above before any execution, as html/template requires.
+	r.layout = layout
 	return r, nil
+}
+
+// partialKeyer is a page's data as the layout's partials see it: every
+// page's data embeds pageData.
+type partialKeyer interface {
+	partialKey(name string) (string, bool)
+}
+
+// partialKey says what the layout partial name depends on, false when its
+// output must not be kept (a signed-in visitor's account area). The
+// partials (templates/layout/base.html, account.html) and these keys go
+// together.
+func (p pageData) partialKey(name string) (string, bool) {
+	switch name {
+	case "searchform":
+		return p.BranchName, true
+	case "mainnav":
+		return p.BranchName + "\x00" + p.Nav, true
+	case "footer":
+		return p.SiteName + "\x00" + p.Version, true
+	case "accountnav":
+		if p.User != nil {
+			return "", false
+		}
+		return strconv.FormatBool(p.ClosedSite) + strconv.FormatBool(p.LocalPasswords), true
+	}
+	return "", false
+}
+
+// partial renders a part of the layout that is the same on many pages —
+// the navigation, search form, anonymous account area and footer, about
+// a hundred template actions, each a reflective call — once per key, and
+// after that returns it as it was rendered (the same bytes: a partial
+// starts and ends in HTML text, as where the layout includes it).
+func (r *renderer) partial(name string, data any) (template.HTML, error) {
+	pk, ok := data.(partialKeyer)
+	var id partialID
+	if ok {
+		id.name, id.key = name, ""
+		id.key, ok = pk.partialKey(name)
+		if ok {
+			if h, found := r.partials.Load(id); found {
+				return h.(template.HTML), nil
+			}
+		}
+	}
+	var b strings.Builder
+	if err := r.layout.ExecuteTemplate(&b, name, data); err != nil {
+		return "", err
+	}
+	h := template.HTML(b.String())
+	if ok && r.npartials.Load() < maxPartials {
+		if _, loaded := r.partials.LoadOrStore(id, h); !loaded {
+			r.npartials.Add(1)
+		}
+	}
+	return h, nil
 }
 
 // render writes page with data, buffered so a template error becomes a clean
@@ -78,3 +164,55 @@ func putRenderBuf(b *bytes.Buffer) {
 
 // statusText is http.StatusText for templates.
 func statusText(code int) string { return http.StatusText(code) }
+
+// maxDeps bounds the dependency entries kept; past it they start again
+// from none.
+const maxDeps = 16384
+
+// dep renders a dependency with its providers (the "dep" template of the
+// recipe page), once per distinct dependency: a recipe page shows ten or
+// twenty, each a score of reflective template calls. The key holds every
+// value the template reads, so a kept entry is what rendering it again
+// would write.
+func (r *renderer) dep(d store.DepProviders, branch string) (template.HTML, error) {
+	key := depKey(d, branch)
+	if h, ok := r.deps.Load(key); ok {
+		return h.(template.HTML), nil
+	}
+	var b strings.Builder
+	if err := r.pages["recipe"].ExecuteTemplate(&b, "dep", depArg{d, branch}); err != nil {
+		return "", err
+	}
+	h := template.HTML(b.String())
+	if r.ndeps.Add(1) > maxDeps {
+		r.deps.Clear()
+		r.ndeps.Store(1)
+	}
+	r.deps.Store(key, h)
+	return h, nil
+}
+
+// depKey is every value of a dependency and its providers, told apart by
+// NUL (which no name holds: the parser splits on whitespace, and the
+// database's text cannot hold it on PostgreSQL).
+func depKey(d store.DepProviders, branch string) string {
+	n := len(branch) + len(d.Name) + 2
+	for _, p := range d.Providers {
+		n += len(p.PN) + len(p.PV) + len(p.LayerName) + 24
+	}
+	b := make([]byte, 0, n)
+	b = append(b, branch...)
+	b = append(b, 0)
+	b = append(b, d.Name...)
+	for _, p := range d.Providers {
+		b = append(b, 0)
+		b = strconv.AppendInt(b, p.RecipeID, 10)
+		b = append(b, 0)
+		b = append(b, p.PN...)
+		b = append(b, 0)
+		b = append(b, p.PV...)
+		b = append(b, 0)
+		b = append(b, p.LayerName...)
+	}
+	return string(b)
+}

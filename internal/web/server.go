@@ -241,6 +241,11 @@ func (s *Server) requestLog() echo.MiddlewareFunc {
 			if v.Status >= 500 && !clientGone(c, v.Error) {
 				level = slog.LevelError
 			}
+			// A request line is at debug: below the usual level, it
+			// costs nothing (no attributes built).
+			if !s.log.Enabled(c.Request().Context(), level) {
+				return nil
+			}
 			attrs := []slog.Attr{
 				slog.String("method", v.Method), slog.String("uri", v.URI), slog.Int("status", v.Status),
 				slog.Duration("latency", v.Latency), slog.String("ip", v.RemoteIP),
