@@ -105,7 +105,7 @@ func TestPrivateRepositoryUpdates(t *testing.T) {
 			lb := e.lb(l.ID, master.ID)
 			e.waitFor(l.Name+"'s run to end", func() bool {
 				rs := e.runs(lb.ID)
-				return len(rs) > 0 && rs[0].FinishedAt != nil
+				return len(rs) > 0 && rs[0].Final() // not the wait for the core, if meta-test came first
 			})
 			r := e.runs(lb.ID)[0]
 			if r.Status != store.UpdateSucceeded || r.RecipesAdded != 1 {

@@ -506,6 +506,9 @@ func (s *Service) work(ctx context.Context, runID int64, jobID *int64, o workOpt
 		}})
 	if ierr == nil && res.Status == store.UpdateSucceeded {
 		s.logRun(ctx, run)
+		if err := s.wakeDependents(ctx, run); err != nil {
+			s.log.WarnContext(ctx, "cannot bring forward the runs waiting for dependencies", "branch", run.BranchID, "err", err)
+		}
 		// A master layer branch that opted in is followed on the
 		// releases it declares (followmaster.go); the run is done
 		// whatever that says.
@@ -655,7 +658,7 @@ func (s *Service) judge(ctx, runCtx context.Context, run *store.LayerUpdate, err
 	case errors.Is(err, ingest.ErrMissingDependency):
 		if !o.noWait && s.dependencyMayCome(ctx, run) {
 			log.Info("a layer being indexed on this branch may provide it; trying again in %s", s.opts.Timing.dependencyWait())
-			return retry(s.opts.Timing.dependencyWait(), false, "waiting for its dependencies to be indexed: "+firstLine(err), forDependency)
+			return retry(s.opts.Timing.dependencyWait(), false, waitingForDependencies+firstLine(err), forDependency)
 		}
 		return fail(firstLine(err))
 	case ingest.IsPermanent(err):
@@ -680,6 +683,36 @@ func (s *Service) dependencyMayCome(ctx context.Context, run *store.LayerUpdate)
 	}
 	n, err := s.store.ActiveRunsOnBranch(ctx, run.BranchID, run.ID)
 	return err == nil && n > 0
+}
+
+// waitingForDependencies starts the reason of a run that waits for a layer
+// it depends on to be indexed by another run.
+const waitingForDependencies = "waiting for its dependencies to be indexed: "
+
+// wakeDependents brings forward, after a run stored an index, the runs on
+// the same index branch that wait for their dependencies: the new index
+// may be what they wait for, and they need not sit out the rest of their
+// wait (a layer set published together is indexed in one pass). A run
+// whose dependency is still missing waits again.
+func (s *Service) wakeDependents(ctx context.Context, run *store.LayerUpdate) error {
+	return s.q.InTx(ctx, func(tx *jobs.Tx) error {
+		waiting, err := tx.RetryingRunsOnBranch(ctx, run.BranchID, waitingForDependencies)
+		if err != nil {
+			return err
+		}
+		for _, w := range waiting {
+			if w.JobID == nil {
+				continue // the sweep gives it a job, due at once
+			}
+			if err := tx.PromoteRun(ctx, w.ID); err != nil {
+				return err
+			}
+			if err := tx.RetryJob(*w.JobID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 func firstLine(err error) string {

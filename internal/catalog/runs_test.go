@@ -482,3 +482,39 @@ func TestWaitingRunWithoutJobGetsOne(t *testing.T) {
 }
 
 var _ = context.Background
+
+// TestIndexedDependencyWakesWaitingRun: a layer published with its
+// dependency waits for it; once the dependency's run stores its index, the
+// waiting run is tried at once, not after its (here hour-long) wait.
+func TestIndexedDependencyWakesWaitingRun(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		e := newEnv(t, d, envOpts{})
+		e.q, e.cat = e.open(e.conn, envOpts{work: true,
+			timing: catalog.Timing{DependencyWait: time.Hour, DependencyPatience: 2 * time.Hour, LockWait: 300 * time.Millisecond}})
+		master := e.branch("master")
+		test := e.layer("meta-test", "meta-test", master)
+		core := e.layer("openembedded-core", "meta", master)
+		testLB, coreLB := e.lb(test.ID, master.ID), e.lb(core.ID, master.ID)
+		// The core's update is held back (another process updates it)
+		// until meta-test has found its dependency missing.
+		release, ok, err := e.conn.TryLock(e.ctx, "layer-branch-update", coreLB.ID)
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		e.start(e.q)
+		e.waitFor("meta-test to wait for its dependency", func() bool {
+			r := e.runs(testLB.ID)[0]
+			return r.Status == store.UpdateRetrying && strings.Contains(r.Log, "may provide it")
+		})
+		release()
+		for _, lb := range []*store.LayerBranch{coreLB, testLB} {
+			e.waitFor("the runs to end", func() bool { r := e.runs(lb.ID)[0]; return r.Final() })
+			if r := e.runs(lb.ID)[0]; r.Status != store.UpdateSucceeded {
+				t.Fatalf("%s\n%s", r.Status, r.Log)
+			}
+		}
+		if r := e.runs(testLB.ID)[0]; !strings.Contains(r.Log, "may provide it") || r.Attempt != 1 {
+			t.Errorf("meta-test should have waited once, not counted as an attempt (%d):\n%s", r.Attempt, r.Log)
+		}
+	})
+}

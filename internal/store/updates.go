@@ -5,6 +5,7 @@ import (
 	"errors"
 	"maps"
 	"time"
+	"unicode/utf8"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -154,6 +155,15 @@ func (s *Store) ActiveRunsOnBranch(ctx context.Context, branchID, exceptID int64
 		Where("layer_updates.branch_id = ? AND layer_updates.id <> ? AND layer_updates.status IN ? AND layer_branches.vcs_last_rev = ''",
 			branchID, exceptID, activeStatuses).Count(&n).Error
 	return n, err
+}
+
+// RetryingRunsOnBranch lists the runs on an index branch that wait for
+// another attempt for the reason that starts with reasonPrefix.
+func (s *Store) RetryingRunsOnBranch(ctx context.Context, branchID int64, reasonPrefix string) ([]LayerUpdate, error) {
+	var out []LayerUpdate
+	err := s.with(ctx).Omit("log").Where("branch_id = ? AND status = ? AND substr(reason, 1, ?) = ?", branchID, UpdateRetrying,
+		utf8.RuneCountInString(reasonPrefix), reasonPrefix).Order("id").Find(&out).Error
+	return out, err
 }
 
 // StartRun moves a waiting (or, after a crash, running) run to running for
