@@ -400,6 +400,14 @@ func (s *Service) QueueLegacy(ctx context.Context, layerID, lbID int64, force bo
 // WorkRun works one attempt of a run for River job jobID (jobs.Handler).
 func (s *Service) WorkRun(ctx context.Context, runID, jobID int64) (time.Duration, error) {
 	r, err := s.work(ctx, runID, &jobID, workOpts{})
+	if err == nil && r.again > time.Second {
+		// A request or a run that stored an index may have brought the
+		// run forward while this job still ran: its retry of the job
+		// changed nothing then, so the job comes back when the run is due.
+		if cur, err := s.store.RunByID(ctx, runID); err == nil && cur.Status == store.UpdateRetrying && cur.NextAttemptAt != nil {
+			r.again = min(r.again, max(time.Until(*cur.NextAttemptAt), time.Millisecond))
+		}
+	}
 	return r.again, err
 }
 
@@ -752,6 +760,12 @@ func (s *Service) sweep(ctx context.Context, run store.LayerUpdate) error {
 		}
 		return ignoreStale(s.store.EndWaitingRun(ctx, run.ID, store.UpdateCancelled, "the layer is no longer on this branch"))
 	}
+	if s.overslept(ctx, run) {
+		// Brought forward while its job was running: the job went back
+		// to sleep for the old wait.
+		_, err := s.q.Client().JobRetry(ctx, *run.JobID)
+		return err
+	}
 	if run.Status != store.UpdateRunning && !s.needsJob(ctx, run) {
 		return nil
 	}
@@ -784,6 +798,16 @@ func (s *Service) sweep(ctx context.Context, run store.LayerUpdate) error {
 		}
 		return tx.SetRunJob(ctx, run.ID, res.Job.ID)
 	})
+}
+
+// overslept tells whether a run waiting for its next attempt is due while
+// its job is scheduled for later.
+func (s *Service) overslept(ctx context.Context, run store.LayerUpdate) bool {
+	if run.Status != store.UpdateRetrying || run.JobID == nil || run.NextAttemptAt == nil || run.NextAttemptAt.After(time.Now()) {
+		return false
+	}
+	job, err := s.q.Client().JobGet(ctx, *run.JobID)
+	return err == nil && job.State == rivertype.JobStateScheduled && job.ScheduledAt.After(time.Now().Add(time.Second))
 }
 
 // needsJob tells whether a waiting run's job is gone, finished, or stuck
