@@ -26,24 +26,7 @@ func searchRows(branch string, rows []store.RecipeRow) template.HTML {
 		w.WriteString("/\">")
 		w.text(r.PN)
 		w.WriteString("</a>")
-		if r.IsImage() {
-			w.WriteString(` <span class="badge image" title="Builds an image">image</span>`)
-		}
-		if r.Blacklisted != "" {
-			w.WriteString(` <span class="badge err" title="`)
-			w.text(r.Blacklisted)
-			w.WriteString(`">blacklisted</span>`)
-		}
-		if r.SkipReason != "" {
-			w.WriteString(` <span class="badge warnb" title="`)
-			w.text(r.SkipReason)
-			w.WriteString(`">skipped</span>`)
-		}
-		if r.Unevaluated != 0 {
-			w.WriteString(` <span class="badge partial" title="The parser could not evaluate `)
-			w.int(int64(r.Unevaluated))
-			w.WriteString(` expression(s) in this recipe">partly evaluated</span>`)
-		}
+		w.recipeFlags(r)
 		w.WriteString("</td>\n    <td>")
 		w.text(r.PV)
 		w.WriteString("</td>\n    <td>")
