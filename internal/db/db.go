@@ -16,11 +16,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/libtnb/sqlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
 
 // Dialect names a database backend.
@@ -48,22 +49,37 @@ const connectTimeout = 10 * time.Second
 
 // OpenSQLite opens (creating if needed) the SQLite database at path. The
 // directory must exist.
+//
+// The driver is modernc.org/sqlite's own (registered as "sqlite"), under the
+// GORM dialector github.com/libtnb/sqlite, which is built on it. It replaced
+// github.com/glebarez/go-sqlite, which compiled every statement's SQL text on
+// every run, even a prepared one's: modernc's keeps a prepared statement's
+// compiled form, which the pages' statement cache (store.pageRows) relies on.
 func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	// WAL lets readers run beside the writer; _txlock=immediate makes every
 	// transaction take the write lock at BEGIN, which avoids SQLITE_BUSY on
 	// read-then-write transactions (see shared/docs/stack.md §4).
+	// _time_format=sqlite writes a time as "2006-01-02 15:04:05.999999999-07:00",
+	// as the earlier driver did (modernc's default is time.Time.String), so
+	// files written by either driver read and compare alike. Text in a column
+	// declared DATETIME is read back as a time.Time; text of an expression is
+	// left a string (_texttotime, _inttotime are off, as before).
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_txlock=immediate"
-	g, err := gorm.Open(sqlite.Open(dsn), gormConfig())
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+	sqlDB, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
-	g.Logger = gormLogger(log)
-	sqlDB, err := g.DB()
+	// The dialector is given the connection pool, not the DSN: from a DSN it
+	// would add its own defaults (_texttotime=1, which turns an expression's
+	// date-like text into a time.Time).
+	g, err := gorm.Open(sqlite.New(sqlite.Config{Conn: sqlDB}), gormConfig())
 	if err != nil {
-		return nil, err
+		sqlDB.Close()
+		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
+	g.Logger = gormLogger(log)
 	// A few connections: readers proceed while a writer holds the lock.
 	sqlDB.SetMaxOpenConns(4)
 	sqlDB.SetMaxIdleConns(4)
