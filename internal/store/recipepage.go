@@ -90,9 +90,9 @@ type childRow struct {
 // index version, read-only); nil loads them.
 //
 // It is the page most often rendered on a cache miss, so it runs two
-// statements, whose rows it scans itself (GORM's reflective Scan was a
-// third of the page's CPU): the recipe, then its child rows and the same
-// recipe on other branches in one.
+// statements (pageRows), whose rows it scans itself (GORM's reflective Scan
+// was a third of the page's CPU): the recipe, then its child rows and the
+// same recipe on other branches in one (recipeChildQuery).
 func (s *Store) RecipePage(ctx context.Context, id int64, branchIndex func(ctx context.Context, branchID int64) (*BranchIndex, error),
 	layerBranch func(ctx context.Context, id int64) (*LayerBranch, error)) (*RecipePage, error) {
 	if branchIndex == nil {
@@ -101,7 +101,6 @@ func (s *Store) RecipePage(ctx context.Context, id int64, branchIndex func(ctx c
 	if layerBranch == nil {
 		layerBranch = s.LayerBranchByID
 	}
-	db := s.with(ctx)
 	p := &RecipePage{}
 	if err := s.scanRecipe(ctx, id, &p.Recipe); err != nil {
 		return nil, err
@@ -117,22 +116,7 @@ func (s *Store) RecipePage(ctx context.Context, id int64, branchIndex func(ctx c
 		return nil, ErrNotFound
 	}
 
-	// The five child tables and the other branches in one round trip, told
-	// apart by kind; the other branches come in branch order (n).
-	rows, err := db.Raw(`
-SELECT 'a_src' AS kind, id, url AS a, sha256sum AS b, '' AS c, '' AS d, 0 AS n, 0 AS m, 0 AS k
-  FROM recipe_sources WHERE recipe_id = @id
-UNION ALL SELECT 'b_dep', id, name, '', '', '', 0, 0, 0 FROM recipe_build_deps WHERE recipe_id = @id
-UNION ALL SELECT 'c_pc', id, feature, with_option, without_option, build_deps, 0, 0, 0
-  FROM recipe_package_configs WHERE recipe_id = @id
-UNION ALL SELECT 'd_file', id, path, '', '', '', 0, 0, 0 FROM recipe_file_deps WHERE recipe_id = @id
-UNION ALL SELECT 'e_patch', id, path, src_path, status, status_extra, COALESCE(apply_order, -1), striplevel,
-  CASE WHEN applied THEN 1 ELSE 0 END FROM recipe_patches WHERE recipe_id = @id
-UNION ALL SELECT 'f_other', r.id, r.pv, b.name, '', '',
-  ROW_NUMBER() OVER (ORDER BY b.sort_priority IS NULL, b.sort_priority, b.name, r.pv), 0, 0
-  FROM recipes r JOIN layer_branches lb ON lb.id = r.layer_branch_id JOIN branches b ON b.id = lb.branch_id
-  WHERE lb.layer_id = @layer AND r.pn = @pn AND r.id <> @id AND NOT b.comparison AND NOT b.hidden
-ORDER BY kind, n, id`, map[string]any{"id": id, "layer": lb.LayerID, "pn": p.Recipe.PN}).Rows()
+	rows, err := s.pageRows(ctx, recipeChildQuery, id, id, id, id, id, lb.LayerID, p.Recipe.PN, id)
 	if err != nil {
 		return nil, err
 	}
@@ -190,12 +174,31 @@ ORDER BY kind, n, id`, map[string]any{"id": id, "layer": lb.LayerID, "pn": p.Rec
 	return p, nil
 }
 
+// recipeChildQuery reads a recipe's five child tables and the same recipe on
+// the other branches in one round trip, told apart by kind; the other
+// branches come in branch order (n). Its arguments: the recipe's id five
+// times, its layer, its PN and its id.
+const recipeChildQuery = `
+SELECT 'a_src' AS kind, id, url AS a, sha256sum AS b, '' AS c, '' AS d, 0 AS n, 0 AS m, 0 AS k
+  FROM recipe_sources WHERE recipe_id = ?
+UNION ALL SELECT 'b_dep', id, name, '', '', '', 0, 0, 0 FROM recipe_build_deps WHERE recipe_id = ?
+UNION ALL SELECT 'c_pc', id, feature, with_option, without_option, build_deps, 0, 0, 0
+  FROM recipe_package_configs WHERE recipe_id = ?
+UNION ALL SELECT 'd_file', id, path, '', '', '', 0, 0, 0 FROM recipe_file_deps WHERE recipe_id = ?
+UNION ALL SELECT 'e_patch', id, path, src_path, status, status_extra, COALESCE(apply_order, -1), striplevel,
+  CASE WHEN applied THEN 1 ELSE 0 END FROM recipe_patches WHERE recipe_id = ?
+UNION ALL SELECT 'f_other', r.id, r.pv, b.name, '', '',
+  ROW_NUMBER() OVER (ORDER BY b.sort_priority IS NULL, b.sort_priority, b.name, r.pv), 0, 0
+  FROM recipes r JOIN layer_branches lb ON lb.id = r.layer_branch_id JOIN branches b ON b.id = lb.branch_id
+  WHERE lb.layer_id = ? AND r.pn = ? AND r.id <> ? AND NOT b.comparison AND NOT b.hidden
+ORDER BY kind, n, id`
+
 // scanRecipe reads one recipe by id without GORM's reflective scan; the
 // columns are Recipe's fields in order. A missing recipe is ErrNotFound.
 func (s *Store) scanRecipe(ctx context.Context, id int64, r *Recipe) error {
-	rows, err := s.with(ctx).Raw(`SELECT id, layer_branch_id, filename, filepath, pn, pv, pr, pe, summary, description,
+	rows, err := s.pageRows(ctx, `SELECT id, layer_branch_id, filename, filepath, pn, pv, pr, pe, summary, description,
 section, license, homepage, bugtracker, provides, bbclassextend, inherits, blacklisted, configopts, srcrev,
-skip_reason, unevaluated, updated_at, branch_id FROM recipes WHERE id = ?`, id).Rows()
+skip_reason, unevaluated, updated_at, branch_id FROM recipes WHERE id = ?`, id)
 	if err != nil {
 		return err
 	}

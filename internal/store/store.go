@@ -17,10 +17,12 @@ type Store struct {
 	versionOnce sync.Once // IndexVersion's prepared statement
 	versionStmt *sql.Stmt
 	versionErr  error
+
+	stmts *stmtCache // the pages' prepared statements (pageRows); nil in a transaction
 }
 
 // New returns a Store on db.
-func New(db *gorm.DB) *Store { return &Store{db: db} }
+func New(db *gorm.DB) *Store { return &Store{db: db, stmts: &stmtCache{}} }
 
 // Tx returns a Store whose queries run in the GORM transaction tx.
 func Tx(tx *gorm.DB) *Store { return &Store{db: tx} }
