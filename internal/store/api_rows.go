@@ -325,9 +325,11 @@ func (s *Store) APIIndexVersion(ctx context.Context) (IndexVersion, error) {
 			FROM index_state WHERE id = 1`).Row().Scan(&v.Version, &v.ChangedAt, &v.Settled)
 		return v, translate(err)
 	}
+	// Every page-cache miss and API request asks: a prepared statement
+	// (pageRows), not GORM.
 	var now string
-	err := s.with(ctx).Raw(`SELECT version, changed_at, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM index_state WHERE id = 1`).
-		Row().Scan(&v.Version, &v.ChangedAt, &now)
+	err := s.pageRow(ctx, `SELECT version, changed_at, strftime('%Y-%m-%d %H:%M:%f', 'now') FROM index_state WHERE id = 1`,
+		nil, &v.Version, &v.ChangedAt, &now)
 	if err != nil {
 		return v, translate(err)
 	}

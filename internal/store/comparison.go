@@ -466,12 +466,12 @@ type CoveredPackage struct {
 // PackagesCoveredBy lists the comparison packages (of any comparison) whose
 // cover is this recipe, at most limit.
 func (s *Store) PackagesCoveredBy(ctx context.Context, layerBranchID int64, pn string, limit int) ([]CoveredPackage, error) {
-	// Every recipe page runs this: rows scanned here, not by GORM's
-	// reflective Scan.
-	rows, err := s.with(ctx).Raw(`SELECT p.id, p.name, p.version, p.cover_status, b.name AS branch
+	// Every recipe page runs this: a prepared statement (pageRows), rows
+	// scanned here, not by GORM's reflective Scan.
+	rows, err := s.pageRows(ctx, `SELECT p.id, p.name, p.version, p.cover_status, b.name AS branch
 FROM comparison_packages p JOIN branches b ON b.id = p.branch_id
 WHERE p.cover_layer_branch_id = ? AND p.cover_pn = ? AND NOT p.deleted
-ORDER BY `+s.collate("b.name %[1]s")+`, `+s.collate("p.name %[1]s")+` LIMIT ?`, layerBranchID, pn, limit).Rows()
+ORDER BY `+s.collate("b.name %[1]s")+`, `+s.collate("p.name %[1]s")+` LIMIT ?`, layerBranchID, pn, limit)
 	if err != nil {
 		return nil, err
 	}

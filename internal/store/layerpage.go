@@ -34,6 +34,26 @@ func (s *Store) pageRows(ctx context.Context, query string, args ...any) (*sql.R
 	return sqlDB.QueryContext(ctx, query, args...)
 }
 
+// pageRow is pageRows for a query of one row, scanned into dest; no row is
+// sql.ErrNoRows.
+func (s *Store) pageRow(ctx context.Context, query string, args []any, dest ...any) error {
+	rows, err := s.pageRows(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
+}
+
 // maxCachedStmts bounds stmtCache: the pages' query texts are a few dozen
 // (a handful per page, times the layer list's filter and sort variants),
 // and past the bound a query simply runs unprepared.
