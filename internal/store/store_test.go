@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"sort"
 	"sync"
@@ -179,5 +180,82 @@ func TestQueueRunWhileRunsStart(t *testing.T) {
 			t.Fatal("the worker started no run: the requests never raced it")
 		}
 		t.Logf("%d requests, %d runs started meanwhile", requests, started)
+	})
+}
+
+// TestLastRunsScansEveryColumn: the layer page's last run is scanned by
+// position; every column must land in its field, as GORM reads it, and only
+// each layer branch's newest run is returned.
+func TestLastRunsScansEveryColumn(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		ctx := context.Background()
+		conn := dbtest.Migrated(t, d)
+		s := store.New(conn.Gorm)
+		storetest.Load(t, s)
+		var lbs []store.LayerBranch
+		if err := conn.Gorm.Order("id").Limit(3).Find(&lbs).Error; err != nil || len(lbs) < 3 {
+			t.Fatalf("layer branches: %d %v", len(lbs), err)
+		}
+		user := &store.User{Email: "runner@example.org", IsActive: true}
+		if err := s.CreateUser(ctx, user); err != nil {
+			t.Fatal(err)
+		}
+		u := &store.Update{StartedAt: time.Now()}
+		if err := s.CreateUpdate(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		started := time.Date(2026, 3, 4, 5, 6, 7, 123456000, time.UTC)
+		finished, next := started.Add(90*time.Second), started.Add(time.Hour)
+		var newest []int64
+		for i, lb := range lbs[:2] {
+			for j := range 2 {
+				lu := &store.LayerUpdate{UpdateID: u.ID, LayerID: lb.LayerID, BranchID: lb.BranchID, LayerBranchID: &lb.ID,
+					StartedAt: started.Add(time.Duration(j) * time.Minute), Status: store.UpdateQueued, Origin: store.OriginRefresh,
+					VCSBeforeRev: "before", RecipesAdded: 1 + i, RecipesChanged: 2, RecipesRemoved: 3, Errors: 4, Warnings: 5,
+					Attempt: 1, MaxAttempts: 7, Reason: "why", Log: "the log is not read"}
+				if j == 0 { // only one run of a layer branch may wait
+					lu.Status, lu.FinishedAt = store.UpdateSucceeded, &finished
+				}
+				if j == 1 && i == 0 {
+					lu.Status, lu.FinishedAt, lu.VCSAfterRev, lu.TriggeredByID, lu.Force, lu.NextAttemptAt =
+						store.UpdateFailed, &finished, "after", &user.ID, true, &next
+				}
+				if err := conn.Gorm.Create(lu).Error; err != nil {
+					t.Fatal(err)
+				}
+				if j == 1 {
+					newest = append(newest, lu.ID)
+				}
+			}
+		}
+		got, err := s.LastRuns(ctx, []int64{lbs[0].ID, lbs[1].ID, lbs[2].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 {
+			t.Fatalf("got runs of %d layer branches, want 2: %+v", len(got), got)
+		}
+		for i, id := range newest {
+			var want store.LayerUpdate
+			if err := conn.Gorm.Take(&want, id).Error; err != nil {
+				t.Fatal(err)
+			}
+			want.Log, want.RequestedAt = "", nil
+			g := got[lbs[i].ID]
+			if !g.StartedAt.Equal(want.StartedAt) || (g.FinishedAt == nil) != (want.FinishedAt == nil) ||
+				(g.FinishedAt != nil && !g.FinishedAt.Equal(*want.FinishedAt)) ||
+				(g.NextAttemptAt == nil) != (want.NextAttemptAt == nil) ||
+				(g.NextAttemptAt != nil && !g.NextAttemptAt.Equal(*want.NextAttemptAt)) {
+				t.Errorf("layer branch %d: times %v %v %v, want %v %v %v", lbs[i].ID, g.StartedAt, g.FinishedAt, g.NextAttemptAt,
+					want.StartedAt, want.FinishedAt, want.NextAttemptAt)
+			}
+			g.StartedAt, g.FinishedAt, g.NextAttemptAt = want.StartedAt, want.FinishedAt, want.NextAttemptAt
+			if !reflect.DeepEqual(g, want) {
+				t.Errorf("layer branch %d:\n got  %+v\n want %+v", lbs[i].ID, g, want)
+			}
+		}
+		if r := got[lbs[0].ID]; r.TriggeredByID == nil || *r.TriggeredByID != user.ID || !r.Force || r.Status != store.UpdateFailed {
+			t.Errorf("newest run of the first layer branch: %+v", r)
+		}
 	})
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"maps"
 	"time"
@@ -265,25 +266,37 @@ func (s *Store) PromoteRun(ctx context.Context, id int64) error {
 }
 
 // runColumns are a run's columns without its log (lists and summaries do
-// not need it).
+// not need it); runDest scans them.
 const runColumns = `lu.id, lu.update_id, lu.layer_id, lu.branch_id, lu.layer_branch_id, lu.started_at, lu.finished_at, lu.status,
   lu.vcs_before_rev, lu.vcs_after_rev, lu.recipes_added, lu.recipes_changed, lu.recipes_removed, lu.errors, lu.warnings,
   lu.origin, lu.triggered_by_id, lu.force, lu.attempt, lu.max_attempts, lu.next_attempt_at, lu.job_id, lu.reason`
 
 // LastRuns returns, for each of the layer branches, its newest run (queued
-// or not), keyed by layer branch id, in one query.
+// or not), keyed by layer branch id, in one query. Every layer page runs
+// it: the ids are bound as one parameter (inIDs), so the statement's text
+// is the same for any number of them and pageRows prepares it once, and the
+// rows are scanned by position (runDest), not by GORM's reflection.
 func (s *Store) LastRuns(ctx context.Context, lbIDs []int64) (map[int64]LayerUpdate, error) {
 	out := map[int64]LayerUpdate{}
 	if len(lbIDs) == 0 {
 		return out, nil
 	}
+	cond, arg := s.inIDs(lbIDs)
 	var lus []LayerUpdate
-	err := s.with(ctx).Raw(`SELECT `+runColumns+` FROM layer_updates lu
-WHERE lu.id IN (SELECT MAX(id) FROM layer_updates WHERE layer_branch_id IN ? GROUP BY layer_branch_id)`, lbIDs).Scan(&lus).Error
+	err := scanAll(ctx, s, &lus, func(r *sql.Rows, lu *LayerUpdate) error { return r.Scan(runDest(lu)...) },
+		`SELECT `+runColumns+` FROM layer_updates lu
+WHERE lu.id IN (SELECT MAX(id) FROM layer_updates WHERE layer_branch_id `+cond+` GROUP BY layer_branch_id)`, arg)
 	for _, lu := range lus {
 		out[*lu.LayerBranchID] = lu
 	}
 	return out, err
+}
+
+// runDest are the fields of u in the order of runColumns.
+func runDest(u *LayerUpdate) []any {
+	return []any{&u.ID, &u.UpdateID, &u.LayerID, &u.BranchID, &u.LayerBranchID, &u.StartedAt, &u.FinishedAt, &u.Status,
+		&u.VCSBeforeRev, &u.VCSAfterRev, &u.RecipesAdded, &u.RecipesChanged, &u.RecipesRemoved, &u.Errors, &u.Warnings,
+		&u.Origin, &u.TriggeredByID, &u.Force, &u.Attempt, &u.MaxAttempts, &u.NextAttemptAt, &u.JobID, &u.Reason}
 }
 
 // SetIndexedStateFrom records a successful index of a layer branch if the
