@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"math"
 	"math/bits"
 	"slices"
@@ -48,11 +49,14 @@ type SearchIndex struct {
 	vocab     []string          // full-text words, sorted
 	postings  []rowSet          // rows holding vocab[i]
 	// words holds each row's full-text words from searchRow.words on: the
-	// summary's count and vocab ordinals, then the description's, each a
-	// uvarint. Phrases are checked on them: the descriptions themselves,
-	// two thirds of the text of a branch, are kept only where a result
-	// shows one (an empty summary).
-	words []byte
+	// summary's count and word ids, then the description's, each a
+	// uvarint; a word id is its rank in the order words were first met
+	// (frequent words come early: mostly one byte), wordRank its place in
+	// vocab. Phrases are checked on them: the descriptions themselves, two
+	// thirds of the text of a branch, are kept only where a result shows
+	// one (an empty summary).
+	words    []byte
+	wordRank []int32
 
 	orderMu sync.Mutex
 	orders  map[string][]int32 // the column orders, built on first use
@@ -98,9 +102,11 @@ func (x *SearchIndex) recipeRow(o int32) RecipeRow {
 }
 
 // textTable collects the distinct texts of an index while it is built.
+// They are found by hash, so that no text is copied but into b.
 type textTable struct {
 	b    []byte
-	seen map[string]textRef
+	seed maphash.Seed
+	seen map[uint64]textRef // by maphash (of one of the texts, if several have the same)
 	err  error
 }
 
@@ -108,7 +114,8 @@ func (t *textTable) add(v []byte) textRef {
 	if len(v) == 0 {
 		return textRef{}
 	}
-	if r, ok := t.seen[string(v)]; ok {
+	h := maphash.Bytes(t.seed, v)
+	if r, ok := t.seen[h]; ok && string(t.b[r.off:r.off+r.n]) == string(v) {
 		return r
 	}
 	if len(t.b)+len(v) > math.MaxUint32 {
@@ -117,7 +124,7 @@ func (t *textTable) add(v []byte) textRef {
 	}
 	r := textRef{uint32(len(t.b)), uint32(len(v))}
 	t.b = append(t.b, v...)
-	t.seen[string(v)] = r
+	t.seen[h] = r
 	return r
 }
 
@@ -137,7 +144,7 @@ ORDER BY `+s.collate("lower(r.pn) %[1]s, l.index_preference DESC, l.name %[1]s, 
 		return nil, fmt.Errorf("reading the recipes of branch %d: %w", branchID, err)
 	}
 	defer sqlRows.Close()
-	texts := textTable{seen: map[string]textRef{}}
+	texts := textTable{seed: maphash.MakeSeed(), seen: map[uint64]textRef{}}
 	layerOrd := map[int64]int32{}
 	var (
 		rows     []searchRow
@@ -146,11 +153,8 @@ ORDER BY `+s.collate("lower(r.pn) %[1]s, l.index_preference DESC, l.name %[1]s, 
 		postings [][]int32
 		gramBuf  []uint32
 		wordBuf  []byte
-		// Each row's words by first-seen id (wordIDs), until the
-		// vocabulary is sorted: summary count, ids, description
-		// count, ids.
-		rowWords []int32
-		wordsAt  []int32
+		words    []byte
+		rowWords []int32          // the current text's word ids
 		f        [11]sql.RawBytes // pn, lpn, pv, filename, filepath, summary, description, license, inherits, blacklisted, skip_reason
 		layer    sql.RawBytes
 	)
@@ -178,6 +182,10 @@ ORDER BY `+s.collate("lower(r.pn) %[1]s, l.index_preference DESC, l.name %[1]s, 
 			r.description = texts.add(f[6])
 		}
 		r.license, r.inherits, r.blacklisted, r.skipReason = texts.add(f[7]), texts.add(f[8]), texts.add(f[9]), texts.add(f[10])
+		if len(words) > math.MaxUint32 {
+			return nil, fmt.Errorf("indexing the recipes of branch %d: more than 4 GB of words", branchID)
+		}
+		r.words = uint32(len(words))
 		rows = append(rows, r)
 		byLayer[layerID] = append(byLayer[layerID], o)
 		ord[r.id] = o
@@ -185,7 +193,6 @@ ORDER BY `+s.collate("lower(r.pn) %[1]s, l.index_preference DESC, l.name %[1]s, 
 		for _, g := range gramBuf {
 			grams[g] = append(grams[g], o)
 		}
-		wordsAt = append(wordsAt, int32(len(rowWords)))
 		add := func(w []byte) {
 			id, ok := wordIDs[string(w)]
 			if !ok {
@@ -199,10 +206,12 @@ ORDER BY `+s.collate("lower(r.pn) %[1]s, l.index_preference DESC, l.name %[1]s, 
 			rowWords = append(rowWords, id)
 		}
 		for _, text := range [][]byte{f[5], f[6]} {
-			at := len(rowWords)
-			rowWords = append(rowWords, 0)
+			rowWords = rowWords[:0]
 			wordBuf = eachWord(text, wordBuf, add)
-			rowWords[at] = int32(len(rowWords) - at - 1)
+			words = binary.AppendUvarint(words, uint64(len(rowWords)))
+			for _, id := range rowWords {
+				words = binary.AppendUvarint(words, uint64(id))
+			}
 		}
 	}
 	if err := sqlRows.Err(); err != nil {
@@ -222,29 +231,13 @@ ORDER BY `+s.collate("lower(r.pn) %[1]s, l.index_preference DESC, l.name %[1]s, 
 	}
 	slices.Sort(x.vocab)
 	lists := make([][]int32, len(x.vocab))
-	rank := make([]uint64, len(x.vocab)) // by first-seen id
+	x.wordRank = make([]int32, len(x.vocab)) // by word id
 	for i, w := range x.vocab {
 		id := wordIDs[w]
 		lists[i] = postings[id]
-		rank[id] = uint64(i)
+		x.wordRank[id] = int32(i)
 	}
-	var words []byte
-	for o := range rows {
-		rows[o].words = uint32(len(words))
-		ws := rowWords[wordsAt[o]:]
-		for range 2 { // summary, description
-			c := ws[0]
-			words = binary.AppendUvarint(words, uint64(c))
-			for _, id := range ws[1 : 1+c] {
-				words = binary.AppendUvarint(words, rank[id])
-			}
-			ws = ws[1+c:]
-		}
-		if len(words) > math.MaxUint32 {
-			return nil, fmt.Errorf("indexing the recipes of branch %d: more than 4 GB of words", branchID)
-		}
-	}
-	x.words = slices.Clip(words)
+	x.words = slices.Clone(words) // its exact size
 	x.byPN = make([]int32, n)
 	for i := range x.byPN {
 		x.byPN[i] = int32(i)
@@ -616,7 +609,7 @@ func (x *SearchIndex) hasPhrase(o int32, spans [][2]int, buf []int) (bool, []int
 		for range c {
 			id, k := binary.Uvarint(ws)
 			ws = ws[k:]
-			buf = append(buf, int(id))
+			buf = append(buf, int(x.wordRank[id]))
 		}
 		texts[i] = buf[at:]
 	}
