@@ -21,6 +21,7 @@ import (
 	"layerindex/internal/isolate"
 	"layerindex/internal/jobs"
 	"layerindex/internal/repocreds"
+	"layerindex/internal/requestid"
 	"layerindex/internal/store"
 )
 
@@ -37,14 +38,16 @@ func loadConfig(name string, args []string, e env, extra func(*flag.FlagSet)) (*
 	return cfg, rest, nil
 }
 
+// newLogger is every command's logger. Lines logged with a request's
+// context, in the server or in a job the request queued, carry its id.
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		return requestid.Logger(slog.New(slog.NewJSONHandler(w, opts)))
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return requestid.Logger(slog.New(slog.NewTextHandler(w, opts)))
 }
 
 // app is what every long-running command opens: the data directory and the

@@ -32,7 +32,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 		return usageErr("unexpected argument %q", rest[0])
 	}
 	// Lines logged about a request carry its id (README "Request ids").
-	log := web.LogRequestIDs(newLogger(cfg, e.stderr))
+	log := newLogger(cfg, e.stderr)
 
 	// Bind first: a busy port is the most common start-up failure and must
 	// not leave a freshly created data directory behind.

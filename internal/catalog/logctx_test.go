@@ -3,10 +3,14 @@ package catalog_test
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 
+	"layerindex/internal/catalog"
 	"layerindex/internal/db"
+	"layerindex/internal/db/dbtest"
+	"layerindex/internal/requestid"
 )
 
 // ctxMark is what the test puts in the context it calls the catalog with,
@@ -47,4 +51,58 @@ func TestLogLinesCarryTheContext(t *testing.T) {
 	if m, ok := h.lines[msg]; !ok || m != "request-1234" {
 		t.Errorf("%q logged %v, with the context's mark %q; lines: %v", msg, ok, m, h.lines)
 	}
+}
+
+// lockedBuffer is a log destination written by several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestRunEndCarriesRequestID: the worker's line about the end of a run a
+// request asked for carries that request's id (through the job's
+// metadata), so that "my re-index did nothing" can be followed from the
+// web server's log to the worker's; a run nobody asked for carries none.
+func TestRunEndCarriesRequestID(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		var logs lockedBuffer
+		e := newEnv(t, d, envOpts{work: true, logger: requestid.Logger(slog.New(slog.NewTextHandler(&logs, nil)))})
+		master := e.branch("master")
+		core := e.layer("openembedded-core", "meta", master)
+		e.start(e.q)
+		ended := func() []string {
+			var out []string
+			for _, l := range strings.Split(logs.String(), "\n") {
+				if strings.Contains(l, `msg="update run attempt ended"`) {
+					out = append(out, l)
+				}
+			}
+			return out
+		}
+		e.waitFor("the first run's end", func() bool { return len(ended()) == 1 })
+		const id = "req-5e1f00d1c0"
+		if _, err := e.cat.RequestUpdate(requestid.With(e.ctx, id), catalog.CLI, catalog.UpdateRequest{LayerID: core.ID, Force: true}); err != nil {
+			t.Fatal(err)
+		}
+		e.waitFor("the requested run's end", func() bool { return len(ended()) == 2 })
+		lines := ended()
+		if strings.Contains(lines[0], "request_id=") {
+			t.Errorf("a run queued outside a request carries an id:\n%s", lines[0])
+		}
+		if !strings.Contains(lines[1], "request_id="+id) {
+			t.Errorf("the requested run's end lacks the request id %s:\n%s", id, lines[1])
+		}
+	})
 }

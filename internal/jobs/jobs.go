@@ -114,6 +114,7 @@ func New(ctx context.Context, d *db.DB, opts Options) (*Queue, error) {
 		// liveness is unknown; those of this application's processes are
 		// rescued sooner (liveness.go).
 		RescueStuckJobsAfter: rescueAfter,
+		Middleware:           []rivertype.Middleware{&requestIDs{}},
 	}
 	if opts.Work {
 		cfg.ID, q.clientKey = newClientID()

@@ -87,7 +87,7 @@ func (w *mailWorker) Work(ctx context.Context, job *river.Job[MailArgs]) error {
 	m := mail.Message{Kind: job.Args.MailKind, To: job.Args.To, Subject: job.Args.Subject, Body: body}
 	rec := &store.Mail{JobID: &job.ID, Kind: m.Kind, Recipients: strings.Join(m.To, ", "), Subject: m.Subject}
 	if w.opts.Sender == nil {
-		w.log.Info("mail (no SMTP server configured; kept in the outbox)", "kind", m.Kind, "to", rec.Recipients,
+		w.log.InfoContext(ctx, "mail (no SMTP server configured; kept in the outbox)", "kind", m.Kind, "to", rec.Recipients,
 			"subject", m.Subject, "body", body)
 		rec.Status, rec.Body = store.MailLogged, body
 	} else {
@@ -95,14 +95,14 @@ func (w *mailWorker) Work(ctx context.Context, job *river.Job[MailArgs]) error {
 		metrics.Mail(err)
 		var perm *mail.Permanent
 		if errors.As(err, &perm) {
-			w.log.Warn("mail refused by the SMTP server", "kind", m.Kind, "to", rec.Recipients, "err", err)
+			w.log.WarnContext(ctx, "mail refused by the SMTP server", "kind", m.Kind, "to", rec.Recipients, "err", err)
 			return river.JobCancel(err)
 		}
 		if err != nil {
 			return err
 		}
 		rec.Status = store.MailSent
-		w.log.Info("mail sent", "kind", m.Kind, "to", rec.Recipients, "job", job.ID)
+		w.log.InfoContext(ctx, "mail sent", "kind", m.Kind, "to", rec.Recipients, "job", job.ID)
 	}
 	if err := w.st.RecordMail(ctx, rec); err != nil && !errors.Is(err, store.ErrConflict) {
 		return err
@@ -153,7 +153,7 @@ func (w *purgeAccountsWorker) Work(ctx context.Context, job *river.Job[PurgeAcco
 	if err != nil {
 		return err
 	}
-	w.log.Debug("purged account records", "sessions", s, "tokens", t, "attempts", a, "mails", m)
+	w.log.DebugContext(ctx, "purged account records", "sessions", s, "tokens", t, "attempts", a, "mails", m)
 	return nil
 }
 

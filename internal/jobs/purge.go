@@ -38,7 +38,7 @@ func (w *purgeUpdatesWorker) Work(ctx context.Context, job *river.Job[PurgeUpdat
 		return err
 	}
 	if n > 0 {
-		w.log.Info("purged old update logs", "runs", n, "older_than", time.Now().Add(-w.keep).Format(time.DateOnly))
+		w.log.InfoContext(ctx, "purged old update logs", "runs", n, "older_than", time.Now().Add(-w.keep).Format(time.DateOnly))
 	}
 	return nil
 }

@@ -24,6 +24,7 @@ import (
 	"layerindex/internal/jobs"
 	"layerindex/internal/metrics"
 	"layerindex/internal/repocreds"
+	"layerindex/internal/requestid"
 	"layerindex/internal/store"
 	"layerindex/templates"
 )
@@ -106,7 +107,7 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	opts.Logger = LogRequestIDs(opts.Logger)
+	opts.Logger = requestid.Logger(opts.Logger)
 	pages, err := newRenderer(templates.FS, templateFuncs())
 	if err != nil {
 		return nil, err
@@ -318,7 +319,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		RequestID string
 	}{s.basePage(c, ""), code, http.StatusText(code), msg, ""}
 	if code >= 500 {
-		data.RequestID = RequestIDOf(c.Request().Context())
+		data.RequestID = requestid.Of(c.Request().Context())
 	}
 	if rerr := s.pages.render(c, code, "error", data); rerr != nil {
 		s.log.ErrorContext(c.Request().Context(), "rendering error page", "err", rerr)
