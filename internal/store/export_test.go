@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
+
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // PGRecipeDocument exposes the indexed expression to tests.
@@ -82,3 +84,41 @@ WHERE ` + strings.Join(where, " AND ")
 	countArgs := append(append([]any{}, withArgs...), args...)
 	return out, fillTotal(&out, func(n *int64) error { return db.Raw(with+"SELECT COUNT(*)"+from, countArgs...).Scan(n).Error })
 }
+
+// SetSortRowsMin changes the number of rows from which a streamed list is
+// read without a sort, until the returned function restores it.
+func SetSortRowsMin(n int) (restore func()) {
+	old := sortRowsMin
+	sortRowsMin = n
+	return func() { sortRowsMin = old }
+}
+
+// APISortsTable is sortsTable's verdict on the list q selects of model (PostgreSQL).
+func (s *Store) APISortsTable(ctx context.Context, model string, q *APIQuery, cols string) (bool, error) {
+	query, args, err := s.apiSelect(model, q, cols)
+	if err != nil {
+		return false, err
+	}
+	sqlDB, err := s.db.DB()
+	if err != nil {
+		return false, err
+	}
+	conn, err := sqlDB.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	var sorts bool
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(*stdlib.Conn)
+		if !ok {
+			return errors.New("not a pgx connection")
+		}
+		sorts = sortsTable(ctx, c.Conn(), dollarPlaceholders(query), args)
+		return nil
+	})
+	return sorts, err
+}
+
+// RecipeStreamCols are the columns of a streamed recipe list.
+var RecipeStreamCols = recipeStreamCols
