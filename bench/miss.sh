@@ -33,6 +33,9 @@
 #   WARMUP=SECONDS   warm-up of each case (default 2); searches are answered in
 #                    SQL until the branch's in-memory index is built (seconds at
 #                    WEBDATA=scale): WARMUP=30 measures the steady state.
+#   DEBUG_LISTEN=ADDR  serve Go's profiler there (--debug-listen), e.g. to take
+#                    `go tool pprof http://ADDR/debug/pprof/profile?seconds=8`
+#                    during a case.
 # PostgreSQL: a throw-away database is created through
 # $LAYERINDEX_TEST_POSTGRES (default postgres://postgres@127.0.0.1:5432/postgres).
 # Needs wrk (apt-get install wrk), curl, python3 and psql.
@@ -152,10 +155,11 @@ run_db() {
   echo
   echo "== $name"
   [ -n "$reuse" ] || load_index "$@"
-  "$server" serve --listen "127.0.0.1:$port" --embedded-worker=false --log-level warn "$@" >"$tmp/serve.log" 2>&1 &
+  "$server" serve --listen "127.0.0.1:$port" --embedded-worker=false --log-level warn ${DEBUG_LISTEN:+--debug-listen "$DEBUG_LISTEN"} "$@" >"$tmp/serve.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 400); do curl -fs "$base/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
   make_lists
+  echo "  server pid $pid"
   printf '%-26s %9s %9s %9s %9s %10s  %s\n' what "req/s" p50 p99 "cpu/req" "target" verdict
   while IFS='|' read -r label list bust header upstream up99; do
     local hdr=()

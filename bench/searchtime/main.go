@@ -9,7 +9,7 @@
 // and heap, and the least of 200 times of each search on it, checking that
 // it gives the page and total SQL gives (-sql=false: the index alone).
 //
-// Usage: searchtime [-branch master] [-n 3] [-memory] [-sql=false] -data-dir DIR | -database-url postgres://... [QUERY...]
+// Usage: searchtime [-branch master] [-n 3] [-memory [-heapprofile FILE]] [-sql=false] -data-dir DIR | -database-url postgres://... [QUERY...]
 // Without queries, it runs bench/miss.sh's words, depends: and inherits:.
 package main
 
@@ -18,8 +18,10 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"os"
 	"reflect"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -34,7 +36,11 @@ func main() {
 	runs := flag.Int("n", 3, "runs of each search")
 	memory := flag.Bool("memory", false, "also search the in-memory index")
 	withSQL := flag.Bool("sql", true, "search in SQL")
+	heapProfile := flag.String("heapprofile", "", "with -memory, write a heap profile of the built index to this file")
 	flag.Parse()
+	if *heapProfile != "" {
+		runtime.MemProfileRate = 4096 // the index's lists, not only its largest arrays
+	}
 	ctx := context.Background()
 	var (
 		conn *db.DB
@@ -80,6 +86,18 @@ func main() {
 		fmt.Printf("in-memory index of %d recipes built in %v, heap %.1f MB (%.0f MB allocated while building, heap peak %.0f MB)\n",
 			x.Len(), took.Round(time.Millisecond), float64(m1.HeapAlloc-m0.HeapAlloc)/1e6,
 			float64(m1.TotalAlloc-m0.TotalAlloc)/1e6, float64(m1.HeapSys)/1e6)
+		if *heapProfile != "" {
+			f, err := os.Create(*heapProfile)
+			if err != nil {
+				log.Fatal(err)
+			}
+			if err := pprof.WriteHeapProfile(f); err != nil {
+				log.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				log.Fatal(err)
+			}
+		}
 	}
 	var sum, memSum time.Duration
 	for _, qs := range queries {

@@ -97,48 +97,103 @@ type LayerList struct {
 
 // Layers lists the published layers on a branch. A branch holds at most a
 // few hundred layers, so one query fetches them all and filtering, counting
-// and paging happen here.
+// and paging happen here (FilterLayers).
 func (s *Store) Layers(ctx context.Context, branch *Branch, f LayerFilter) (*LayerList, error) {
-	words := strings.Fields(strings.ToLower(f.Query))
-	// The description is only matched against, never shown: it is read
-	// only when there are words to match (it is most of the row).
-	descCol := "''"
-	if len(words) > 0 {
-		descCol = "l.description"
+	rows, err := s.LayerListRows(ctx, branch)
+	if err != nil {
+		return nil, err
 	}
+	stale, err := s.StaleLayerBranches(ctx, branch.ID, f.StaleCutoff)
+	if err != nil {
+		return nil, err
+	}
+	return FilterLayers(rows, stale, f), nil
+}
+
+// LayerListRows is every published layer on the branch as the layer list
+// reads it, with its description (matched by LayerFilter.Query, never
+// shown) and without Stale (StaleLayerBranches, which changes without the
+// index version), in the list's default order (type, index preference
+// descending, name). The rows change only with the index: the web server
+// keeps them per index version, as reading 400 layers' rows was most of
+// the list's CPU at the size of the public index.
+func (s *Store) LayerListRows(ctx context.Context, branch *Branch) ([]LayerRow, error) {
 	var rows []LayerRow
 	err := scanAll(ctx, s, &rows, func(r *sql.Rows, x *LayerRow) error {
 		return r.Scan(&x.LayerID, &x.LayerBranchID, &x.Name, &x.Summary, &x.Description, &x.LayerType,
 			&x.VCSURL, &x.VCSWebURL, &x.VCSWebTreeBaseURL, &x.VCSSubdir, &x.ActualBranch, &x.IndexPreference,
-			&x.VCSLastRev, &x.YPName, &x.YPImageURL, &x.YPLinkURL, &x.SeriesCompat, &x.Stale)
+			&x.VCSLastRev, &x.YPName, &x.YPImageURL, &x.YPLinkURL, &x.SeriesCompat)
 	}, `
-SELECT l.id, lb.id, l.name, l.summary, `+descCol+`, l.layer_type,
+SELECT l.id, lb.id, l.name, l.summary, l.description, l.layer_type,
        l.vcs_url, l.vcs_web_url, l.vcs_web_tree_base_url, lb.vcs_subdir, lb.actual_branch, l.index_preference,
        lb.vcs_last_rev, COALESCE(yp.name, ''), COALESCE(yp.image_url, ''),
-       COALESCE(yp.link_url, ''), lb.series_compat, `+staleExpr+`
+       COALESCE(yp.link_url, ''), lb.series_compat
 FROM layer_branches lb
 JOIN layers l ON l.id = lb.layer_id
 LEFT JOIN yp_compatible_versions yp ON yp.id = lb.yp_compatible_version_id
-LEFT JOIN layer_branch_alerts a ON a.layer_branch_id = lb.id
-WHERE lb.branch_id = ? AND l.status IN `+publishedIn+` AND NOT l.comparison`, f.StaleCutoff.UTC(), branch.ID)
+WHERE lb.branch_id = ? AND l.status IN `+publishedIn+` AND NOT l.comparison`, branch.ID)
 	if err != nil {
 		return nil, fmt.Errorf("layers on %s: %w", branch.Name, err)
 	}
+	for i := range rows {
+		rows[i].BranchName = branch.Name
+	}
+	slices.SortFunc(rows, func(a, b LayerRow) int { return layersByType(&a, &b) })
+	return rows, nil
+}
+
+// StaleLayerBranches is the branch's layer branches that are stale at the
+// cutoff (LayerRow.Stale): usually none or a few.
+func (s *Store) StaleLayerBranches(ctx context.Context, branchID int64, cutoff time.Time) (map[int64]bool, error) {
+	rows, err := s.pageRows(ctx, `SELECT lb.id FROM layer_branches lb
+LEFT JOIN layer_branch_alerts a ON a.layer_branch_id = lb.id
+WHERE lb.branch_id = ? AND `+staleCond, branchID, cutoff.UTC())
+	if err != nil {
+		return nil, fmt.Errorf("stale layers: %w", err)
+	}
+	defer rows.Close()
+	stale := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("stale layers: %w", err)
+		}
+		stale[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("stale layers: %w", err)
+	}
+	return stale, nil
+}
+
+// layersByType is the layer list's default order.
+func layersByType(a, b *LayerRow) int {
+	return cmp.Or(cmp.Compare(typeOrder(a.LayerType), typeOrder(b.LayerType)),
+		cmp.Compare(b.IndexPreference, a.IndexPreference), cmp.Compare(a.Name, b.Name))
+}
+
+// FilterLayers is the page of the layer list of f from LayerListRows'
+// rows (not modified) and the stale layer branches.
+func FilterLayers(rows []LayerRow, stale map[int64]bool, f LayerFilter) *LayerList {
+	words := strings.Fields(strings.ToLower(f.Query))
 	out := &LayerList{TypeCounts: map[string]int{}, All: len(rows)}
-	matched := rows[:0]
-	for _, r := range rows {
-		r.BranchName = branch.Name
-		ok := true
+	var matched []*LayerRow
+	for i := range rows {
+		r := &rows[i]
 		if len(words) > 0 {
 			text := strings.ToLower(r.Name + "\n" + r.Summary + "\n" + r.Description)
+			ok := true
 			for _, w := range words {
 				if !strings.Contains(text, w) {
 					ok = false
 					break
 				}
 			}
+			if !ok {
+				continue
+			}
 		}
-		if !ok || (f.CompatOnly && Compatibility(r.SeriesCompat, f.CompatCoreNames) != CompatYes) {
+		if f.CompatOnly && Compatibility(r.SeriesCompat, f.CompatCoreNames) != CompatYes {
 			continue
 		}
 		out.TypeCounts[r.LayerType]++
@@ -147,36 +202,32 @@ WHERE lb.branch_id = ? AND l.status IN `+publishedIn+` AND NOT l.comparison`, f.
 		}
 		matched = append(matched, r)
 	}
-	// Sorted through pointers: a LayerRow is large, and comparing copies
-	// of them cost more than the query on a branch of 400 layers.
-	ptrs := make([]*LayerRow, len(matched))
-	for i := range matched {
-		ptrs[i] = &matched[i]
-	}
+	// Sorted through pointers: a LayerRow is large. The rows are in the
+	// default order already.
 	byName := func(a, b *LayerRow) int { return cmp.Compare(a.Name, b.Name) }
-	byType := func(a, b *LayerRow) int {
-		return cmp.Or(cmp.Compare(typeOrder(a.LayerType), typeOrder(b.LayerType)),
-			cmp.Compare(b.IndexPreference, a.IndexPreference), byName(a, b))
-	}
 	switch f.Sort {
 	case "name":
-		slices.SortFunc(ptrs, byName)
+		slices.SortFunc(matched, byName)
 	case "-name":
-		slices.SortFunc(ptrs, func(a, b *LayerRow) int { return byName(b, a) })
+		slices.SortFunc(matched, func(a, b *LayerRow) int { return byName(b, a) })
 	case "-type":
-		slices.SortFunc(ptrs, func(a, b *LayerRow) int {
+		slices.SortFunc(matched, func(a, b *LayerRow) int {
 			return cmp.Or(cmp.Compare(typeOrder(b.LayerType), typeOrder(a.LayerType)), byName(a, b))
 		})
-	default:
-		slices.SortFunc(ptrs, byType)
 	}
-	sorted := make([]LayerRow, len(ptrs))
-	for i, p := range ptrs {
-		sorted[i] = *p
+	page := paginate(matched, f.Page)
+	out.Paged = Paged[LayerRow]{Total: page.Total, Page: page.Page, More: page.More}
+	if len(page.Items) > 0 {
+		out.Items = make([]LayerRow, len(page.Items))
+		for i, r := range page.Items {
+			out.Items[i] = *r
+			if len(words) == 0 {
+				out.Items[i].Description = "" // read only to match words, never shown
+			}
+			out.Items[i].Stale = stale[r.LayerBranchID]
+		}
 	}
-	matched = sorted
-	out.Paged = paginate(matched, f.Page)
-	return out, nil
+	return out
 }
 
 // typeOrder is upstream's display order of layer types (A, B, S, D, M).

@@ -216,7 +216,9 @@ type searchTier struct {
 }
 
 // SearchRecipes runs a recipe search on a branch. A layer: naming no
-// published layer gives ErrUnknownLayer.
+// published layer gives ErrUnknownLayer. A row's Description is set only
+// when its Summary is empty: the results show the summary, or the
+// description when there is none (RecipeRow.ShortDesc).
 //
 // Relevance (the default order) ranks an exact name first, then names that
 // start with the words, then names that contain every word, then full-text
@@ -331,7 +333,10 @@ func (s *Store) SearchRecipes(ctx context.Context, branch *Branch, q RecipeQuery
 	from := ` FROM recipes r JOIN layer_branches lb ON lb.id = r.layer_branch_id JOIN layers l ON l.id = lb.layer_id
 WHERE ` + strings.Join(where, " AND ")
 	db := s.with(ctx)
-	const columns = `SELECT r.id, r.pn, r.pv, r.filename, r.filepath, r.summary, r.description, r.license, r.inherits,
+	// The description is read only where a result shows it (RecipeRow.ShortDesc: no summary), as the in-memory
+	// index keeps it (SearchIndex).
+	const columns = `SELECT r.id, r.pn, r.pv, r.filename, r.filepath, r.summary,
+       CASE WHEN r.summary = '' THEN r.description ELSE '' END AS description, r.license, r.inherits,
        r.blacklisted, r.skip_reason, r.unevaluated, l.name AS layer_name`
 	usesFTS := false
 	for _, t := range tiers {

@@ -17,7 +17,7 @@ import (
 // rows (every field), the same total and the same "more". The fixture gets
 // recipes whose text tries the full-text rules: punctuation, digits, case,
 // phrases within and across summary and description, LIKE's special
-// characters in names.
+// characters in names, a description shown for want of a summary.
 func TestSearchIndexSameAsSQL(t *testing.T) {
 	old := store.SearchCountCap
 	store.SearchCountCap = 60 // small, so the bound is reached on the synthetic index
@@ -76,6 +76,7 @@ func TestSearchIndexSameAsSQL(t *testing.T) {
 				{"percent%lib", "A 100% compatible library", "Handles ratio 3:4 and e-mail addresses like a@b.org"},
 				{"under_score", "The first words", "second words follow here"},
 				{"libdigits3d", "3D rendering for 2x speed", "Uses OpenGL ES 3.0; see https://example.org/x?y=1"},
+				{"nosummary", "", "Only described: no summary, so the results show this"},
 			}
 			var ch store.IndexChange
 			for _, r := range tricky {
@@ -93,9 +94,25 @@ func TestSearchIndexSameAsSQL(t *testing.T) {
 			queries = append(queries, "layer:meta-nowhere", "layer:meta-submitted", "mixed", "MIXED-case", "case_name", "%", "_",
 				"percent%", "gcc", `"gcc clang"`, `"clang v12"`, "v12", "x86", "x86 64", `"x86 64"`, "riscv", "risc", `"risc v"`,
 				"100", `"compatible lib"`, `"words second"`, `"first words"`, `"words follow"`, "3d", "3", "gl", `"opengl es 3"`,
-				"https", `"example org"`, "a@b", "pn:Mixed-Case_Name", "pn:mixed-case_name", "depends:openssl", "depends:zlib library",
+				"https", `"example org"`, "nosummary", "described", `"only described"`, `"no summary so"`, "a@b", "pn:Mixed-Case_Name", "pn:mixed-case_name", "depends:openssl", "depends:zlib library",
 				"inherits:autotools", "inherits:autotools layer:meta-oe", "layer:oe-core", "layer:openembedded-core zlib", "l", "i")
 			compare(t, s, f.Branches["master"], queries)
+			// The description comes with a result only where it is shown
+			// (no summary), on both paths (compared above).
+			res, err := s.SearchRecipes(ctx, f.Branches["master"], store.RecipeQuery{Terms: []string{"nosummary"}}, "", store.Page{Number: 1, Size: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Items) != 1 || res.Items[0].ShortDesc() != tricky[4].description {
+				t.Errorf("nosummary: %+v, want its description", res.Items)
+			}
+			res, err = s.SearchRecipes(ctx, f.Branches["master"], store.RecipeQuery{Terms: []string{"gcc"}}, "", store.Page{Number: 1, Size: 50})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Items) != 1 || res.Items[0].ShortDesc() != tricky[0].summary || res.Items[0].Description != "" {
+				t.Errorf("gcc: %+v, want its summary and no description", res.Items)
+			}
 		})
 		t.Run("synthetic", func(t *testing.T) {
 			s := store.New(dbtest.Migrated(t, d).Gorm)

@@ -66,10 +66,17 @@ func (s *Server) layerList(c echo.Context) error {
 		// can be shown as compatible with it, and the page says why.
 		f.CompatOnly, f.CompatCoreNames = true, compat.CoreNames
 	}
-	list, err := s.store.Layers(c.Request().Context(), b, f)
+	// The rows come from memory at the index version; whether a layer is
+	// stale changes without it, and is read each time (a few rows).
+	rows, err := s.layerListRows(c.Request().Context(), b)
 	if err != nil {
 		return err
 	}
+	stale, err := s.store.StaleLayerBranches(c.Request().Context(), b.ID, f.StaleCutoff)
+	if err != nil {
+		return err
+	}
+	list := store.FilterLayers(rows, stale, f)
 	if err := checkPage(list.Paged); err != nil {
 		return err
 	}

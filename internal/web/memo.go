@@ -25,6 +25,9 @@ type indexMemo struct {
 	// every recipe page needs its recipe's, and there are few of them
 	// (one per layer and branch) against many recipes.
 	layerBranches map[int64]*memoEntry[*store.LayerBranch]
+	// layerLists are the layer list's rows of a branch, by branch id
+	// (store.LayerListRows).
+	layerLists map[int64]*memoEntry[[]store.LayerRow]
 }
 
 // memoEntry is one value, built once by the first caller while the others
@@ -45,7 +48,7 @@ const memoBuildTimeout = time.Minute
 func memoGet[T any](ctx context.Context, m *indexMemo, version int64, slot func() *memoSlot[T], build func(context.Context) (T, error)) (T, error) {
 	m.mu.Lock()
 	if version != m.version {
-		m.version, m.branches, m.indexes, m.layerBranches = version, nil, nil, nil
+		m.version, m.branches, m.indexes, m.layerBranches, m.layerLists = version, nil, nil, nil, nil
 	}
 	sl := slot()
 	e := sl.get()
@@ -176,4 +179,28 @@ func (s *Server) layerBranch(ctx context.Context, id int64) (*store.LayerBranch,
 				}
 			}}
 	}, func(ctx context.Context) (*store.LayerBranch, error) { return s.store.LayerBranchByID(ctx, id) })
+}
+
+// layerListRows is the layer list's rows of the branch at the current
+// version, shared read-only between requests (store.FilterLayers does not
+// modify them).
+func (s *Server) layerListRows(ctx context.Context, b *store.Branch) ([]store.LayerRow, error) {
+	v, err := s.indexVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := &s.memo
+	return memoGet(ctx, m, v, func() *memoSlot[[]store.LayerRow] {
+		return &memoSlot[[]store.LayerRow]{get: func() *memoEntry[[]store.LayerRow] { return m.layerLists[b.ID] },
+			set: func(e *memoEntry[[]store.LayerRow]) {
+				if m.layerLists == nil {
+					m.layerLists = map[int64]*memoEntry[[]store.LayerRow]{}
+				}
+				if e == nil {
+					delete(m.layerLists, b.ID)
+				} else {
+					m.layerLists[b.ID] = e
+				}
+			}}
+	}, func(ctx context.Context) ([]store.LayerRow, error) { return s.store.LayerListRows(ctx, b) })
 }

@@ -28,7 +28,7 @@ type searchSlot struct {
 }
 
 // searchIdle is how long an index no search used is kept: one of a branch
-// of the public index's size holds about 50 MB, and old branches are
+// of the public index's size holds about 21 MB, and old branches are
 // searched rarely.
 const searchIdle = 10 * time.Minute
 
