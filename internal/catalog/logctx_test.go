@@ -10,6 +10,7 @@ import (
 	"layerindex/internal/catalog"
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
+	"layerindex/internal/logtest"
 	"layerindex/internal/requestid"
 )
 
@@ -53,31 +54,13 @@ func TestLogLinesCarryTheContext(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log destination written by several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestRunEndCarriesRequestID: the worker's line about the end of a run a
 // request asked for carries that request's id (through the job's
 // metadata), so that "my re-index did nothing" can be followed from the
 // web server's log to the worker's; a run nobody asked for carries none.
 func TestRunEndCarriesRequestID(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		var logs lockedBuffer
+		var logs logtest.Buffer
 		e := newEnv(t, d, envOpts{work: true, logger: requestid.Logger(slog.New(slog.NewTextHandler(&logs, nil)))})
 		master := e.branch("master")
 		core := e.layer("openembedded-core", "meta", master)

@@ -1,12 +1,10 @@
 package jobs_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,26 +13,10 @@ import (
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
 	"layerindex/internal/jobs"
+	"layerindex/internal/logtest"
 	"layerindex/internal/mail"
 	"layerindex/internal/requestid"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestJobsCarryRequestID: a job queued with a request's context is worked
 // with it, wherever, so the worker's lines about it carry the id the person
@@ -48,7 +30,7 @@ func TestJobsCarryRequestID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var logs lockedBuffer
+		var logs logtest.Buffer
 		log := requestid.Logger(slog.New(slog.NewTextHandler(&logs, nil)))
 		q, err := jobs.New(ctx, conn, jobs.Options{Work: true, MaxWorkers: 2, PollInterval: 50 * time.Millisecond, Logger: log,
 			Mail: jobs.MailOptions{Sealer: sealer, From: "index@example.org"}})

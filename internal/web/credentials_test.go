@@ -11,13 +11,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"golang.org/x/crypto/ssh"
 
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
+	"layerindex/internal/logtest"
 	"layerindex/internal/repocreds/privatetest"
 	"layerindex/internal/store"
 )
@@ -26,24 +26,6 @@ const (
 	forgeToken    = "glpat-web-secret-token-5f3a9c"
 	basicPassword = "basic-password-never-used-7d1e"
 )
-
-// lockedBuffer collects log lines from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // variantRepo copies the test layer repository with its test layer's
 // collection renamed, so two layers of it can sit on one branch.
@@ -153,7 +135,7 @@ func crawl(t *testing.T, c *client, seeds []string, limit int, check func(path s
 // row and no process log line shows the token, the password or the key.
 func TestPrivateRepositorySecretsNeverAppear(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
-		logs := &lockedBuffer{}
+		logs := &logtest.Buffer{}
 		e := newAcctEnv(t, d, envOpts{logs: logs})
 		ctx := context.Background()
 		httpsRepo, sshRepo := variantRepo(t, e.repo, "https-layer"), variantRepo(t, e.repo, "ssh-layer")

@@ -9,32 +9,14 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
 	"layerindex/internal/jobs"
+	"layerindex/internal/logtest"
 	"layerindex/internal/web"
 )
-
-// syncBuffer is a log destination that handlers may write concurrently.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestRequestIDs: every response carries an X-Request-ID, a new one per
 // request (a well-formed one from a proxy in front is kept, anything else
@@ -49,7 +31,7 @@ func TestRequestIDs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var logs syncBuffer
+		var logs logtest.Buffer
 		logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		s, err := web.New(conn, q, web.Options{Version: "test", Logger: logger})
 		if err != nil {
