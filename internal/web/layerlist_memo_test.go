@@ -9,9 +9,6 @@ import (
 
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
-	"layerindex/internal/jobs"
-	"layerindex/internal/store"
-	"layerindex/internal/store/storetest"
 )
 
 // TestLayerListStaleWithoutNewVersion: the layer list's rows are kept per
@@ -21,17 +18,7 @@ import (
 func TestLayerListStaleWithoutNewVersion(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		ctx := context.Background()
-		conn := dbtest.Migrated(t, d)
-		st := store.New(conn.Gorm)
-		f := storetest.Load(t, st)
-		q, err := jobs.New(ctx, conn, jobs.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(conn, q, Options{Version: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, conn, _, f := fixtureServer(t, d)
 		h := s.Handler()
 		list := func(nocache string) string {
 			t.Helper()

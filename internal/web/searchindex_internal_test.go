@@ -24,17 +24,7 @@ import (
 func TestSearchFromMemory(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		ctx := context.Background()
-		conn := dbtest.Migrated(t, d)
-		st := store.New(conn.Gorm)
-		f := storetest.Load(t, st)
-		q, err := jobs.New(ctx, conn, jobs.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(conn, q, Options{Version: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		s, _, st, f := fixtureServer(t, d)
 		h := s.Handler()
 		get := func(query string) string {
 			t.Helper()
@@ -87,4 +77,22 @@ func TestSearchFromMemory(t *testing.T) {
 			t.Errorf("the new recipe: SQL gave %q, the index %q", before, after)
 		}
 	})
+}
+
+// fixtureServer is a server (no worker) on a migrated database of dialect d
+// holding storetest's fixture.
+func fixtureServer(t *testing.T, d db.Dialect) (*Server, *db.DB, *store.Store, *storetest.Fixture) {
+	t.Helper()
+	conn := dbtest.Migrated(t, d)
+	st := store.New(conn.Gorm)
+	f := storetest.Load(t, st)
+	q, err := jobs.New(context.Background(), conn, jobs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(conn, q, Options{Version: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, conn, st, f
 }
