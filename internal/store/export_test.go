@@ -122,3 +122,23 @@ func (s *Store) APISortsTable(ctx context.Context, model string, q *APIQuery, co
 
 // RecipeStreamCols are the columns of a streamed recipe list.
 var RecipeStreamCols = recipeStreamCols
+
+// LoadDependentsIndexReference is LoadDependentsIndex as it was before it
+// joined each dependency table with the branch on its own: its Dependents
+// must be the same.
+func (s *Store) LoadDependentsIndexReference(ctx context.Context, branchID int64) (*DependentsIndex, error) {
+	var rows []dependentRow
+	err := s.with(ctx).Raw(`SELECT r.id, r.pn, r.pv, l.name AS layer_name, l.index_preference, d.name, d.dynamic FROM (
+  SELECT recipe_id, name, FALSE AS dynamic FROM recipe_build_deps
+  UNION SELECT recipe_id, name, TRUE AS dynamic FROM recipe_package_config_deps) d
+JOIN recipes r ON r.id = d.recipe_id JOIN layer_branches lb ON lb.id = r.layer_branch_id JOIN layers l ON l.id = lb.layer_id
+WHERE lb.branch_id = ? AND l.status IN ? AND NOT l.comparison`, branchID, publishedStatuses).Scan(&rows).Error
+	if err != nil {
+		return nil, err
+	}
+	x := &DependentsIndex{byName: map[string][]dependentRow{}}
+	for _, r := range rows {
+		x.byName[r.Name] = append(x.byName[r.Name], r)
+	}
+	return x, nil
+}

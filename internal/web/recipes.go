@@ -107,5 +107,7 @@ func (s *Server) recipeDetail(c echo.Context) error {
 		NDependents int
 		LayerSets   []setup.Membership
 		Covered     []store.CoveredPackage
-	}{pd, p, dependents, nDependents, sets, covered})
+		// DependentRows are the rows of Dependents (layerrows.go).
+		DependentRows template.HTML
+	}{pd, p, dependents, nDependents, sets, covered, dependentRows(dependents, p.LayerBranch.Branch.Name)})
 }
