@@ -122,3 +122,11 @@ func (s *Store) APISortsTable(ctx context.Context, model string, q *APIQuery, co
 
 // RecipeStreamCols are the columns of a streamed recipe list.
 var RecipeStreamCols = recipeStreamCols
+
+// SetRecipesUnstoredMax changes how many recipes without a stored API
+// object a dump reads ahead; it returns a function restoring it.
+func SetRecipesUnstoredMax(n int) func() {
+	old := recipesUnstoredMax
+	recipesUnstoredMax = n
+	return func() { recipesUnstoredMax = old }
+}
