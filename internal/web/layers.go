@@ -67,12 +67,12 @@ func (s *Server) layerList(c echo.Context) error {
 		f.CompatOnly, f.CompatCoreNames = true, compat.CoreNames
 	}
 	// The rows come from memory at the index version; whether a layer is
-	// stale changes without it, and is read each time (a few rows).
+	// stale changes without it (staleLayers).
 	rows, err := s.layerListRows(c.Request().Context(), b)
 	if err != nil {
 		return err
 	}
-	stale, err := s.store.StaleLayerBranches(c.Request().Context(), b.ID, f.StaleCutoff)
+	stale, err := s.staleLayers(c.Request().Context(), b.ID, f.StaleCutoff)
 	if err != nil {
 		return err
 	}

@@ -88,6 +88,7 @@ type Server struct {
 	// (nil without the page cache: the API then reads it per request).
 	versions *indexversion.Watcher
 	memo     indexMemo // data derived from the index, per version
+	stale    staleMemo // the layer list's stale layer branches, briefly
 	// dependents is the recipe page's reverse dependency view (recipedeps.go).
 	dependents dependentsMemo
 	// search holds each branch's in-memory recipe search (searchindex.go).
