@@ -381,7 +381,6 @@ func (s *Store) APIEachLayerNote(ctx context.Context, q *APIQuery, fn func(*Laye
 	return apiEach(ctx, s, "LayerNote", q, layerNoteCols, layerNoteFields, fn)
 }
 
-
 // APIEachMachine calls fn with each machine q selects.
 func (s *Store) APIEachMachine(ctx context.Context, q *APIQuery, fn func(*Machine) error) error {
 	return apiEach(ctx, s, "Machine", q, machineCols, machineFields, fn)
