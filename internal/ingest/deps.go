@@ -62,7 +62,7 @@ func (u *update) dependencies(ctx context.Context, facts *bitbake.LayerFacts, is
 		if w.dep.Name == facts.Collection {
 			continue
 		}
-		found, err := u.ix.store.LayerBranchesOnBranch(ctx, lb.BranchID, []string{w.dep.Name})
+		found, err := u.ix.store.LayerBranchesOnBranch(ctx, lb.BranchID, w.dep.Name)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -133,7 +133,7 @@ func (u *update) dependencies(ctx context.Context, facts *bitbake.LayerFacts, is
 	if !haveCore {
 		// Every layer is parsed on top of the core layer's configuration,
 		// even one that forgot to declare it.
-		cores, err := u.ix.store.LayerBranchesOnBranch(ctx, lb.BranchID, []string{"core"})
+		cores, err := u.ix.store.LayerBranchesOnBranch(ctx, lb.BranchID, "core")
 		if err != nil {
 			return nil, nil, err
 		}

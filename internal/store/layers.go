@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"maps"
 	"path"
 	"strings"
@@ -54,17 +55,50 @@ func (s *Store) CreateLayerBranch(ctx context.Context, lb *LayerBranch) error {
 
 // LayerBranch finds the layer branch of a layer on a branch, with both.
 func (s *Store) LayerBranch(ctx context.Context, layerID, branchID int64) (*LayerBranch, error) {
-	var lb LayerBranch
-	err := s.with(ctx).Preload("Layer").Preload("Branch").
-		Where("layer_id = ? AND branch_id = ?", layerID, branchID).Take(&lb).Error
-	return &lb, translate(err)
+	return s.oneLayerBranch(ctx, `lb.layer_id = ? AND lb.branch_id = ?`, layerID, branchID)
 }
 
 // LayerBranchByID finds a layer branch with its layer and branch.
 func (s *Store) LayerBranchByID(ctx context.Context, id int64) (*LayerBranch, error) {
-	var lb LayerBranch
-	err := s.with(ctx).Preload("Layer").Preload("Branch").Where("id = ?", id).Take(&lb).Error
-	return &lb, translate(err)
+	return s.oneLayerBranch(ctx, `lb.id = ?`, id)
+}
+
+// joinedLayerBranchQuery reads layer branches with their layer and branch
+// in one statement (GORM's Preload took three: every update run and every
+// dependency it resolves reads a few), scanned by position (scanJoined).
+// The caller appends the WHERE clause.
+const joinedLayerBranchQuery = `SELECT ` + layerBranchColumns + `, ` + layerColumns + `,
+  b.id, b.name, b.bitbake_branch, b.short_description, b.sort_priority, b.updates_enabled, b.comparison, b.hidden,
+  b.updated_at
+FROM layer_branches lb JOIN layers l ON l.id = lb.layer_id JOIN branches b ON b.id = lb.branch_id
+WHERE `
+
+// scanJoined scans a row of joinedLayerBranchQuery.
+func scanJoined(r *sql.Rows, lb *LayerBranch) error {
+	var n nullLayerBranch
+	l, b := &Layer{}, &Branch{}
+	dest := append(n.dest(), layerDest(l)...)
+	dest = append(dest, &b.ID, &b.Name, &b.BitbakeBranch, &b.ShortDescription, &b.SortPriority, &b.UpdatesEnabled,
+		&b.Comparison, &b.Hidden, &b.UpdatedAt)
+	if err := r.Scan(dest...); err != nil {
+		return err
+	}
+	*lb = *n.layerBranch()
+	lb.Layer, lb.Branch = l, b
+	return nil
+}
+
+// oneLayerBranch is the layer branch where says (of alias lb), with its
+// layer and branch; ErrNotFound when there is none.
+func (s *Store) oneLayerBranch(ctx context.Context, where string, args ...any) (*LayerBranch, error) {
+	var lbs []LayerBranch
+	if err := scanAll(ctx, s, &lbs, scanJoined, joinedLayerBranchQuery+where, args...); err != nil {
+		return nil, err
+	}
+	if len(lbs) == 0 {
+		return nil, ErrNotFound
+	}
+	return &lbs[0], nil
 }
 
 // IndexedState is what an update run records on a layer branch.
@@ -157,14 +191,22 @@ func (s *Store) SetDependencies(ctx context.Context, lbID int64, deps []LayerDep
 }
 
 // LayerBranchesOnBranch lists the layer branches of published layers on a
-// branch whose collection or layer name is one of names, with their layers.
-func (s *Store) LayerBranchesOnBranch(ctx context.Context, branchID int64, names []string) ([]LayerBranch, error) {
+// branch whose collection or layer name is name, with their layers and
+// branch, the layer of highest index preference first (then by name): how
+// an update resolves a LAYERDEPENDS entry.
+//
+// The two matches are two indexed lookups (layer_branches by collection,
+// layers by their unique name then the layer branch by layer and branch)
+// joined by UNION: an OR across the two tables is served by no index, and
+// the refresh resolves every dependency of every layer branch this way.
+func (s *Store) LayerBranchesOnBranch(ctx context.Context, branchID int64, name string) ([]LayerBranch, error) {
 	var lbs []LayerBranch
-	err := s.with(ctx).Preload("Layer").Preload("Branch").
-		Joins("JOIN layers ON layers.id = layer_branches.layer_id").
-		Where("layer_branches.branch_id = ? AND layers.status IN ? AND (layer_branches.collection IN ? OR layers.name IN ?)",
-			branchID, []string{StatusPublished, StatusNoUpdate}, names, names).
-		Order("layers.index_preference DESC, layers.name").Find(&lbs).Error
+	err := scanAll(ctx, s, &lbs, scanJoined, joinedLayerBranchQuery+`lb.id IN (
+    SELECT x.id FROM layer_branches x WHERE x.collection = ? AND x.branch_id = ?
+    UNION ALL
+    SELECT x.id FROM layers y JOIN layer_branches x ON x.layer_id = y.id WHERE y.name = ? AND x.branch_id = ?)
+  AND l.status IN `+publishedIn+`
+ORDER BY l.index_preference DESC, l.name`, name, branchID, name, branchID)
 	return lbs, err
 }
 
