@@ -99,6 +99,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	log.Info("layerindex is serving", "url", url, "data_dir", cfg.DataDir, "database", a.databaseName(),
 		"embedded_worker", cfg.EmbeddedWorker)
 	hintFirstAdmin(ctx, a, log)
+	go fillRecipeJSON(ctx, a, log)
 
 	hs := &http.Server{
 		Handler:           srv.Handler(),
@@ -152,6 +153,20 @@ func jobOptions(a *app, work bool) jobs.Options {
 		RescueAfter:     a.cfg.JobRescue,
 		Logger:          a.log,
 		Mail:            a.mailOptions(),
+	}
+}
+
+// fillRecipeJSON stores the API objects of the recipes that have none (an
+// index written before migration 00027): until then the recipe dump encodes
+// those rows, which is correct but slower. Servers and workers each run it
+// at start; on PostgreSQL they lock the rows they fill, so running it twice
+// at once only repeats work.
+func fillRecipeJSON(ctx context.Context, a *app, log *slog.Logger) {
+	n, err := store.New(a.db.Gorm).FillRecipeJSON(ctx)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("storing recipes' API objects", "filled", n, "err", err)
+	} else if n > 0 {
+		log.Info("stored the API objects of recipes indexed before", "recipes", n)
 	}
 }
 

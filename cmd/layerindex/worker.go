@@ -38,6 +38,7 @@ func runWorker(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("starting the job worker: %w", err)
 	}
 	log.Info("layerindex worker is running", "database", a.databaseName(), "workers", cfg.Workers)
+	go fillRecipeJSON(ctx, a, log)
 	<-ctx.Done()
 	log.Info("shutting down")
 	stopCtx, cancel := context.WithTimeout(context.Background(), jobGrace+time.Second)

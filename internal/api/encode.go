@@ -1,12 +1,10 @@
 package api
 
 import (
-	"encoding/binary"
 	"strconv"
 	"time"
-	"unicode/utf8"
-	"unsafe"
 
+	"layerindex/internal/jsonw"
 	"layerindex/internal/store"
 )
 
@@ -48,9 +46,8 @@ func (b buf) idPtr(k string, v *int64) buf {
 	return b.int(k, *v)
 }
 
-// timeFormat is ISO 8601 with the real offset, to the second. Upstream's
-// '%Y-%m-%dT%H:%m:%S+0000' put the month where the minutes belong.
-const timeFormat = "2006-01-02T15:04:05-07:00"
+// timeFormat is jsonw.TimeFormat (the tests compare appendTime with it).
+const timeFormat = jsonw.TimeFormat
 
 func (b buf) time(k string, t time.Time) buf {
 	b = append(b.key(k), '"')
@@ -58,21 +55,7 @@ func (b buf) time(k string, t time.Time) buf {
 	return append(b, '"')
 }
 
-// appendTime appends t in UTC as timeFormat does, writing the digits
-// directly: AppendFormat interprets its layout for every value, a tenth of
-// the cost of a recipe dump.
-func appendTime(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
-		return t.AppendFormat(b, timeFormat)
-	}
-	hour, min, sec := t.Clock()
-	b = append(b, byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-')
-	b = append(b, byte('0'+int(month)/10), byte('0'+int(month)%10), '-', byte('0'+day/10), byte('0'+day%10), 'T')
-	b = append(b, byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+min/10), byte('0'+min%10), ':')
-	return append(b, byte('0'+sec/10), byte('0'+sec%10), '+', '0', '0', ':', '0', '0')
-}
+func appendTime(b []byte, t time.Time) []byte { return jsonw.AppendTime(b, t) }
 
 func (b buf) timePtr(k string, t *time.Time) buf {
 	if t == nil {
@@ -81,79 +64,8 @@ func (b buf) timePtr(k string, t *time.Time) buf {
 	return b.time(k, *t)
 }
 
-const hexDigits = "0123456789abcdef"
-
-// quote appends s as a JSON string: UTF-8 kept as is (as upstream's
-// renderer does), control characters, quotes and backslashes escaped,
-// invalid bytes replaced, U+2028/U+2029 escaped for JavaScript consumers.
-// Runs of plain ASCII are skipped eight bytes at a time (most of a recipe
-// dump's text is), the rest byte by byte.
-func (b buf) quote(s string) buf {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if i+8 <= len(s) && plain8(s[i:]) {
-			i += 8
-			continue
-		}
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// plain8 reports whether the first eight bytes of s are ASCII needing no
-// escape: none is a control character, '"', '\\' or above 0x7f. (The
-// tests for "a byte below n" may also flag a byte after one that truly
-// is; such a word is then read byte by byte, which is still right.)
-func plain8(s string) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	x := binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s), 8))
-	ctrl := (x - ones*0x20) & ^x
-	q := x ^ (ones * '"')
-	q = (q - ones) & ^q
-	bs := x ^ (ones * '\\')
-	bs = (bs - ones) & ^bs
-	return (ctrl|q|bs|x)&highs == 0
-}
+// quote appends s as a JSON string (jsonw.Quote).
+func (b buf) quote(s string) buf { return jsonw.Quote(b, s) }
 
 func (b buf) strings(k string, vs []string) buf {
 	b = append(b.key(k), '[')
@@ -243,21 +155,12 @@ func encLayerNote(b buf, x *store.LayerNote) buf {
 	return append(b, '}')
 }
 
-// encRecipeFields writes every recipes key but id.
-func encRecipeFields(b buf, x *store.Recipe) buf {
-	return b.str("filename", x.Filename).str("filepath", x.Filepath).str("pn", x.PN).str("pv", x.PV).
-		str("pr", x.PR).str("pe", x.PE).str("summary", x.Summary).str("description", x.Description).
-		str("section", x.Section).str("license", x.License).str("homepage", x.Homepage).
-		str("bugtracker", x.Bugtracker).str("provides", x.Provides).str("bbclassextend", x.BBClassExtend).
-		str("inherits", x.Inherits).time("updated", x.UpdatedAt).str("blacklisted", x.Blacklisted).
-		str("configopts", x.ConfigOpts).str("srcrev", x.SrcRev).int("layerbranch", x.LayerBranchID)
-}
+// encRecipeFields writes every recipes key but id: store.AppendRecipeFields,
+// which also writes the objects the store keeps beside each recipe row for
+// the full dump (store.AppendRecipeJSON).
+func encRecipeFields(b buf, x *store.Recipe) buf { return store.AppendRecipeFields(b, x) }
 
-func encRecipe(b buf, x *store.Recipe) buf {
-	b = append(b, '{')
-	b = encRecipeFields(b.int("id", x.ID), x)
-	return append(b, '}')
-}
+func encRecipe(b buf, x *store.Recipe) buf { return store.AppendRecipeJSON(b, x) }
 
 func encRecipeExtended(b buf, x *store.RecipeExtended) buf {
 	b = append(b, '{')

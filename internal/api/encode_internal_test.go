@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 )
 
+const hexDigits = "0123456789abcdef"
+
 // quoteByByte is quote without the eight-byte skipping: the definition
 // the fast path must match.
 func quoteByByte(s string) string {

@@ -41,6 +41,19 @@ func eachOf[T any](run func(*store.Store, context.Context, *store.APIQuery, func
 	}
 }
 
+// eachRecipe writes the recipes q selects, copying the objects the store
+// keeps for them (store.APIEachRecipe), encoding the rows that have none.
+func eachRecipe(ctx context.Context, s *store.Store, q *store.APIQuery, w *listWriter) error {
+	return s.APIEachRecipe(ctx, q, func(x *store.Recipe, obj string) error {
+		if obj != "" {
+			w.b = append(w.sep(), obj...)
+		} else {
+			w.b = encRecipe(w.sep(), x)
+		}
+		return w.flushIfFull()
+	})
+}
+
 // resource is one endpoint of the API.
 type resource struct {
 	name   string // URL segment, as upstream's router names it
@@ -68,7 +81,7 @@ var resources = []*resource{
 	{name: "layerNotes", model: "LayerNote", encode: rowsOf((*store.Store).APILayerNotes, encLayerNote),
 		each: eachOf((*store.Store).APIEachLayerNote, encLayerNote)},
 	{name: "recipes", model: "Recipe", encode: rowsOf((*store.Store).APIRecipes, encRecipe),
-		each: eachOf((*store.Store).APIEachRecipe, encRecipe)},
+		each: eachRecipe},
 	{name: "recipesExtended", model: "Recipe", paged: true, encode: rowsOf((*store.Store).APIRecipesExtended, encRecipeExtended)},
 	{name: "machines", model: "Machine", encode: rowsOf((*store.Store).APIMachines, encMachine),
 		each: eachOf((*store.Store).APIEachMachine, encMachine)},

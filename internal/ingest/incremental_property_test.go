@@ -519,7 +519,8 @@ func rowText(r map[string]any) string {
 	var keys []string
 	for k := range r {
 		switch k {
-		case "id", "recipe_id", "layer_branch_id", "created_at", "updated_at":
+		case "id", "recipe_id", "layer_branch_id", "created_at", "updated_at",
+			"api_json": // holds the id and the date (store.AppendRecipeJSON)
 			continue
 		}
 		keys = append(keys, k)

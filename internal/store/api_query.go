@@ -692,6 +692,12 @@ func (s *Store) APIMatchIDs(ctx context.Context, model string, q *APIQuery) ([]i
 // alias t0 of the model's table) in the order rows are served: by the
 // model's default order or ?orderby=, then by id.
 func (s *Store) apiSelect(model string, q *APIQuery, cols string) (string, []any, error) {
+	return s.apiSelectWhere(model, q, cols, "")
+}
+
+// apiSelectWhere is apiSelect with one more condition on t0 (SQL without
+// arguments; "" for none).
+func (s *Store) apiSelectWhere(model string, q *APIQuery, cols, extra string) (string, []any, error) {
 	m := apiModels[model]
 	if m == nil {
 		return "", nil, fmt.Errorf("no API model %q", model)
@@ -715,6 +721,9 @@ func (s *Store) apiSelect(model string, q *APIQuery, cols string) (string, []any
 	}
 	if q.ID > 0 {
 		conds = append(conds, a+".id = "+b.arg(q.ID))
+	}
+	if extra != "" {
+		conds = append(conds, extra)
 	}
 	order := ""
 	if len(q.OrderBy) > 0 {

@@ -39,6 +39,12 @@ func apiEach[T any](ctx context.Context, s *Store, model string, q *APIQuery, co
 	if err != nil {
 		return err
 	}
+	return eachRow(ctx, s, query, args, fields, fn)
+}
+
+// eachRow runs query (built by apiSelect) and calls fn with each row as
+// apiEach does.
+func eachRow[T any](ctx context.Context, s *Store, query string, args []any, fields func(*T) []any, fn func(*T) error) error {
 	var x T
 	targets := fields(&x)
 	if sqlDB, err := s.db.DB(); err == nil && s.db.Dialector.Name() == "postgres" {
@@ -373,11 +379,6 @@ func (s *Store) APIEachLayerMaintainer(ctx context.Context, q *APIQuery, fn func
 // APIEachLayerNote calls fn with each layer note q selects.
 func (s *Store) APIEachLayerNote(ctx context.Context, q *APIQuery, fn func(*LayerNote) error) error {
 	return apiEach(ctx, s, "LayerNote", q, layerNoteCols, layerNoteFields, fn)
-}
-
-// APIEachRecipe calls fn with each recipe q selects (see apiEach).
-func (s *Store) APIEachRecipe(ctx context.Context, q *APIQuery, fn func(*Recipe) error) error {
-	return apiEach(ctx, s, "Recipe", q, recipeStreamCols, recipeFields, fn)
 }
 
 // APIEachMachine calls fn with each machine q selects.

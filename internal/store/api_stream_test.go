@@ -36,9 +36,13 @@ func TestAPIStreamWithoutSort(t *testing.T) {
 		master := &store.APIQuery{Filter: &store.APIFilter{Op: store.FilterLeaf, Key: "layerbranch__branch__name", Value: "master"}}
 		read := func(q *store.APIQuery, stopAfter int) ([]string, error) {
 			var out []string
-			err := s.APIEachRecipe(ctx, q, func(r *store.Recipe) error {
+			err := s.APIEachRecipe(ctx, q, func(r *store.Recipe, obj string) error {
 				if len(out) == stopAfter {
 					return errStop
+				}
+				if obj != "" {
+					out = append(out, fmt.Sprintf("%d %s", r.ID, obj))
+					return nil
 				}
 				out = append(out, fmt.Sprintf("%d %d %s %s %s %s %s", r.ID, r.LayerBranchID, r.PN, r.PV, r.Summary, r.License, r.UpdatedAt))
 				return nil

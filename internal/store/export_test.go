@@ -142,3 +142,11 @@ WHERE lb.branch_id = ? AND l.status IN ? AND NOT l.comparison`, branchID, publis
 	}
 	return x, nil
 }
+
+// SetRecipesUnstoredMax changes how many recipes without a stored API
+// object a dump reads ahead; it returns a function restoring it.
+func SetRecipesUnstoredMax(n int) func() {
+	old := recipesUnstoredMax
+	recipesUnstoredMax = n
+	return func() { recipesUnstoredMax = old }
+}

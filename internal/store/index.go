@@ -307,6 +307,18 @@ func applyRecipes(tx *gorm.DB, lbID int64, ch *IndexChange) (IndexStats, error) 
 		}
 		st.Added = len(inserts)
 	}
+	// The rows written above get their API objects from what they now
+	// hold, in this transaction (see recipejson.go).
+	written := make([]int64, 0, len(changed)+len(inserts))
+	for id := range changed {
+		written = append(written, id)
+	}
+	for _, u := range inserts {
+		written = append(written, u.Recipe.ID)
+	}
+	if err := refreshRecipeJSON(tx, written); err != nil {
+		return st, err
+	}
 	return st, nil
 }
 

@@ -214,6 +214,10 @@ type Recipe struct {
 	// BranchID is the layer branch's, kept by the database (a trigger of
 	// migration 00023) for searches that walk one branch; never written.
 	BranchID int64 `gorm:"->"`
+	// APIJSON is the column api_json, the row's API object (see
+	// AppendRecipeJSON): written by refreshRecipeJSON and read by the dump
+	// with SQL of their own, never through GORM (so always empty here).
+	APIJSON string `gorm:"column:api_json;->:false"`
 }
 
 // RecipeSource is a non-file:// SRC_URI entry.
