@@ -188,8 +188,8 @@ func (s *Store) APIEachRecipe(ctx context.Context, q *APIQuery, fn func(x *Recip
 	all := func() error {
 		return apiEach(ctx, s, "Recipe", q, recipeStreamCols, recipeFields, func(x *Recipe) error { return fn(x, "") })
 	}
-	if len(q.OrderBy) > 0 {
-		return all()
+	if len(q.OrderBy) > 0 || apiModels["Recipe"].order != "" {
+		return all() // the merge below is by id
 	}
 	unstored, err := s.apiRecipesUnstored(ctx, q)
 	if err != nil {
