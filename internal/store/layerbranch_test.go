@@ -11,6 +11,7 @@ import (
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
 	"layerindex/internal/store"
+	"layerindex/internal/store/storetest"
 )
 
 // gormLayerBranchesOnBranch is how LayerBranchesOnBranch was written
@@ -212,5 +213,53 @@ func TestLayerBranchLookups(t *testing.T) {
 			}
 			return nil
 		}))
+	})
+}
+
+// TestLayerOverviewNotes: a layer page reads its layer's notes only when
+// the head says there are some; with and without, on the branch and off.
+func TestLayerOverviewNotes(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		ctx := context.Background()
+		conn := dbtest.Migrated(t, d)
+		s := store.New(conn.Gorm)
+		f := storetest.Load(t, s)
+		master, other := f.Branches["master"], f.Branches["scarthgap"]
+		var lb store.LayerBranch
+		if err := conn.Gorm.Where("branch_id = ?", master.ID).Order("id").Take(&lb).Error; err != nil {
+			t.Fatal(err)
+		}
+		l := f.Layers
+		var name string
+		for n, x := range l {
+			if x.ID == lb.LayerID {
+				name = n
+			}
+		}
+		notes := func(b *store.Branch) []string {
+			t.Helper()
+			o, err := s.LayerOverview(ctx, name, b, time.Now().Add(-time.Hour))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []string
+			for _, n := range o.Notes {
+				out = append(out, n.Text)
+			}
+			return out
+		}
+		if got := notes(master); len(got) != 0 {
+			t.Fatalf("notes before any: %v", got)
+		}
+		for _, text := range []string{"first", "second"} {
+			if err := s.SaveLayerNote(ctx, &store.LayerNote{LayerID: lb.LayerID, Text: text}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, b := range []*store.Branch{master, other} {
+			if got := notes(b); !reflect.DeepEqual(got, []string{"first", "second"}) {
+				t.Errorf("notes on %s: %v", b.Name, got)
+			}
+		}
 	})
 }
