@@ -76,11 +76,12 @@ func runServe(ctx context.Context, args []string, e env) error {
 		WorkerRunning: cfg.EmbeddedWorker,
 		Logger:        log,
 		// Accounts: mail sealing, submitted URLs checked as ingestion will.
-		SecretKey:      cfg.SecretKey,
-		RepoPolicy:     a.repoPolicy(),
-		TrustedProxies: cfg.TrustedProxies,
-		PageCache:      true,
-		ClosedSite:     cfg.ClosedSite,
+		SecretKey:       cfg.SecretKey,
+		RepoPolicy:      a.repoPolicy(),
+		TrustedProxies:  cfg.TrustedProxies,
+		PageCache:       true,
+		PageConcurrency: cfg.PageConcurrency,
+		ClosedSite:      cfg.ClosedSite,
 		// Single sign-on (README "Company index").
 		OIDC:             oidcSignIn(cfg),
 		OIDCLabel:        cfg.OIDCLabel,

@@ -29,14 +29,17 @@ type Config struct {
 	EmbeddedWorker bool   // serve also works jobs (the default; production runs `worker` separately)
 	Workers        int    // concurrent jobs per process
 	IngestWorkers  int    // concurrent fetch-and-parse jobs per process
-	AllowLocal     bool   // accept file:// and path repository URLs (local mirrors)
-	AllowHTTP      bool   // accept plain http:// repository URLs
-	LogLevel       string
-	LogFormat      string // text or json
-	UpdatePurge    time.Duration
-	StaleAfter     time.Duration // a layer branch without a successful update for this long is stale
-	JobRescue      time.Duration // a job or update run left running by a process that died is taken over within this
-	DebugListen    string        // address of Go's profiler (net/http/pprof); empty: off
+	// PageConcurrency is how many page requests serve handles at once (0:
+	// twice the CPUs); see web.Options.PageConcurrency.
+	PageConcurrency int
+	AllowLocal      bool // accept file:// and path repository URLs (local mirrors)
+	AllowHTTP       bool // accept plain http:// repository URLs
+	LogLevel        string
+	LogFormat       string // text or json
+	UpdatePurge     time.Duration
+	StaleAfter      time.Duration // a layer branch without a successful update for this long is stale
+	JobRescue       time.Duration // a job or update run left running by a process that died is taken over within this
+	DebugListen     string        // address of Go's profiler (net/http/pprof); empty: off
 
 	SMTPHost     string
 	SMTPPort     int
@@ -160,6 +163,14 @@ var settings = []setting{
 			return fmt.Errorf("must be a number from 1 to 64, got %q", v)
 		}
 		c.IngestWorkers = n
+		return nil
+	}},
+	{"page-concurrency", "LAYERINDEX_PAGE_CONCURRENCY", "0", "page requests handled at once (pages not served from the page cache; not the API); more wait their turn in arrival order, up to 100 ms; 0: twice the number of CPUs", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 10000 {
+			return fmt.Errorf("must be a number from 0 to 10000, got %q", v)
+		}
+		c.PageConcurrency = n
 		return nil
 	}},
 	{"allow-local-repos", "LAYERINDEX_ALLOW_LOCAL_REPOS", "false", "accept file:// and local path repository URLs (mirrors for tests and air-gapped sites)", func(c *Config, v string) error {

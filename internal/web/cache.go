@@ -169,20 +169,21 @@ func acceptsGzip(r *http.Request) bool {
 // headers are set afresh by the middleware on every request.
 var cachedHeaders = []string{"Content-Type", "Location", "Content-Disposition"}
 
-// cached serves h through the page cache when the server has one.
+// cached serves h through the page cache when the server has one; what the
+// cache does not answer passes the gate (gate.go).
 func (s *Server) cached(h echo.HandlerFunc) echo.HandlerFunc {
 	if s.cache == nil {
-		return h
+		return func(ec echo.Context) error { return s.gated(ec, h) }
 	}
 	c := s.cache
 	return func(ec echo.Context) error {
 		r := ec.Request()
 		if r.Method != http.MethodGet || r.Header.Get("Cookie") != "" || r.Header.Get("Authorization") != "" {
-			return h(ec)
+			return s.gated(ec, h)
 		}
 		version, ok := c.version(r.Context())
 		if !ok {
-			return h(ec)
+			return s.gated(ec, h)
 		}
 		// The page is rendered from this version: what it derives from the
 		// index is looked up at the same one, without reading it again.
@@ -214,7 +215,7 @@ func (s *Server) cached(h echo.HandlerFunc) echo.HandlerFunc {
 		defer func() { ec.Response().Writer = rec.ResponseWriter }()
 		ec.Response().Header().Set("X-Cache", "miss")
 		ec.Response().Header().Add("Vary", "Accept-Encoding")
-		err := h(ec)
+		err := s.gated(ec, h)
 		if err != nil || (rec.status != http.StatusOK && rec.status != http.StatusFound) {
 			return err
 		}

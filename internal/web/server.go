@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/sync/semaphore"
 
 	"layerindex/internal/api"
 	"layerindex/internal/auth"
@@ -62,6 +63,9 @@ type Options struct {
 	// NoLocalPasswords turns off the site's own passwords: sign-in only
 	// through single sign-on, no registration or password reset.
 	NoLocalPasswords bool
+	// PageConcurrency is how many page requests are handled at once (0:
+	// twice GOMAXPROCS); see gate.go.
+	PageConcurrency int
 	// LDAP, when set, checks the login form's user name and password
 	// against a directory first (then local passwords, unless off).
 	LDAP *auth.LDAP
@@ -83,7 +87,8 @@ type Server struct {
 	pages *renderer
 	opts  Options
 	acct  *accounts
-	cache *pageCache // nil: pages are not cached
+	cache *pageCache          // nil: pages are not cached
+	gate  *semaphore.Weighted // page requests handled at once (gate.go)
 	// versions tells the index version to the page cache and the API
 	// (nil without the page cache: the API then reads it per request).
 	versions *indexversion.Watcher
@@ -121,6 +126,7 @@ func New(d *db.DB, q *jobs.Queue, opts Options) (*Server, error) {
 		log:   opts.Logger,
 		pages: pages,
 		opts:  opts,
+		gate:  newGate(opts.PageConcurrency),
 	}
 	if opts.PageCache {
 		s.versions = indexversion.Watch(d, s.store, s.log)
