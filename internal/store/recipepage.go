@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -196,27 +197,21 @@ ORDER BY kind, n, id`
 // scanRecipe reads one recipe by id without GORM's reflective scan; the
 // columns are Recipe's fields in order. A missing recipe is ErrNotFound.
 func (s *Store) scanRecipe(ctx context.Context, id int64, r *Recipe) error {
-	rows, err := s.pageRows(ctx, `SELECT id, layer_branch_id, filename, filepath, pn, pv, pr, pe, summary, description,
+	var branchID sql.NullInt64
+	err := s.pageRow(ctx, `SELECT id, layer_branch_id, filename, filepath, pn, pv, pr, pe, summary, description,
 section, license, homepage, bugtracker, provides, bbclassextend, inherits, blacklisted, configopts, srcrev,
-skip_reason, unevaluated, updated_at, branch_id FROM recipes WHERE id = ?`, id)
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return err
-		}
+skip_reason, unevaluated, updated_at, branch_id FROM recipes WHERE id = ?`, []any{id},
+		&r.ID, &r.LayerBranchID, &r.Filename, &r.Filepath, &r.PN, &r.PV, &r.PR, &r.PE, &r.Summary,
+		&r.Description, &r.Section, &r.License, &r.Homepage, &r.Bugtracker, &r.Provides, &r.BBClassExtend, &r.Inherits,
+		&r.Blacklisted, &r.ConfigOpts, &r.SrcRev, &r.SkipReason, &r.Unevaluated, &r.UpdatedAt, &branchID)
+	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
-	var branchID sql.NullInt64
-	if err := rows.Scan(&r.ID, &r.LayerBranchID, &r.Filename, &r.Filepath, &r.PN, &r.PV, &r.PR, &r.PE, &r.Summary,
-		&r.Description, &r.Section, &r.License, &r.Homepage, &r.Bugtracker, &r.Provides, &r.BBClassExtend, &r.Inherits,
-		&r.Blacklisted, &r.ConfigOpts, &r.SrcRev, &r.SkipReason, &r.Unevaluated, &r.UpdatedAt, &branchID); err != nil {
+	if err != nil {
 		return fmt.Errorf("reading recipe %d: %w", id, err)
 	}
 	r.BranchID = branchID.Int64
-	return rows.Close()
+	return nil
 }
 
 // fileRef names a repository path relative to the layer when it lies inside
