@@ -11,6 +11,7 @@ import (
 
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
+	"layerindex/internal/store"
 )
 
 // TestLayerListStaleWithoutNewVersion: the layer list's rows are kept per
@@ -57,6 +58,83 @@ func TestLayerListStaleWithoutNewVersion(t *testing.T) {
 			}
 			if i == 100 {
 				t.Fatalf("meta-oe is not marked stale in the list %v after its repository is gone:\n%s", 100*100*time.Millisecond, row)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+}
+
+// TestLayerPageHead: a layer page's head (layer, notes, maintainers, counts,
+// last run) is kept per index version (layerHead), so every change to it
+// must move the version — a note, a maintainer, an update run — and show on
+// the next uncached page; whether the layer is stale changes without a
+// version and shows within staleMemoTTL, as on the list.
+func TestLayerPageHead(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		ctx := context.Background()
+		s, conn, st, f := fixtureServer(t, d)
+		h := s.Handler()
+		n := 0
+		page := func() string {
+			t.Helper()
+			n++
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", fmt.Sprintf("/layerindex/branch/master/layer/meta-oe/?nocache=%d", n), nil))
+			if rec.Code != 200 {
+				t.Fatalf("layer page: %d", rec.Code)
+			}
+			return rec.Body.String()
+		}
+		head := func(p string) string { h, _, _ := strings.Cut(p, `class="tabs`); return h }
+		before := page()
+		if strings.Contains(head(before), `class="badge stale"`) || strings.Contains(before, "A note kept per version") {
+			t.Fatalf("the page before: stale, or the note already there")
+		}
+		// A second uncached page of the same version is the same page.
+		if again := page(); strings.ReplaceAll(again, "nocache=2", "nocache=1") != before {
+			t.Fatalf("two uncached pages of one version differ")
+		}
+		lb := f.LayerBranch["meta-oe/master"]
+		note := store.LayerNote{LayerID: lb.LayerID, Text: "A note kept per version"}
+		if err := st.SaveLayerNote(ctx, &note); err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Gorm.Exec(`INSERT INTO layer_maintainers (layer_branch_id, name, email, responsibility, status) VALUES (?, ?, ?, '', 'A')`,
+			lb.ID, "Maintainer Kept Per-Version", "kept@example.com").Error; err != nil {
+			t.Fatal(err)
+		}
+		p := page()
+		for _, want := range []string{"A note kept per version", "Maintainer Kept Per-Version"} {
+			if !strings.Contains(p, want) {
+				t.Errorf("the page after the change lacks %q", want)
+			}
+		}
+		// An update run moves the version too; the head shows the newest.
+		u := store.Update{StartedAt: time.Now()}
+		if err := st.CreateUpdate(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		lbID := lb.ID
+		if _, _, err := st.QueueRun(ctx, &store.LayerUpdate{UpdateID: u.ID, LayerID: lb.LayerID, BranchID: lb.BranchID,
+			LayerBranchID: &lbID, StartedAt: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+		if p2 := page(); head(p2) == head(p) {
+			t.Errorf("the page's head did not change after an update run was recorded")
+		}
+		v, err := s.indexVersion(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Gorm.Exec(`INSERT INTO layer_branch_alerts (layer_branch_id, repo_gone) VALUES (?, ?)`, lb.ID, true).Error; err != nil {
+			t.Fatal(err)
+		}
+		if after, err := s.indexVersion(ctx); err != nil || after != v {
+			t.Fatalf("the index version moved (%v → %v, %v): the test needs an unchanged version", v, after, err)
+		}
+		for i := 0; !strings.Contains(head(page()), `class="badge stale"`); i++ {
+			if i == 100 {
+				t.Fatalf("meta-oe's page is not marked stale %v after its repository is gone", 100*100*time.Millisecond)
 			}
 			time.Sleep(100 * time.Millisecond)
 		}

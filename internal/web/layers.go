@@ -123,11 +123,22 @@ func (s *Server) layerDetail(c echo.Context) error {
 		return err
 	}
 	name := c.Param("name")
-	o, err := s.store.LayerOverview(ctx, name, b, s.cat.StaleCutoff())
+	head, err := s.layerHead(ctx, b, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("There is no published layer named %q.", name))
 	} else if err != nil {
 		return err
+	}
+	// A copy, as the head is shared: only whether it is stale is this
+	// request's own.
+	ov := *head.o
+	o := &ov
+	if o.LayerBranch != nil {
+		stale, err := s.staleLayers(ctx, b.ID, s.cat.StaleCutoff())
+		if err != nil {
+			return err
+		}
+		o.Stale = stale[o.LayerBranch.ID]
 	}
 	tab := c.QueryParam("tab")
 	if tab == "" || !validTab(tab) {
@@ -170,13 +181,7 @@ func (s *Server) layerDetail(c echo.Context) error {
 		data.Feeds = append(data.Feeds, feedLink{o.Layer.Name + " on " + b.Name + ": recipe changes", layerFeedPath(b.Name, o.Layer.Name)})
 	}
 	if o.LayerBranch != nil {
-		runs, err := s.store.LastRuns(ctx, []int64{o.LayerBranch.ID})
-		if err != nil {
-			return err
-		}
-		if r, ok := runs[o.LayerBranch.ID]; ok {
-			data.Run = &r
-		}
+		data.Run = head.run
 		data.StaleDays = s.staleDays()
 	}
 	if currentUser(c) != nil {
