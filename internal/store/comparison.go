@@ -463,6 +463,13 @@ type CoveredPackage struct {
 	Branch      string
 }
 
+// AnyCoveredPackages tells whether any comparison package has a cover.
+func (s *Store) AnyCoveredPackages(ctx context.Context) (bool, error) {
+	var n []int64
+	err := s.with(ctx).Raw(`SELECT 1 FROM comparison_packages WHERE cover_layer_branch_id IS NOT NULL AND NOT deleted LIMIT 1`).Scan(&n).Error
+	return len(n) > 0, err
+}
+
 // PackagesCoveredBy lists the comparison packages (of any comparison) whose
 // cover is this recipe, at most limit.
 func (s *Store) PackagesCoveredBy(ctx context.Context, layerBranchID int64, pn string, limit int) ([]CoveredPackage, error) {

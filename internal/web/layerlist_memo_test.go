@@ -140,3 +140,75 @@ func TestLayerPageHead(t *testing.T) {
 		}
 	})
 }
+
+// TestRecipePageCovers: a recipe page asks which comparison packages its
+// recipe covers only when some package has a cover (anyCovers, kept per
+// version), so the first cover ever set must show on the next uncached page:
+// setting it moves the version (store.TouchBranch, as internal/comparison
+// does).
+func TestRecipePageCovers(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		ctx := context.Background()
+		s, conn, st, f := fixtureServer(t, d)
+		h := s.Handler()
+		n := 0
+		page := func() string {
+			t.Helper()
+			n++
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, httptest.NewRequest("GET", fmt.Sprintf("/layerindex/recipe/%d/?nocache=%d", f.Recipes["openembedded-core/master/zlib"], n), nil))
+			if rec.Code != 200 {
+				t.Fatalf("recipe page: %d", rec.Code)
+			}
+			return rec.Body.String()
+		}
+		if has, err := s.anyCovers(ctx); err != nil || has {
+			t.Fatalf("covers in the fixture: %v %v", has, err)
+		}
+		if p := page(); strings.Contains(p, `id="comparison"`) {
+			t.Fatal("the page lists covered packages before there are any")
+		}
+		cmp := store.Branch{Name: "debian", Comparison: true}
+		if err := conn.Gorm.Create(&cmp).Error; err != nil {
+			t.Fatal(err)
+		}
+		page() // the memo at the version of the new branch: no covers yet
+		if err := conn.Gorm.Exec(`INSERT INTO comparison_packages (branch_id, name, version, cover_status, cover_pn, cover_layer_branch_id)
+VALUES (?, 'zlib1g', '1:1.3', 'D', 'zlib', ?)`, cmp.ID, f.LayerBranch["openembedded-core/master"].ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := st.TouchBranch(ctx, cmp.ID); err != nil {
+			t.Fatal(err)
+		}
+		if p := page(); !strings.Contains(p, `id="comparison"`) || !strings.Contains(p, "zlib1g 1:1.3") {
+			t.Error("the page does not list the package its recipe covers once a cover is set")
+		}
+	})
+}
+
+// TestStaleLayersOneReader: once a branch's stale layer branches are older
+// than staleMemoTTL one request reads them again while the others keep the
+// previous ones; a failed read leaves the next request to read them.
+func TestStaleLayersOneReader(t *testing.T) {
+	s, _, _, f := fixtureServer(t, db.SQLite)
+	b := f.Branches["master"].ID
+	old := map[int64]bool{42: true}
+	s.stale.byBranch = map[int64]staleEntry{b: {read: time.Now().Add(-time.Hour), stale: old, reading: true}}
+	// A cancelled context: any read of the database would fail.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if got, err := s.staleLayers(ctx, b, time.Now()); err != nil || !got[42] {
+		t.Fatalf("while another request reads them: %v, %v; want the previous ones", got, err)
+	}
+	s.stale.byBranch[b] = staleEntry{read: time.Now().Add(-time.Hour), stale: old}
+	if _, err := s.staleLayers(ctx, b, time.Now()); err == nil {
+		t.Fatal("an expired entry was not read again")
+	}
+	if e := s.stale.byBranch[b]; e.reading || !e.stale[42] {
+		t.Fatalf("after a failed read: %+v; want the previous entry, not marked as being read", e)
+	}
+	got, err := s.staleLayers(context.Background(), b, time.Now().Add(-time.Hour))
+	if err != nil || got[42] || s.stale.byBranch[b].reading {
+		t.Fatalf("read again: %v, %v, %+v", got, err, s.stale.byBranch[b])
+	}
+}

@@ -31,6 +31,8 @@ type indexMemo struct {
 	// layerHeads are what a layer page shows above its tabs, by branch and
 	// layer name (layerHead).
 	layerHeads map[layerHeadKey]*memoEntry[*layerHead]
+	// covers tells whether any comparison package has a cover (anyCovers).
+	covers *memoEntry[bool]
 }
 
 // memoEntry is one value, built once by the first caller while the others
@@ -51,7 +53,7 @@ const memoBuildTimeout = time.Minute
 func memoGet[T any](ctx context.Context, m *indexMemo, version int64, slot func() *memoSlot[T], build func(context.Context) (T, error)) (T, error) {
 	m.mu.Lock()
 	if version != m.version {
-		m.version, m.branches, m.indexes, m.layerBranches, m.layerLists, m.layerHeads = version, nil, nil, nil, nil, nil
+		m.version, m.branches, m.indexes, m.layerBranches, m.layerLists, m.layerHeads, m.covers = version, nil, nil, nil, nil, nil, nil
 	}
 	sl := slot()
 	e := sl.get()
@@ -187,6 +189,22 @@ func (s *Server) layerListRows(ctx context.Context, b *store.Branch) ([]store.La
 	return memoGet(ctx, m, v, func() *memoSlot[[]store.LayerRow] { return mapSlot(&m.layerLists, b.ID) }, func(ctx context.Context) ([]store.LayerRow, error) { return s.store.LayerListRows(ctx, b) })
 }
 
+// anyCovers tells whether any comparison package has a cover, at the
+// current version: most indexes have no comparison, and then a recipe page
+// need not ask which packages its recipe covers (a statement on every
+// uncached recipe page, 5 % of its CPU at the size of the public index).
+// Covers change with the version (comparison.TouchBranch).
+func (s *Server) anyCovers(ctx context.Context) (bool, error) {
+	v, err := s.indexVersion(ctx)
+	if err != nil {
+		return false, err
+	}
+	m := &s.memo
+	return memoGet(ctx, m, v, func() *memoSlot[bool] {
+		return &memoSlot[bool]{get: func() *memoEntry[bool] { return m.covers }, set: func(e *memoEntry[bool]) { m.covers = e }}
+	}, s.store.AnyCoveredPackages)
+}
+
 // layerHeadKey names a layer page's head: the branch and the layer.
 type layerHeadKey struct {
 	branchID int64
@@ -259,31 +277,51 @@ type staleMemo struct {
 type staleEntry struct {
 	read  time.Time
 	stale map[int64]bool // read-only once stored
+	// reading: a request is reading it again; the others use this one
+	// meanwhile instead of each running the same query (at the size of
+	// the public index, a dozen requests at once every second).
+	reading bool
 }
 
 // staleLayers is store.StaleLayerBranches of the branch at most
-// staleMemoTTL old. Requests arriving while it is read again read it too
-// (a handful, once a second): simpler than making them wait.
+// staleMemoTTL old, or a little older while one request reads it again.
 func (s *Server) staleLayers(ctx context.Context, branchID int64, cutoff time.Time) (map[int64]bool, error) {
 	m := &s.stale
 	m.mu.Lock()
 	e, ok := m.byBranch[branchID]
-	m.mu.Unlock()
-	if ok && time.Since(e.read) < staleMemoTTL {
+	if ok && (e.reading || time.Since(e.read) < staleMemoTTL) {
+		m.mu.Unlock()
 		return e.stale, nil
 	}
+	if ok {
+		e.reading = true
+		m.byBranch[branchID] = e
+	}
+	m.mu.Unlock()
 	read := time.Now()
+	var stale map[int64]bool
+	defer func() {
+		// Stored, or the reading mark taken away (an error, a panic): the
+		// next request reads it.
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.byBranch == nil {
+			m.byBranch = map[int64]staleEntry{}
+		}
+		cur, ok := m.byBranch[branchID]
+		if stale != nil && (!ok || cur.read.Before(read)) {
+			m.byBranch[branchID] = staleEntry{read: read, stale: stale}
+		} else if ok && cur.reading {
+			cur.reading = false
+			m.byBranch[branchID] = cur
+		}
+	}()
 	stale, err := s.store.StaleLayerBranches(ctx, branchID, cutoff)
 	if err != nil {
 		return nil, err
 	}
-	m.mu.Lock()
-	if m.byBranch == nil {
-		m.byBranch = map[int64]staleEntry{}
+	if stale == nil {
+		stale = map[int64]bool{}
 	}
-	if cur, ok := m.byBranch[branchID]; !ok || cur.read.Before(read) {
-		m.byBranch[branchID] = staleEntry{read: read, stale: stale}
-	}
-	m.mu.Unlock()
 	return stale, nil
 }

@@ -89,10 +89,15 @@ func (s *Server) recipeDetail(c echo.Context) error {
 		return err
 	}
 	dependents, nDependents := dx.Dependents(&p.Recipe)
-	// Other distributions' packages it covers (upstream shows them too).
-	covered, err := s.store.PackagesCoveredBy(c.Request().Context(), p.Recipe.LayerBranchID, p.Recipe.PN, 50)
-	if err != nil {
+	// Other distributions' packages it covers (upstream shows them too),
+	// looked up only when some package has a cover at all.
+	var covered []store.CoveredPackage
+	if has, err := s.anyCovers(c.Request().Context()); err != nil {
 		return err
+	} else if has {
+		if covered, err = s.store.PackagesCoveredBy(c.Request().Context(), p.Recipe.LayerBranchID, p.Recipe.PN, 50); err != nil {
+			return err
+		}
 	}
 	// Issue 14: the published layer sets whose builds have this recipe.
 	extra, err := s.releaseExtra(c.Request().Context(), p.LayerBranch.Branch)
