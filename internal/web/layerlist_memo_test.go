@@ -64,6 +64,23 @@ func TestLayerListStaleWithoutNewVersion(t *testing.T) {
 	})
 }
 
+// uncachedPage returns a function that gets path from s with a new dummy
+// parameter each time (nocache=1, 2, …), so the page cache never answers.
+func uncachedPage(t *testing.T, s *Server, path string) func() string {
+	h := s.Handler()
+	n := 0
+	return func() string {
+		t.Helper()
+		n++
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", fmt.Sprintf("%s?nocache=%d", path, n), nil))
+		if rec.Code != 200 {
+			t.Fatalf("%s: %d", path, rec.Code)
+		}
+		return rec.Body.String()
+	}
+}
+
 // TestLayerPageHead: a layer page's head (layer, notes, maintainers, counts,
 // last run) is kept per index version (layerHead), so every change to it
 // must move the version — a note, a maintainer, an update run — and show on
@@ -73,18 +90,7 @@ func TestLayerPageHead(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		ctx := context.Background()
 		s, conn, st, f := fixtureServer(t, d)
-		h := s.Handler()
-		n := 0
-		page := func() string {
-			t.Helper()
-			n++
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest("GET", fmt.Sprintf("/layerindex/branch/master/layer/meta-oe/?nocache=%d", n), nil))
-			if rec.Code != 200 {
-				t.Fatalf("layer page: %d", rec.Code)
-			}
-			return rec.Body.String()
-		}
+		page := uncachedPage(t, s, "/layerindex/branch/master/layer/meta-oe/")
 		head := func(p string) string { h, _, _ := strings.Cut(p, `class="tabs`); return h }
 		before := page()
 		if strings.Contains(head(before), `class="badge stale"`) || strings.Contains(before, "A note kept per version") {
@@ -150,18 +156,7 @@ func TestRecipePageCovers(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
 		ctx := context.Background()
 		s, conn, st, f := fixtureServer(t, d)
-		h := s.Handler()
-		n := 0
-		page := func() string {
-			t.Helper()
-			n++
-			rec := httptest.NewRecorder()
-			h.ServeHTTP(rec, httptest.NewRequest("GET", fmt.Sprintf("/layerindex/recipe/%d/?nocache=%d", f.Recipes["openembedded-core/master/zlib"], n), nil))
-			if rec.Code != 200 {
-				t.Fatalf("recipe page: %d", rec.Code)
-			}
-			return rec.Body.String()
-		}
+		page := uncachedPage(t, s, fmt.Sprintf("/layerindex/recipe/%d/", f.Recipes["openembedded-core/master/zlib"]))
 		if has, err := s.anyCovers(ctx); err != nil || has {
 			t.Fatalf("covers in the fixture: %v %v", has, err)
 		}
