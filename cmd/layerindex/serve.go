@@ -158,16 +158,28 @@ func jobOptions(a *app, work bool) jobs.Options {
 }
 
 // fillRecipeJSON stores the API objects of the recipes that have none (an
-// index written before migration 00027): until then the recipe dump encodes
-// those rows, which is correct but slower. Servers and workers each run it
+// index written before migration 00027), then the dump's chunks of layer
+// branches that have none (00028): until then the recipe dump encodes
+// those rows or reads them one by one, which is correct but slower. Servers and workers each run it
 // at start; on PostgreSQL they lock the rows they fill, so running it twice
 // at once only repeats work.
 func fillRecipeJSON(ctx context.Context, a *app, log *slog.Logger) {
-	n, err := store.New(a.db.Gorm).FillRecipeJSON(ctx)
-	if err != nil && ctx.Err() == nil {
-		log.Warn("storing recipes' API objects", "filled", n, "err", err)
+	s := store.New(a.db.Gorm)
+	n, err := s.FillRecipeJSON(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			log.Warn("storing recipes' API objects", "filled", n, "err", err)
+		}
+		return
 	} else if n > 0 {
 		log.Info("stored the API objects of recipes indexed before", "recipes", n)
+	}
+	// Then the dump's chunks of those objects (migration 00028).
+	n, err = s.FillRecipeDumps(ctx)
+	if err != nil && ctx.Err() == nil {
+		log.Warn("storing the recipe dump's chunks", "layer branches", n, "err", err)
+	} else if n > 0 {
+		log.Info("stored the recipe dump's chunks of layer branches indexed before", "layer branches", n)
 	}
 }
 

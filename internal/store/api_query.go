@@ -703,19 +703,26 @@ func (s *Store) apiSelectWhere(model string, q *APIQuery, cols, extra string) (s
 		return "", nil, fmt.Errorf("no API model %q", model)
 	}
 	b := &sqlBuilder{pg: s.db.Dialector.Name() == "postgres"}
+	query, err := b.selectWhere(m, q, cols, extra)
+	return query, b.args, err
+}
+
+// selectWhere compiles q on m as apiSelectWhere does, its arguments added
+// to b's.
+func (b *sqlBuilder) selectWhere(m *apiModel, q *APIQuery, cols, extra string) (string, error) {
 	const a = "t0"
 	conds := []string{visible(m, a)}
 	if q.Filter != nil {
 		c, err := b.filter(m, a, q.Filter)
 		if err != nil {
-			return "", nil, err
+			return "", err
 		}
 		conds = append(conds, c)
 	}
 	if len(q.Search) > 0 {
 		c, err := b.search(m, a, q.Search)
 		if err != nil {
-			return "", nil, err
+			return "", err
 		}
 		conds = append(conds, c)
 	}
@@ -729,11 +736,11 @@ func (s *Store) apiSelectWhere(model string, q *APIQuery, cols, extra string) (s
 	if len(q.OrderBy) > 0 {
 		o, err := b.orderBy(m, a, q.OrderBy)
 		if err != nil {
-			return "", nil, err
+			return "", err
 		}
 		order = o + ", "
 	} else if m.order != "" {
 		order = fmt.Sprintf(m.order, a) + ", "
 	}
-	return "SELECT " + cols + " FROM " + m.table + " " + a + " WHERE " + and(conds...) + " ORDER BY " + order + a + ".id", b.args, nil
+	return "SELECT " + cols + " FROM " + m.table + " " + a + " WHERE " + and(conds...) + " ORDER BY " + order + a + ".id", nil
 }

@@ -150,3 +150,16 @@ func SetRecipesUnstoredMax(n int) func() {
 	recipesUnstoredMax = n
 	return func() { recipesUnstoredMax = old }
 }
+
+// SetRecipeDumpChunks turns the recipe dump by chunks on or off (off: the
+// rows are read one by one, as before migration 00028).
+func SetRecipeDumpChunks(on bool) (restore func()) {
+	old := recipeDumpChunks
+	recipeDumpChunks = on
+	return func() { recipeDumpChunks = old }
+}
+
+// APIRecipeDump is apiRecipeDump: whether q was served from the chunks.
+func (s *Store) APIRecipeDump(ctx context.Context, q *APIQuery, fn func(obj string) error) (bool, error) {
+	return s.apiRecipeDump(ctx, q, fn)
+}

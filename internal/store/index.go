@@ -81,6 +81,9 @@ func (s *Store) ApplyIndex(ctx context.Context, lbID int64, ch *IndexChange) (In
 		if err != nil {
 			return err
 		}
+		if err := refreshRecipeDump(tx, lbID, st.Added+st.Changed+st.Removed > 0); err != nil {
+			return err
+		}
 		now := time.Now().UTC()
 		dated := func(t *time.Time) {
 			if !ch.KeepUpdated || t.IsZero() {

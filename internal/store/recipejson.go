@@ -179,8 +179,9 @@ var recipesUnstoredMax = 200
 
 // APIEachRecipe calls fn with each recipe q selects (see apiEach): either
 // with obj, the recipe's stored API object (x then holds only the ID), or,
-// with obj "", with x read from its columns. Ordered by id (no orderby), the
-// rows are read from the stored objects: first the few rows q selects that
+// with obj "", with x read from its columns. A selection of whole layer
+// branches is read from their chunks (apiRecipeDump). Otherwise, ordered by
+// id (no orderby), the rows are read from the stored objects: first the few rows q selects that
 // have none (up to recipesUnstoredMax; with more, the whole list is read
 // from the columns), then the stored objects in one streamed query, the
 // rows of the first merged in by id.
@@ -190,6 +191,14 @@ func (s *Store) APIEachRecipe(ctx context.Context, q *APIQuery, fn func(x *Recip
 	}
 	if len(q.OrderBy) > 0 || apiModels["Recipe"].order != "" {
 		return all() // the merge below is by id
+	}
+	var only Recipe
+	ok, err := s.apiRecipeDump(ctx, q, func(obj string) error {
+		only.ID = int64(dumpObjectID(obj))
+		return fn(&only, obj)
+	})
+	if ok || err != nil {
+		return err
 	}
 	unstored, err := s.apiRecipesUnstored(ctx, q)
 	if err != nil {
@@ -219,7 +228,6 @@ func (s *Store) APIEachRecipe(ctx context.Context, q *APIQuery, fn func(x *Recip
 	}
 	// Each query sees its own snapshot: a row filled in between is in
 	// both (served once), one cleared in between in neither.
-	var only Recipe
 	err = eachRow(ctx, s, query, args, recipeObjFields, func(r *recipeObj) error {
 		for len(unstored) > 0 && unstored[0].ID <= r.ID {
 			x := &unstored[0]
