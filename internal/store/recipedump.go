@@ -173,7 +173,6 @@ func (s *Store) apiRecipeDump(ctx context.Context, q *APIQuery, fn func(obj stri
 	stale := ` FROM sel WHERE NOT EXISTS (SELECT 1 FROM recipe_dump_fresh f WHERE f.layer_branch_id = sel.id)
 			AND EXISTS (SELECT 1 FROM recipes r WHERE r.layer_branch_id = sel.id)`
 	var query string
-	var args []any
 	if b.pg {
 		// One statement, so one snapshot: first a row for each selected
 		// layer branch whose chunks are not fresh (bucket -1), then the
@@ -181,7 +180,6 @@ func (s *Store) apiRecipeDump(ctx context.Context, q *APIQuery, fn func(obj stri
 		query = withSel + `SELECT -1, 0, ''` + stale + ` UNION ALL
 			SELECT c.bucket, COUNT(*) OVER (PARTITION BY c.bucket), c.objs FROM recipe_dump_chunks c
 			WHERE c.layer_branch_id IN (SELECT id FROM sel) ORDER BY 1`
-		args = b.args
 	} else {
 		// SQLite copies what it sorts into its sorter, which spills the
 		// chunks to temporary files: the check first, then the chunks
@@ -195,7 +193,6 @@ func (s *Store) apiRecipeDump(ctx context.Context, q *APIQuery, fn func(obj stri
 		}
 		query = withSel + `SELECT c.bucket, 0, c.objs FROM recipe_dump_chunks c INDEXED BY recipe_dump_chunks_bucket_idx
 			WHERE c.layer_branch_id IN (SELECT id FROM sel) ORDER BY c.bucket`
-		args = b.args
 	}
 	emit := func(chunk string) error {
 		for len(chunk) > 0 {
@@ -234,7 +231,7 @@ func (s *Store) apiRecipeDump(ctx context.Context, q *APIQuery, fn func(obj stri
 		}
 		return nil
 	}
-	err = eachRow(ctx, s, query, args, dumpChunkFields, func(c *dumpChunk) error {
+	err = eachRow(ctx, s, query, b.args, dumpChunkFields, func(c *dumpChunk) error {
 		switch {
 		case c.bucket < 0:
 			return errDumpStale

@@ -200,9 +200,14 @@ func (s *Server) cached(h echo.HandlerFunc) echo.HandlerFunc {
 			hdr.Set("X-Cache", "hit")
 			hdr.Add("Vary", "Accept-Encoding")
 			body := e.body
-			if gz := e.gzipped(); gz != nil && acceptsGzip(r) {
-				body = gz
-				hdr.Set("Content-Encoding", "gzip")
+			// Compressed only once a client takes it: a new gzip writer
+			// for a client that cannot use the result cost more than the
+			// hit itself.
+			if acceptsGzip(r) {
+				if gz := e.gzipped(); gz != nil {
+					body = gz
+					hdr.Set("Content-Encoding", "gzip")
+				}
 			}
 			hdr.Set("Content-Length", strconv.Itoa(len(body)))
 			ec.Response().WriteHeader(e.status)

@@ -73,10 +73,12 @@ func TestLayerListRowsMatchTemplate(t *testing.T) {
 	tpl := rowsTemplate(t, layerRowsTemplate)
 	var rows []store.LayerRow
 	for i, s := range nasty {
-		rows = append(rows, store.LayerRow{Name: s, Summary: s, LayerType: []string{"A", "B", "S", "D", "M", s}[i%6],
+		// Each row a layer branch of its own, as on a branch's list (the
+		// markup is kept by layer branch).
+		rows = append(rows, store.LayerRow{LayerBranchID: int64(2*i + 1), Name: s, Summary: s, LayerType: []string{"A", "B", "S", "D", "M", s}[i%6],
 			VCSURL: s, VCSWebURL: s, VCSWebTreeBaseURL: s, VCSSubdir: s, ActualBranch: s, VCSLastRev: s, YPName: s,
 			YPLinkURL: nasty[(i+3)%len(nasty)], Stale: i%2 == 0, BranchName: "master"})
-		rows = append(rows, store.LayerRow{Name: "meta-" + s, VCSURL: "https://git.example/" + s,
+		rows = append(rows, store.LayerRow{LayerBranchID: int64(2*i + 2), Name: "meta-" + s, VCSURL: "https://git.example/" + s,
 			VCSWebTreeBaseURL: "https://web.example/tree/%branch%/%path%", VCSSubdir: s, YPName: s, BranchName: "master"})
 	}
 	for _, branch := range []string{"master", "a b/c&d"} {

@@ -68,7 +68,7 @@ func (s *Server) layerList(c echo.Context) error {
 	}
 	// The rows come from memory at the index version; whether a layer is
 	// stale changes without it (staleLayers).
-	rows, err := s.layerListRows(c.Request().Context(), b)
+	memo, err := s.layerListRows(c.Request().Context(), b)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (s *Server) layerList(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	list := store.FilterLayers(rows, stale, f)
+	list := store.FilterLayers(memo.rows, stale, f)
 	if err := checkPage(list.Paged); err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (s *Server) layerList(c echo.Context) error {
 		// Rows are the table's rows (layerrows.go).
 		Rows template.HTML
 	}{s.browsePage(c, b, "layers"), b, list, q, types, releases, compat, elsewhere, s.staleDays(),
-		layerListRows(list.Items, b.Name, s.staleDays())})
+		memo.html(list.Items, s.staleDays())})
 }
 
 // layerTabs are the tabs of a layer page, in order.

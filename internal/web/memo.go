@@ -27,7 +27,7 @@ type indexMemo struct {
 	layerBranches map[int64]*memoEntry[*store.LayerBranch]
 	// layerLists are the layer list's rows of a branch, by branch id
 	// (store.LayerListRows).
-	layerLists map[int64]*memoEntry[[]store.LayerRow]
+	layerLists map[int64]*memoEntry[*layerList]
 	// layerHeads are what a layer page shows above its tabs, by branch and
 	// layer name (layerHead).
 	layerHeads map[layerHeadKey]*memoEntry[*layerHead]
@@ -180,13 +180,19 @@ func (s *Server) layerBranch(ctx context.Context, id int64) (*store.LayerBranch,
 // layerListRows is the layer list's rows of the branch at the current
 // version, shared read-only between requests (store.FilterLayers does not
 // modify them).
-func (s *Server) layerListRows(ctx context.Context, b *store.Branch) ([]store.LayerRow, error) {
+func (s *Server) layerListRows(ctx context.Context, b *store.Branch) (*layerList, error) {
 	v, err := s.indexVersion(ctx)
 	if err != nil {
 		return nil, err
 	}
 	m := &s.memo
-	return memoGet(ctx, m, v, func() *memoSlot[[]store.LayerRow] { return mapSlot(&m.layerLists, b.ID) }, func(ctx context.Context) ([]store.LayerRow, error) { return s.store.LayerListRows(ctx, b) })
+	return memoGet(ctx, m, v, func() *memoSlot[*layerList] { return mapSlot(&m.layerLists, b.ID) }, func(ctx context.Context) (*layerList, error) {
+		rows, err := s.store.LayerListRows(ctx, b)
+		if err != nil {
+			return nil, err
+		}
+		return newLayerList(rows, b.Name), nil
+	})
 }
 
 // anyCovers tells whether any comparison package has a cover, at the
