@@ -64,16 +64,9 @@ func OpenSQLite(ctx context.Context, path string, log *slog.Logger) (*DB, error)
 	// files written by either driver read and compare alike. Text in a column
 	// declared DATETIME is read back as a time.Time; text of an expression is
 	// left a string (_texttotime, _inttotime are off, as before).
-	// mmap_size lets SQLite read the file's pages from a shared mapping
-	// instead of copying each into its own page cache with a read system
-	// call: with the default 2 MB cache per connection, every full recipe
-	// dump (3,451 rows, 2.6 MB of objects) re-read most of its pages that
-	// way, a third of its CPU (bench/README.md, "SQLite reads through
-	// mmap"). The mapping is the kernel's page cache, shared by the
-	// connections, not memory of the process's own.
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(NORMAL)&_pragma=mmap_size(268435456)&_txlock=immediate&_time_format=sqlite"
+		"&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
 	sqlDB, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
