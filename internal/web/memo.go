@@ -25,8 +25,8 @@ type indexMemo struct {
 	// every recipe page needs its recipe's, and there are few of them
 	// (one per layer and branch) against many recipes.
 	layerBranches map[int64]*memoEntry[*store.LayerBranch]
-	// layerLists are the layer list's rows of a branch, by branch id
-	// (store.LayerListRows).
+	// layerLists are the layer list's rows of a branch and their markup,
+	// by branch id (store.LayerListRows, newLayerList).
 	layerLists map[int64]*memoEntry[*layerList]
 	// layerHeads are what a layer page shows above its tabs, by branch and
 	// layer name (layerHead).
@@ -177,9 +177,9 @@ func (s *Server) layerBranch(ctx context.Context, id int64) (*store.LayerBranch,
 	return memoGet(ctx, m, v, func() *memoSlot[*store.LayerBranch] { return mapSlot(&m.layerBranches, id) }, func(ctx context.Context) (*store.LayerBranch, error) { return s.store.LayerBranchByID(ctx, id) })
 }
 
-// layerListRows is the layer list's rows of the branch at the current
-// version, shared read-only between requests (store.FilterLayers does not
-// modify them).
+// layerListRows is the layer list of the branch at the current version —
+// its rows and their markup (layerList) — shared read-only between
+// requests (store.FilterLayers does not modify the rows).
 func (s *Server) layerListRows(ctx context.Context, b *store.Branch) (*layerList, error) {
 	v, err := s.indexVersion(ctx)
 	if err != nil {
