@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"layerindex/internal/db"
 	"layerindex/internal/db/dbtest"
@@ -168,5 +169,71 @@ func TestRecipeDumpChunks(t *testing.T) {
 			t.Fatalf("%d chunks left of a deleted layer branch (%v)", left, err)
 		}
 		same("after deleting a layer branch")
+	})
+}
+
+// TestRecipeDumpConcurrentWriter: a write that does not know the chunks,
+// still uncommitted while ApplyIndex rewrites the same layer branch's
+// chunks, is not lost behind a fresh mark — the migration's trigger takes
+// the layer branch's lock, as refreshRecipeDump does, so the rewrite waits
+// for it and reads it (on SQLite writers wait for each other anyway). The
+// layer branch starts unmarked: a mark present would make the two wait on
+// the mark's row instead.
+func TestRecipeDumpConcurrentWriter(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, d db.Dialect) {
+		ctx := context.Background()
+		conn := dbtest.Migrated(t, d)
+		s := store.New(conn.Gorm)
+		fx := storetest.Load(t, s)
+		lb := fx.LayerBranch["meta-oe/master"].ID
+		q := &store.APIQuery{Filter: &store.APIFilter{Op: store.FilterLeaf, Key: "layerbranch", Value: strconv.FormatInt(lb, 10)}}
+		if err := conn.Gorm.Exec(`DELETE FROM recipe_dump_fresh WHERE layer_branch_id = ?`, lb).Error; err != nil {
+			t.Fatal(err)
+		}
+		var id int64
+		if err := conn.Gorm.Raw(`SELECT id FROM recipes WHERE layer_branch_id = ? ORDER BY id LIMIT 1`, lb).Scan(&id).Error; err != nil || id == 0 {
+			t.Fatalf("no recipe (%v)", err)
+		}
+		tx, err := conn.SQL.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(`UPDATE recipes SET summary = 'by hand' WHERE id = ` + strconv.FormatInt(id, 10)); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := s.ApplyIndex(ctx, lb, &store.IndexChange{Upserts: []store.RecipeData{{Recipe: store.Recipe{
+				Filename: "concurrent_1.0.bb", Filepath: "recipes-test", PN: "concurrent", PV: "1.0"}}}})
+			done <- err
+		}()
+		time.Sleep(300 * time.Millisecond) // ApplyIndex reaches the lock
+		if err := tx.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		read := func(chunks bool) string {
+			defer store.SetRecipeDumpChunks(chunks)()
+			var b strings.Builder
+			if err := s.APIEachRecipe(ctx, q, func(x *store.Recipe, obj string) error {
+				if obj == "" {
+					obj = string(store.AppendRecipeJSON(nil, x))
+				}
+				b.WriteString(obj + "\n")
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			return b.String()
+		}
+		rows := read(false)
+		if !strings.Contains(rows, `"summary":"by hand"`) || !strings.Contains(rows, `"pn":"concurrent"`) {
+			t.Fatal("the rows lack one of the two writes")
+		}
+		if got := read(true); got != rows {
+			t.Fatalf("the dump serves chunks that lack the concurrent write:\n%s\nthe rows:\n%s", got, rows)
+		}
 	})
 }
