@@ -158,7 +158,9 @@ var errDumpStale = errors.New("recipe dump chunks not fresh")
 // apiRecipeDump serves q from the chunks when q selects whole layer
 // branches (see recipeDumpModel), in id order, and every selected layer
 // branch with recipes has fresh chunks. It returns false, having called fn
-// for nothing, when q is not such a query or the chunks are not fresh.
+// for nothing, when q is not such a query or the chunks are not fresh. As
+// with apiEach, fn must not keep obj: on PostgreSQL it is a view of the
+// driver's buffer, valid until the next row.
 func (s *Store) apiRecipeDump(ctx context.Context, q *APIQuery, fn func(obj string) error) (bool, error) {
 	if !recipeDumpChunks || q.ID > 0 || len(q.Search) > 0 || len(q.OrderBy) > 0 || apiModels["Recipe"].order != "" {
 		return false, nil

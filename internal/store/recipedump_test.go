@@ -66,22 +66,7 @@ func TestRecipeDumpChunks(t *testing.T) {
 			"unpublished":   {Filter: leaf("layerbranch__layer__name", "meta-submitted")},
 			"by collection": {Filter: leaf("layerbranch__collection", "core")},
 		}
-		read := func(q *store.APIQuery, chunks bool) []string {
-			t.Helper()
-			defer store.SetRecipeDumpChunks(chunks)()
-			var out []string
-			err := s.APIEachRecipe(ctx, q, func(x *store.Recipe, obj string) error {
-				if obj == "" {
-					obj = string(store.AppendRecipeJSON(nil, x))
-				}
-				out = append(out, id(x.ID)+" "+obj)
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return out
-		}
+		read := func(q *store.APIQuery, chunks bool) []string { t.Helper(); return dumpObjects(t, s, q, chunks) }
 		// served says whether q is answered from the chunks.
 		served := func(q *store.APIQuery) bool {
 			t.Helper()
@@ -214,20 +199,7 @@ func TestRecipeDumpConcurrentWriter(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		read := func(chunks bool) string {
-			defer store.SetRecipeDumpChunks(chunks)()
-			var b strings.Builder
-			if err := s.APIEachRecipe(ctx, q, func(x *store.Recipe, obj string) error {
-				if obj == "" {
-					obj = string(store.AppendRecipeJSON(nil, x))
-				}
-				b.WriteString(obj + "\n")
-				return nil
-			}); err != nil {
-				t.Fatal(err)
-			}
-			return b.String()
-		}
+		read := func(chunks bool) string { return strings.Join(dumpObjects(t, s, q, chunks), "\n") }
 		rows := read(false)
 		if !strings.Contains(rows, `"summary":"by hand"`) || !strings.Contains(rows, `"pn":"concurrent"`) {
 			t.Fatal("the rows lack one of the two writes")
@@ -236,4 +208,25 @@ func TestRecipeDumpConcurrentWriter(t *testing.T) {
 			t.Fatalf("the dump serves chunks that lack the concurrent write:\n%s\nthe rows:\n%s", got, rows)
 		}
 	})
+}
+
+// dumpObjects is the recipe dump q selects, one object a line, read from
+// the chunks or (chunks false) row by row.
+func dumpObjects(t *testing.T, s *store.Store, q *store.APIQuery, chunks bool) []string {
+	t.Helper()
+	defer store.SetRecipeDumpChunks(chunks)()
+	var out []string
+	err := s.APIEachRecipe(context.Background(), q, func(x *store.Recipe, obj string) error {
+		if obj == "" {
+			obj = string(store.AppendRecipeJSON(nil, x))
+		}
+		// A copy: on PostgreSQL obj is a view of the driver's buffer,
+		// valid only until the next row.
+		out = append(out, strings.Clone(obj))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
