@@ -160,9 +160,9 @@ func jobOptions(a *app, work bool) jobs.Options {
 // fillRecipeJSON stores the API objects of the recipes that have none (an
 // index written before migration 00027), then the dump's chunks of layer
 // branches that have none (00028): until then the recipe dump encodes
-// those rows or reads them one by one, which is correct but slower. Servers and workers each run it
-// at start; on PostgreSQL they lock the rows they fill, so running it twice
-// at once only repeats work.
+// those rows or reads them one by one, which is correct but slower.
+// Servers and workers each run it at start; on PostgreSQL they lock what
+// they fill, so running it twice at once only repeats work.
 func fillRecipeJSON(ctx context.Context, a *app, log *slog.Logger) {
 	s := store.New(a.db.Gorm)
 	n, err := s.FillRecipeJSON(ctx)

@@ -180,11 +180,11 @@ var recipesUnstoredMax = 200
 // APIEachRecipe calls fn with each recipe q selects (see apiEach): either
 // with obj, the recipe's stored API object (x then holds only the ID), or,
 // with obj "", with x read from its columns. A selection of whole layer
-// branches is read from their chunks (apiRecipeDump). Otherwise, ordered by
-// id (no orderby), the rows are read from the stored objects: first the few rows q selects that
-// have none (up to recipesUnstoredMax; with more, the whole list is read
-// from the columns), then the stored objects in one streamed query, the
-// rows of the first merged in by id.
+// branches is read from their chunks (apiRecipeDump). Otherwise, ordered
+// by id (no orderby), the rows are read from the stored objects: first the
+// few rows q selects that have none (up to recipesUnstoredMax; with more,
+// the whole list is read from the columns), then the stored objects in one
+// streamed query, the rows of the first merged in by id.
 func (s *Store) APIEachRecipe(ctx context.Context, q *APIQuery, fn func(x *Recipe, obj string) error) error {
 	all := func() error {
 		return apiEach(ctx, s, "Recipe", q, recipeStreamCols, recipeFields, func(x *Recipe) error { return fn(x, "") })
