@@ -23,7 +23,7 @@ func templateFuncs() template.FuncMap {
 		"sortLink":   sortLink,
 		"sortMark":   sortMark,
 		"ago":        ago,
-		"date":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		"date":       formatDate,
 		"dateptr": func(t *time.Time) string {
 			if t == nil {
 				return ""
@@ -67,10 +67,9 @@ func templateFuncs() template.FuncMap {
 		},
 		"origin":  originLabel,
 		"linkify": linkify,
-		// Stand-ins, so a set parsed with these funcs alone (tests)
-		// parses the layout: newRenderer puts its own in their place.
+		// A stand-in, so a set parsed with these funcs alone (tests)
+		// parses the layout: newRenderer puts its own in its place.
 		"partial": func(string, any) (template.HTML, error) { return "", errNoRenderer },
-		"dep":     func(store.DepProviders, string) (template.HTML, error) { return "", errNoRenderer },
 	}
 }
 
@@ -205,12 +204,6 @@ func containsStr(list []string, s string) bool {
 	return false
 }
 
-// depArg carries a dependency and the branch into the "dep" template.
-type depArg struct {
-	D      store.DepProviders
-	Branch string
-}
-
 // pager is the data of a list's page navigation.
 type pager struct {
 	Pages      int
@@ -306,6 +299,9 @@ func sortMark(q url.Values, key string) string {
 }
 
 // ago says how long ago t was, coarsely.
+// formatDate is how pages show a moment in full (the templates' date).
+func formatDate(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
+
 func ago(t *time.Time) string {
 	if t == nil || t.IsZero() {
 		return ""

@@ -319,13 +319,12 @@ func layerTabLinks(branch, layer, current string, n store.LayerCounts) template.
 	return template.HTML(w.String())
 }
 
-// dependentRows are the rows of the recipe page's "Recipes that depend on
-// it" table: up to 500 on a popular recipe (zlib, openssl) of the public
-// index, where the template's {{range}} was most of the page's CPU.
-func dependentRows(rows []store.Dependent, branch string) template.HTML {
-	var w rowWriter
+// dependentRows writes the rows of the recipe page's "Recipes that depend
+// on it" table (bp is the branch's path): up to 500 on a popular recipe
+// (zlib, openssl) of the public index, where the template's {{range}} was
+// most of the page's CPU.
+func (w *rowWriter) dependentRows(rows []store.Dependent, bp string) {
 	w.Grow(len(rows) * 220)
-	bp := branchPathOf(branch)
 	for i := range rows {
 		d := &rows[i]
 		w.WriteString(`<tr><td class="name"><a href="/layerindex/recipe/`)
@@ -351,5 +350,4 @@ func dependentRows(rows []store.Dependent, branch string) template.HTML {
 		}
 		w.WriteString(`</td></tr>`)
 	}
-	return template.HTML(w.String())
 }

@@ -96,34 +96,3 @@ func TestLayerListRowsMatchTemplate(t *testing.T) {
 		}
 	}
 }
-
-// dependentRowsTemplate is the recipe page's dependents table as the
-// template had it.
-const dependentRowsTemplate = `{{$b := .Branch}}{{range .Rows}}<tr><td class="name"><a href="/layerindex/recipe/{{.ID}}/">{{.PN}}</a> <span class="muted small">{{.PV}}</span></td>
-      <td><a href="{{branchPath $b}}layer/{{.LayerName}}/">{{.LayerName}}</a></td><td>{{range $i, $v := .Via}}{{if $i}}, {{end}}<code>{{$v}}</code>{{end}}</td></tr>{{end}}`
-
-func TestDependentRowsMatchTemplate(t *testing.T) {
-	tpl := rowsTemplate(t, `<table><tbody>`+dependentRowsTemplate+`</tbody></table>`)
-	var rows []store.Dependent
-	for i, s := range nasty {
-		rows = append(rows, store.Dependent{ID: int64(i + 1), PN: s, PV: s, LayerName: s, Via: []string{s}})
-		rows = append(rows, store.Dependent{ID: int64(1000 + i), PN: "p" + s, PV: "1.0", LayerName: "meta-" + s,
-			Via: []string{"a", s + " (PACKAGECONFIG)", nasty[(i+5)%len(nasty)]}})
-		rows = append(rows, store.Dependent{ID: int64(2000 + i), PN: "q", LayerName: "l"})
-	}
-	for _, branch := range []string{"master", "a b/c?d&e\"f", "javascript:x"} {
-		var want strings.Builder
-		if err := tpl.ExecuteTemplate(&want, "rows", struct {
-			Branch string
-			Rows   []store.Dependent
-		}{branch, rows}); err != nil {
-			t.Fatal(err)
-		}
-		if got := "<table><tbody>" + string(dependentRows(rows, branch)) + "</tbody></table>"; got != want.String() {
-			t.Errorf("branch %q: dependent rows differ from the template's:\ngot:\n%s\nwant:\n%s", branch, got, want.String())
-		}
-	}
-	if got := string(dependentRows(nil, "master")); got != "" {
-		t.Errorf("no rows: %q", got)
-	}
-}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"layerindex/internal/setup"
 	"layerindex/internal/store"
 )
 
@@ -105,14 +104,7 @@ func (s *Server) recipeDetail(c echo.Context) error {
 		return err
 	}
 	sets := extra.sets[p.LayerBranch.Layer.Name]
-	return s.pages.render(c, http.StatusOK, "recipe", struct {
-		pageData
-		P           *store.RecipePage
-		Dependents  []store.Dependent
-		NDependents int
-		LayerSets   []setup.Membership
-		Covered     []store.CoveredPackage
-		// DependentRows are the rows of Dependents (layerrows.go).
-		DependentRows template.HTML
-	}{pd, p, dependents, nDependents, sets, covered, dependentRows(dependents, p.LayerBranch.Branch.Name)})
+	d := &recipeData{pageData: pd, P: p, Dependents: dependents, NDependents: nDependents, LayerSets: sets, Covered: covered}
+	d.Body = recipeBody(d)
+	return s.pages.render(c, http.StatusOK, "recipe", d)
 }

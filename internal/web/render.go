@@ -13,8 +13,6 @@ import (
 	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
-
-	"layerindex/internal/store"
 )
 
 // renderer holds one parsed template set per page: the layout plus the
@@ -27,11 +25,6 @@ type renderer struct {
 	// partials are the layout's partials as rendered, by partialID.
 	partials  sync.Map
 	npartials atomic.Int64
-	// deps are the recipe page's dependency entries as rendered, by
-	// depKey: the same few hundred names and providers recur on every
-	// recipe page of a branch.
-	deps  sync.Map
-	ndeps atomic.Int64
 }
 
 // partialID names one rendering of a partial.
@@ -46,8 +39,8 @@ func newRenderer(fsys fs.FS, funcs template.FuncMap) (*renderer, error) {
 	for k, v := range funcs {
 		all[k] = v
 	}
-	// The renderer's own funcs, in place of templateFuncs' stand-ins.
-	all["partial"], all["dep"] = r.partial, r.dep
+	// The renderer's own func, in place of templateFuncs' stand-in.
+	all["partial"] = r.partial
 	layout, err := template.New("").Funcs(all).ParseFS(fsys, "layout/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("layout templates: %w", err)
@@ -164,55 +157,3 @@ func putRenderBuf(b *bytes.Buffer) {
 
 // statusText is http.StatusText for templates.
 func statusText(code int) string { return http.StatusText(code) }
-
-// maxDeps bounds the dependency entries kept; past it they start again
-// from none.
-const maxDeps = 16384
-
-// dep renders a dependency with its providers (the "dep" template of the
-// recipe page), once per distinct dependency: a recipe page shows ten or
-// twenty, each a score of reflective template calls. The key holds every
-// value the template reads, so a kept entry is what rendering it again
-// would write.
-func (r *renderer) dep(d store.DepProviders, branch string) (template.HTML, error) {
-	key := depKey(d, branch)
-	if h, ok := r.deps.Load(key); ok {
-		return h.(template.HTML), nil
-	}
-	var b strings.Builder
-	if err := r.pages["recipe"].ExecuteTemplate(&b, "dep", depArg{d, branch}); err != nil {
-		return "", err
-	}
-	h := template.HTML(b.String())
-	if r.ndeps.Add(1) > maxDeps {
-		r.deps.Clear()
-		r.ndeps.Store(1)
-	}
-	r.deps.Store(key, h)
-	return h, nil
-}
-
-// depKey is every value of a dependency and its providers, told apart by
-// NUL (which no name holds: the parser splits on whitespace, and the
-// database's text cannot hold it on PostgreSQL).
-func depKey(d store.DepProviders, branch string) string {
-	n := len(branch) + len(d.Name) + 2
-	for _, p := range d.Providers {
-		n += len(p.PN) + len(p.PV) + len(p.LayerName) + 24
-	}
-	b := make([]byte, 0, n)
-	b = append(b, branch...)
-	b = append(b, 0)
-	b = append(b, d.Name...)
-	for _, p := range d.Providers {
-		b = append(b, 0)
-		b = strconv.AppendInt(b, p.RecipeID, 10)
-		b = append(b, 0)
-		b = append(b, p.PN...)
-		b = append(b, 0)
-		b = append(b, p.PV...)
-		b = append(b, 0)
-		b = append(b, p.LayerName...)
-	}
-	return string(b)
-}
