@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 	"unsafe"
 
 	"github.com/jackc/pgx/v5"
@@ -49,7 +51,7 @@ func eachRow[T any](ctx context.Context, s *Store, query string, args []any, fie
 	targets := fields(&x)
 	if sqlDB, err := s.db.DB(); err == nil && s.db.Dialector.Name() == "postgres" {
 		byID := strings.HasSuffix(query, " ORDER BY t0.id")
-		return eachPG(ctx, sqlDB, query, args, targets, byID, func() error { return fn(&x) })
+		return eachPG(ctx, sqlDB, s.verdicts, query, args, targets, byID, func() error { return fn(&x) })
 	}
 	rows, err := s.with(ctx).Raw(query, args...).Rows()
 	if err != nil {
@@ -71,8 +73,8 @@ func eachRow[T any](ctx context.Context, s *Store, query string, args []any, fie
 // scanning each row into targets before calling row. A *string target
 // receives a view of the driver's buffer, valid until the next row. byID
 // says the query is ordered by the primary key of its table t0 alone (see
-// sortsTable).
-func eachPG(ctx context.Context, db *sql.DB, query string, args []any, targets []any, byID bool, row func() error) (err error) {
+// sortsTable, whose verdicts are kept in verdicts; nil keeps none).
+func eachPG(ctx context.Context, db *sql.DB, verdicts *verdictCache, query string, args []any, targets []any, byID bool, row func() error) (err error) {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
@@ -100,7 +102,7 @@ func eachPG(ctx context.Context, db *sql.DB, query string, args []any, targets [
 		}
 		pc := c.Conn()
 		stmt := dollarPlaceholders(query)
-		if byID && sortsTable(ctx, pc, stmt, args) {
+		if byID && verdicts.sortsTable(ctx, pc, stmt, args) {
 			// In a transaction of its own, so the setting ends with it
 			// whatever happens; a connection left in one is closed (the
 			// pool then drops it).
@@ -170,6 +172,61 @@ func sortsTable(ctx context.Context, c *pgx.Conn, query string, args []any) bool
 	}
 	top := plans[0].Plan
 	return top.NodeType == "Sort" && top.Rows >= float64(sortRowsMin) && top.scans("t0")
+}
+
+// verdictCache keeps sortsTable's verdicts by statement and arguments for
+// verdictTTL. The plan a verdict reads changes with the table's statistics
+// (an ANALYZE, a branch indexed for the first time), not from one request
+// to the next, and asking for it each time cost the database a planning of
+// the query: for a list of the public index's 400 layers as much as the
+// list itself (uncached layerItems p99 57–77 ms). A stale verdict costs
+// speed, never correctness: the query's ORDER BY holds either way.
+type verdictCache struct {
+	mu     sync.Mutex
+	m      map[string]verdict
+	checks int // verdicts asked of the database (tests)
+}
+
+type verdict struct {
+	sorts bool
+	at    time.Time
+}
+
+const (
+	verdictTTL  = time.Minute
+	maxVerdicts = 1024 // past it the kept verdicts start again
+)
+
+// sortsTable is sortsTable's verdict on query with args, from c when it
+// holds a recent one.
+func (c *verdictCache) sortsTable(ctx context.Context, conn *pgx.Conn, query string, args []any) bool {
+	if c == nil {
+		return sortsTable(ctx, conn, query, args)
+	}
+	var k strings.Builder
+	k.WriteString(query)
+	for _, a := range args {
+		fmt.Fprintf(&k, "\x00%#v", a)
+	}
+	key := k.String()
+	c.mu.Lock()
+	v, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && time.Since(v.at) < verdictTTL {
+		return v.sorts
+	}
+	sorts := sortsTable(ctx, conn, query, args)
+	if ctx.Err() != nil {
+		return sorts // a verdict of a cancelled request is no verdict
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.checks++
+	if c.m == nil || len(c.m) >= maxVerdicts {
+		c.m = make(map[string]verdict)
+	}
+	c.m[key] = verdict{sorts, time.Now()}
+	return sorts
 }
 
 // planNode is what sortsTable reads of a node of EXPLAIN (FORMAT JSON).

@@ -37,7 +37,7 @@ func TestAPIStreamWithoutSort(t *testing.T) {
 		// One connection: what a list leaves on it is what the next query sees.
 		conn.SQL.SetMaxOpenConns(1)
 		master := &store.APIQuery{Filter: &store.APIFilter{Op: store.FilterLeaf, Key: "layerbranch__branch__name", Value: "master"}}
-		read := func(q *store.APIQuery, stopAfter int) ([]string, error) {
+		read := func(s *store.Store, q *store.APIQuery, stopAfter int) ([]string, error) {
 			var out []string
 			err := s.APIEachRecipe(ctx, q, func(r *store.Recipe, obj string) error {
 				if len(out) == stopAfter {
@@ -52,7 +52,8 @@ func TestAPIStreamWithoutSort(t *testing.T) {
 			})
 			return out, err
 		}
-		sorted, err := read(master, -1)
+		// The reference, on a store of its own: a store keeps its verdicts.
+		sorted, err := read(store.New(conn.Gorm), master, -1)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +71,7 @@ func TestAPIStreamWithoutSort(t *testing.T) {
 		pid := checkConn(t, conn, 0)
 		// Repeated: PostgreSQL keeps a generic plan after five runs.
 		for i := range 7 {
-			got, err := read(master, -1)
+			got, err := read(s, master, -1)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,10 +80,24 @@ func TestAPIStreamWithoutSort(t *testing.T) {
 			}
 			checkConn(t, conn, pid)
 		}
-		if got, err := read(master, 10); !errors.Is(err, errStop) || len(got) != 10 {
+		if got, err := read(s, master, 10); !errors.Is(err, errStop) || len(got) != 10 {
 			t.Fatalf("stopped list: %d rows, %v", len(got), err)
 		}
 		checkConn(t, conn, pid)
+		if d == db.Postgres {
+			// The plan was asked for once, and again once its verdict is old.
+			if n := s.SortVerdictChecks(); n != 1 {
+				t.Errorf("%d plan checks for 8 lists of one query, want 1", n)
+			}
+			s.AgeSortVerdicts()
+			if got, err := read(s, master, -1); err != nil || !slices.Equal(got, sorted) {
+				t.Fatalf("after the verdict's time: %d rows, %v", len(got), err)
+			}
+			checkConn(t, conn, pid)
+			if n := s.SortVerdictChecks(); n != 2 {
+				t.Errorf("%d plan checks after the verdict's time, want 2", n)
+			}
+		}
 		if !slices.IsSortedFunc(sorted, func(a, b string) int {
 			var x, y int64
 			fmt.Sscan(a, &x)

@@ -93,6 +93,23 @@ func SetSortRowsMin(n int) (restore func()) {
 	return func() { sortRowsMin = old }
 }
 
+// SortVerdictChecks is how many plan checks (sortsTable) s asked of the database.
+func (s *Store) SortVerdictChecks() int {
+	s.verdicts.mu.Lock()
+	defer s.verdicts.mu.Unlock()
+	return s.verdicts.checks
+}
+
+// AgeSortVerdicts makes s's kept verdicts older than their time.
+func (s *Store) AgeSortVerdicts() {
+	s.verdicts.mu.Lock()
+	defer s.verdicts.mu.Unlock()
+	for k, v := range s.verdicts.m {
+		v.at = v.at.Add(-verdictTTL)
+		s.verdicts.m[k] = v
+	}
+}
+
 // APISortsTable is sortsTable's verdict on the list q selects of model (PostgreSQL).
 func (s *Store) APISortsTable(ctx context.Context, model string, q *APIQuery, cols string) (bool, error) {
 	query, args, err := s.apiSelect(model, q, cols)

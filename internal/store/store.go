@@ -19,10 +19,13 @@ type Store struct {
 	versionErr  error
 
 	stmts *stmtCache // the pages' prepared statements (pageRows); nil in a transaction
+	// verdicts are the API lists' plan checks (sortsTable); nil in a
+	// transaction.
+	verdicts *verdictCache
 }
 
 // New returns a Store on db.
-func New(db *gorm.DB) *Store { return &Store{db: db, stmts: &stmtCache{}} }
+func New(db *gorm.DB) *Store { return &Store{db: db, stmts: &stmtCache{}, verdicts: &verdictCache{}} }
 
 // Tx returns a Store whose queries run in the GORM transaction tx.
 func Tx(tx *gorm.DB) *Store { return &Store{db: tx} }
