@@ -84,6 +84,26 @@ func recipeBody(d *recipeData) template.HTML {
 		}
 	}
 
+	// listTable opens a list table with its column heads.
+	listTable := func(cols ...string) {
+		w.WriteString("<div class=\"table-wrap\"><table class=\"list\">\n    <thead><tr>")
+		for _, c := range cols {
+			w.WriteString(`<th scope="col">`)
+			w.WriteString(c)
+			w.WriteString(`</th>`)
+		}
+		w.WriteString("</tr></thead>\n    <tbody>")
+	}
+	// listRow opens a row of a list table and its first cell, muted for
+	// what does not apply.
+	listRow := func(muted bool) {
+		w.WriteString("<tr")
+		if muted {
+			w.WriteString(` class="muted"`)
+		}
+		w.WriteString(">\n      <td>")
+	}
+
 	w.WriteString("\n\n<nav class=\"breadcrumb\" aria-label=\"Breadcrumb\">\n  <a href=\"")
 	w.url(bp, true)
 	w.WriteString(`layers/">Layers on `)
@@ -231,9 +251,8 @@ func recipeBody(d *recipeData) template.HTML {
 	w.WriteString("</td></tr>\n  </tbody>\n</table>\n\n")
 
 	if len(p.PackageConfigs) > 0 {
-		w.WriteString("\n<section>\n  <h2>PACKAGECONFIG options</h2>\n  <div class=\"table-wrap\"><table class=\"list\">\n" +
-			"    <thead><tr><th scope=\"col\">Option</th><th scope=\"col\">Enabled</th><th scope=\"col\">Disabled</th><th scope=\"col\">Build dependencies</th></tr></thead>\n" +
-			"    <tbody>")
+		w.WriteString("\n<section>\n  <h2>PACKAGECONFIG options</h2>\n  ")
+		listTable("Option", "Enabled", "Disabled", "Build dependencies")
 		for i := range p.PackageConfigs {
 			pc := &p.PackageConfigs[i]
 			w.WriteString("<tr>\n      <td class=\"name\">")
@@ -275,14 +294,10 @@ func recipeBody(d *recipeData) template.HTML {
 	w.WriteString("\n</section>\n\n")
 
 	if len(p.Patches) > 0 {
-		w.WriteString("\n<section>\n  <h2>Patches</h2>\n  <div class=\"table-wrap\"><table class=\"list\">\n" +
-			"    <thead><tr><th scope=\"col\">Patch</th><th scope=\"col\">Upstream status</th></tr></thead>\n    <tbody>")
+		w.WriteString("\n<section>\n  <h2>Patches</h2>\n  ")
+		listTable("Patch", "Upstream status")
 		for _, pt := range p.Patches {
-			w.WriteString("<tr")
-			if !pt.Applied {
-				w.WriteString(` class="muted"`)
-			}
-			w.WriteString(">\n      <td>")
+			listRow(!pt.Applied)
 			name := pt.SrcPath
 			if name == "" {
 				name = pt.Path
@@ -308,14 +323,10 @@ func recipeBody(d *recipeData) template.HTML {
 	}
 	w.WriteString("\n\n<section>\n  <h2>bbappends</h2>\n  ")
 	if len(p.Appends) > 0 {
-		w.WriteString("\n  <div class=\"table-wrap\"><table class=\"list\">\n" +
-			"    <thead><tr><th scope=\"col\">bbappend</th><th scope=\"col\">Layer</th><th scope=\"col\">Applies</th></tr></thead>\n    <tbody>")
+		w.WriteString("\n  ")
+		listTable("bbappend", "Layer", "Applies")
 		for _, a := range p.Appends {
-			w.WriteString("<tr")
-			if !a.Applies {
-				w.WriteString(` class="muted"`)
-			}
-			w.WriteString(">\n      <td>")
+			listRow(!a.Applies)
 			link(a.URL, func() {
 				w.WriteString("<code>")
 				w.text(a.Filepath)
@@ -356,8 +367,8 @@ func recipeBody(d *recipeData) template.HTML {
 			w.int(int64(len(d.Dependents)))
 			w.WriteString(" are listed")
 		}
-		w.WriteString(".</p>\n  <div class=\"table-wrap\"><table class=\"list\">\n" +
-			"    <thead><tr><th scope=\"col\">Recipe</th><th scope=\"col\">Layer</th><th scope=\"col\">Through</th></tr></thead>\n    <tbody>")
+		w.WriteString(".</p>\n  ")
+		listTable("Recipe", "Layer", "Through")
 		w.dependentRows(d.Dependents, bp)
 		w.WriteString("</tbody>\n  </table></div>\n  ")
 	} else {
