@@ -298,10 +298,10 @@ func sortMark(q url.Values, key string) string {
 	return "none"
 }
 
-// ago says how long ago t was, coarsely.
 // formatDate is how pages show a moment in full (the templates' date).
 func formatDate(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") }
 
+// ago says how long ago t was, coarsely.
 func ago(t *time.Time) string {
 	if t == nil || t.IsZero() {
 		return ""
