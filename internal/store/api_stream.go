@@ -178,8 +178,8 @@ func sortsTable(ctx context.Context, c *pgx.Conn, query string, args []any) bool
 // verdictTTL. The plan a verdict reads changes with the table's statistics
 // (an ANALYZE, a branch indexed for the first time), not from one request
 // to the next, and asking for it each time cost the database a planning of
-// the query: for a list of the public index's 400 layers as much as the
-// list itself (uncached layerItems p99 57–77 ms). A stale verdict costs
+// the query: for a list of the public index's 400 layers as much as
+// serving the list itself. A stale verdict costs
 // speed, never correctness: the query's ORDER BY holds either way.
 type verdictCache struct {
 	mu     sync.Mutex
